@@ -1,0 +1,30 @@
+// ESLint flat config, kept under .ci/ because the repository's top level is fixed.
+// Run as `eslint --config .ci/eslint.config.js .` (npm run lint); paths are relative to the cwd.
+// The budget follows STYLE.md: complexity ≤ 10, depth ≤ 3, ≤ 4 parameters, no floating promises.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '**/*.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: process.cwd() },
+    },
+    rules: {
+      complexity: ['error', 10],
+      'max-depth': ['error', 3],
+      'max-params': ['error', 4],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Tests and harnesses may be longer-winded; the promise rules still apply.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { complexity: ['error', 15], '@typescript-eslint/unbound-method': 'off' },
+  },
+);
