@@ -38,7 +38,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Prefetch first, so a registry failure is reported as such rather than as a compile error.
 for m in k8s etcd kwok; do
   log "downloading modules for $m"
-  if ! (cd "$here/gomod/$m" && go mod download -x 2>"$tmp/download-$m.log"); then
+  if ! (cd "$here/gomod/$m" && go mod download 2>"$tmp/download-$m.log"); then
     tail -20 "$tmp/download-$m.log" >&2
     echo "build.sh: could not download the Go modules for $m (is the Go module proxy reachable?)" >&2
     exit 2
@@ -54,19 +54,20 @@ vpkg() { # -X flags that make /version report the real release instead of v0.0.0
   done
 }
 
-build() { # module, output dir, packages...
-  local m=$1; shift
+build() { # module, output (a file, or a directory ending in /), packages...
+  local m=$1 out=$2; shift 2
   log "compiling $*"
-  (cd "$here/gomod/$m" && go build -trimpath -ldflags "-s -w $(vpkg)" -o "$tmp/" "$@") || {
+  (cd "$here/gomod/$m" && go build -trimpath -ldflags "-s -w $(vpkg)" -o "$out" "$@") || {
     echo "build.sh: compiling $* failed (see above)" >&2; exit 3; }
 }
 
 start=$(date +%s)
-build etcd go.etcd.io/etcd/server/v3
-mv "$tmp/v3" "$tmp/etcd" 2>/dev/null || true
-build kwok sigs.k8s.io/kwok/cmd/kwok
-build k8s k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+build etcd "$tmp/etcd" go.etcd.io/etcd/server/v3
+build kwok "$tmp/" sigs.k8s.io/kwok/cmd/kwok
+build k8s "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
 echo "built in $(( $(date +%s) - start ))s with $go_version" > "$tmp/.complete"
+rm -f "$tmp"/download-*.log
+chmod 755 "$tmp"
 
 rm -rf "$bin_dir"
 mv "$tmp" "$bin_dir"

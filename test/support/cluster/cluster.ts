@@ -1,0 +1,264 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bootstrapCluster, installKwokCrds } from './bootstrap.ts';
+import { generateCertificates, type ClusterCertificates } from './certs.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import {
+  freePort, isRunning, logTail, startComponent, stopComponent, waitUntil, type ComponentProcess,
+} from './processes.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Where a running test cluster is described; other processes read it to reuse the cluster. */
+export interface ClusterState {
+  readonly dir: string;
+  readonly binDir: string;
+  readonly apiServerUrl: string;
+  /** system:masters; for test setup and teardown only. */
+  readonly adminKubeconfig: string;
+  /** The bot's own ServiceAccount, with exactly the RBAC of deploy/base/rbac.yaml. */
+  readonly botKubeconfig: string;
+  readonly botServiceAccount: { readonly namespace: string; readonly name: string };
+  /** Directory where tests write pod log files served through kwok (see stages/README.md). */
+  readonly podLogsDir: string;
+  readonly components: readonly ComponentProcess[];
+  readonly startedAt: string;
+}
+
+/** Options of startCluster. */
+export interface StartClusterOptions {
+  /** Directory for certificates, etcd data, logs and state. Default: clusterDir(). */
+  readonly dir?: string;
+  /** Progress messages. Default: stderr. */
+  readonly log?: (message: string) => void;
+}
+
+/** The default directory of the test cluster: $COXSWAIN_CLUSTER_DIR or <tmp>/coxswain-test-cluster. */
+export function clusterDir(): string {
+  return process.env['COXSWAIN_CLUSTER_DIR'] ?? join(tmpdir(), 'coxswain-test-cluster');
+}
+
+const stateFile = (dir: string): string => join(dir, 'state.json');
+
+/** Builds the binaries if the cache lacks them (build.sh) and returns their directory. */
+export function ensureBinaries(): string {
+  const out = execFileSync(join(here, 'build.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return out.trim().split('\n').at(-1) ?? '';
+}
+
+/** Reads the state of the cluster in `dir`, or undefined when none was started there. */
+export async function readClusterState(dir = clusterDir()): Promise<ClusterState | undefined> {
+  if (!existsSync(stateFile(dir))) return undefined;
+  return JSON.parse(await readFile(stateFile(dir), 'utf8')) as ClusterState;
+}
+
+/** Which components of a recorded cluster are alive. */
+export async function clusterStatus(dir = clusterDir()): Promise<{ state?: ClusterState; running: Record<string, boolean> }> {
+  const state = await readClusterState(dir);
+  const running: Record<string, boolean> = {};
+  for (const c of state?.components ?? []) running[c.name] = await isRunning(c);
+  return state ? { state, running } : { running };
+}
+
+/** True when every component runs and the API server answers /readyz. */
+export async function isClusterHealthy(state: ClusterState): Promise<boolean> {
+  for (const c of state.components) if (!(await isRunning(c))) return false;
+  const certs = join(state.dir, 'certs');
+  return httpsOk(`${state.apiServerUrl}/readyz`, {
+    ca: await readFile(join(certs, 'ca.crt')),
+    cert: await readFile(join(certs, 'admin.crt')),
+    key: await readFile(join(certs, 'admin.key')),
+  });
+}
+
+interface TlsMaterial { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer }
+
+function httpsOk(url: string, tls: TlsMaterial): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, { ...tls, rejectUnauthorized: tls.ca !== undefined, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+function httpOk(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Stops every recorded component (newest first) and, with `purge`, deletes the directory. */
+export async function stopCluster(dir = clusterDir(), options: { purge?: boolean } = {}): Promise<void> {
+  const state = await readClusterState(dir);
+  for (const c of [...(state?.components ?? [])].reverse()) await stopComponent(c);
+  if (options.purge) await rm(dir, { recursive: true, force: true });
+  else if (state) await rm(stateFile(dir), { force: true });
+}
+
+interface Ports {
+  readonly etcdClient: number;
+  readonly etcdPeer: number;
+  readonly apiServer: number;
+  readonly controllerManager: number;
+  readonly scheduler: number;
+  readonly kwok: number;
+}
+
+async function allocatePorts(): Promise<Ports> {
+  return {
+    etcdClient: await freePort(), etcdPeer: await freePort(), apiServer: await freePort(),
+    controllerManager: await freePort(), scheduler: await freePort(), kwok: await freePort(),
+  };
+}
+
+interface Launch {
+  readonly dir: string;
+  readonly binDir: string;
+  readonly ports: Ports;
+  readonly certs: ClusterCertificates;
+  readonly adminKubeconfig: string;
+  readonly components: ComponentProcess[];
+}
+
+async function launch(l: Launch, name: string, args: readonly string[], ready: () => Promise<boolean>): Promise<void> {
+  const binary = join(l.binDir, name);
+  const component = startComponent(name, binary, args, join(l.dir, 'logs', `${name}.log`));
+  l.components.push(component);
+  try {
+    await waitUntil(async () => {
+      if (!(await isRunning(component))) throw new Error('exited');
+      return ready();
+    }, { what: `${name} to become ready`, timeoutMs: 90_000, intervalMs: 200 });
+  } catch (error) {
+    const why = (await isRunning(component)) ? (error as Error).message : `${name} exited`;
+    throw new Error(`${why}; last lines of ${component.logFile}:\n${await logTail(component.logFile)}`);
+  }
+}
+
+async function startEtcd(l: Launch): Promise<void> {
+  const { etcdClient, etcdPeer } = l.ports;
+  await launch(l, 'etcd', [
+    '--name=coxswain-test', `--data-dir=${join(l.dir, 'etcd')}`,
+    `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=coxswain-test=http://127.0.0.1:${etcdPeer}`,
+    '--unsafe-no-fsync=true', '--log-level=warn', '--quota-backend-bytes=1073741824',
+  ], () => httpOk(`http://127.0.0.1:${etcdClient}/health`));
+}
+
+async function startApiServer(l: Launch): Promise<void> {
+  const { certs, ports } = l;
+  const tls = { ca: await readFile(certs.caCert), cert: await readFile(certs.adminCert), key: await readFile(certs.adminKey) };
+  await launch(l, 'kube-apiserver', [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${ports.apiServer}`,
+    `--tls-cert-file=${certs.apiServerCert}`, `--tls-private-key-file=${certs.apiServerKey}`,
+    `--client-ca-file=${certs.caCert}`,
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,LimitRanger,DefaultStorageClass,ResourceQuota,PodSecurity',
+    `--service-account-key-file=${certs.serviceAccountPub}`,
+    `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    '--service-cluster-ip-range=10.96.0.0/16',
+    `--kubelet-client-certificate=${certs.kubeletClientCert}`, `--kubelet-client-key=${certs.kubeletClientKey}`,
+    `--kubelet-certificate-authority=${certs.caCert}`, '--kubelet-preferred-address-types=InternalIP',
+    // Loopback cannot be the "kubernetes" Service's endpoint; nothing in the test cluster dials it.
+    '--endpoint-reconciler-type=none',
+    '--profiling=false', `--cert-dir=${join(l.dir, 'certs', 'apiserver-generated')}`,
+  ], () => httpsOk(`https://127.0.0.1:${ports.apiServer}/readyz`, tls));
+}
+
+async function startControllers(l: Launch): Promise<void> {
+  const { certs, ports, adminKubeconfig } = l;
+  await launch(l, 'kube-controller-manager', [
+    `--kubeconfig=${adminKubeconfig}`, '--leader-elect=false',
+    '--bind-address=127.0.0.1', `--secure-port=${ports.controllerManager}`,
+    `--service-account-private-key-file=${certs.serviceAccountKey}`, `--root-ca-file=${certs.caCert}`,
+    '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle,-persistentvolume-expander',
+    `--cert-dir=${join(l.dir, 'certs', 'kcm-generated')}`,
+  ], () => httpsOk(`https://127.0.0.1:${ports.controllerManager}/healthz`, {}));
+  await launch(l, 'kube-scheduler', [
+    `--kubeconfig=${adminKubeconfig}`, '--leader-elect=false',
+    '--bind-address=127.0.0.1', `--secure-port=${ports.scheduler}`,
+    `--cert-dir=${join(l.dir, 'certs', 'scheduler-generated')}`,
+  ], () => httpsOk(`https://127.0.0.1:${ports.scheduler}/healthz`, {}));
+}
+
+async function startKwok(l: Launch): Promise<void> {
+  const stagesDir = join(here, 'stages');
+  const stages = (await readdir(stagesDir)).filter((f) => f.endsWith('.yaml')).map((f) => `--config=${join(stagesDir, f)}`);
+  await launch(l, 'kwok', [
+    `--kubeconfig=${l.adminKubeconfig}`, '--manage-all-nodes=true',
+    '--node-ip=127.0.0.1', `--node-port=${l.ports.kwok}`, `--server-address=127.0.0.1:${l.ports.kwok}`,
+    `--tls-cert-file=${l.certs.kwokCert}`, `--tls-private-key-file=${l.certs.kwokKey}`,
+    '--cidr=10.0.0.1/16', '--enable-crds=Logs,ClusterLogs',
+    ...stages,
+  ], () => httpOk(`http://127.0.0.1:${l.ports.kwok}/healthz`));
+}
+
+/**
+ * Starts a complete control plane on 127.0.0.1: etcd, kube-apiserver (RBAC, the
+ * ServiceAccount admission plugin), kube-controller-manager, kube-scheduler and
+ * kwok with the project's pod stages, then bootstraps it (a node, the bot's
+ * ServiceAccount and RBAC from deploy/, kwok's log CRDs) and writes the state file.
+ * Any component that fails to start stops the others.
+ */
+export async function startCluster(options: StartClusterOptions = {}): Promise<ClusterState> {
+  const dir = options.dir ?? clusterDir();
+  const log = options.log ?? ((m: string) => process.stderr.write(`[cluster] ${m}\n`));
+  await stopCluster(dir, { purge: true });
+  const binDir = ensureBinaries();
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const certs = await generateCertificates(join(dir, 'certs'));
+  const ports = await allocatePorts();
+  const apiServerUrl = `https://127.0.0.1:${ports.apiServer}`;
+  const adminKubeconfig = join(dir, 'admin.kubeconfig');
+  await writeKubeconfig(adminKubeconfig, {
+    server: apiServerUrl, caCert: certs.caCert, user: 'coxswain-test-admin',
+    credentials: { clientCert: certs.adminCert, clientKey: certs.adminKey },
+  });
+  const l: Launch = { dir, binDir, ports, certs, adminKubeconfig, components: [] };
+  const saveState = async (extra: Partial<ClusterState>): Promise<ClusterState> => {
+    const state: ClusterState = {
+      dir, binDir, apiServerUrl, adminKubeconfig, botKubeconfig: join(dir, 'bot.kubeconfig'),
+      botServiceAccount: { namespace: 'coxswain', name: 'coxswain' }, podLogsDir: join(dir, 'pod-logs'),
+      components: l.components, startedAt: new Date().toISOString(), ...extra,
+    };
+    await writeFile(stateFile(dir), JSON.stringify(state, null, 2) + '\n');
+    return state;
+  };
+  try {
+    const t0 = Date.now();
+    await startEtcd(l);
+    await startApiServer(l);
+    await saveState({});
+    await installKwokCrds(adminKubeconfig);
+    await startControllers(l);
+    await startKwok(l);
+    const state = await saveState({});
+    log(`control plane up in ${Date.now() - t0} ms; bootstrapping`);
+    await mkdir(state.podLogsDir, { recursive: true });
+    await bootstrapCluster(state, certs.caCert);
+    log(`ready in ${Date.now() - t0} ms at ${apiServerUrl} (state: ${stateFile(dir)})`);
+    return state;
+  } catch (error) {
+    for (const c of [...l.components].reverse()) await stopComponent(c);
+    throw error;
+  }
+}
