@@ -1,0 +1,62 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fail } from './api-method.ts';
+import type { ApiMethod, EmulatorState } from './api-method.ts';
+import { parseApiRequest } from './api-request.ts';
+import type { ApiRequest } from './api-request.ts';
+import type { CallRecorder } from './call-recorder.ts';
+import type { ApiResult } from './emulator-types.ts';
+import type { FaultInjector } from './fault-injector.ts';
+import { faultOutcome, sendFault, sendJson } from './http-reply.ts';
+import type { BotIdentity } from './workspace.ts';
+
+/** What the Web API endpoint needs from the emulator. */
+export interface WebApiOptions {
+  readonly state: EmulatorState;
+  readonly methods: Readonly<Record<string, ApiMethod>>;
+  readonly tokens: ReadonlyMap<string, BotIdentity>;
+  readonly faults: FaultInjector;
+  readonly recorder: CallRecorder;
+  /** Waits `ms` (real time) in a way the emulator can cancel on stop. */
+  readonly delay: (ms: number) => Promise<void>;
+}
+
+/**
+ * Serves `POST|GET /api/<method>` with Slack's semantics: always HTTP 200 with `{ok,…}` (429 only for rate limits),
+ * `unknown_method` before auth, then `not_authed` / `invalid_auth`, then the method's own checks.
+ */
+export class WebApi {
+  readonly #options: WebApiOptions;
+
+  constructor(options: WebApiOptions) {
+    this.#options = options;
+  }
+
+  /** Handles one request for `method`. */
+  async handle(req: IncomingMessage, res: ServerResponse, method: string, query: URLSearchParams): Promise<void> {
+    const request = await parseApiRequest(req, query);
+    const { faults, recorder, state } = this.#options;
+    const latency = faults.delayFor(method);
+    if (latency > 0) await this.#options.delay(latency);
+    const base = { method, params: request.params, token: request.token, headers: req.headers };
+    const fault = faults.take(method);
+    if (fault) {
+      recorder.record({ ...base, ...faultOutcome(fault), time: state.clock.now(), fault });
+      sendFault(res, fault);
+      return;
+    }
+    const result = this.#dispatch(method, request);
+    recorder.record({ ...base, status: 200, result, time: state.clock.now() });
+    sendJson(res, 200, result);
+  }
+
+  #dispatch(method: string, request: ApiRequest): ApiResult {
+    const { methods, tokens, state } = this.#options;
+    const handler = methods[method];
+    if (!handler) return state.strict ? fail('unknown_method') : { ok: true };
+    if (request.token === undefined) return fail('not_authed');
+    const identity = tokens.get(request.token);
+    if (!identity) return fail('invalid_auth');
+    if (request.parseError !== undefined) return fail(request.parseError);
+    return handler({ method, params: request.params, identity, state });
+  }
+}
