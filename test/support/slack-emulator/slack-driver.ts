@@ -104,6 +104,12 @@ function buttonAction({ button, blockId }: FoundButton, clock: EmulatorClock): R
   };
 }
 
+function wireMessage(stored: StoredMessage | EphemeralMessage): Partial<StoredMessage> {
+  const copy: Partial<StoredMessage> = structuredClone(stored);
+  delete copy.channel;
+  return copy;
+}
+
 function triggerId(): string {
   const digits = (): number => Math.floor(Math.random() * 9e11) + 1e11;
   return `${digits()}.${digits()}.${randomBytes(16).toString('hex')}`;
@@ -262,7 +268,7 @@ export class SlackDriver {
       enterprise: null,
       is_enterprise_install: false,
       channel: { id: options.channel, name: channel?.isIm === true ? 'directmessage' : (channel?.name ?? options.channel) },
-      ...(source.kind === 'channel' ? { message: structuredClone(stored) } : {}),
+      ...(source.kind === 'channel' && stored ? { message: wireMessage(stored) } : {}),
       state: { values: {} },
       response_url: options.responseUrl,
       actions: [buttonAction(found, clock)],

@@ -169,7 +169,7 @@ export class Workspace {
     const message = this.message(channel, ts);
     if (!message) return undefined;
     applyContent(message, content);
-    if (editor !== undefined) message.edited = { user: editor, ts: this.nextTs(channel) };
+    if (editor !== undefined) message.edited = { user: editor, ts: formatTs(Math.floor(this.#clock.now() / 1000) * 1e6) };
     return message;
   }
 

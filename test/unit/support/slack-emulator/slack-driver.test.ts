@@ -104,6 +104,7 @@ describe('SlackDriver', () => {
       channel: { id: 'C0OPS', name: 'ops' },
       actions: [{ type: 'button', action_id: 'logs', block_id: 'b', value: 'pod-1', text: { type: 'plain_text', text: 'Logs' } }],
     });
+    expect(click.payload.message).not.toHaveProperty('channel');
     const body = seen.at(-1)?.body ?? '';
     expect(body.startsWith('payload=')).toBe(true);
     expect(JSON.parse(new URLSearchParams(body).get('payload') ?? '')).toEqual(click.payload);

@@ -129,6 +129,14 @@ describe('SlackEmulator Web API', () => {
     expect((await callApi(emu.apiUrl, 'usergroups.users.list', { usergroup: 'S404' })).body.error).toBe('no_such_subteam');
   });
 
+  it('opens a DM when posting to a user ID, and serves GET with a token parameter', async () => {
+    expect((await callApi(emu.apiUrl, 'chat.postMessage', { channel: 'U0BOB', text: 'psst' })).body).toMatchObject({ ok: true, channel: 'D0BOB' });
+    expect((await callApi(emu.apiUrl, 'conversations.open', { users: 'U0BOB' })).body).toEqual({ ok: true, channel: { id: 'D0BOB' } });
+    expect(emu.messages('D0BOB').map((m) => m.text)).toEqual(['psst']);
+    const viaGet = await fetch(`${emu.apiUrl}conversations.info?channel=D0BOB&token=xoxb-test`);
+    expect(await viaGet.json()).toMatchObject({ ok: true, channel: { id: 'D0BOB', is_im: true, user: 'U0BOB' } });
+  });
+
   it('accepts JSON bodies with a Bearer token', async () => {
     const response = await fetch(`${emu.apiUrl}chat.postMessage`, {
       method: 'POST',
