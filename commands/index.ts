@@ -1,0 +1,22 @@
+// The registry of /k8s subcommands. main.ts hands it to the parser and the worker.
+import { createCommandRegistry, type CommandRegistry } from '../src/registry/command-registry.ts';
+import { deploy } from './deploy.ts';
+import { get } from './get.ts';
+import { help } from './help.ts';
+import { logs } from './logs.ts';
+import { rolloutHistory } from './rollout-history.ts';
+import { rolloutRestart } from './rollout-restart.ts';
+import { rolloutStatus } from './rollout-status.ts';
+import { rolloutUndo } from './rollout-undo.ts';
+import { scale } from './scale.ts';
+import { whoami } from './whoami.ts';
+
+/** Every command, in the order help lists them. */
+export const allCommands = [
+  deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, whoami, help,
+] as const;
+
+/** A fresh registry of all commands. */
+export function createRegistry(): CommandRegistry {
+  return createCommandRegistry(allCommands);
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { deploymentName, namespaceName } from '../src/parse/arguments.ts';
+import { defineCommand } from '../src/registry/command-spec.ts';
+import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
+
+/** /k8s rollout restart: replace every pod, one rollout step at a time. */
+export const rolloutRestart = defineCommand({
+  name: 'rollout restart',
+  summary: 'Restart every pod of a deployment through a rollout',
+  usage: 'rollout restart <deployment> [-n namespace]',
+  examples: ['rollout restart checkout -n staging'],
+  positionals: ['deployment'],
+  flags: { namespace: { short: 'n', kind: 'value', description: 'namespace of the deployment' } },
+  schema: () => z.object({ deployment: deploymentName, namespace: namespaceName }).strict(),
+  verb: 'restart',
+  runsIn: 'worker',
+  mutates: true,
+  target: (a) => ({ namespace: a.namespace, deployment: a.deployment }),
+  describe: (a) => `restart ${a.deployment} in ${a.namespace}`,
+  run: async (a, ctx) => {
+    const startedAt = Date.now();
+    const ref = { namespace: a.namespace, name: a.deployment };
+    await ctx.kube.restart(ref, { changeCause: changeCause(ctx, `rollout restart ${a.deployment}`) });
+    return reportRollout(ctx, ref, { action: 'restart', startedAt });
+  },
+});

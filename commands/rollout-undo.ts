@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { boundedCount, deploymentName, namespaceName } from '../src/parse/arguments.ts';
+import { defineCommand } from '../src/registry/command-spec.ts';
+import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
+
+/** /k8s rollout undo: back to the previous revision, or to --to-revision N. */
+export const rolloutUndo = defineCommand({
+  name: 'rollout undo',
+  summary: 'Roll a deployment back to its previous revision (or --to-revision N)',
+  usage: 'rollout undo <deployment> [-n namespace] [--to-revision N]',
+  examples: ['rollout undo checkout -n prod', 'rollout undo checkout -n prod --to-revision 3'],
+  positionals: ['deployment'],
+  flags: {
+    namespace: { short: 'n', kind: 'value', description: 'namespace of the deployment' },
+    'to-revision': { kind: 'value', description: 'revision to go back to (see rollout history)' },
+  },
+  schema: () => z.object({
+    deployment: deploymentName,
+    namespace: namespaceName,
+    'to-revision': boundedCount('--to-revision', 1, 1_000_000_000).optional(),
+  }).strict(),
+  verb: 'undo',
+  runsIn: 'worker',
+  mutates: true,
+  target: (a) => ({ namespace: a.namespace, deployment: a.deployment }),
+  describe: (a) => `roll back ${a.deployment} in ${a.namespace}${a['to-revision'] ? ` to revision ${a['to-revision']}` : ''}`,
+  run: async (a, ctx) => {
+    const startedAt = Date.now();
+    const ref = { namespace: a.namespace, name: a.deployment };
+    const toRevision = a['to-revision'];
+    const done = await ctx.kube.undo(ref, {
+      ...(toRevision ? { toRevision } : {}),
+      changeCause: changeCause(ctx, `rollout undo ${a.deployment}${toRevision ? ` --to-revision ${toRevision}` : ''}`),
+    });
+    return reportRollout(ctx, ref, { action: 'undo', change: `back to revision ${done.revision}`, startedAt });
+  },
+});

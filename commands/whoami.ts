@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { defineCommand } from '../src/registry/command-spec.ts';
+
+/** /k8s whoami: who Coxswain thinks you are, where. */
+export const whoami = defineCommand({
+  name: 'whoami',
+  summary: 'Show who you are to Coxswain',
+  usage: 'whoami',
+  examples: ['whoami'],
+  positionals: [],
+  flags: {},
+  schema: () => z.object({}).strict(),
+  verb: 'none',
+  runsIn: 'gateway',
+  describe: () => 'whoami',
+  run: (_a, ctx) => ({
+    kind: 'text',
+    title: 'whoami',
+    text: [
+      `You are <@${ctx.actor.userId}> (\`${ctx.actor.userId}\`, workspace \`${ctx.actor.teamId}\`),`,
+      `in <#${ctx.actor.channelId}> (\`${ctx.actor.channelId}\`), talking to cluster \`${ctx.cluster}\`.`,
+    ].join('\n'),
+  }),
+});

@@ -1,0 +1,115 @@
+// Text → { command, args }: words are matched against the registry's grammar
+// (positionals and flags), then validated by the command's zod schema. Every
+// refusal says what was wrong, shows the usage line, and suggests a spelling.
+import type { z } from 'zod';
+import type { CommandRegistry } from '../registry/command-registry.ts';
+import type { AnyCommandSpec, CommandLimits, FlagSpec } from '../registry/command-spec.ts';
+import { didYouMean } from '../text/did-you-mean.ts';
+import { ParseError } from './parse-error.ts';
+import { tokenize } from './tokenize.ts';
+
+export { ParseError };
+
+/** A command with validated arguments. */
+export interface ParsedCommand {
+  readonly command: AnyCommandSpec;
+  readonly args: Record<string, unknown>;
+}
+
+function findCommand(registry: CommandRegistry, words: readonly string[]): { command: AnyCommandSpec; rest: string[] } {
+  const [first = '', second = ''] = words.map((w) => w.toLowerCase());
+  const two = registry.get(`${first} ${second}`);
+  if (two) return { command: two, rest: words.slice(2) };
+  const one = registry.get(first);
+  if (one) return { command: one, rest: words.slice(1) };
+  const names = registry.commands.map((c) => c.name);
+  const groupNames = names.filter((n) => n.startsWith(`${first} `));
+  if (groupNames.length > 0) {
+    const suggestion = didYouMean(`${first} ${second}`, groupNames, { maxDistance: 2 });
+    const what = second ? `\`${first} ${second}\` is not a command` : `\`${first}\` needs a subcommand`;
+    throw new ParseError(`${what}; try one of: ${groupNames.map((n) => `\`${n}\``).join(', ')}.`, suggestion ? { suggestion } : {});
+  }
+  const firstWords = [...new Set(names.map((n) => n.split(' ')[0] ?? n))];
+  const suggestion = didYouMean(first, firstWords, { maxDistance: 2 });
+  throw new ParseError(`\`${first}\` is not a command. \`/k8s help\` lists them.`, suggestion ? { suggestion } : {});
+}
+
+interface FlagMatch { readonly name: string; readonly spec: FlagSpec; readonly inlineValue?: string }
+
+function matchFlag(command: AnyCommandSpec, word: string): FlagMatch {
+  const long = /^--([a-z][a-z-]*)(?:=(.*))?$/.exec(word);
+  const short = /^-([a-zA-Z])$/.exec(word);
+  const entries = Object.entries(command.flags);
+  const found = long
+    ? entries.find(([name]) => name === long[1])
+    : entries.find(([, spec]) => spec.short === short?.[1]);
+  if (found) return { name: found[0], spec: found[1], ...(long?.[2] !== undefined ? { inlineValue: long[2] } : {}) };
+  const known = entries.flatMap(([name, spec]) => [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])]);
+  const suggestion = didYouMean(word.split('=')[0] ?? word, known);
+  throw new ParseError(`\`${command.name}\` has no flag \`${word.split('=')[0]}\`.`, { usage: command.usage, ...(suggestion ? { suggestion } : {}) });
+}
+
+const isFlag = (word: string): boolean => /^--?[a-zA-Z]/.test(word);
+
+function takeFlag(command: AnyCommandSpec, words: string[], i: number, out: Record<string, unknown>): number {
+  const word = words[i] ?? '';
+  const flag = matchFlag(command, word);
+  if (out[flag.name] !== undefined) throw new ParseError(`\`--${flag.name}\` is given twice.`, { usage: command.usage });
+  if (flag.spec.kind === 'boolean') {
+    if (flag.inlineValue !== undefined) throw new ParseError(`\`--${flag.name}\` takes no value.`, { usage: command.usage });
+    out[flag.name] = true;
+    return i + 1;
+  }
+  const value = flag.inlineValue ?? words[i + 1];
+  if (value === undefined || (flag.inlineValue === undefined && isFlag(value))) {
+    throw new ParseError(`\`${word}\` needs a value.`, { usage: command.usage });
+  }
+  out[flag.name] = value;
+  return flag.inlineValue === undefined ? i + 2 : i + 1;
+}
+
+function bindWords(command: AnyCommandSpec, words: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < words.length;) {
+    const word = words[i] ?? '';
+    if (isFlag(word)) {
+      i = takeFlag(command, words, i, out);
+    } else {
+      positional.push(word);
+      i += 1;
+    }
+  }
+  if (positional.length > command.positionals.length) {
+    const extra = positional.slice(command.positionals.length).map((w) => `\`${w}\``).join(' ');
+    throw new ParseError(`Unexpected ${extra} at the end.`, { usage: command.usage });
+  }
+  command.positionals.forEach((name, i) => { if (positional[i] !== undefined) out[name] = positional[i]; });
+  return out;
+}
+
+function describeZodIssue(issue: z.core.$ZodIssue, command: AnyCommandSpec): string {
+  const field = String(issue.path[0] ?? '');
+  const isPositional = command.positionals.includes(field);
+  const label = isPositional ? `<${field}>` : `--${field}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${label} is missing.`;
+  return `${label}: ${issue.message}`;
+}
+
+/**
+ * Parses `/k8s` text against the registry. The namespace defaults to
+ * `limits.defaultNamespace` for commands that take one; `maxReplicas` bounds scale.
+ * Throws ParseError (an AppError with code bad_input) on any problem.
+ */
+export function parseCommand(registry: CommandRegistry, text: string, limits: CommandLimits): ParsedCommand {
+  const words = tokenize(text);
+  if (words.length === 0) return parseCommand(registry, 'help', limits);
+  const { command, rest } = findCommand(registry, words);
+  const bound = bindWords(command, rest);
+  if ('namespace' in command.flags && bound['namespace'] === undefined) bound['namespace'] = limits.defaultNamespace;
+  const parsed = command.schema(limits).safeParse(bound, { reportInput: true });
+  if (!parsed.success) {
+    throw new ParseError(parsed.error.issues.map((i) => describeZodIssue(i, command)).join(' '), { usage: command.usage });
+  }
+  return { command, args: parsed.data as Record<string, unknown> };
+}

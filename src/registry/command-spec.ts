@@ -1,0 +1,106 @@
+// What every file under commands/ defines: its grammar, its argument schema, the
+// policy verb it needs, and how it runs. src/ works from these specs and never
+// imports a particular command.
+import type { z } from 'zod';
+import type { KubeApi } from '../kube/kube-api.ts';
+import type { CommandResult } from '../results.ts';
+
+/** Policy verbs (DESIGN.md). `help` and `whoami` need none. */
+export type PolicyVerb =
+  | 'get' | 'logs' | 'status' | 'history' | 'deploy' | 'scale' | 'restart' | 'undo' | 'approve' | 'audit' | 'lock' | 'none';
+
+/** Who asked, in Slack's stable IDs. */
+export interface Actor {
+  readonly userId: string;
+  readonly userName: string;
+  readonly teamId: string;
+  readonly channelId: string;
+}
+
+/** A flag of a command's grammar; its key in `flags` is the long name and the argument name. */
+export interface FlagSpec {
+  /** One-letter alias, e.g. 'n' for --namespace. */
+  readonly short?: string;
+  /** 'value' flags take the next word (or =value); 'boolean' flags take none. */
+  readonly kind: 'value' | 'boolean';
+  readonly description: string;
+}
+
+/** What a command touches, for locks, policy and audit. */
+export interface CommandTarget {
+  readonly namespace: string;
+  readonly deployment?: string;
+}
+
+/** Limits and defaults the parser and commands apply. */
+export interface CommandLimits {
+  readonly maxReplicas: number;
+  readonly defaultNamespace: string;
+  /** How long a job follows a rollout before it reports a timeout. */
+  readonly rolloutTimeoutMs: number;
+}
+
+/** What a gateway command (answered at once, no cluster) gets. */
+export interface GatewayContext {
+  readonly actor: Actor;
+  readonly cluster: string;
+  /** Every registered command, for help. */
+  readonly commands: readonly AnyCommandSpec[];
+}
+
+/** What a worker command gets. */
+export interface WorkerContext {
+  readonly actor: Actor;
+  readonly cluster: string;
+  readonly kube: KubeApi;
+  readonly limits: CommandLimits;
+  /** Short live status for the thread root, e.g. "2/3 updated · 1/3 available"; throttled by the caller. */
+  readonly progress: (detail: string) => void;
+  readonly signal: AbortSignal;
+}
+
+interface CommandBase<A> {
+  /** One or two words: 'deploy', 'rollout status'. */
+  readonly name: string;
+  readonly summary: string;
+  /** Grammar line, e.g. 'deploy <deployment> <image> [-n namespace] [-c container]'. */
+  readonly usage: string;
+  readonly examples: readonly string[];
+  /** Names of positional arguments, in order. */
+  readonly positionals: readonly string[];
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+  /** Validates the parsed words; also re-run by the worker (the queue is a trust boundary). */
+  readonly schema: (limits: CommandLimits) => z.ZodType<A>;
+  readonly verb: PolicyVerb;
+  /** What the command acts on, for locks, policy and audit; absent for gateway commands. */
+  readonly target?: (args: A) => CommandTarget;
+  /** "deploy checkout to ghcr.io/acme/checkout:1.4.2 in staging" — the thread root's wording. */
+  readonly describe: (args: A) => string;
+}
+
+/** A command answered by the gateway itself (help, whoami). */
+export interface GatewayCommandSpec<A> extends CommandBase<A> {
+  readonly runsIn: 'gateway';
+  readonly run: (args: A, ctx: GatewayContext) => CommandResult;
+}
+
+/** A command carried out by a worker, through the queue. */
+export interface WorkerCommandSpec<A> extends CommandBase<A> {
+  readonly runsIn: 'worker';
+  /** Changes the target: takes the per-deployment lock. */
+  readonly mutates: boolean;
+  readonly target: (args: A) => CommandTarget;
+  readonly run: (args: A, ctx: WorkerContext) => Promise<CommandResult>;
+}
+
+/** Any command spec. */
+export type CommandSpec<A> = GatewayCommandSpec<A> | WorkerCommandSpec<A>;
+
+/** A spec whose argument type has been forgotten, as the registry holds them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCommandSpec = CommandSpec<any>;
+
+/** Identity function that lets TypeScript infer a command's argument type from its schema. */
+export function defineCommand<A>(spec: CommandSpec<A>): CommandSpec<A> {
+  return spec;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../../src/config/load-config.ts';
+
+const base = { SLACK_SIGNING_SECRET: 's3cr3t-value', SLACK_BOT_TOKEN: 'xoxb-123-abc' };
+
+describe('loadConfig', () => {
+  it('fills defaults and freezes the result', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      port: 3000, redisUrl: 'redis://127.0.0.1:6379', cluster: 'default', maxReplicas: 100,
+      slack: { apiUrl: 'https://slack.com/api/', botToken: 'xoxb-123-abc' },
+    });
+    expect(config.slack.appToken).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.slack)).toBe(true);
+  });
+
+  it('reads every variable of the contract', () => {
+    const config = loadConfig({
+      ...base, SLACK_APP_TOKEN: 'xapp-1-x', SLACK_API_URL: 'http://127.0.0.1:9999/api', PORT: '0',
+      REDIS_URL: 'redis://127.0.0.1:6380', KUBECONFIG: '/k/a:/k/b', COXSWAIN_POLICY: '/etc/policy.yaml',
+      COXSWAIN_CLUSTER: 'prod-eu', COXSWAIN_MAX_REPLICAS: '20',
+    });
+    expect(config).toMatchObject({
+      port: 0, redisUrl: 'redis://127.0.0.1:6380', kubeconfigPath: '/k/a', policyPath: '/etc/policy.yaml',
+      cluster: 'prod-eu', maxReplicas: 20, slack: { appToken: 'xapp-1-x', apiUrl: 'http://127.0.0.1:9999/api/' },
+    });
+  });
+
+  it.each([
+    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET is missing'],
+    [{ SLACK_SIGNING_SECRET: 'x', SLACK_BOT_TOKEN: '' }, 'SLACK_BOT_TOKEN is missing'],
+    [{ ...base, SLACK_BOT_TOKEN: 'xoxp-user-token' }, 'SLACK_BOT_TOKEN must be a bot token (xoxb-…)'],
+    [{ ...base, PORT: 'eighty' }, 'PORT must be a port number'],
+    [{ ...base, REDIS_URL: 'http://x' }, 'REDIS_URL must be a redis:// or rediss:// URL'],
+    [{ ...base, COXSWAIN_CLUSTER: 'Prod_EU' }, 'COXSWAIN_CLUSTER must be a DNS-1123 label'],
+  ])('refuses %j with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never echoes a value, so a secret in the wrong variable stays out of logs', () => {
+    const leaked = 'xoxb-SECRET-TOKEN-VALUE';
+    let message = '';
+    try {
+      loadConfig({ ...base, SLACK_APP_TOKEN: leaked, PORT: leaked });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('SLACK_APP_TOKEN');
+    expect(message).not.toContain(leaked);
+  });
+});
