@@ -13,7 +13,6 @@ const MAX_ID = 100;
 
 function stateText(view: JobStatusView): string {
   const took = view.durationMs === undefined ? undefined : formatDuration(view.durationMs);
-  const detail = view.detail === undefined || view.detail.trim() === '' ? '' : ` · ${escapeKeepingMentions(view.detail, MAX_DETAIL)}`;
   const reason = view.reason === undefined || view.reason.trim() === '' ? '' : `: ${escapeKeepingMentions(view.reason, MAX_REASON)}`;
   switch (view.state) {
     case 'succeeded':
@@ -21,8 +20,15 @@ function stateText(view: JobStatusView): string {
     case 'failed':
       return `${took === undefined ? 'failed' : `failed after ${took}`}${reason}`;
     default:
-      return `${view.state}${detail}`;
+      return inProgressText(view.state, view.detail);
   }
+}
+
+/** "running · 2/3 updated"; a detail that already starts with the state ("waiting for the lock…") stands alone. */
+function inProgressText(state: string, detail: string | undefined): string {
+  if (detail === undefined || detail.trim() === '') return state;
+  const escaped = escapeKeepingMentions(detail.trim(), MAX_DETAIL);
+  return escaped.startsWith(state) ? escaped : `${state} · ${escaped}`;
 }
 
 function icon(view: JobStatusView): string {
