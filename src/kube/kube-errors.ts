@@ -1,0 +1,137 @@
+// Turns whatever @kubernetes/client-node throws into an AppError whose message a
+// user may read: what went wrong in their terms, whether to retry, and never a
+// token, a header or the raw response the client puts into its messages.
+import { ApiException } from '@kubernetes/client-node';
+import { AppError, type ErrorCode } from '../errors.ts';
+
+/** What the failed call was about, for the wording of the message. */
+export interface KubeErrorContext {
+  /** The API server URL; only its origin is ever shown. */
+  readonly server: string;
+  /** e.g. 'deployment "web" in namespace "staging"'. */
+  readonly what?: string;
+}
+
+/** The parts of a Kubernetes Status body we use. */
+interface KubeStatus {
+  readonly message?: string;
+  readonly reason?: string;
+}
+
+const networkCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+]);
+
+const maxApiMessage = 500;
+
+/** The server's origin: no user info, path or query that could carry a secret. */
+export function serverOrigin(server: string): string {
+  try {
+    return new URL(server).origin;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+function parseStatus(body: unknown): KubeStatus {
+  if (typeof body === 'object' && body !== null) return body;
+  if (typeof body !== 'string') return {};
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+function clip(text: string, max = maxApiMessage): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Says which permission the bot lacks, from the API server's RBAC message
+ * ('… cannot patch resource "deployments" in API group "apps" in the namespace "x"').
+ */
+export function describeForbidden(message: string): string {
+  const match = /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)"| at the cluster scope)?/.exec(message);
+  if (!match) return `the bot's Kubernetes identity is not allowed to do this: ${clip(message)}`;
+  const [, verb = '', resource = '', group = '', namespace] = match;
+  const qualified = group === '' ? resource : `${resource}.${group}`;
+  const where = namespace === undefined ? 'at cluster scope' : `in namespace ${namespace}`;
+  return `the bot's Kubernetes identity may not ${verb} ${qualified} ${where} (its RBAC lacks that permission)`;
+}
+
+function sanitizedCause(code: number, status: KubeStatus): Error {
+  return new Error(`Kubernetes API answered HTTP ${code}${status.reason ? ` ${status.reason}` : ''}: ${clip(status.message ?? '')}`);
+}
+
+type Wording = (message: string, context: KubeErrorContext) => readonly [ErrorCode, string];
+
+const wordingByStatus: ReadonlyMap<number, Wording> = new Map<number, Wording>([
+  [400, (message) => ['bad_input', `Kubernetes refused the request: ${clip(message)}`]],
+  [401, (_m, context) => ['forbidden', `the Kubernetes API server at ${serverOrigin(context.server)} rejected the bot's credentials`]],
+  [403, (message) => ['forbidden', describeForbidden(message)]],
+  [404, (_m, context) => ['not_found', `${context.what ?? 'the object'} was not found`]],
+  [409, (_m, context) => ['conflict', `${context.what ?? 'the object'} was changed by someone else meanwhile; trying again`]],
+  [422, (message) => ['invalid', `Kubernetes refused the change: ${clip(message)}`]],
+]);
+
+function wordingFor(code: number): Wording {
+  const known = wordingByStatus.get(code);
+  if (known) return known;
+  if (code === 429 || code >= 500) {
+    return (_m, context) => ['unavailable', `the Kubernetes API server at ${serverOrigin(context.server)} is overloaded or failing (HTTP ${code}); trying again`];
+  }
+  return () => ['internal', `the Kubernetes API answered HTTP ${code}`];
+}
+
+function fromApiStatus(code: number, body: unknown, context: KubeErrorContext): AppError {
+  const status = parseStatus(body);
+  const [errorCode, userMessage] = wordingFor(code)(status.message ?? '', context);
+  return new AppError(errorCode, userMessage, { cause: sanitizedCause(code, status) });
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** True when the error means the API server could not be reached or answered too late. */
+export function isNetworkError(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code !== undefined && networkCodes.has(code)) return true;
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'TimeoutError') return true;
+  return error instanceof TypeError && error.message === 'fetch failed';
+}
+
+/** The HTTP status of a client-node failure: ApiException.code, or a Watch error's statusCode. */
+export function httpStatusOf(error: unknown): number | undefined {
+  if (error instanceof ApiException) return error.code;
+  const code = (error as { code?: unknown; statusCode?: unknown } | null)?.statusCode ?? (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * Maps a failure of a client-node call to an AppError: 404 not_found, 403
+ * forbidden (naming the missing permission), 422 invalid, 409 conflict
+ * (retried), 429/5xx/network unavailable (retried). An AppError passes through.
+ */
+export function toKubeError(error: unknown, context: KubeErrorContext): AppError {
+  if (error instanceof AppError) return error;
+  const status = httpStatusOf(error);
+  if (status !== undefined) return fromApiStatus(status, error instanceof ApiException ? error.body : undefined, context);
+  if (isNetworkError(error)) {
+    const code = errorCode(error) ?? (error as Error).name;
+    return new AppError('unavailable', `the Kubernetes API server at ${serverOrigin(context.server)} is unreachable (${code}); trying again`,
+      { cause: new Error(`network error ${code}`) });
+  }
+  // Not an HTTP answer, so no response headers can be in it: keep it for the log.
+  return new AppError('internal', 'the Kubernetes client failed unexpectedly', { cause: error });
+}

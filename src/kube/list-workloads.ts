@@ -1,0 +1,22 @@
+// get deployments / get pods, sorted by name so tables are stable.
+import { callKube } from './call-kube.ts';
+import type { DeploymentSummary, PodSummary } from './kube-api.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { summarizePod } from './pod-summary.ts';
+import { summarizeDeployment } from './summarize-deployment.ts';
+
+const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+
+/** The Deployments of a namespace, optionally by label selector. */
+export async function listDeployments(clients: KubeClients, namespace: string, labelSelector?: string): Promise<readonly DeploymentSummary[]> {
+  const list = await callKube(clients, `deployments in namespace "${namespace}"`,
+    () => clients.apps.listNamespacedDeployment({ namespace, ...(labelSelector ? { labelSelector } : {}) }));
+  return list.items.map(summarizeDeployment).sort(byName);
+}
+
+/** The pods of a namespace, optionally by label selector. */
+export async function listPods(clients: KubeClients, namespace: string, labelSelector?: string): Promise<readonly PodSummary[]> {
+  const list = await callKube(clients, `pods in namespace "${namespace}"`,
+    () => clients.core.listNamespacedPod({ namespace, ...(labelSelector ? { labelSelector } : {}) }));
+  return list.items.map(summarizePod).sort(byName);
+}

@@ -1,0 +1,22 @@
+// kubectl rollout restart: a new template annotation makes a new ReplicaSet.
+import { changeCauseOps, setAnnotationsOps, type JsonPatchOp } from './json-patch.ts';
+import type { ChangeOptions, DeploymentRef } from './kube-api.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { patchDeployment } from './patch-deployment.ts';
+import { readDeployment } from './read-deployment.ts';
+
+/** The template annotation kubectl sets, so kubectl users recognise the restart. */
+export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
+
+/** Stamps restartedAt = now on the pod template and records the change cause. */
+export async function restartDeployment(clients: KubeClients, ref: DeploymentRef, options: ChangeOptions, now: Date = new Date()):
+  Promise<{ readonly generation: number }> {
+  const deployment = await readDeployment(clients, ref);
+  const templateMetadata = deployment.spec?.template.metadata;
+  const stamp = { [restartedAtAnnotation]: now.toISOString() };
+  const templateOps: JsonPatchOp[] = templateMetadata === undefined
+    ? [{ op: 'add', path: '/spec/template/metadata', value: { annotations: stamp } }]
+    : setAnnotationsOps('/spec/template/metadata/annotations', templateMetadata.annotations, stamp);
+  const patched = await patchDeployment(clients, ref, [...templateOps, ...changeCauseOps(deployment.metadata?.annotations, options.changeCause)]);
+  return { generation: patched.metadata?.generation ?? 0 };
+}

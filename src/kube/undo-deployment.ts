@@ -1,0 +1,52 @@
+// kubectl rollout undo: the chosen revision's pod template goes back onto the
+// Deployment, and the controller turns it into the newest revision.
+import type * as k8s from '@kubernetes/client-node';
+import { AppError } from '../errors.ts';
+import { changeCauseOps } from './json-patch.ts';
+import type { ChangeOptions, DeploymentRef } from './kube-api.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { listOwnedReplicaSets, type OwnedReplicaSet } from './owned-replica-sets.ts';
+import { patchDeployment } from './patch-deployment.ts';
+import { readDeployment } from './read-deployment.ts';
+import { parseRevision } from './summarize-deployment.ts';
+
+/** Options of undo. */
+export type UndoOptions = ChangeOptions & { readonly toRevision?: number };
+
+/** The label the controller adds per template; the Deployment's own template never has it. */
+const podTemplateHashLabel = 'pod-template-hash';
+
+function chooseTarget(owned: readonly OwnedReplicaSet[], current: number | undefined, toRevision: number | undefined, name: string): OwnedReplicaSet {
+  const available = owned.map((o) => o.revision).join(', ') || 'none';
+  if (toRevision !== undefined && toRevision === current) {
+    throw new AppError('bad_input', `deployment "${name}" is already at revision ${toRevision}`);
+  }
+  const target = toRevision === undefined
+    ? owned.find((o) => current === undefined || o.revision < current)
+    : owned.find((o) => o.revision === toRevision);
+  if (target !== undefined) return target;
+  const wanted = toRevision === undefined ? 'no previous revision' : `no revision ${toRevision}`;
+  throw new AppError('not_found', `deployment "${name}" has ${wanted}; available revisions: ${available}`);
+}
+
+function templateWithoutHash(replicaSet: k8s.V1ReplicaSet): k8s.V1PodTemplateSpec {
+  const template = replicaSet.spec?.template ?? {};
+  const labels = { ...template.metadata?.labels };
+  delete labels[podTemplateHashLabel];
+  return { ...template, metadata: { ...template.metadata, labels } };
+}
+
+/** Rolls back to `toRevision`, or to the revision before the current one. */
+export async function undoDeployment(clients: KubeClients, ref: DeploymentRef, options: UndoOptions):
+  Promise<{ readonly revision: number; readonly generation: number }> {
+  const deployment = await readDeployment(clients, ref);
+  const current = parseRevision(deployment.metadata?.annotations);
+  const owned = await listOwnedReplicaSets(clients, deployment);
+  const target = chooseTarget(owned, current, options.toRevision, ref.name);
+  const patched = await patchDeployment(clients, ref, [
+    { op: 'test', path: '/metadata/uid', value: deployment.metadata?.uid },
+    { op: 'replace', path: '/spec/template', value: templateWithoutHash(target.replicaSet) },
+    ...changeCauseOps(deployment.metadata?.annotations, options.changeCause),
+  ]);
+  return { revision: target.revision, generation: patched.metadata?.generation ?? 0 };
+}
