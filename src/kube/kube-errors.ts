@@ -106,15 +106,16 @@ function errorCode(error: unknown): string | undefined {
 export function isNetworkError(error: unknown): boolean {
   const code = errorCode(error);
   if (code !== undefined && networkCodes.has(code)) return true;
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'TimeoutError') return true;
-  return error instanceof TypeError && error.message === 'fetch failed';
+  // By shape, not instanceof: DOMException and undici's errors may come from another realm.
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return name === 'TimeoutError' || (name === 'TypeError' && message === 'fetch failed');
 }
 
 /** The HTTP status of a client-node failure: ApiException.code, or a Watch error's statusCode. */
 export function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof ApiException) return error.code;
-  const code = (error as { code?: unknown; statusCode?: unknown } | null)?.statusCode ?? (error as { code?: unknown } | null)?.code;
+  // Not `.code`: DOMException and system errors use it for other things.
+  const code = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof code === 'number' ? code : undefined;
 }
 
@@ -128,7 +129,7 @@ export function toKubeError(error: unknown, context: KubeErrorContext): AppError
   const status = httpStatusOf(error);
   if (status !== undefined) return fromApiStatus(status, error instanceof ApiException ? error.body : undefined, context);
   if (isNetworkError(error)) {
-    const code = errorCode(error) ?? (error as Error).name;
+    const code = errorCode(error) ?? String((error as { name?: unknown }).name);
     return new AppError('unavailable', `the Kubernetes API server at ${serverOrigin(context.server)} is unreachable (${code}); trying again`,
       { cause: new Error(`network error ${code}`) });
   }
