@@ -62,8 +62,7 @@ describe('renderJobStatus', () => {
   });
 
   it('has no context line when there is nothing to reference', () => {
-    const { jobId: _, ...noId } = deploy;
-    expect(renderJobStatus(noId).blocks.map((block) => block.type)).toEqual(['section']);
+    expect(renderJobStatus({ ...deploy, jobId: undefined }).blocks.map((block) => block.type)).toEqual(['section']);
   });
 
   it('escapes user text so it cannot ping the channel, and keeps it compact', () => {
