@@ -9,6 +9,8 @@ import type { SlackMessage } from './slack-message.ts';
 // A monospace block keeps columns aligned on every client (the table block is not rendered everywhere yet). A cell
 // wider than this would push every other row's columns off screen.
 const MAX_CELL = 60;
+// Even a table with many columns must leave room for more than one row in a section.
+const MAX_ROW = 1500;
 const MAX_TITLE = 200;
 const TABLE_BUDGET = 9000;
 
@@ -52,7 +54,7 @@ export function renderTable(result: TableResult): SlackMessage {
   if (result.rows.length === 0 && result.omitted === 0) return boundMessage(fallback, [section(`${title}\n_No resources found._`)]);
   const rows = [result.columns, ...result.rows].map((row) => row.map(clipCell));
   const widths = columnWidths(rows);
-  const lines = rows.map((row) => codeLine(alignRow(row, widths)));
+  const lines = rows.map((row) => codeLine(alignRow(row, widths), MAX_ROW));
   const packed = packLines(lines, { budget: TABLE_BUDGET, code: true });
   const hidden = result.omitted + packed.cut;
   const blocks: KnownBlock[] = [section(title), ...packed.chunks.map(section)];

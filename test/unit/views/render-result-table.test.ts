@@ -64,6 +64,15 @@ describe('renderResult: table', () => {
     expect(text).not.toContain('x'.repeat(61));
   });
 
+  it('shortens rows of a very wide table rather than dropping them all', () => {
+    const columns = Array.from({ length: 80 }, (_, i) => `C${i}`);
+    const message = renderResult({ ...pods, columns, rows: [columns.map(() => 'v'.repeat(40))] });
+    expectSlackAccepts(message);
+    expectFencesIntact(message);
+    expect(allText(message)).toMatch(/^v{40} {3}v{40}.*…$/m);
+    expect(allText(message)).not.toContain('not shown');
+  });
+
   it('says when nothing was found', () => {
     const message = renderResult({ ...pods, rows: [] });
     expectSlackAccepts(message);
