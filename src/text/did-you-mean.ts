@@ -11,18 +11,29 @@ export interface DidYouMeanOptions {
   readonly maxDistance?: number;
 }
 
-/** Levenshtein distance between two strings (insert, delete, substitute cost 1). */
+/**
+ * Levenshtein distance between two strings (insert, delete, substitute cost 1),
+ * counting a swap of adjacent characters as one edit too ("slwo" → "slow"),
+ * since that is the commonest typo.
+ */
 export function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i += 1) {
     const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
-    }
+    for (let j = 1; j <= b.length; j += 1) current[j] = cellCost({ a, b, i, j }, { before, previous, current });
+    before = previous;
     previous = current;
   }
   return previous[b.length] ?? 0;
+}
+
+function cellCost(at: { a: string; b: string; i: number; j: number }, rows: { before: number[]; previous: number[]; current: number[] }): number {
+  const { a, b, i, j } = at;
+  const substitution = (rows.previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+  const best = Math.min((rows.previous[j] ?? 0) + 1, (rows.current[j - 1] ?? 0) + 1, substitution);
+  const swapped = i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1];
+  return swapped ? Math.min(best, (rows.before[j - 2] ?? 0) + 1) : best;
 }
 
 function defaultMaxDistance(input: string): number {

@@ -5,7 +5,7 @@ import { didYouMean, editDistance } from '../../../src/text/did-you-mean.ts';
 describe('editDistance', () => {
   it.each([
     ['', '', 0], ['abc', '', 3], ['', 'abc', 3], ['checkout', 'checkout', 0],
-    ['checkout', 'chekout', 1], ['web', 'wbe', 2], ['kitten', 'sitting', 3],
+    ['checkout', 'chekout', 1], ['web', 'wbe', 1], ['slow', 'slwo', 1], ['kitten', 'sitting', 3], ['abc', 'ca', 3],
   ])('%s → %s is %i', (a, b, distance) => {
     expect(editDistance(a, b)).toBe(distance);
     expect(editDistance(b, a)).toBe(distance);
@@ -30,9 +30,10 @@ describe('didYouMean', () => {
     expect(didYouMean('x', [])).toBeUndefined();
   });
 
-  it('keeps short names strict: one edit at most', () => {
-    expect(didYouMean('wbe', deployments)).toBeUndefined();
+  it('keeps short names strict: one edit (a swap counts as one) at most', () => {
+    expect(didYouMean('wbe', deployments)).toBe('web');
     expect(didYouMean('wev', deployments)).toBe('web');
+    expect(didYouMean('ewv', deployments)).toBeUndefined();
   });
 
   it('honours an explicit budget and prefers the first of equally close names', () => {
