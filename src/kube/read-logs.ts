@@ -39,7 +39,8 @@ function splitLines(text: string): string[] {
 
 /**
  * The last `tailLines` lines of a container, at most `limitBytes` bytes.
- * `truncated` when the byte cap was (likely) reached or there were more lines than the tail.
+ * `truncated` when the byte cap was (likely) reached or there were more lines than the tail
+ * (one extra line is asked for, so an API-side cut is visible).
  */
 export async function readLogs(clients: KubeClients, namespace: string, pod: string, options: ReadLogsOptions): Promise<PodLogs> {
   if (!Number.isInteger(options.tailLines) || options.tailLines < 1) throw new AppError('bad_input', `--tail must be a whole number ≥ 1, not ${options.tailLines}`);
@@ -48,7 +49,7 @@ export async function readLogs(clients: KubeClients, namespace: string, pod: str
   const container = pickContainer(names, options.container, `pod "${pod}"`);
   const text = await callKube(clients, `logs of pod "${pod}" container "${container}" in namespace "${namespace}"`,
     () => clients.core.readNamespacedPodLog({
-      name: pod, namespace, container, previous: options.previous, tailLines: options.tailLines, limitBytes: options.limitBytes,
+      name: pod, namespace, container, previous: options.previous, tailLines: options.tailLines + 1, limitBytes: options.limitBytes,
     }));
   const all = splitLines(String(text));
   const byteCapped = Buffer.byteLength(String(text)) >= options.limitBytes;

@@ -10,11 +10,15 @@ const ns = useTestNamespace('kube-deploy');
 let api: KubeApi;
 const cause = (what: string): { changeCause: string } => ({ changeCause: `coxswain: @alice (U0ALICE) ${what}` });
 
-const rolledOut = (name: string, generation?: number) => (d: k8s.V1Deployment): boolean =>
-  d.metadata?.name === name && (generation === undefined || (d.metadata.generation ?? 0) >= generation)
-  && (d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 1)
-  && d.status?.updatedReplicas === d.spec?.replicas && d.status?.availableReplicas === d.spec?.replicas
-  && (d.status?.replicas ?? 0) === d.spec?.replicas;
+const settled = (d: k8s.V1Deployment): boolean => {
+  const status = d.status ?? {};
+  const replicas = d.spec?.replicas;
+  return (status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1)
+    && status.updatedReplicas === replicas && status.availableReplicas === replicas && status.replicas === replicas;
+};
+
+const rolledOut = (name: string, generation = 0) => (d: k8s.V1Deployment): boolean =>
+  d.metadata?.name === name && (d.metadata.generation ?? 0) >= generation && settled(d);
 
 async function waitRolledOut(name: string, generation?: number): Promise<k8s.V1Deployment> {
   return waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, rolledOut(name, generation),
