@@ -1,5 +1,9 @@
 // Composition root and command-line entry of Coxswain.
 import { argv, exit, stderr, stdout } from 'node:process';
+import { createRegistry } from '../commands/index.ts';
+import { ConfigError, loadConfig, roles, type Role } from './config/load-config.ts';
+import { createLogger } from './log/create-logger.ts';
+import { startRoles } from './roles/start-roles.ts';
 
 /** The command-line contract of DESIGN.md; kept in one place so help and parsing agree. */
 export const usage = `coxswain — Slack ChatOps for Kubernetes
@@ -12,18 +16,46 @@ usage:
 
 configuration (environment):
   SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, SLACK_APP_TOKEN (Socket Mode), SLACK_API_URL,
-  PORT, REDIS_URL, KUBECONFIG, COXSWAIN_POLICY, COXSWAIN_CLUSTER
+  PORT, REDIS_URL, KUBECONFIG, COXSWAIN_POLICY, COXSWAIN_CLUSTER, COXSWAIN_MAX_REPLICAS
 `;
 
-/** Runs the command line and returns the exit code. */
-export function main(args: readonly string[]): number {
-  const [command] = args;
+function parseRole(args: readonly string[]): Role {
+  const i = args.findIndex((a) => a === '--role' || a.startsWith('--role='));
+  if (i < 0) return 'all';
+  const value = args[i]?.includes('=') ? args[i]?.split('=')[1] : args[i + 1];
+  if (!roles.includes(value as Role)) throw new ConfigError(`--role must be one of ${roles.join(', ')}`);
+  return value as Role;
+}
+
+async function start(args: readonly string[]): Promise<number> {
+  const role = parseRole(args);
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel, base: { role, cluster: config.cluster } });
+  const registry = createRegistry();
+  const running = await startRoles({ config, role, registry, log });
+  const stop = (signal: string): void => {
+    log('info', 'stopping', { signal });
+    running.stop().then(() => exit(0), (error: unknown) => { log('error', 'stop failed', { error: String(error) }); exit(1); });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return -1;
+}
+
+/** Runs the command line; resolves to an exit code, or -1 to keep running. */
+export async function main(args: readonly string[]): Promise<number> {
+  const [command, ...rest] = args;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     stdout.write(usage);
     return 0;
   }
+  if (command === 'start') return start(rest);
   stderr.write(`coxswain: '${command}' is not available in this build yet\n\n${usage}`);
   return 2;
 }
 
-exit(main(argv.slice(2)));
+main(argv.slice(2)).then((code) => { if (code >= 0) exit(code); }, (error: unknown) => {
+  if (error instanceof ConfigError) stderr.write(`coxswain: ${error.message}\n`);
+  else stderr.write(`coxswain: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  exit(error instanceof ConfigError ? 78 : 1);
+});

@@ -14,6 +14,8 @@ export { ParseError };
 export interface ParsedCommand {
   readonly command: AnyCommandSpec;
   readonly args: Record<string, unknown>;
+  /** The words as bound to positionals and flags, before validation: what a job carries. */
+  readonly input: Record<string, string | boolean>;
 }
 
 function findCommand(registry: CommandRegistry, words: readonly string[]): { command: AnyCommandSpec; rest: string[] } {
@@ -51,7 +53,7 @@ function matchFlag(command: AnyCommandSpec, word: string): FlagMatch {
 
 const isFlag = (word: string): boolean => /^--?[a-zA-Z]/.test(word);
 
-function takeFlag(command: AnyCommandSpec, words: string[], i: number, out: Record<string, unknown>): number {
+function takeFlag(command: AnyCommandSpec, words: string[], i: number, out: Record<string, string | boolean>): number {
   const word = words[i] ?? '';
   const flag = matchFlag(command, word);
   if (out[flag.name] !== undefined) throw new ParseError(`\`--${flag.name}\` is given twice.`, { usage: command.usage });
@@ -68,8 +70,8 @@ function takeFlag(command: AnyCommandSpec, words: string[], i: number, out: Reco
   return flag.inlineValue === undefined ? i + 2 : i + 1;
 }
 
-function bindWords(command: AnyCommandSpec, words: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+function bindWords(command: AnyCommandSpec, words: string[]): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
   const positional: string[] = [];
   for (let i = 0; i < words.length;) {
     const word = words[i] ?? '';
@@ -111,5 +113,5 @@ export function parseCommand(registry: CommandRegistry, text: string, limits: Co
   if (!parsed.success) {
     throw new ParseError(parsed.error.issues.map((i) => describeZodIssue(i, command)).join(' '), { usage: command.usage });
   }
-  return { command, args: parsed.data as Record<string, unknown> };
+  return { command, args: parsed.data as Record<string, unknown>, input: bound };
 }

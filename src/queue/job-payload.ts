@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/**
+ * What the gateway puts on the queue. The queue is a trust boundary: the worker
+ * parses this again and re-validates `input` with the command's own schema, so a
+ * forged or stale job cannot act outside the grammar.
+ */
+export const jobPayloadSchema = z.object({
+  v: z.literal(1),
+  /** Registry name, e.g. 'deploy' or 'rollout status'. */
+  command: z.string().min(1).max(40),
+  /** The words as bound to the command's positionals and flags, before validation. */
+  input: z.record(z.string(), z.union([z.string().max(1000), z.boolean()])),
+  actor: z.object({
+    userId: z.string().regex(/^[UW][A-Z0-9]+$/),
+    userName: z.string().max(80),
+    teamId: z.string().max(20),
+    channelId: z.string().regex(/^[CGD][A-Z0-9]+$/),
+  }),
+  /** The message that is the job's thread root. */
+  root: z.object({ channel: z.string(), ts: z.string().regex(/^\d+\.\d+$/) }),
+  /** The thread root's wording, e.g. "deploy web to … in staging". */
+  description: z.string().max(500),
+  cluster: z.string(),
+  requestedAt: z.iso.datetime(),
+});
+
+/** A validated job payload. */
+export type JobPayload = z.infer<typeof jobPayloadSchema>;

@@ -1,0 +1,43 @@
+// Slack may deliver one request more than once, and people press Enter twice.
+// A claim in Redis, taken before anything is posted, makes the second arrival a no-op.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** How long a request id stays claimed: longer than Slack ever retries. */
+const requestTtlSeconds = 3600;
+/** Window in which the same text from the same person in the same channel is a repeat. */
+export const repeatWindowSeconds = 5;
+
+const hash = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+
+/** The job id of a Slack request: the same request always gives the same id. */
+export function jobIdFor(teamId: string, triggerId: string): string {
+  return `slack-${hash(teamId, triggerId)}`;
+}
+
+/** What claimRequest found. */
+export type ClaimOutcome = 'new' | 'redelivered' | 'repeated';
+
+/** Options of claimRequest. */
+export interface ClaimOptions {
+  readonly prefix: string;
+  readonly jobId: string;
+  readonly userId: string;
+  readonly channelId: string;
+  readonly text: string;
+}
+
+/** Claims a request; 'redelivered' and 'repeated' mean it must not run again. */
+export async function claimRequest(redis: Redis, o: ClaimOptions): Promise<ClaimOutcome> {
+  const first = await redis.set(`${o.prefix}:request:${o.jobId}`, '1', 'EX', requestTtlSeconds, 'NX');
+  if (first !== 'OK') return 'redelivered';
+  const repeatKey = `${o.prefix}:recent:${hash(o.userId, o.channelId, o.text.trim().replace(/\s+/g, ' '))}`;
+  const fresh = await redis.set(repeatKey, o.jobId, 'EX', repeatWindowSeconds, 'NX');
+  return fresh === 'OK' ? 'new' : 'repeated';
+}
+
+/** Frees a claim when the request could not be queued, so the user can try again. */
+export async function releaseRequest(redis: Redis, o: ClaimOptions): Promise<void> {
+  const repeatKey = `${o.prefix}:recent:${hash(o.userId, o.channelId, o.text.trim().replace(/\s+/g, ' '))}`;
+  await redis.del(`${o.prefix}:request:${o.jobId}`, repeatKey);
+}

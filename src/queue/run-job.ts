@@ -1,0 +1,146 @@
+// What a worker does with one job, free of BullMQ and Slack so it can be tested
+// with fakes: re-validate, lock the target if the command changes it, run it,
+// report progress and the result, and decide whether a failure is worth a retry.
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
+import type { CommandRegistry } from '../registry/command-registry.ts';
+import type { CommandLimits, WorkerCommandSpec, WorkerContext } from '../registry/command-spec.ts';
+import type { CommandResult } from '../results.ts';
+import type { JobStatusView } from '../views/job-status-view.ts';
+import { renderResult } from '../views/render-result.ts';
+import { renderError } from '../views/render-error.ts';
+import type { HeldLock, LockHolder } from './deployment-lock.ts';
+import type { JobMessenger } from './job-messenger.ts';
+import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
+
+/** Everything runJob needs, injected. */
+export interface JobRunnerDeps {
+  readonly registry: CommandRegistry;
+  readonly limits: CommandLimits;
+  readonly kube: KubeApi;
+  readonly cluster: string;
+  readonly messengerFor: (payload: JobPayload) => JobMessenger;
+  /** Takes the per-deployment lock; onWait is told who holds it. */
+  readonly lock: (target: string, holder: Omit<LockHolder, 'since'>, onWait: (h: LockHolder) => void) => Promise<HeldLock>;
+  /** Least time between two progress edits of one thread root. Default 1000 ms. */
+  readonly progressIntervalMs?: number;
+  readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The job as BullMQ hands it over, reduced to what runJob reads. */
+export interface JobEnvelope {
+  readonly id: string;
+  readonly data: unknown;
+  /** 1 on the first try. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly signal: AbortSignal;
+}
+
+/** How a run ended, for the queue: done, retry later, or give up. */
+export type JobOutcome =
+  | { readonly kind: 'done'; readonly result: CommandResult }
+  | { readonly kind: 'retry'; readonly error: AppError }
+  | { readonly kind: 'failed'; readonly error: AppError };
+
+function validate(deps: JobRunnerDeps, data: unknown): { payload: JobPayload; command: WorkerCommandSpec<unknown>; args: unknown } {
+  const parsed = jobPayloadSchema.safeParse(data);
+  if (!parsed.success) throw new AppError('bad_input', 'This job is malformed and was not run.');
+  const payload = parsed.data;
+  const command = deps.registry.get(payload.command);
+  if (!command || command.runsIn !== 'worker') throw new AppError('bad_input', `Unknown command \`${payload.command}\`; nothing was run.`);
+  if (payload.cluster !== deps.cluster) throw new AppError('bad_input', `This job is for cluster ${payload.cluster}, not ${deps.cluster}.`);
+  const args = command.schema(deps.limits).safeParse(payload.input);
+  if (!args.success) throw new AppError('bad_input', 'The command\'s arguments are no longer valid; nothing was run.');
+  return { payload, command: command as WorkerCommandSpec<unknown>, args: args.data };
+}
+
+function throttled(intervalMs: number, send: (detail: string) => Promise<void>): { push: (d: string) => void; flush: () => Promise<void> } {
+  let last = 0;
+  let pending: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let chain = Promise.resolve();
+  const fire = (): void => {
+    timer = undefined;
+    if (pending === undefined) return;
+    const detail = pending;
+    pending = undefined;
+    last = Date.now();
+    chain = chain.then(() => send(detail)).catch(() => undefined);
+  };
+  return {
+    push: (d) => {
+      pending = d;
+      if (timer) return;
+      timer = setTimeout(fire, Math.max(0, last + intervalMs - Date.now()));
+    },
+    flush: async () => { if (timer) clearTimeout(timer); timer = undefined; pending = undefined; await chain; },
+  };
+}
+
+function outcomeOfResult(result: CommandResult): { state: 'succeeded' | 'failed'; reason?: string } {
+  if (result.kind !== 'rollout' || result.outcome === 'complete') return { state: 'succeeded' };
+  return { state: 'failed', reason: result.reason ?? (result.outcome === 'timeout' ? 'timed out' : 'rollout failed') };
+}
+
+async function execute(deps: JobRunnerDeps, job: JobEnvelope, v: ReturnType<typeof validate>, messenger: JobMessenger): Promise<CommandResult> {
+  const { payload, command, args } = v;
+  const base: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
+  const progress = throttled(deps.progressIntervalMs ?? 1000, (detail) => messenger.updateRoot({ ...base, detail }));
+  const target = command.target(args);
+  const lock = command.mutates && target.deployment
+    ? await deps.lock(`${target.namespace}/${target.deployment}`, { jobId: job.id, userId: payload.actor.userId, description: payload.description },
+      (h) => { void messenger.updateRoot({ ...base, state: 'waiting', detail: `waiting for ${target.namespace}/${target.deployment}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})` }); })
+    : undefined;
+  try {
+    await messenger.updateRoot(base);
+    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube: deps.kube, limits: deps.limits, progress: progress.push, signal: job.signal };
+    return await command.run(args, ctx);
+  } finally {
+    await progress.flush();
+    await lock?.release();
+  }
+}
+
+function asAppError(error: unknown, jobId: string, deps: JobRunnerDeps): AppError {
+  if (error instanceof AppError) return error;
+  const ref = `${jobId}/${randomUUID().slice(0, 8)}`;
+  deps.log('error', 'job failed with an unexpected error', { ref, error: error instanceof Error ? error.stack : String(error) });
+  return new AppError('internal', `internal error, ref ${ref}`, { retryable: false });
+}
+
+/**
+ * Runs one job to an outcome. It never throws: the caller maps 'retry' to a
+ * retryable failure and 'failed' to an unrecoverable one.
+ */
+export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<JobOutcome> {
+  const startedAt = Date.now();
+  let validated: ReturnType<typeof validate>;
+  try {
+    validated = validate(deps, job.data);
+  } catch (error) {
+    const appError = asAppError(error, job.id, deps);
+    deps.log('warn', 'rejected a job', { jobId: job.id, reason: appError.userMessage });
+    return { kind: 'failed', error: appError };
+  }
+  const { payload } = validated;
+  const messenger = deps.messengerFor(payload);
+  const view: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
+  try {
+    const result = await execute(deps, job, validated, messenger);
+    const end = outcomeOfResult(result);
+    await messenger.reply(renderResult(result));
+    await messenger.updateRoot({ ...view, state: end.state, durationMs: Date.now() - startedAt, ...(end.reason ? { reason: end.reason } : {}) });
+    return { kind: 'done', result };
+  } catch (error) {
+    const appError = asAppError(error, job.id, deps);
+    if (appError.retryable && job.attempt < job.maxAttempts) {
+      await messenger.updateRoot({ ...view, state: 'queued', detail: `retrying (attempt ${job.attempt + 1} of ${job.maxAttempts}): ${appError.userMessage}` }).catch(() => undefined);
+      return { kind: 'retry', error: appError };
+    }
+    await messenger.reply(renderError({ message: appError.userMessage })).catch(() => undefined);
+    await messenger.updateRoot({ ...view, state: 'failed', durationMs: Date.now() - startedAt, reason: appError.userMessage }).catch(() => undefined);
+    return { kind: 'failed', error: appError };
+  }
+}

@@ -1,0 +1,38 @@
+// BullMQ glue around runJob: retryable failures are thrown as errors (BullMQ
+// backs off and retries), the rest as UnrecoverableError (no retry).
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { JobPayload } from './job-payload.ts';
+import { queueName, queuePrefix } from './job-queue.ts';
+import { runJob, type JobRunnerDeps } from './run-job.ts';
+
+/** Options of startWorker. */
+export interface StartWorkerOptions {
+  readonly cluster: string;
+  /** Must allow blocking commands: maxRetriesPerRequest null (BullMQ's requirement for workers). */
+  readonly connection: ConnectionOptions;
+  /** Jobs run at once by this process. Default 8 (most jobs wait on watches, not CPU). */
+  readonly concurrency?: number;
+}
+
+/** Starts consuming the cluster's queue. close() waits for running jobs (graceful SIGTERM). */
+export function startWorker(deps: JobRunnerDeps, options: StartWorkerOptions): Worker<JobPayload> {
+  const processor = async (job: Job<JobPayload>, _token?: string, signal?: AbortSignal): Promise<void> => {
+    const outcome = await runJob(deps, {
+      id: job.id ?? 'unknown',
+      data: job.data,
+      attempt: job.attemptsMade + 1,
+      maxAttempts: job.opts.attempts ?? 1,
+      signal: signal ?? new AbortController().signal,
+    });
+    if (outcome.kind === 'retry') throw new Error(outcome.error.userMessage);
+    if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.error.userMessage);
+  };
+  const worker = new Worker<JobPayload>(queueName(options.cluster), processor, {
+    connection: options.connection,
+    prefix: queuePrefix,
+    concurrency: options.concurrency ?? 8,
+    lockDuration: 60_000,
+  });
+  worker.on('error', (error) => deps.log('error', 'worker connection error', { error: error.message }));
+  return worker;
+}

@@ -1,0 +1,89 @@
+// Wires the roles of one process from configuration: the gateway (Bolt), the
+// worker (BullMQ), or both. Returns a stop function for SIGTERM.
+import { Redis } from 'ioredis';
+import type { Config, Role } from '../config/load-config.ts';
+import { createKubeApi } from '../kube/create-kube-api.ts';
+import type { Log } from '../log/create-logger.ts';
+import { acquireDeploymentLock } from '../queue/deployment-lock.ts';
+import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
+import { startWorker } from '../queue/start-worker.ts';
+import type { CommandRegistry } from '../registry/command-registry.ts';
+import type { CommandLimits } from '../registry/command-spec.ts';
+import { createWebClient } from '../slack/create-web-client.ts';
+import { startGateway } from '../slack/create-gateway.ts';
+import { createSlackMessenger } from '../slack/slack-messenger.ts';
+
+/** A running set of roles. */
+export interface RunningRoles {
+  /** The gateway's HTTP port, when it runs. */
+  readonly port?: number;
+  stop(): Promise<void>;
+}
+
+/** Options of startRoles. */
+export interface StartRolesOptions {
+  readonly config: Config;
+  readonly role: Role;
+  readonly registry: CommandRegistry;
+  readonly log: Log;
+}
+
+/** Redis URL without its password, for messages. */
+export function safeRedisUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+function limitsOf(config: Config): CommandLimits {
+  return { maxReplicas: config.maxReplicas, defaultNamespace: config.defaultNamespace, rolloutTimeoutMs: 10 * 60_000 };
+}
+
+async function startGatewayRole(o: StartRolesOptions): Promise<RunningRoles> {
+  const { config, log } = o;
+  // Fail fast: with no offline queue a Redis outage is answered at once ("try again"), not after Slack's 3 s.
+  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', (error: Error) => log('warn', 'redis (gateway)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  const queue = createJobQueue(config.cluster, redis);
+  const gateway = await startGateway({
+    config,
+    ready: async () => (await redis.ping()) === 'PONG',
+    deps: {
+      registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client: createWebClient(config),
+      redis, queue, keyPrefix: keyPrefix(config.cluster), log,
+    },
+  });
+  log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
+  return {
+    port: gateway.port,
+    stop: async () => { await gateway.stop(); await queue.close(); redis.disconnect(); },
+  };
+}
+
+function startWorkerRole(o: StartRolesOptions): RunningRoles {
+  const { config, log } = o;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  const client = createWebClient(config);
+  const kube = createKubeApi(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {});
+  const worker = startWorker({
+    registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log,
+    messengerFor: (payload) => createSlackMessenger(client, payload, log),
+    lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
+  }, { cluster: config.cluster, connection: redis });
+  log('info', 'worker consuming', { queue: `${keyPrefix(config.cluster)}` });
+  return { stop: async () => { await worker.close(); redis.disconnect(); } };
+}
+
+/** Starts the requested roles ('all' = gateway + worker; the watcher arrives with alerts). */
+export async function startRoles(o: StartRolesOptions): Promise<RunningRoles> {
+  const running: RunningRoles[] = [];
+  if (o.role === 'worker' || o.role === 'all') running.push(startWorkerRole(o));
+  if (o.role === 'gateway' || o.role === 'all') running.push(await startGatewayRole(o));
+  if (o.role === 'watcher') o.log('warn', 'the watcher role has nothing to do yet (failed-pod alerts are not built)');
+  const port = running.find((r) => r.port !== undefined)?.port;
+  return {
+    ...(port !== undefined ? { port } : {}),
+    stop: async () => { for (const r of running.reverse()) await r.stop(); },
+  };
+}

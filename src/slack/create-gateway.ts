@@ -1,0 +1,65 @@
+// The Bolt app: Slack's signature check on every request (the real HTTPReceiver,
+// or Socket Mode when an app token is configured), /k8s, and health endpoints.
+import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
+import type { Config } from '../config/load-config.ts';
+import { handleCommand, type GatewayDeps } from './handle-command.ts';
+
+/** Options of createGateway. */
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly deps: GatewayDeps;
+  /** Resolves true when the gateway can take work (Redis answers). */
+  readonly ready: () => Promise<boolean>;
+}
+
+/** A started gateway. */
+export interface Gateway {
+  /** The HTTP port actually bound (PORT may be 0 in tests). */
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+function healthRoutes(ready: () => Promise<boolean>): CustomRoute[] {
+  const reply = (res: ServerResponse, ok: boolean): void => {
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+    res.end(ok ? 'ok\n' : 'not ready\n');
+  };
+  return [
+    { path: '/healthz', method: ['GET'], handler: (_req: IncomingMessage, res: ServerResponse) => reply(res, true) },
+    { path: '/readyz', method: ['GET'], handler: (_req: IncomingMessage, res: ServerResponse) => { void ready().catch(() => false).then((ok) => reply(res, ok)); } },
+  ];
+}
+
+function boltLogLevel(level: Config['logLevel']): LogLevel {
+  return level === 'debug' ? LogLevel.DEBUG : level === 'info' ? LogLevel.INFO : level === 'warn' ? LogLevel.WARN : LogLevel.ERROR;
+}
+
+function buildApp(options: GatewayOptions): { app: App; receiver: HTTPReceiver | SocketModeReceiver } {
+  const { config } = options;
+  const customRoutes = healthRoutes(options.ready);
+  const receiver = config.slack.appToken
+    ? new SocketModeReceiver({ appToken: config.slack.appToken, customRoutes, installerOptions: { port: config.port }, logLevel: boltLogLevel(config.logLevel) })
+    : new HTTPReceiver({ signingSecret: config.slack.signingSecret, endpoints: '/slack/events', customRoutes, logLevel: boltLogLevel(config.logLevel) });
+  const app = new App({
+    token: config.slack.botToken,
+    receiver,
+    clientOptions: { slackApiUrl: config.slack.apiUrl },
+    logLevel: boltLogLevel(config.logLevel),
+  });
+  return { app, receiver };
+}
+
+/** Builds and starts the gateway on config.port. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { app } = buildApp(options);
+  app.command('/k8s', async ({ command, ack }) => {
+    const answer = await handleCommand(options.deps, command);
+    await ack(answer);
+  });
+  const started = (await app.start(options.config.port)) as unknown;
+  const server = started as Server | undefined;
+  const address = server?.address?.() as AddressInfo | null | undefined;
+  return { port: address?.port ?? options.config.port, stop: () => app.stop().then(() => undefined) };
+}

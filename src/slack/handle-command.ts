@@ -1,0 +1,118 @@
+// The gateway's answer to /k8s: parse, answer at once (help, whoami, refusals)
+// or post the thread root and queue the job. Never touches the cluster, so it
+// answers well inside Slack's 3 seconds.
+import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import { AppError } from '../errors.ts';
+import type { Log } from '../log/create-logger.ts';
+import { ParseError, parseCommand, type ParsedCommand } from '../parse/parse-command.ts';
+import type { JobQueue } from '../queue/job-queue.ts';
+import type { JobPayload } from '../queue/job-payload.ts';
+import { claimRequest, jobIdFor, releaseRequest, type ClaimOptions } from '../queue/request-claims.ts';
+import type { CommandRegistry } from '../registry/command-registry.ts';
+import type { Actor, CommandLimits } from '../registry/command-spec.ts';
+import { renderError } from '../views/render-error.ts';
+import { renderJobStatus } from '../views/render-job-status.ts';
+import { renderResult } from '../views/render-result.ts';
+import type { SlackMessage } from '../views/slack-message.ts';
+
+/** The fields of Slack's slash-command payload that the gateway reads. */
+export interface SlashCommand {
+  readonly text: string;
+  readonly user_id: string;
+  readonly user_name: string;
+  readonly team_id: string;
+  readonly channel_id: string;
+  readonly trigger_id: string;
+}
+
+/** What the gateway acks with: nothing, or an ephemeral message. */
+export type CommandAck = (SlackMessage & { readonly response_type: 'ephemeral' }) | undefined;
+
+/** Everything the gateway needs, injected. */
+export interface GatewayDeps {
+  readonly registry: CommandRegistry;
+  readonly limits: CommandLimits;
+  readonly cluster: string;
+  readonly client: WebClient;
+  readonly redis: Redis;
+  readonly queue: JobQueue;
+  readonly keyPrefix: string;
+  readonly log: Log;
+}
+
+const ephemeral = (message: SlackMessage): CommandAck => ({ response_type: 'ephemeral', ...message });
+
+function refuse(error: unknown, deps: GatewayDeps): CommandAck {
+  if (error instanceof ParseError) {
+    return ephemeral(renderError({ message: error.userMessage, ...(error.usage ? { usage: `/k8s ${error.usage}` } : {}), ...(error.suggestion ? { suggestion: error.suggestion } : {}) }));
+  }
+  if (error instanceof AppError) return ephemeral(renderError({ message: error.userMessage }));
+  const ref = `gw-${Date.now().toString(36)}`;
+  deps.log('error', 'gateway failed', { ref, error: error instanceof Error ? error.stack : String(error) });
+  return ephemeral(renderError({ message: 'Something went wrong on our side.', ref }));
+}
+
+function slackErrorCode(error: unknown): string | undefined {
+  const data = (error as { data?: { error?: unknown } }).data;
+  return typeof data?.error === 'string' ? data.error : undefined;
+}
+
+async function postRoot(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<string> {
+  const message = renderJobStatus({ requester: actor.userId, description: parsed.command.describe(parsed.args), state: 'queued' });
+  try {
+    const posted = await deps.client.chat.postMessage({ channel: actor.channelId, text: message.text, blocks: message.blocks });
+    if (!posted.ts) throw new AppError('unavailable', 'Slack did not return the message it posted.');
+    return posted.ts;
+  } catch (error) {
+    const code = slackErrorCode(error);
+    if (code === 'not_in_channel' || code === 'channel_not_found') {
+      throw new AppError('bad_input', 'I am not in this channel, so I cannot report back here. Invite me with `/invite @Coxswain` and ask again.');
+    }
+    throw new AppError('unavailable', 'Slack did not accept my message; nothing was queued. Please try again.', { cause: error });
+  }
+}
+
+async function queueJob(deps: GatewayDeps, command: SlashCommand, actor: Actor, parsed: ParsedCommand): Promise<CommandAck> {
+  const jobId = jobIdFor(command.team_id, command.trigger_id);
+  const claim: ClaimOptions = { prefix: deps.keyPrefix, jobId, userId: actor.userId, channelId: actor.channelId, text: command.text };
+  const outcome = await claimRequest(deps.redis, claim).catch((error: unknown) => {
+    throw new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
+  });
+  if (outcome === 'redelivered') return undefined;
+  if (outcome === 'repeated') return ephemeral(renderError({ message: 'You asked for exactly this a moment ago; it is already queued (see its thread).' }));
+  let ts: string | undefined;
+  try {
+    ts = await postRoot(deps, actor, parsed);
+    const payload: JobPayload = {
+      v: 1, command: parsed.command.name, input: parsed.input, actor, root: { channel: actor.channelId, ts },
+      description: parsed.command.describe(parsed.args), cluster: deps.cluster, requestedAt: new Date().toISOString(),
+    };
+    await deps.queue.enqueue(jobId, payload);
+    deps.log('info', 'queued', { jobId, command: parsed.command.name, user: actor.userId, channel: actor.channelId });
+    return undefined;
+  } catch (error) {
+    await releaseRequest(deps.redis, claim).catch(() => undefined);
+    if (ts) await markNotQueued(deps, actor, parsed, ts);
+    throw error instanceof AppError ? error : new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
+  }
+}
+
+async function markNotQueued(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand, ts: string): Promise<void> {
+  const message = renderJobStatus({ requester: actor.userId, description: parsed.command.describe(parsed.args), state: 'failed', reason: 'could not be queued; nothing was done' });
+  await deps.client.chat.update({ channel: actor.channelId, ts, text: message.text, blocks: message.blocks }).catch(() => undefined);
+}
+
+/** Handles one /k8s request and returns what to ack with. Never throws. */
+export async function handleCommand(deps: GatewayDeps, command: SlashCommand): Promise<CommandAck> {
+  const actor: Actor = { userId: command.user_id, userName: command.user_name, teamId: command.team_id, channelId: command.channel_id };
+  try {
+    const parsed = parseCommand(deps.registry, command.text, deps.limits);
+    if (parsed.command.runsIn === 'gateway') {
+      return ephemeral(renderResult(parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands })));
+    }
+    return await queueJob(deps, command, actor, parsed);
+  } catch (error) {
+    return refuse(error, deps);
+  }
+}

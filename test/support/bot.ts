@@ -1,0 +1,51 @@
+// Starts the real bot (gateway + worker, as `coxswain start` does) against the
+// Slack emulator, the shared Redis and the test cluster's bot identity, with a
+// queue of its own so test files never see each other's jobs.
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Role } from '../../src/config/load-config.ts';
+import { redact, type Log } from '../../src/log/create-logger.ts';
+import { startRoles, type RunningRoles } from '../../src/roles/start-roles.ts';
+import { createRegistry } from '../../commands/index.ts';
+import type { ClusterState } from './cluster/cluster.ts';
+import type { SlackEmulator } from './slack-emulator/index.ts';
+
+/** A bot started for a test. */
+export interface TestBot {
+  /** Where the driver sends Slack's requests. */
+  readonly eventsUrl: string;
+  readonly port: number;
+  readonly cluster: string;
+  /** Every log line the bot wrote, already redacted as production would. */
+  readonly logs: string[];
+  stop(): Promise<void>;
+}
+
+/** Options of startTestBot. */
+export interface TestBotOptions {
+  readonly emu: SlackEmulator;
+  readonly cluster: ClusterState;
+  readonly role?: Role;
+  /** Extra environment, e.g. COXSWAIN_MAX_REPLICAS. */
+  readonly env?: Record<string, string>;
+}
+
+/** Starts the bot; call stop() in afterAll. */
+export async function startTestBot(options: TestBotOptions): Promise<TestBot> {
+  const clusterName = `t-${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    SLACK_SIGNING_SECRET: options.emu.signingSecret,
+    SLACK_BOT_TOKEN: options.emu.botToken,
+    SLACK_API_URL: options.emu.apiUrl,
+    PORT: '0',
+    REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    KUBECONFIG: options.cluster.botKubeconfig,
+    COXSWAIN_CLUSTER: clusterName,
+    COXSWAIN_LOG_LEVEL: 'error',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const log: Log = (level, message, fields = {}) => { logs.push(redact(JSON.stringify({ level, message, ...fields }))); };
+  const running: RunningRoles = await startRoles({ config, role: options.role ?? 'all', registry: createRegistry(), log });
+  const port = running.port ?? 0;
+  return { eventsUrl: `http://127.0.0.1:${port}/slack/events`, port, cluster: clusterName, logs, stop: () => running.stop() };
+}
