@@ -7,6 +7,14 @@ export type Role = (typeof roles)[number];
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+const units: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration such as 90s, 10m, 1h or 500ms (a bare number is seconds), in milliseconds. */
+const duration = (max: string) => z.string()
+  .regex(/^\d+(ms|s|m|h)?$/, 'must be a duration such as 30s, 10m or 1h')
+  .transform((v) => Number(/^\d+/.exec(v)?.[0]) * (units[/[a-z]+$/.exec(v)?.[0] ?? 's'] ?? 1000))
+  .pipe(z.number().min(1, 'must be longer than 0').max(units.h! * 24, `must be at most ${max}`));
+
 const envSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1, 'is missing'),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)'),
@@ -20,6 +28,8 @@ const envSchema = z.object({
   COXSWAIN_MAX_REPLICAS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1).max(10_000).default(100),
   COXSWAIN_DEFAULT_NAMESPACE: z.string().regex(dnsLabel, 'must be a DNS-1123 label').default('default'),
   COXSWAIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  COXSWAIN_ROLLOUT_TIMEOUT: duration('24h').default(600_000),
+  COXSWAIN_FAILURE_GRACE: duration('24h').default(20_000),
 });
 
 /** Validated configuration, read once at start-up and frozen. */
@@ -43,6 +53,10 @@ export interface Config {
   readonly maxReplicas: number;
   readonly defaultNamespace: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How long a job follows a rollout before reporting a timeout. Default 10 min. */
+  readonly rolloutTimeoutMs: number;
+  /** How long every new pod must be hopelessly failing before a rollout is called failed. Default 20 s. */
+  readonly failureGraceMs: number;
 }
 
 /** A configuration problem, phrased as one line that names the variable. */
@@ -85,5 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxReplicas: e.COXSWAIN_MAX_REPLICAS,
     defaultNamespace: e.COXSWAIN_DEFAULT_NAMESPACE,
     logLevel: e.COXSWAIN_LOG_LEVEL,
+    rolloutTimeoutMs: e.COXSWAIN_ROLLOUT_TIMEOUT,
+    failureGraceMs: e.COXSWAIN_FAILURE_GRACE,
   });
 }

@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis';
 import type { Config, Role } from '../config/load-config.ts';
 import { createKubeApi } from '../kube/create-kube-api.ts';
+import { defaultHardFailureRules } from '../kube/rollout-rules.ts';
 import type { Log } from '../log/create-logger.ts';
 import { acquireDeploymentLock } from '../queue/deployment-lock.ts';
 import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
@@ -36,7 +37,7 @@ export function safeRedisUrl(url: string): string {
 }
 
 function limitsOf(config: Config): CommandLimits {
-  return { maxReplicas: config.maxReplicas, defaultNamespace: config.defaultNamespace, rolloutTimeoutMs: 10 * 60_000 };
+  return { maxReplicas: config.maxReplicas, defaultNamespace: config.defaultNamespace, rolloutTimeoutMs: config.rolloutTimeoutMs };
 }
 
 async function startGatewayRole(o: StartRolesOptions): Promise<RunningRoles> {
@@ -65,7 +66,10 @@ function startWorkerRole(o: StartRolesOptions): RunningRoles {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   const client = createWebClient(config);
-  const kube = createKubeApi(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {});
+  const kube = createKubeApi({
+    ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
+    rollout: { rules: { ...defaultHardFailureRules, graceMs: config.failureGraceMs } },
+  });
   const worker = startWorker({
     registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log,
     messengerFor: (payload) => createSlackMessenger(client, payload, log),

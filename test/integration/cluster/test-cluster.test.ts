@@ -40,6 +40,15 @@ describe('the test cluster', () => {
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
+  it('keeps the node alive through a Lease that kwok renews (status heartbeats alone let it flap)', async () => {
+    const leases = ns.admin.makeApiClient(k8s.CoordinationV1Api);
+    const first = await leases.readNamespacedLease({ name: nodeName, namespace: 'kube-node-lease' });
+    expect(first.spec?.leaseDurationSeconds).toBe(40);
+    const renewed = await waitForObject<k8s.V1Lease>(ns.admin, '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
+      (l) => l.metadata?.name === nodeName && String(l.spec?.renewTime) !== String(first.spec?.renewTime), { what: 'the node lease to be renewed', timeoutMs: 20_000 });
+    expect(new Date(String(renewed.spec?.renewTime)).getTime()).toBeGreaterThan(new Date(String(first.spec?.renewTime)).getTime());
+  });
+
   it('rolls a 3-replica Deployment out to 3 available (deployment controller, scheduler, kwok)', async () => {
     await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3 }) });
     const done = await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`,

@@ -21,18 +21,25 @@ function adminConfig(kubeconfig: string): k8s.KubeConfig {
 
 const isConflict = (error: unknown): boolean => error instanceof k8s.ApiException && error.code === 409;
 
-/** Creates every document of a YAML file; objects that already exist are left as they are. */
+/** Server-side applies every document of a YAML file, so a changed file updates what exists. */
 export async function applyFile(kc: k8s.KubeConfig, file: string): Promise<void> {
   const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   const docs = parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJS() as k8s.KubernetesObject | null);
   for (const doc of docs) {
     if (!doc?.kind) continue;
     try {
-      await objects.create(doc);
+      await objects.patch(doc, undefined, undefined, 'coxswain-test-harness', true, k8s.PatchStrategy.ServerSideApply);
     } catch (error) {
-      if (!isConflict(error)) throw new Error(`applying ${doc.kind} ${doc.metadata?.name ?? ''} from ${file}: ${String(error)}`);
+      throw new Error(`applying ${doc.kind} ${doc.metadata?.name ?? ''} from ${file}: ${String(error)}`);
     }
   }
+}
+
+/** Re-applies the bot's namespace and RBAC from deploy/, so a reused cluster follows the file. */
+export async function applyBotRbac(adminKubeconfig: string): Promise<void> {
+  const kc = adminConfig(adminKubeconfig);
+  await applyFile(kc, join(repoRoot, 'deploy', 'base', 'namespace.yaml'));
+  await applyFile(kc, join(repoRoot, 'deploy', 'base', 'rbac.yaml'));
 }
 
 /** kwok watches its Logs CRDs from start-up, so they go in before kwok starts. */
@@ -93,7 +100,6 @@ export async function bootstrapCluster(state: ClusterState, caCert: string): Pro
   await createNode(core);
   await waitUntil(async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })),
     { what: 'the default ServiceAccount (kube-controller-manager)', timeoutMs: 60_000 });
-  await applyFile(kc, join(repoRoot, 'deploy', 'base', 'namespace.yaml'));
-  await applyFile(kc, join(repoRoot, 'deploy', 'base', 'rbac.yaml'));
+  await applyBotRbac(state.adminKubeconfig);
   await writeBotKubeconfig(state, caCert, core);
 }

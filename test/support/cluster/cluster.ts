@@ -191,6 +191,7 @@ async function startControllers(l: Launch): Promise<void> {
     '--bind-address=127.0.0.1', `--secure-port=${ports.controllerManager}`,
     `--service-account-private-key-file=${certs.serviceAccountKey}`, `--root-ca-file=${certs.caCert}`,
     '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle,-persistentvolume-expander',
+    '--node-monitor-grace-period=2m',
     `--cert-dir=${join(l.dir, 'certs', 'kcm-generated')}`,
   ], () => httpsOk(`https://127.0.0.1:${ports.controllerManager}/healthz`, {}));
   await launch(l, 'kube-scheduler', [
@@ -208,6 +209,9 @@ async function startKwok(l: Launch): Promise<void> {
     '--node-ip=127.0.0.1', `--node-port=${l.ports.kwok}`, `--server-address=127.0.0.1:${l.ports.kwok}`,
     `--tls-cert-file=${l.certs.kwokCert}`, `--tls-private-key-file=${l.certs.kwokKey}`,
     '--cidr=10.0.0.1/16', '--enable-crds=Logs,ClusterLogs',
+    // Heartbeat through a Lease renewed every 10 s; status-only heartbeats come about every
+    // 55 s, past the node monitor's grace, which flapped the node and unreadied its pods.
+    '--node-lease-duration-seconds=40',
     ...stages,
   ], () => httpOk(`http://127.0.0.1:${l.ports.kwok}/healthz`));
 }

@@ -1,6 +1,7 @@
 // Integration suite set-up: a real Redis and a real Kubernetes control plane.
 // Reuses what already runs (CI and `npm run cluster -- up` start them first), or
 // starts them, and records what it started so global-teardown stops only that.
+import { applyBotRbac } from '../cluster/bootstrap.ts';
 import { clusterDir, isClusterHealthy, readClusterState, startCluster } from '../cluster/cluster.ts';
 import { pingRedis, startPrivateRedis, type PrivateRedis } from '../redis-server.ts';
 
@@ -25,6 +26,7 @@ async function ensureCluster(): Promise<string | undefined> {
   const dir = clusterDir();
   const current = await readClusterState(dir);
   if (current && (await isClusterHealthy(current))) {
+    await applyBotRbac(current.adminKubeconfig);
     process.env['COXSWAIN_CLUSTER_DIR'] = dir;
     return undefined;
   }

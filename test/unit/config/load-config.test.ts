@@ -19,11 +19,11 @@ describe('loadConfig', () => {
     const config = loadConfig({
       ...base, SLACK_APP_TOKEN: 'xapp-1-x', SLACK_API_URL: 'http://127.0.0.1:9999/api', PORT: '0',
       REDIS_URL: 'redis://127.0.0.1:6380', KUBECONFIG: '/k/a:/k/b', COXSWAIN_POLICY: '/etc/policy.yaml',
-      COXSWAIN_CLUSTER: 'prod-eu', COXSWAIN_MAX_REPLICAS: '20',
+      COXSWAIN_CLUSTER: 'prod-eu', COXSWAIN_MAX_REPLICAS: '20', COXSWAIN_ROLLOUT_TIMEOUT: '5m', COXSWAIN_FAILURE_GRACE: '1500ms',
     });
     expect(config).toMatchObject({
       port: 0, redisUrl: 'redis://127.0.0.1:6380', kubeconfigPath: '/k/a', policyPath: '/etc/policy.yaml',
-      cluster: 'prod-eu', maxReplicas: 20, slack: { appToken: 'xapp-1-x', apiUrl: 'http://127.0.0.1:9999/api/' },
+      cluster: 'prod-eu', maxReplicas: 20, rolloutTimeoutMs: 300_000, failureGraceMs: 1500, slack: { appToken: 'xapp-1-x', apiUrl: 'http://127.0.0.1:9999/api/' },
     });
   });
 
@@ -34,6 +34,8 @@ describe('loadConfig', () => {
     [{ ...base, PORT: 'eighty' }, 'PORT must be a port number'],
     [{ ...base, REDIS_URL: 'http://x' }, 'REDIS_URL must be a redis:// or rediss:// URL'],
     [{ ...base, COXSWAIN_CLUSTER: 'Prod_EU' }, 'COXSWAIN_CLUSTER must be a DNS-1123 label'],
+    [{ ...base, COXSWAIN_ROLLOUT_TIMEOUT: 'ten minutes' }, 'COXSWAIN_ROLLOUT_TIMEOUT must be a duration such as 30s, 10m or 1h'],
+    [{ ...base, COXSWAIN_FAILURE_GRACE: '0s' }, 'COXSWAIN_FAILURE_GRACE must be longer than 0'],
   ])('refuses %j with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
