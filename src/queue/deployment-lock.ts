@@ -68,14 +68,15 @@ export async function acquireDeploymentLock(redis: Redis, options: AcquireLockOp
     if (Date.now() >= deadline) throw lockedError(options.target, holder);
     await sleep(250, undefined, options.signal ? { signal: options.signal } : {});
   }
-  const renew = setInterval(() => { redis.eval(renewScript, 1, key, token, leaseMs).catch(() => undefined); }, Math.floor(leaseMs / 3));
+  // The stored value (holder + unique token) is what proves ownership on renew and release.
+  const renew = setInterval(() => { redis.eval(renewScript, 1, key, value, leaseMs).catch(() => undefined); }, Math.floor(leaseMs / 3));
   let released = false;
   return {
     release: async () => {
       if (released) return;
       released = true;
       clearInterval(renew);
-      await redis.eval(releaseScript, 1, key, token);
+      await redis.eval(releaseScript, 1, key, value);
     },
   };
 }

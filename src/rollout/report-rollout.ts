@@ -4,8 +4,13 @@ import type { DeploymentRef } from '../kube/kube-api.ts';
 import type { WorkerContext } from '../registry/command-spec.ts';
 import type { RolloutAction, RolloutProgress, RolloutResult } from '../results.ts';
 
-/** "2/3 updated · 1/3 available" — what the thread root shows while a rollout moves. */
+/**
+ * "2/3 updated · 1/3 available" — what the thread root shows while a rollout
+ * moves. Until the controller has observed the change the counts describe the
+ * old spec, so they are not shown.
+ */
 export function formatProgress(p: RolloutProgress): string {
+  if (!p.observed) return 'starting';
   return `${p.updated}/${p.desired} updated · ${p.available}/${p.desired} available`;
 }
 
