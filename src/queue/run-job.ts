@@ -44,13 +44,12 @@ export type JobOutcome =
   | { readonly kind: 'retry'; readonly error: AppError }
   | { readonly kind: 'failed'; readonly error: AppError };
 
-function validate(deps: JobRunnerDeps, data: unknown): { payload: JobPayload; command: WorkerCommandSpec<unknown>; args: unknown } {
-  const parsed = jobPayloadSchema.safeParse(data);
-  if (!parsed.success) throw new AppError('bad_input', 'This job is malformed and was not run.');
-  const payload = parsed.data;
+interface Validated { readonly payload: JobPayload; readonly command: WorkerCommandSpec<unknown>; readonly args: unknown }
+
+function validateCommand(deps: JobRunnerDeps, payload: JobPayload): Validated {
   const command = deps.registry.get(payload.command);
   if (!command || command.runsIn !== 'worker') throw new AppError('bad_input', `Unknown command \`${payload.command}\`; nothing was run.`);
-  if (payload.cluster !== deps.cluster) throw new AppError('bad_input', `This job is for cluster ${payload.cluster}, not ${deps.cluster}.`);
+  if (payload.cluster !== deps.cluster) throw new AppError('bad_input', `This job is for cluster ${payload.cluster}, not ${deps.cluster}; nothing was run.`);
   const args = command.schema(deps.limits).safeParse(payload.input);
   if (!args.success) throw new AppError('bad_input', 'The command\'s arguments are no longer valid; nothing was run.');
   return { payload, command: command as WorkerCommandSpec<unknown>, args: args.data };
@@ -84,8 +83,8 @@ function outcomeOfResult(result: CommandResult): { state: 'succeeded' | 'failed'
   return { state: 'failed', reason: result.reason ?? (result.outcome === 'timeout' ? 'timed out' : 'rollout failed') };
 }
 
-async function execute(deps: JobRunnerDeps, job: JobEnvelope, v: ReturnType<typeof validate>, messenger: JobMessenger): Promise<CommandResult> {
-  const { payload, command, args } = v;
+async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayload, messenger: JobMessenger): Promise<CommandResult> {
+  const { command, args } = validateCommand(deps, payload);
   const base: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
   const progress = throttled(deps.progressIntervalMs ?? 1000, (detail) => messenger.updateRoot({ ...base, detail }));
   const target = command.target(args);
@@ -116,19 +115,17 @@ function asAppError(error: unknown, jobId: string, deps: JobRunnerDeps): AppErro
  */
 export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<JobOutcome> {
   const startedAt = Date.now();
-  let validated: ReturnType<typeof validate>;
-  try {
-    validated = validate(deps, job.data);
-  } catch (error) {
-    const appError = asAppError(error, job.id, deps);
-    deps.log('warn', 'rejected a job', { jobId: job.id, reason: appError.userMessage });
-    return { kind: 'failed', error: appError };
+  const parsed = jobPayloadSchema.safeParse(job.data);
+  if (!parsed.success) {
+    // Without a valid payload there is no thread to tell; the log is the only witness.
+    deps.log('warn', 'rejected a malformed job', { jobId: job.id });
+    return { kind: 'failed', error: new AppError('bad_input', 'This job is malformed and was not run.') };
   }
-  const { payload } = validated;
+  const payload = parsed.data;
   const messenger = deps.messengerFor(payload);
   const view: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
   try {
-    const result = await execute(deps, job, validated, messenger);
+    const result = await execute(deps, job, payload, messenger);
     const end = outcomeOfResult(result);
     await messenger.reply(renderResult(result));
     await messenger.updateRoot({ ...view, state: end.state, durationMs: Date.now() - startedAt, ...(end.reason ? { reason: end.reason } : {}) });
@@ -136,11 +133,11 @@ export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<Job
   } catch (error) {
     const appError = asAppError(error, job.id, deps);
     if (appError.retryable && job.attempt < job.maxAttempts) {
-      await messenger.updateRoot({ ...view, state: 'queued', detail: `retrying (attempt ${job.attempt + 1} of ${job.maxAttempts}): ${appError.userMessage}` }).catch(() => undefined);
+      await messenger.updateRoot({ ...view, state: 'queued', detail: `retrying (attempt ${job.attempt + 1} of ${job.maxAttempts}): ${appError.userMessage}` });
       return { kind: 'retry', error: appError };
     }
-    await messenger.reply(renderError({ message: appError.userMessage })).catch(() => undefined);
-    await messenger.updateRoot({ ...view, state: 'failed', durationMs: Date.now() - startedAt, reason: appError.userMessage }).catch(() => undefined);
+    await messenger.reply(renderError({ message: appError.userMessage }));
+    await messenger.updateRoot({ ...view, state: 'failed', durationMs: Date.now() - startedAt, reason: appError.userMessage });
     return { kind: 'failed', error: appError };
   }
 }

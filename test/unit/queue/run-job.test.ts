@@ -1,0 +1,120 @@
+// runJob with fakes: what is re-validated, when the lock is taken, what is told to
+// Slack, and which failures are retried.
+import { describe, expect, it } from '@jest/globals';
+import { createRegistry } from '../../../commands/index.ts';
+import { AppError } from '../../../src/errors.ts';
+import type { KubeApi } from '../../../src/kube/kube-api.ts';
+import type { JobMessenger } from '../../../src/queue/job-messenger.ts';
+import type { JobPayload } from '../../../src/queue/job-payload.ts';
+import { runJob, type JobEnvelope, type JobRunnerDeps } from '../../../src/queue/run-job.ts';
+import type { JobStatusView } from '../../../src/views/job-status-view.ts';
+
+const progress = { desired: 2, updated: 2, ready: 2, available: 2, observed: true };
+
+function fakeKube(overrides: Partial<KubeApi> = {}): KubeApi {
+  const unexpected = (): never => { throw new Error('unexpected kube call'); };
+  return {
+    readDeployment: unexpected, scale: unexpected, findAutoscaler: async () => undefined, restart: unexpected,
+    undo: unexpected, history: unexpected, listDeployments: unexpected, listPods: unexpected, readLogs: unexpected,
+    setImage: async () => ({ container: 'web', previousImage: 'ghcr.io/acme/web:1.0', generation: 2 }),
+    followRollout: async () => ({ outcome: 'complete', progress, failingPods: [], events: [] }),
+    ...overrides,
+  };
+}
+
+interface Harness { deps: JobRunnerDeps; roots: JobStatusView[]; replies: string[]; locks: string[]; logs: string[] }
+
+function harness(kube: KubeApi = fakeKube()): Harness {
+  const roots: JobStatusView[] = [];
+  const replies: string[] = [];
+  const locks: string[] = [];
+  const logs: string[] = [];
+  const messenger: JobMessenger = {
+    updateRoot: async (view) => { roots.push(view); },
+    reply: async (message) => { replies.push(message.text); },
+  };
+  const deps: JobRunnerDeps = {
+    registry: createRegistry(), limits: { maxReplicas: 10, defaultNamespace: 'default', rolloutTimeoutMs: 1000 }, kube, cluster: 'prod',
+    messengerFor: () => messenger,
+    lock: async (target) => { locks.push(target); return { release: async () => { locks.push(`released ${target}`); } }; },
+    progressIntervalMs: 0,
+    log: (level, message, fields) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); },
+  };
+  return { deps, roots, replies, locks, logs };
+}
+
+const payload = (over: Partial<JobPayload> = {}): JobPayload => ({
+  v: 1, command: 'deploy', input: { deployment: 'web', image: 'ghcr.io/acme/web:1.1', namespace: 'staging' },
+  actor: { userId: 'U0ALICE', userName: 'alice', teamId: 'T0001', channelId: 'C0OPS' },
+  root: { channel: 'C0OPS', ts: '1700000000.000100' }, description: 'deploy web to ghcr.io/acme/web:1.1 in staging',
+  cluster: 'prod', requestedAt: new Date().toISOString(), ...over,
+});
+
+const job = (data: unknown, attempt = 1): JobEnvelope => ({ id: 'j1', data, attempt, maxAttempts: 3, signal: new AbortController().signal });
+
+describe('runJob', () => {
+  it('locks the deployment for a mutation, runs it, replies with the result and ends the root ✅', async () => {
+    const h = harness();
+    const outcome = await runJob(h.deps, job(payload()));
+    expect(outcome.kind).toBe('done');
+    expect(h.locks).toEqual(['staging/web', 'released staging/web']);
+    expect(h.roots.map((r) => r.state)).toEqual(['running', 'succeeded']);
+    expect(h.replies.join('\n')).toContain('web');
+  });
+
+  it('takes no lock for a read', async () => {
+    const h = harness(fakeKube({ history: async () => [] }));
+    await runJob(h.deps, job(payload({ command: 'rollout history', input: { deployment: 'web', namespace: 'staging' } })));
+    expect(h.locks).toEqual([]);
+  });
+
+  it('ends ❌ with the reason when the rollout fails, without calling it a job failure', async () => {
+    const h = harness(fakeKube({ followRollout: async () => ({ outcome: 'failed', reason: 'CrashLoopBackOff: all 1 new pod(s) failing', progress, failingPods: [], events: [] }) }));
+    const outcome = await runJob(h.deps, job(payload()));
+    expect(outcome.kind).toBe('done');
+    expect(h.roots.at(-1)).toMatchObject({ state: 'failed', reason: 'CrashLoopBackOff: all 1 new pod(s) failing' });
+  });
+
+  it.each([
+    ['a payload of another shape', { v: 2, command: 'deploy' }],
+    ['words the command\'s schema refuses', payload({ input: { deployment: 'Web!', image: 'x', namespace: 'staging' } })],
+    ['a gateway-only command', payload({ command: 'help', input: {} })],
+    ['another cluster\'s job', payload({ cluster: 'staging' })],
+  ])('refuses %s without acting or retrying', async (_what, data) => {
+    const h = harness(fakeKube({ setImage: async () => { throw new Error('must not act'); } }));
+    const outcome = await runJob(h.deps, job(data));
+    expect(outcome.kind).toBe('failed');
+    expect(h.locks).toEqual([]);
+    // A job whose thread is known says so there, rather than staying "queued" forever.
+    if ((data as { v?: number }).v === 1) expect(h.roots.at(-1)).toMatchObject({ state: 'failed' });
+  });
+
+  it('retries an unavailable API server while attempts remain, then gives up with the message', async () => {
+    const down = new AppError('unavailable', 'the Kubernetes API server at https://127.0.0.1:6443 is unreachable (ECONNREFUSED)');
+    const h = harness(fakeKube({ setImage: async () => { throw down; } }));
+    expect((await runJob(h.deps, job(payload(), 1))).kind).toBe('retry');
+    expect(h.roots.at(-1)).toMatchObject({ state: 'queued' });
+    expect(h.roots.at(-1)?.detail).toContain('retrying (attempt 2 of 3)');
+    expect(h.locks.at(-1)).toBe('released staging/web');
+    const last = await runJob(h.deps, job(payload(), 3));
+    expect(last.kind).toBe('failed');
+    expect(h.roots.at(-1)).toMatchObject({ state: 'failed', reason: down.userMessage });
+  });
+
+  it('does not retry what cannot succeed (404, 403, 422, bad input)', async () => {
+    const h = harness(fakeKube({ setImage: async () => { throw new AppError('not_found', 'deployment staging/wbe not found; did you mean web?'); } }));
+    const outcome = await runJob(h.deps, job(payload(), 1));
+    expect(outcome.kind).toBe('failed');
+    expect(h.replies.join('\n')).toContain('did you mean web?');
+  });
+
+  it('shows an unexpected error as an internal error with a reference, and logs the details', async () => {
+    const h = harness(fakeKube({ setImage: async () => { throw new TypeError('cannot read properties of undefined'); } }));
+    const outcome = await runJob(h.deps, job(payload()));
+    expect(outcome.kind).toBe('failed');
+    const reason = h.roots.at(-1)?.reason ?? '';
+    expect(reason).toMatch(/^internal error, ref j1\/[0-9a-f]{8}$/u);
+    expect(h.logs.join('\n')).toContain(reason.replace('internal error, ref ', ''));
+    expect(h.replies.join('\n')).not.toContain('cannot read properties');
+  });
+});
