@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis';
 import type { Config, Role } from '../config/load-config.ts';
 import { createKubeApi } from '../kube/create-kube-api.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
 import { defaultHardFailureRules } from '../kube/rollout-rules.ts';
 import type { Log } from '../log/create-logger.ts';
 import { acquireDeploymentLock } from '../queue/deployment-lock.ts';
@@ -27,6 +28,11 @@ export interface StartRolesOptions {
   readonly role: Role;
   readonly registry: CommandRegistry;
   readonly log: Log;
+  /**
+   * Wraps the worker's KubeApi, e.g. to time every call in a benchmark.
+   * Default: none (the KubeApi is used as created).
+   */
+  readonly wrapKube?: (api: KubeApi) => KubeApi;
 }
 
 /** Redis URL without its password, for messages. */
@@ -66,10 +72,11 @@ function startWorkerRole(o: StartRolesOptions): RunningRoles {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   const client = createWebClient(config);
-  const kube = createKubeApi({
+  const created = createKubeApi({
     ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
     rollout: { rules: { ...defaultHardFailureRules, graceMs: config.failureGraceMs } },
   });
+  const kube = o.wrapKube ? o.wrapKube(created) : created;
   const worker = startWorker({
     registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log,
     messengerFor: (payload) => createSlackMessenger(client, payload, log),

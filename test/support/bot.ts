@@ -6,6 +6,7 @@ import { loadConfig, type Role } from '../../src/config/load-config.ts';
 import { redact, type Log } from '../../src/log/create-logger.ts';
 import { startRoles, type RunningRoles } from '../../src/roles/start-roles.ts';
 import { createRegistry } from '../../commands/index.ts';
+import type { KubeApi } from '../../src/kube/kube-api.ts';
 import type { ClusterState } from './cluster/cluster.ts';
 import type { SlackEmulator } from './slack-emulator/index.ts';
 
@@ -27,6 +28,8 @@ export interface TestBotOptions {
   readonly role?: Role;
   /** Extra environment, e.g. COXSWAIN_MAX_REPLICAS. */
   readonly env?: Record<string, string>;
+  /** Wraps the worker's KubeApi (benchmarks time kube calls with it). Default: none. */
+  readonly wrapKube?: (api: KubeApi) => KubeApi;
 }
 
 /** Starts the bot; call stop() in afterAll. */
@@ -47,7 +50,7 @@ export async function startTestBot(options: TestBotOptions): Promise<TestBot> {
   });
   const logs: string[] = [];
   const log: Log = (level, message, fields = {}) => { logs.push(redact(JSON.stringify({ level, message, ...fields }))); };
-  const running: RunningRoles = await startRoles({ config, role: options.role ?? 'all', registry: createRegistry(), log });
+  const running: RunningRoles = await startRoles({ config, role: options.role ?? 'all', registry: createRegistry(), log, ...(options.wrapKube ? { wrapKube: options.wrapKube } : {}) });
   const port = running.port ?? 0;
   return { eventsUrl: `http://127.0.0.1:${port}/slack/events`, port, cluster: clusterName, logs, stop: () => running.stop() };
 }
