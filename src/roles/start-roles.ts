@@ -46,11 +46,23 @@ function limitsOf(config: Config): CommandLimits {
   return { maxReplicas: config.maxReplicas, defaultNamespace: config.defaultNamespace, rolloutTimeoutMs: config.rolloutTimeoutMs };
 }
 
+/** Resolves when the connection is ready, or after `ms` (the caller carries on; /readyz tells the truth). */
+function redisReady(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { redis.off('ready', onReady); resolve(false); }, ms);
+    const onReady = (): void => { clearTimeout(timer); resolve(true); };
+    redis.once('ready', onReady);
+  });
+}
+
 async function startGatewayRole(o: StartRolesOptions): Promise<RunningRoles> {
   const { config, log } = o;
   // Fail fast: with no offline queue a Redis outage is answered at once ("try again"), not after Slack's 3 s.
   const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   redis.on('error', (error: Error) => log('warn', 'redis (gateway)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  // Without an offline queue, commands before the first connection would fail: take requests once Redis is up.
+  if (!(await redisReady(redis, 5000))) log('warn', 'Redis is not reachable yet; commands will be refused until it is', { url: safeRedisUrl(config.redisUrl) });
   const queue = createJobQueue(config.cluster, redis);
   const gateway = await startGateway({
     config,

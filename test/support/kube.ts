@@ -7,19 +7,15 @@ import { afterAll, beforeAll } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { clusterDir, readClusterState, type ClusterState } from './cluster/cluster.ts';
 import { waitUntil } from './cluster/processes.ts';
+import { loadKubeConfig } from './kube-objects.ts';
+
+export { loadKubeConfig, makeDeployment, type DeploymentOptions } from './kube-objects.ts';
 
 /** The running test cluster (started by the jest global setup). */
 export async function testCluster(): Promise<ClusterState> {
   const state = await readClusterState(process.env['COXSWAIN_CLUSTER_DIR'] ?? clusterDir());
   if (!state) throw new Error('no test cluster is running; the integration project\'s global setup starts one');
   return state;
-}
-
-/** A KubeConfig loaded from a kubeconfig file. */
-export function loadKubeConfig(file: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(file);
-  return kc;
 }
 
 /** What a test file gets from useTestNamespace: its namespace and typed clients. */
@@ -58,30 +54,6 @@ export function useTestNamespace(prefix: string): TestNamespace {
     if (ns.name) await ns.core.deleteNamespace({ name: ns.name }).catch(() => undefined);
   });
   return ns;
-}
-
-/** Options of makeDeployment. */
-export interface DeploymentOptions {
-  readonly replicas?: number;
-  readonly container?: string;
-  /** Pod template annotations, e.g. the kwok ready delay. */
-  readonly podAnnotations?: Record<string, string>;
-}
-
-/** A minimal Deployment whose pods the kwok node will run. */
-export function makeDeployment(name: string, image: string, options: DeploymentOptions = {}): k8s.V1Deployment {
-  const labels = { app: name };
-  return {
-    metadata: { name, labels },
-    spec: {
-      replicas: options.replicas ?? 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels, annotations: options.podAnnotations ?? {} },
-        spec: { containers: [{ name: options.container ?? name, image }] },
-      },
-    },
-  };
 }
 
 /** Options of waitForObject. */
