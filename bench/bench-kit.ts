@@ -100,3 +100,19 @@ export async function deleteBotKeys(redisUrl: string, cluster: string): Promise<
 export const benchRedisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A minimal Deployment the kwok node runs (as test/support/kube.ts makes, which
+ * imports jest and cannot be loaded here). `podAnnotations` e.g. the kwok ready delay.
+ */
+export function benchDeployment(name: string, options: { replicas: number; podAnnotations?: Record<string, string> }): k8s.V1Deployment {
+  const labels = { app: name };
+  return {
+    metadata: { name, labels },
+    spec: {
+      replicas: options.replicas,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels, annotations: options.podAnnotations ?? {} }, spec: { containers: [{ name, image: `ghcr.io/acme/${name}:1.0` }] } },
+    },
+  };
+}
