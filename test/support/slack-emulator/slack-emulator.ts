@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ApiMethod, EmulatorState } from './api-method.ts';
 import { readBody } from './api-request.ts';
 import { CallRecorder } from './call-recorder.ts';
@@ -23,6 +24,8 @@ import { FaultInjector } from './fault-injector.ts';
 import { faultOutcome, sendFault, sendJson } from './http-reply.ts';
 import { ResponseUrls } from './response-urls.ts';
 import { SlackDriver } from './slack-driver.ts';
+import { SocketDriver } from './socket-driver.ts';
+import { SocketModeServer } from './socket-mode.ts';
 import { WarningLog } from './warning-log.ts';
 import { WebApi } from './web-api.ts';
 import { Workspace } from './workspace.ts';
@@ -34,6 +37,10 @@ export interface SlackEmulatorOptions {
   readonly signingSecret?: string;
   /** The bot token the Web API accepts. Default `xoxb-test`. */
   readonly botToken?: string;
+  /** The app-level token `apps.connections.open` accepts (Socket Mode). Default `xapp-test`. */
+  readonly appToken?: string;
+  /** Interval of the Socket Mode server's pings. Default 5000 ms. */
+  readonly socketPingIntervalMs?: number;
   /** People in the workspace; the bot user U0BOT is always added. Default: U0ALICE, U0BOB, U0CAROL. */
   readonly users?: readonly UserSeed[];
   /** Conversations. Default: C0OPS (#ops, everyone), C0ALERTS (#alerts, bot only), C0RANDOM (#random, no bot). */
@@ -91,6 +98,10 @@ export class SlackEmulator {
   readonly apiUrl: string;
   readonly signingSecret: string;
   readonly botToken: string;
+  /** The app-level token for Socket Mode (`SLACK_APP_TOKEN`). */
+  readonly appToken: string;
+  /** The Socket Mode endpoint: `disconnect(reason)`, `waitForConnections(n)`, `history` of envelopes. */
+  readonly socket: SocketModeServer;
   readonly clock: EmulatorClock;
   readonly faults = new FaultInjector();
   readonly workspace: Workspace;
@@ -106,6 +117,8 @@ export class SlackEmulator {
     this.apiUrl = `${this.url}/api/`;
     this.signingSecret = options.signingSecret ?? 'test-signing-secret';
     this.botToken = options.botToken ?? 'xoxb-test';
+    this.appToken = options.appToken ?? 'xapp-test';
+    this.socket = new SocketModeServer({ appId: DEFAULT_BOT.appId, baseUrl: () => this.url, ...(options.socketPingIntervalMs === undefined ? {} : { pingIntervalMs: options.socketPingIntervalMs }) });
     this.clock = new EmulatorClock(options.clock);
     this.#server = server;
     this.#warnings = new WarningLog(options.allowWarnings ?? [], this.clock);
@@ -122,8 +135,10 @@ export class SlackEmulator {
     this.responseUrls = new ResponseUrls({ workspace: this.workspace, clock: this.clock, warnings: this.#warnings, baseUrl: () => this.url });
     this.#webApi = new WebApi({
       state,
-      methods: { ...directoryMethods, ...chatMethods, ...options.methods },
+      methods: { ...directoryMethods, ...chatMethods, 'apps.connections.open': () => ({ ok: true, url: this.socket.issueUrl() }), ...options.methods },
       tokens: new Map([[this.botToken, DEFAULT_BOT]]),
+      appTokens: new Map([[this.appToken, DEFAULT_BOT]]),
+      appTokenMethods: new Set(['apps.connections.open']),
       faults: this.faults,
       recorder: this.#recorder,
       delay: (ms) => this.#delay(ms),
@@ -137,6 +152,10 @@ export class SlackEmulator {
       if (ready.emulator) void ready.emulator.#route(req, res);
       else res.writeHead(503).end();
     });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      if (ready.emulator) ready.emulator.socket.handleUpgrade(req, socket);
+      else socket.destroy();
+    });
     const address = await listen(server, options.port ?? 0);
     ready.emulator = new SlackEmulator(options, server, address);
     return ready.emulator;
@@ -147,6 +166,7 @@ export class SlackEmulator {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#recorder.cancelAll('SlackEmulator stopped');
+    await this.socket.stop();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
     await closed;
@@ -198,6 +218,11 @@ export class SlackEmulator {
       warnings: this.#warnings,
       appId: DEFAULT_BOT.appId,
     });
+  }
+
+  /** A driver that sends Slack's envelopes to the bot connected over Socket Mode. */
+  socketDriver(): SocketDriver {
+    return new SocketDriver({ workspace: this.workspace, responseUrls: this.responseUrls, clock: this.clock, warnings: this.#warnings, appId: DEFAULT_BOT.appId }, this.socket);
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {

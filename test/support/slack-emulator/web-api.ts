@@ -13,7 +13,12 @@ import type { BotIdentity } from './workspace.ts';
 export interface WebApiOptions {
   readonly state: EmulatorState;
   readonly methods: Readonly<Record<string, ApiMethod>>;
+  /** Bot tokens (`xoxb-…`): every method but the app-level ones. */
   readonly tokens: ReadonlyMap<string, BotIdentity>;
+  /** App-level tokens (`xapp-…`): only the methods in `appTokenMethods`. */
+  readonly appTokens: ReadonlyMap<string, BotIdentity>;
+  /** Methods that take an app-level token only, such as `apps.connections.open`. */
+  readonly appTokenMethods: ReadonlySet<string>;
   readonly faults: FaultInjector;
   readonly recorder: CallRecorder;
   /** Waits `ms` (real time) in a way the emulator can cancel on stop. */
@@ -50,13 +55,22 @@ export class WebApi {
   }
 
   #dispatch(method: string, request: ApiRequest): ApiResult {
-    const { methods, tokens, state } = this.#options;
+    const { methods, state } = this.#options;
     const handler = methods[method];
     if (!handler) return state.strict ? fail('unknown_method') : { ok: true };
-    if (request.token === undefined) return fail('not_authed');
-    const identity = tokens.get(request.token);
-    if (!identity) return fail('invalid_auth');
+    const identity = this.#authorize(method, request.token);
+    if (typeof identity === 'string') return fail(identity);
     if (request.parseError !== undefined) return fail(request.parseError);
     return handler({ method, params: request.params, identity, state });
+  }
+
+  /** The caller's identity, or Slack's error: a known token of the wrong kind gets `not_allowed_token_type`. */
+  #authorize(method: string, token: string | undefined): BotIdentity | string {
+    if (token === undefined) return 'not_authed';
+    const { tokens, appTokens, appTokenMethods } = this.#options;
+    const wantsAppToken = appTokenMethods.has(method);
+    const identity = (wantsAppToken ? appTokens : tokens).get(token);
+    if (identity) return identity;
+    return (wantsAppToken ? tokens : appTokens).has(token) ? 'not_allowed_token_type' : 'invalid_auth';
   }
 }
