@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { containerName, deploymentName, imageReference, namespaceName } from '../src/parse/arguments.ts';
+import { containerName, deploymentName, imageReference, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
 
@@ -11,7 +11,7 @@ export const deploy = defineCommand({
   examples: ['deploy checkout ghcr.io/acme/checkout:1.4.2 -n staging', 'deploy deploy/api ghcr.io/acme/api:2.0 -n prod -c server'],
   positionals: ['deployment', 'image'],
   flags: {
-    namespace: { short: 'n', kind: 'value', description: 'namespace of the deployment' },
+    namespace: namespaceFlag,
     container: { short: 'c', kind: 'value', description: 'container to update (required when there are several)' },
   },
   schema: () => z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { labelSelector, namespaceName } from '../src/parse/arguments.ts';
+import { labelSelector, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 import type { TableResult } from '../src/results.ts';
 
@@ -31,7 +31,7 @@ export const get = defineCommand({
   examples: ['get pods -n prod', 'get deployments -n staging -l team=payments'],
   positionals: ['resource'],
   flags: {
-    namespace: { short: 'n', kind: 'value', description: 'namespace to list' },
+    namespace: namespaceFlag,
     selector: { short: 'l', kind: 'value', description: 'label selector, e.g. app=web' },
   },
   schema: () => z.object({

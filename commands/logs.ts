@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedCount, containerName, namespaceName, podName } from '../src/parse/arguments.ts';
+import { boundedCount, containerName, namespaceFlag, namespaceName, podName } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 
 /** Lines shown when --tail is not given, and the most that may be asked for. */
@@ -16,7 +16,7 @@ export const logs = defineCommand({
   examples: ['logs checkout-7d9f8-x2x9z -n prod', 'logs api-5c4-abcde -n prod -c server --tail 100 --previous'],
   positionals: ['pod'],
   flags: {
-    namespace: { short: 'n', kind: 'value', description: 'namespace of the pod' },
+    namespace: namespaceFlag,
     container: { short: 'c', kind: 'value', description: 'container (required when there are several)' },
     tail: { kind: 'value', description: `lines to show (default ${defaultTail}, at most ${maxTail})` },
     previous: { short: 'p', kind: 'boolean', description: 'the previous, crashed instance of the container' },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentName, namespaceName } from '../src/parse/arguments.ts';
+import { deploymentTarget, namespaceFlag } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 
 /** /k8s rollout history: the revisions of a deployment with who changed what. */
@@ -9,8 +9,8 @@ export const rolloutHistory = defineCommand({
   usage: 'rollout history <deployment> [-n namespace]',
   examples: ['rollout history checkout -n prod'],
   positionals: ['deployment'],
-  flags: { namespace: { short: 'n', kind: 'value', description: 'namespace of the deployment' } },
-  schema: () => z.object({ deployment: deploymentName, namespace: namespaceName }).strict(),
+  flags: { namespace: namespaceFlag },
+  schema: () => z.object(deploymentTarget).strict(),
   verb: 'history',
   runsIn: 'worker',
   mutates: false,

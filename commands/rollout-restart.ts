@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentName, namespaceName } from '../src/parse/arguments.ts';
+import { deploymentTarget, namespaceFlag } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
 
@@ -10,8 +10,8 @@ export const rolloutRestart = defineCommand({
   usage: 'rollout restart <deployment> [-n namespace]',
   examples: ['rollout restart checkout -n staging'],
   positionals: ['deployment'],
-  flags: { namespace: { short: 'n', kind: 'value', description: 'namespace of the deployment' } },
-  schema: () => z.object({ deployment: deploymentName, namespace: namespaceName }).strict(),
+  flags: { namespace: namespaceFlag },
+  schema: () => z.object(deploymentTarget).strict(),
   verb: 'restart',
   runsIn: 'worker',
   mutates: true,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentName, namespaceName } from '../src/parse/arguments.ts';
+import { deploymentTarget, namespaceFlag } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 import { reportRollout } from '../src/rollout/report-rollout.ts';
 
@@ -10,8 +10,8 @@ export const rolloutStatus = defineCommand({
   usage: 'rollout status <deployment> [-n namespace]',
   examples: ['rollout status checkout -n staging'],
   positionals: ['deployment'],
-  flags: { namespace: { short: 'n', kind: 'value', description: 'namespace of the deployment' } },
-  schema: () => z.object({ deployment: deploymentName, namespace: namespaceName }).strict(),
+  flags: { namespace: namespaceFlag },
+  schema: () => z.object(deploymentTarget).strict(),
   verb: 'status',
   runsIn: 'worker',
   mutates: false,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedCount, deploymentName, namespaceName } from '../src/parse/arguments.ts';
+import { boundedCount, deploymentName, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
 
@@ -11,7 +11,7 @@ export const rolloutUndo = defineCommand({
   examples: ['rollout undo checkout -n prod', 'rollout undo checkout -n prod --to-revision 3'],
   positionals: ['deployment'],
   flags: {
-    namespace: { short: 'n', kind: 'value', description: 'namespace of the deployment' },
+    namespace: namespaceFlag,
     'to-revision': { kind: 'value', description: 'revision to go back to (see rollout history)' },
   },
   schema: () => z.object({

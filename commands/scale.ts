@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../src/errors.ts';
-import { deploymentName, namespaceName, replicaCount } from '../src/parse/arguments.ts';
+import { deploymentName, namespaceFlag, namespaceName, replicaCount } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
 
@@ -12,7 +12,7 @@ export const scale = defineCommand({
   examples: ['scale checkout 5 -n staging', 'scale web 0 -n staging --yes'],
   positionals: ['deployment', 'replicas'],
   flags: {
-    namespace: { short: 'n', kind: 'value', description: 'namespace of the deployment' },
+    namespace: namespaceFlag,
     force: { kind: 'boolean', description: 'scale even though a HorizontalPodAutoscaler manages it' },
     yes: { kind: 'boolean', description: 'confirm scaling to 0 replicas' },
   },

@@ -64,3 +64,9 @@ export const labelSelector = z.string()
 
 /** A boolean flag as the parser binds it (present → true). */
 export const flag = z.boolean().default(false);
+
+/** `-n/--namespace`, which every command acting in a namespace takes. */
+export const namespaceFlag = { short: 'n', kind: 'value', description: 'namespace (default: the configured one)' } as const;
+
+/** The shape of commands that act on one deployment: `<deployment> [-n namespace]`. */
+export const deploymentTarget = { deployment: deploymentName, namespace: namespaceName };

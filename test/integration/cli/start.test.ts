@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { freePort, waitUntil } from '../../support/cluster/processes.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
-import { SlackEmulator, type RecordedCall } from '../../support/slack-emulator/index.ts';
+import { SlackEmulator } from '../../support/slack-emulator/index.ts';
+import { callText as text } from '../../support/slack-flow.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ns = useTestNamespace('cli');
@@ -26,11 +27,6 @@ function startProcess(env: Record<string, string>, args: string[] = ['start']): 
   child.stderr?.on('data', (d: Buffer) => run.stderr.push(d.toString()));
   return run;
 }
-
-const text = (call: RecordedCall): string => {
-  const value = call.params['text'];
-  return typeof value === 'string' ? value : '';
-};
 
 describe('coxswain start', () => {
   it('stops at once with one line naming each bad variable, and exit code 78', async () => {

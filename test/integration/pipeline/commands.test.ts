@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { startTestBot, type TestBot } from '../../support/bot.ts';
 import { makeDeployment, servePodLogs, useTestNamespace, waitForObject } from '../../support/kube.ts';
-import { SlackEmulator, type RecordedCall, type SlackDriver } from '../../support/slack-emulator/index.ts';
+import { SlackEmulator, type SlackDriver } from '../../support/slack-emulator/index.ts';
+import { waitForJob } from '../../support/slack-flow.ts';
 
 const ns = useTestNamespace('cmds');
 let emu: SlackEmulator;
@@ -27,21 +28,13 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const text = (call: RecordedCall): string => {
-  const value = call.params['text'];
-  return typeof value === 'string' ? value : '';
-};
-
 /** Sends a command as Alice in #ops and waits for its job to end; returns the final root text and the thread. */
 async function run(command: string, marker: string): Promise<{ final: string; thread: string }> {
   const since = emu.calls.length;
   const ack = await slack.slashCommand('/k8s', command, { user: 'U0ALICE', channel: 'C0OPS' });
   expect(ack.ack).toBeUndefined();
-  const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && text(c).includes(marker), { since });
-  const ts = String(root.result['ts']);
-  const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /[✅❌]/u.test(text(c)), { since, timeoutMs: 45_000 });
-  const thread = emu.thread('C0OPS', ts).slice(1).map((m) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`).join('\n');
-  return { final: text(final), thread };
+  const job = await waitForJob(emu, marker, { since });
+  return { final: job.finalText, thread: job.threadText };
 }
 
 async function ephemeral(command: string, channel = 'C0OPS'): Promise<string> {

@@ -6,7 +6,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { startTestBot, type TestBot } from '../../support/bot.ts';
 import { makeDeployment, useTestNamespace, waitForObject } from '../../support/kube.ts';
 import { SlackEmulator, type SlackDriver } from '../../support/slack-emulator/index.ts';
-import type { RecordedCall } from '../../support/slack-emulator/index.ts';
+import { callText as text, waitForJob, type FinishedJob } from '../../support/slack-flow.ts';
 
 const ns = useTestNamespace('deploy');
 let emu: SlackEmulator;
@@ -33,20 +33,7 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const text = (call: RecordedCall): string => {
-  const value = call.params['text'];
-  return typeof value === 'string' ? value : '';
-};
-
-/** The thread root the gateway posted for a command, and the final edit of it. */
-async function finished(marker: string): Promise<{ root: RecordedCall; final: RecordedCall }> {
-  const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && text(c).includes(marker));
-  const ts = String(root.result['ts']);
-  const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /[✅❌]/u.test(text(c)), { timeoutMs: 60_000 });
-  return { root, final };
-}
-
-const threadText = (ts: string): string => emu.thread('C0OPS', ts).slice(1).map((m) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`).join('\n');
+const finished = (marker: string): Promise<FinishedJob> => waitForJob(emu, marker, { timeoutMs: 60_000 });
 
 jest.setTimeout(90_000);
 
@@ -56,10 +43,11 @@ describe('/k8s deploy', () => {
     expect(ack.status).toBe(200);
     expect(ack.ms).toBeLessThan(3000);
     expect(ack.ack).toBeUndefined();
-    const { root, final } = await finished(`deploy web to ghcr.io/acme/web:1.1 in ${ns.name}`);
+    const job = await finished(`deploy web to ghcr.io/acme/web:1.1 in ${ns.name}`);
+    const { root, final } = job;
     expect(text(root)).toBe(`<@U0ALICE> → deploy web to ghcr.io/acme/web:1.1 in ${ns.name} · queued`);
     expect(text(final)).toMatch(/^✅ <@U0ALICE> → deploy web to ghcr\.io\/acme\/web:1\.1 in .* · done in /u);
-    expect(threadText(String(root.result['ts']))).toContain('ghcr.io/acme/web:1.0 → ghcr.io/acme/web:1.1');
+    expect(job.threadText).toContain('ghcr.io/acme/web:1.0 → ghcr.io/acme/web:1.1');
 
     const d = await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name });
     expect(d.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/web:1.1');
@@ -69,18 +57,17 @@ describe('/k8s deploy', () => {
 
   it('ends ❌ naming the crash-looping pods and their events when the new image crashes', async () => {
     await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:1.2-crashloop -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
-    const { root, final } = await finished('web:1.2-crashloop');
-    expect(text(final)).toMatch(/^❌ /u);
-    const details = threadText(String(root.result['ts']));
+    const { finalText, threadText: details } = await finished('web:1.2-crashloop');
+    expect(finalText).toMatch(/^❌ /u);
     expect(details).toContain('CrashLoopBackOff');
     expect(details).toContain('BackOff');
   });
 
   it('ends ❌ with "did you mean" for a deployment that does not exist', async () => {
     await slack.slashCommand('/k8s', `deploy wbe ghcr.io/acme/web:1.1 -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
-    const { root, final } = await finished('deploy wbe');
-    expect(text(final)).toMatch(/^❌ .*not found/isu);
-    expect(`${text(final)}\n${threadText(String(root.result['ts']))}`).toContain('web');
+    const { finalText, threadText } = await finished('deploy wbe');
+    expect(finalText).toMatch(/^❌ .*not found/isu);
+    expect(`${finalText}\n${threadText}`).toContain('web');
   });
 
   it('refuses a multi-container deployment without -c, listing the containers', async () => {

@@ -7,21 +7,13 @@ import { startTestBot, type TestBot } from '../../support/bot.ts';
 import { freePort, waitUntil } from '../../support/cluster/processes.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
 import { startPrivateRedis, type PrivateRedis } from '../../support/redis-server.ts';
-import { SlackEmulator, type RecordedCall } from '../../support/slack-emulator/index.ts';
+import { SlackEmulator } from '../../support/slack-emulator/index.ts';
+import { callText as text, waitForJob } from '../../support/slack-flow.ts';
 
 const ns = useTestNamespace('faults');
 jest.setTimeout(60_000);
 
-const text = (call: RecordedCall): string => {
-  const value = call.params['text'];
-  return typeof value === 'string' ? value : '';
-};
-
-async function finalOf(emu: SlackEmulator, marker: string, since: number): Promise<string> {
-  const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && text(c).includes(marker), { since });
-  const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === root.result['ts'] && /[✅❌]/u.test(text(c)), { since, timeoutMs: 45_000 });
-  return text(final);
-}
+const finalOf = async (emu: SlackEmulator, marker: string, since: number): Promise<string> => (await waitForJob(emu, marker, { since })).finalText;
 
 describe('when Redis stops and comes back', () => {
   let redis: PrivateRedis;
