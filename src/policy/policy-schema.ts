@@ -1,0 +1,81 @@
+// The policy file (COXSWAIN_POLICY): who may do what, where, and what needs
+// approval. Deny by default: a Slack user bound to nothing may run help and whoami.
+import { z } from 'zod';
+
+/** Every policy verb; commands name one of these (or none). */
+export const policyVerbs = ['get', 'logs', 'status', 'history', 'deploy', 'scale', 'restart', 'undo', 'approve', 'audit', 'lock'] as const;
+/** A policy verb. */
+export type Verb = (typeof policyVerbs)[number];
+
+/** A glob over names: `*` matches any run of characters, e.g. `team-*`. */
+const glob = z.string().min(1).max(253).regex(/^[a-z0-9*.-]+$/, 'is lowercase letters, digits, ., - and * (a glob)');
+const userId = z.string().regex(/^([UW][A-Z0-9]{2,}|\*)$/, 'is a Slack user ID (U…/W…) or "*"; display names change, IDs do not');
+const groupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'is a Slack user-group ID (S…)');
+const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'is a Slack channel ID (C…/G…/D…)');
+const durationText = z.string().regex(/^\d+(s|m|h|d)$/, 'is a duration such as 30m, 2h or 1d');
+
+const verbList = `is one of ${policyVerbs.join(', ')}`;
+
+const ruleSchema = z.strictObject({
+  verbs: z.array(z.enum([...policyVerbs, '*'], { error: `${verbList}, or "*"` })).min(1),
+  /** Namespace globs; default every namespace. */
+  namespaces: z.array(glob).min(1).default(['*']),
+  /** Deployment-name globs; default every deployment. */
+  deployments: z.array(glob).min(1).default(['*']),
+});
+
+const bindingSchema = z.strictObject({
+  role: z.string().min(1),
+  /** Who: user IDs ("*" for everyone) and/or user-group IDs. Neither means everyone in `channels`. */
+  users: z.array(userId).optional(),
+  groups: z.array(groupId).optional(),
+  /** Where: only in these channels. Absent means every channel. */
+  channels: z.array(channelId).optional(),
+  /** Kubernetes identity to impersonate for this binding's actions. */
+  kubernetes: z.strictObject({ user: z.string().min(1), groups: z.array(z.string().min(1)).default([]) }).optional(),
+}).refine((b) => b.users !== undefined || b.groups !== undefined || b.channels !== undefined, {
+  message: 'a binding names users, groups or channels (use users: ["*"] for everyone)',
+});
+
+const approvalSchema = z.strictObject({
+  namespaces: z.array(glob).min(1),
+  verbs: z.array(z.enum(policyVerbs, { error: verbList })).min(1),
+  deployments: z.array(glob).min(1).default(['*']),
+  approvers: z.strictObject({ roles: z.array(z.string()).optional(), users: z.array(userId).optional(), groups: z.array(groupId).optional() }),
+  required: z.number().int().min(1).max(10).default(1),
+  expiresAfter: durationText.default('30m'),
+  allowSelfApproval: z.boolean().default(false),
+});
+
+const alertsSchema = z.strictObject({
+  routes: z.array(z.strictObject({ namespaces: z.array(glob).min(1), channel: channelId })).default([]),
+  cooldown: durationText.default('10m'),
+});
+
+/** The whole file. */
+export const policySchema = z.strictObject({
+  roles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'), z.array(ruleSchema)).default({}),
+  bindings: z.array(bindingSchema).default([]),
+  approvals: z.array(approvalSchema).default([]),
+  alerts: alertsSchema.default({ routes: [], cooldown: '10m' }),
+  /** Namespace used when a command gives no -n. */
+  defaultNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
+}).superRefine((p, ctx) => {
+  p.bindings.forEach((b, i) => {
+    if (!(b.role in p.roles)) ctx.addIssue({ code: 'custom', path: ['bindings', i, 'role'], message: `names role "${b.role}", which is not defined under roles` });
+  });
+  p.approvals.forEach((a, i) => {
+    for (const [j, r] of (a.approvers.roles ?? []).entries()) {
+      if (!(r in p.roles)) ctx.addIssue({ code: 'custom', path: ['approvals', i, 'approvers', 'roles', j], message: `names role "${r}", which is not defined under roles` });
+    }
+  });
+});
+
+/** A validated policy. */
+export type Policy = z.infer<typeof policySchema>;
+/** One rule of a role. */
+export type PolicyRule = Policy['roles'][string][number];
+/** One binding. */
+export type PolicyBinding = Policy['bindings'][number];
+/** One approval requirement. */
+export type ApprovalRule = Policy['approvals'][number];

@@ -1,0 +1,70 @@
+// The permission matrix, unit level: users × groups × channels × verbs ×
+// namespaces × deployments against the design's example policy.
+import { describe, expect, it } from '@jest/globals';
+import { decide, globMatch, type AccessRequest, type Subject } from '../../../src/policy/decide.ts';
+import { parsePolicy } from '../../../src/policy/load-policy.ts';
+
+const policy = parsePolicy(`
+roles:
+  viewer:   [{ verbs: [get, logs, status, history], namespaces: ["*"] }]
+  deployer: [{ verbs: [deploy, scale, restart, undo], namespaces: [staging, prod], deployments: ["*"] }]
+  web-team: [{ verbs: [deploy], namespaces: ["team-*"], deployments: ["web-*"] }]
+  approver: [{ verbs: [approve], namespaces: [prod] }]
+  auditor:  [{ verbs: [audit] }]
+bindings:
+  - { role: viewer,   users: ["*"] }
+  - { role: deployer, users: [U0ALICE], groups: [S0DEVS], channels: [C0DEPLOYS] }
+  - { role: web-team, groups: [S0WEB] }
+  - { role: approver, users: [U0BOB] }
+  - { role: auditor,  channels: [C0AUDIT] }
+`, 'policy.yaml');
+
+const who = (userId: string, channelId: string, groups: string[] = []): Subject => ({ userId, channelId, groups });
+const ask = (verb: AccessRequest['verb'], namespace?: string, deployment?: string): AccessRequest =>
+  ({ verb, ...(namespace ? { namespace } : {}), ...(deployment ? { deployment } : {}) });
+
+describe('decide', () => {
+  it.each([
+    // who                                         what                                  allowed  deciding rule or reason
+    [who('U0ALICE', 'C0DEPLOYS'),                  ask('deploy', 'prod', 'checkout'),    true,  'role deployer (bindings[1], rule 1)'],
+    [who('U0ALICE', 'C0RANDOM'),                   ask('deploy', 'prod', 'checkout'),    false, 'your roles here (viewer) do not cover it'],
+    [who('U0CAROL', 'C0DEPLOYS', ['S0DEVS']),      ask('scale', 'staging', 'api'),       true,  'role deployer'],
+    [who('U0CAROL', 'C0DEPLOYS'),                  ask('scale', 'staging', 'api'),       false, 'You may not scale api in staging'],
+    [who('U0ALICE', 'C0DEPLOYS'),                  ask('deploy', 'kube-system', 'dns'),  false, 'do not cover it'],
+    [who('U0DAVE', 'C0OPS'),                       ask('get', 'kube-system'),            true,  'role viewer (bindings[0], rule 1)'],
+    [who('U0DAVE', 'C0OPS'),                       ask('logs', 'prod'),                  true,  'role viewer'],
+    [who('U0DAVE', 'C0OPS'),                       ask('audit'),                         false, 'do not cover it'],
+    [who('U0DAVE', 'C0AUDIT'),                     ask('audit'),                         true,  'role auditor (bindings[4], rule 1)'],
+    [who('U0EVE', 'C0OPS', ['S0WEB']),             ask('deploy', 'team-blue', 'web-ui'), true,  'role web-team'],
+    [who('U0EVE', 'C0OPS', ['S0WEB']),             ask('deploy', 'team-blue', 'api'),    false, 'do not cover it'],
+    [who('U0EVE', 'C0OPS', ['S0WEB']),             ask('deploy', 'teamblue', 'web-ui'),  false, 'do not cover it'],
+    [who('U0BOB', 'C0OPS'),                        ask('approve', 'prod', 'checkout'),   true,  'role approver'],
+    [who('U0BOB', 'C0OPS'),                        ask('approve', 'staging', 'checkout'),false, 'do not cover it'],
+    [who('U0BOB', 'C0OPS'),                        ask('none'),                          true,  'needs no permission'],
+  ])('%j %j → %s', (subject, request, allowed, words) => {
+    const decision = decide(policy, subject, request);
+    expect(decision.allowed).toBe(allowed);
+    expect(decision.allowed ? decision.rule : decision.reason).toContain(words);
+  });
+
+  it('denies everything but help and whoami when nothing binds the person', () => {
+    const empty = parsePolicy('roles: { viewer: [{ verbs: [get] }] }\nbindings: [{ role: viewer, users: [U0ALICE] }]\n', 'p.yaml');
+    expect(decide(empty, who('U0MALLORY', 'C0OPS'), ask('get', 'default'))).toEqual({
+      allowed: false, reason: 'You may not get in default: no role of the policy applies to you in this channel.',
+    });
+    expect(decide(empty, who('U0MALLORY', 'C0OPS'), ask('none')).allowed).toBe(true);
+  });
+
+  it('passes the Kubernetes identity of the deciding binding on', () => {
+    const p = parsePolicy('roles: { ops: [{ verbs: ["*"] }] }\nbindings: [{ role: ops, users: [U0ALICE], kubernetes: { user: alice@acme.com, groups: [devs] } }]\n', 'p.yaml');
+    expect(decide(p, who('U0ALICE', 'C0X'), ask('deploy', 'prod', 'web'))).toMatchObject({ allowed: true, kubernetes: { user: 'alice@acme.com', groups: ['devs'] } });
+  });
+});
+
+describe('globMatch', () => {
+  it.each([
+    ['*', 'anything', true], ['team-*', 'team-a', true], ['team-*', 'team', false], ['web.v1', 'webxv1', false], ['*-prod', 'eu-prod', true],
+  ])('%s ~ %s → %s', (pattern, value, expected) => {
+    expect(globMatch(pattern, value)).toBe(expected);
+  });
+});

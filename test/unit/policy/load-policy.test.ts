@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadPolicy, parsePolicy, PolicyError } from '../../../src/policy/load-policy.ts';
+
+const problems = (text: string): string[] => {
+  try {
+    parsePolicy(text, 'policy.yaml');
+  } catch (error) {
+    if (error instanceof PolicyError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('the policy validated');
+};
+
+describe('parsePolicy', () => {
+  it('fills defaults: rules cover every namespace and deployment, approvals expire after 30m', () => {
+    const p = parsePolicy('roles: { viewer: [{ verbs: [get] }] }\napprovals: [{ namespaces: [prod], verbs: [deploy], approvers: { users: [U0BOB] } }]\n', 'p.yaml');
+    expect(p.roles['viewer']?.[0]).toEqual({ verbs: ['get'], namespaces: ['*'], deployments: ['*'] });
+    expect(p.approvals[0]).toMatchObject({ required: 1, expiresAfter: '30m', allowSelfApproval: false });
+  });
+
+  it.each([
+    ['roles:\n  viewer:\n    - { verbs: [get, destroy] }\n', 'policy.yaml:3: roles.viewer[0].verbs[1]: is one of get, logs, status, history, deploy, scale, restart, undo, approve, audit, lock, or "*"'],
+    ['roles: { viewer: [{ verbs: [get] }] }\nbindings:\n  - { role: viewer, users: [alice] }\n', 'policy.yaml:3: bindings[0].users[0]: is a Slack user ID'],
+    ['roles: { viewer: [{ verbs: [get] }] }\nbindings:\n  - { role: admin, users: ["*"] }\n', 'policy.yaml:3: bindings[0].role: names role "admin", which is not defined under roles'],
+    ['roles: { viewer: [{ verbs: [get] }] }\nbindings:\n  - { role: viewer }\n', 'a binding names users, groups or channels'],
+    ['roles: { viewer: [{ verbs: [get], namespace: [prod] }] }\n', 'policy.yaml:1: roles.viewer[0]: Unrecognized key: "namespace"'],
+    ['roles:\n  viewer: [{ verbs: [get] }\n', 'policy.yaml:'],
+    ['approvals:\n  - { namespaces: [prod], verbs: [deploy], approvers: { roles: [boss] }, expiresAfter: soon }\n', 'expiresAfter: is a duration'],
+  ])('names file, line and field for %j', (text, expected) => {
+    expect(problems(text).join('\n')).toContain(expected);
+  });
+
+  it('reports every problem of the file\'s shape at once, not only the first', () => {
+    expect(problems('roles: { a: [{ verbs: [nope] }] }\nbindings: [{ role: a, users: [x] }]\n')).toHaveLength(2);
+  });
+
+  it('says when the file cannot be read', async () => {
+    await expect(loadPolicy('/nonexistent/policy.yaml')).rejects.toThrow('/nonexistent/policy.yaml: cannot be read (ENOENT)');
+  });
+});
