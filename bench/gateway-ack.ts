@@ -9,7 +9,7 @@
 // Usage: npm run bench:ack [-- --rate 200 --seconds 60 --inprocess 0]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startTestBot } from '../test/support/bot.ts';
 import type { ClusterState } from '../test/support/cluster/cluster.ts';
@@ -69,8 +69,8 @@ interface GatewayUnderTest {
   readonly cluster: string;
   /** Marks the start of the measured load (the child resets its CPU counter). */
   startMeasuring(): void;
-  /** Stops it; for a child, its CPU ms since startMeasuring and its RSS. */
-  stop(): Promise<{ cpuMs?: number; rssMiB?: number }>;
+  /** Stops it; for a child, its CPU ms since startMeasuring, its RSS and its event-loop delay (ms). */
+  stop(): Promise<{ cpuMs?: number; rssMiB?: number; loop?: { p50: number; p99: number; max: number } }>;
 }
 
 async function inProcessGateway(emu: SlackEmulator, cluster: ClusterState): Promise<GatewayUnderTest> {
@@ -108,7 +108,7 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState): Promise<
     stop: async () => {
       const report = firstLine(child, 10_000);
       child.kill('SIGTERM');
-      return JSON.parse(await report) as { cpuMs: number; rssMiB: number };
+      return JSON.parse(await report) as { cpuMs: number; rssMiB: number; loop: { p50: number; p99: number; max: number } };
     },
   };
 }
@@ -124,6 +124,8 @@ const where = options.inprocess ? 'in the driver\'s process' : 'in a process of 
 try {
   for (let i = 0; i < 20; i++) await sendOne(slack, -1 - i, performance.now());
   gateway.startMeasuring();
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const cpu0 = process.cpuUsage();
   const { samples, sendSeconds, maxLagMs } = await openLoop(slack, options.rate, options.seconds);
   const cpu = process.cpuUsage(cpu0);
@@ -131,6 +133,7 @@ try {
   const errors = samples.filter((s) => !s.ok).length;
   const notQueued = samples.filter((s) => s.ok && !s.queued).length;
   const roots = emu.callsTo('chat.postMessage').filter((c) => /seq=\d/u.test(JSON.stringify(c.params))).length;
+  const loopMs = (h: { p50: number; p99: number; max: number }): string => `p50 ${h.p50.toFixed(0)} · p99 ${h.p99.toFixed(0)} · max ${h.max.toFixed(0)} ms`;
   const pct = (ms: number): string => `${(ms / sendSeconds / 10).toFixed(0)}%`;
   console.log(`gateway ack: gateway role alone (no worker) ${where}; open loop ${options.rate}/s for ${options.seconds} s — ${machine}`);
   console.log(`  sent ${samples.length} in ${sendSeconds.toFixed(1)} s = ${(samples.length / sendSeconds).toFixed(1)}/s achieved; scheduler max lag ${maxLagMs.toFixed(1)} ms`);
@@ -138,6 +141,7 @@ try {
   console.log(`  ack from the scheduled time:  ${describeLatencies(samples.map((s) => s.fromSchedule))}`);
   console.log(`  errors (non-200 or > ${slackLimitMs} ms): ${errors}; answered but not queued: ${notQueued}; roots posted: ${roots}`);
   console.log(`  CPU of one core: driver + emulator ${pct((cpu.user + cpu.system) / 1000)}${child.cpuMs === undefined ? ' (+ gateway)' : `, gateway process ${pct(child.cpuMs)} (RSS ${child.rssMiB} MiB)`}`);
+  console.log(`  event-loop delay: driver + emulator ${loopMs({ p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 })}${child.loop ? `; gateway ${loopMs(child.loop)}` : ''}`);
   const p99 = quantile(samples.map((s) => s.fromSchedule), 0.99);
   console.log(`  target p99 ≤ 20 ms and 0 errors: ${p99 <= 20 && errors === 0 ? 'met' : 'MISSED'}`);
 } finally {
