@@ -40,7 +40,8 @@ function buildApp(options: GatewayOptions): { app: App; receiver: HTTPReceiver |
   const { config } = options;
   const customRoutes = healthRoutes(options.ready);
   const receiver = config.slack.appToken
-    ? new SocketModeReceiver({ appToken: config.slack.appToken, customRoutes, installerOptions: { port: config.port }, logLevel: boltLogLevel(config.logLevel) })
+    // SocketModeReceiver calls apps.connections.open through its own WebClient: it needs the API URL as well.
+    ? new SocketModeReceiver({ appToken: config.slack.appToken, customRoutes, installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } }, logLevel: boltLogLevel(config.logLevel) })
     : new HTTPReceiver({ signingSecret: config.slack.signingSecret, endpoints: '/slack/events', customRoutes, logLevel: boltLogLevel(config.logLevel) });
   const app = new App({
     token: config.slack.botToken,
@@ -51,9 +52,19 @@ function buildApp(options: GatewayOptions): { app: App; receiver: HTTPReceiver |
   return { app, receiver };
 }
 
+/**
+ * The port of SocketModeReceiver's health-route server, which Bolt keeps private; read so that PORT=0 (tests)
+ * reports the port actually bound rather than 0.
+ */
+function socketModePort(receiver: HTTPReceiver | SocketModeReceiver): number | undefined {
+  if (!(receiver instanceof SocketModeReceiver)) return undefined;
+  const address = (receiver as unknown as { httpServer?: Server }).httpServer?.address();
+  return typeof address === 'object' && address !== null ? address.port : undefined;
+}
+
 /** Builds and starts the gateway on config.port. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { app } = buildApp(options);
+  const { app, receiver } = buildApp(options);
   app.command('/k8s', async ({ command, ack }) => {
     const answer = await handleCommand(options.deps, command);
     await ack(answer);
@@ -61,5 +72,5 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const started = (await app.start(options.config.port)) as unknown;
   const server = started as Server | undefined;
   const address = server?.address?.() as AddressInfo | null | undefined;
-  return { port: address?.port ?? options.config.port, stop: () => app.stop().then(() => undefined) };
+  return { port: address?.port ?? socketModePort(receiver) ?? options.config.port, stop: () => app.stop().then(() => undefined) };
 }
