@@ -12,7 +12,7 @@ import type { SlackEmulator } from './slack-emulator/index.ts';
 
 /** A bot started for a test. */
 export interface TestBot {
-  /** Where the driver sends Slack's requests. */
+  /** Where the HTTP driver sends Slack's requests (unused under `socketMode`: use `emu.socketDriver()`). */
   readonly eventsUrl: string;
   readonly port: number;
   readonly cluster: string;
@@ -28,6 +28,8 @@ export interface TestBotOptions {
   readonly role?: Role;
   /** Extra environment, e.g. COXSWAIN_MAX_REPLICAS. */
   readonly env?: Record<string, string>;
+  /** Connect over Socket Mode (SLACK_APP_TOKEN = the emulator's app token) instead of serving HTTP events. */
+  readonly socketMode?: boolean;
   /** Wraps the worker's KubeApi (benchmarks time kube calls with it). Default: none. */
   readonly wrapKube?: (api: KubeApi) => KubeApi;
 }
@@ -46,6 +48,7 @@ export async function startTestBot(options: TestBotOptions): Promise<TestBot> {
     COXSWAIN_LOG_LEVEL: 'error',
     // Call a crash-looping rollout failed after 2 s instead of 20 s, so failure tests stay quick.
     COXSWAIN_FAILURE_GRACE: '2s',
+    ...(options.socketMode === true ? { SLACK_APP_TOKEN: options.emu.appToken } : {}),
     ...options.env,
   });
   const logs: string[] = [];
