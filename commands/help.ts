@@ -27,8 +27,12 @@ export const help = defineCommand({
   describe: (a) => `help${a.topic ? ` ${a.topic}` : ''}`,
   run: (a, ctx) => {
     if (!a.topic) {
-      const lines = ctx.commands.map((c) => `\`${c.usage}\` — ${c.summary}`);
-      return { kind: 'text', title: 'Coxswain commands', text: `${lines.join('\n')}\n\n\`/k8s help <command>\` explains one.` };
+      // Only what the policy lets this person run somewhere (Errbot's HIDE_RESTRICTED_COMMANDS, always on).
+      const usable = ctx.commands.filter((c) => c.verb === 'none' || ctx.access.decide({ verb: c.verb }).allowed);
+      const hidden = ctx.commands.length - usable.length;
+      const lines = usable.map((c) => `\`${c.usage}\` — ${c.summary}`);
+      const note = hidden > 0 ? `\n${hidden} more need a role you do not have here; \`/k8s whoami\` shows yours.` : '';
+      return { kind: 'text', title: 'Coxswain commands', text: `${lines.join('\n')}\n\n\`/k8s help <command>\` explains one.${note}` };
     }
     const wanted = [a.topic, a.subtopic].filter(Boolean).join(' ').toLowerCase();
     const command = ctx.commands.find((c) => c.name === wanted) ?? ctx.commands.find((c) => c.name === a.topic?.toLowerCase());

@@ -13,12 +13,18 @@ export const whoami = defineCommand({
   verb: 'none',
   runsIn: 'gateway',
   describe: () => 'whoami',
-  run: (_a, ctx) => ({
-    kind: 'text',
-    title: 'whoami',
-    text: [
-      `You are <@${ctx.actor.userId}> (\`${ctx.actor.userId}\`, workspace \`${ctx.actor.teamId}\`),`,
-      `in <#${ctx.actor.channelId}> (\`${ctx.actor.channelId}\`), talking to cluster \`${ctx.cluster}\`.`,
-    ].join('\n'),
-  }),
+  run: (_a, ctx) => {
+    const roles = ctx.access.roles.map((r) => `• *${r.role}*: ${r.rules.join('; ') || 'no rules'}`);
+    return {
+      kind: 'text',
+      title: 'whoami',
+      text: [
+        `You are <@${ctx.actor.userId}> (\`${ctx.actor.userId}\`, workspace \`${ctx.actor.teamId}\`),`,
+        `in <#${ctx.actor.channelId}> (\`${ctx.actor.channelId}\`), talking to cluster \`${ctx.cluster}\`.`,
+        '',
+        ...(roles.length > 0 ? ['Your roles here:', ...roles] : ['No role of the policy applies to you here: you may run `help`, `whoami` and `can-i`.']),
+        '', `Policy: ${ctx.access.source}`,
+      ].join('\n'),
+    };
+  },
 });

@@ -32,6 +32,9 @@ function describeIssue(file: string, doc: Document, counter: LineCounter, issue:
 
 /** Validates policy text; `file` names it in messages. Throws PolicyError. */
 export function parsePolicy(text: string, file: string): Policy {
+  // An empty file would be a valid policy that grants nothing: far more often a
+  // half-written file or a bad mount than an intent, so it is refused.
+  if (text.trim() === '') throw new PolicyError([`${file}: is empty`]);
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
+import type { Authorizer } from '../policy/authorizer.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { CommandLimits, WorkerCommandSpec, WorkerContext } from '../registry/command-spec.ts';
 import type { CommandResult } from '../results.ts';
@@ -23,6 +24,8 @@ export interface JobRunnerDeps {
   readonly messengerFor: (payload: JobPayload) => JobMessenger;
   /** Takes the per-deployment lock; onWait is told who holds it. */
   readonly lock: (target: string, holder: Omit<LockHolder, 'since'>, onWait: (h: LockHolder) => void) => Promise<HeldLock>;
+  /** The policy check, run again right before acting: the policy may have changed while the job waited. */
+  readonly authorizer: Pick<Authorizer, 'check'>;
   /** Least time between two progress edits of one thread root. Default 1000 ms. */
   readonly progressIntervalMs?: number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -88,6 +91,8 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
   const base: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
   const progress = throttled(deps.progressIntervalMs ?? 1000, (detail) => messenger.updateRoot({ ...base, detail }));
   const target = command.target(args);
+  const decision = await deps.authorizer.check(payload.actor, { verb: command.verb, ...target });
+  if (!decision.allowed) throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
   const lock = command.mutates && target.deployment
     ? await deps.lock(`${target.namespace}/${target.deployment}`, { jobId: job.id, userId: payload.actor.userId, description: payload.description },
       (h) => { void messenger.updateRoot({ ...base, state: 'waiting', detail: `waiting for ${target.namespace}/${target.deployment}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})` }); })

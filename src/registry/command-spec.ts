@@ -3,11 +3,12 @@
 // imports a particular command.
 import type { z } from 'zod';
 import type { KubeApi } from '../kube/kube-api.ts';
+import type { AccessSummary } from '../policy/authorizer.ts';
+import type { Verb } from '../policy/policy-schema.ts';
 import type { CommandResult } from '../results.ts';
 
 /** Policy verbs (DESIGN.md). `help` and `whoami` need none. */
-export type PolicyVerb =
-  | 'get' | 'logs' | 'status' | 'history' | 'deploy' | 'scale' | 'restart' | 'undo' | 'approve' | 'audit' | 'lock' | 'none';
+export type PolicyVerb = Verb | 'none';
 
 /** Who asked, in Slack's stable IDs. */
 export interface Actor {
@@ -46,6 +47,8 @@ export interface GatewayContext {
   readonly cluster: string;
   /** Every registered command, for help. */
   readonly commands: readonly AnyCommandSpec[];
+  /** What the policy lets this person do here. */
+  readonly access: AccessSummary;
 }
 
 /** What a worker command gets. */

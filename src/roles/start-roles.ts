@@ -1,7 +1,11 @@
 // Wires the roles of one process from configuration: the gateway (Bolt), the
 // worker (BullMQ), or both. Returns a stop function for SIGTERM.
 import { Redis } from 'ioredis';
-import type { Config, Role } from '../config/load-config.ts';
+import { ConfigError, type Config, type Role } from '../config/load-config.ts';
+import { createAuthorizer, type Authorizer } from '../policy/authorizer.ts';
+import { createGroupMembership, type GroupMembership } from '../policy/group-membership.ts';
+import { PolicyError } from '../policy/load-policy.ts';
+import { emptyPolicy, openPolicyStore, staticPolicyStore, type PolicyStore } from '../policy/policy-store.ts';
 import { createKubeApi } from '../kube/create-kube-api.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { defaultHardFailureRules } from '../kube/rollout-rules.ts';
@@ -35,6 +39,31 @@ export interface StartRolesOptions {
   readonly wrapKube?: (api: KubeApi) => KubeApi;
 }
 
+interface Shared extends StartRolesOptions {
+  readonly policy: PolicyStore;
+  readonly authorizer: Authorizer;
+}
+
+async function openPolicy(config: Config, log: Log): Promise<PolicyStore> {
+  if (!config.policyPath) {
+    log('warn', 'no COXSWAIN_POLICY: nobody may run anything but help and whoami (deny by default)');
+    return staticPolicyStore(emptyPolicy, 'no policy configured (COXSWAIN_POLICY)');
+  }
+  try {
+    return await openPolicyStore({ file: config.policyPath, log });
+  } catch (error) {
+    if (error instanceof PolicyError) throw new ConfigError(`COXSWAIN_POLICY: ${error.problems.join('; ')}`);
+    throw error;
+  }
+}
+
+function groupMembership(config: Config): GroupMembership {
+  const client = createWebClient(config);
+  return createGroupMembership({
+    list: async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [],
+  });
+}
+
 /** Redis URL without its password, for messages. */
 export function safeRedisUrl(url: string): string {
   const u = new URL(url);
@@ -56,7 +85,7 @@ function redisReady(redis: Redis, ms: number): Promise<boolean> {
   });
 }
 
-async function startGatewayRole(o: StartRolesOptions): Promise<RunningRoles> {
+async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   const { config, log } = o;
   // Fail fast: with no offline queue a Redis outage is answered at once ("try again"), not after Slack's 3 s.
   const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
@@ -70,6 +99,7 @@ async function startGatewayRole(o: StartRolesOptions): Promise<RunningRoles> {
     deps: {
       registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client: createWebClient(config),
       redis, queue, keyPrefix: keyPrefix(config.cluster), log,
+      authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
     },
   });
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
@@ -79,7 +109,7 @@ async function startGatewayRole(o: StartRolesOptions): Promise<RunningRoles> {
   };
 }
 
-function startWorkerRole(o: StartRolesOptions): RunningRoles {
+function startWorkerRole(o: Shared): RunningRoles {
   const { config, log } = o;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
@@ -90,7 +120,7 @@ function startWorkerRole(o: StartRolesOptions): RunningRoles {
   });
   const kube = o.wrapKube ? o.wrapKube(created) : created;
   const worker = startWorker({
-    registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log,
+    registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log, authorizer: o.authorizer,
     messengerFor: (payload) => createSlackMessenger(client, payload, log),
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
   }, { cluster: config.cluster, connection: redis });
@@ -99,8 +129,10 @@ function startWorkerRole(o: StartRolesOptions): RunningRoles {
 }
 
 /** Starts the requested roles ('all' = gateway + worker; the watcher arrives with alerts). */
-export async function startRoles(o: StartRolesOptions): Promise<RunningRoles> {
-  const running: RunningRoles[] = [];
+export async function startRoles(options: StartRolesOptions): Promise<RunningRoles> {
+  const policy = await openPolicy(options.config, options.log);
+  const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config)) };
+  const running: RunningRoles[] = [{ stop: () => { policy.close(); return Promise.resolve(); } }];
   if (o.role === 'worker' || o.role === 'all') running.push(startWorkerRole(o));
   if (o.role === 'gateway' || o.role === 'all') running.push(await startGatewayRole(o));
   if (o.role === 'watcher') o.log('warn', 'the watcher role has nothing to do yet (failed-pod alerts are not built)');

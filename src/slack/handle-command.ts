@@ -5,6 +5,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { Log } from '../log/create-logger.ts';
+import type { Authorizer } from '../policy/authorizer.ts';
 import { ParseError, parseCommand, type ParsedCommand } from '../parse/parse-command.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobPayload } from '../queue/job-payload.ts';
@@ -39,6 +40,9 @@ export interface GatewayDeps {
   readonly queue: JobQueue;
   readonly keyPrefix: string;
   readonly log: Log;
+  readonly authorizer: Authorizer;
+  /** The default namespace when a command gives no -n (the policy's, else the configuration's). */
+  readonly defaultNamespace: () => string;
 }
 
 const ephemeral = (message: SlackMessage): CommandAck => ({ response_type: 'ephemeral', ...message });
@@ -103,14 +107,27 @@ async function markNotQueued(deps: GatewayDeps, actor: Actor, parsed: ParsedComm
   await deps.client.chat.update({ channel: actor.channelId, ts, text: message.text, blocks: message.blocks }).catch(() => undefined);
 }
 
+async function authorize(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<void> {
+  const command = parsed.command;
+  if (command.verb === 'none' || command.runsIn !== 'worker') return;
+  const target = command.target(parsed.args);
+  const decision = await deps.authorizer.check(actor, { verb: command.verb, ...target });
+  if (decision.allowed) return;
+  deps.log('info', 'denied', { user: actor.userId, channel: actor.channelId, command: command.name, ...target, reason: decision.reason });
+  throw new AppError('forbidden', `${decision.reason} (policy: ${deps.authorizer.source})`);
+}
+
 /** Handles one /k8s request and returns what to ack with. Never throws. */
 export async function handleCommand(deps: GatewayDeps, command: SlashCommand): Promise<CommandAck> {
   const actor: Actor = { userId: command.user_id, userName: command.user_name, teamId: command.team_id, channelId: command.channel_id };
   try {
-    const parsed = parseCommand(deps.registry, command.text, deps.limits);
+    const limits = { ...deps.limits, defaultNamespace: deps.defaultNamespace() };
+    const parsed = parseCommand(deps.registry, command.text, limits);
     if (parsed.command.runsIn === 'gateway') {
-      return ephemeral(renderResult(parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands })));
+      const access = await deps.authorizer.summarize(actor);
+      return ephemeral(renderResult(parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access })));
     }
+    await authorize(deps, actor, parsed);
     return await queueJob(deps, command, actor, parsed);
   } catch (error) {
     return refuse(error, deps);

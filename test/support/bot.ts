@@ -2,6 +2,7 @@
 // Slack emulator, the shared Redis and the test cluster's bot identity, with a
 // queue of its own so test files never see each other's jobs.
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { loadConfig, type Role } from '../../src/config/load-config.ts';
 import { redact, type Log } from '../../src/log/create-logger.ts';
 import { startRoles, type RunningRoles } from '../../src/roles/start-roles.ts';
@@ -30,6 +31,8 @@ export interface TestBotOptions {
   readonly env?: Record<string, string>;
   /** Connect over Socket Mode (SLACK_APP_TOKEN = the emulator's app token) instead of serving HTTP events. */
   readonly socketMode?: boolean;
+  /** Path of the policy file. Default: policies/everyone-everything.yaml (tests about the pipeline, not permissions). */
+  readonly policyFile?: string;
   /** Wraps the worker's KubeApi (benchmarks time kube calls with it). Default: none. */
   readonly wrapKube?: (api: KubeApi) => KubeApi;
 }
@@ -48,6 +51,7 @@ export async function startTestBot(options: TestBotOptions): Promise<TestBot> {
     COXSWAIN_LOG_LEVEL: 'error',
     // Call a crash-looping rollout failed after 2 s instead of 20 s, so failure tests stay quick.
     COXSWAIN_FAILURE_GRACE: '2s',
+    COXSWAIN_POLICY: options.policyFile ?? fileURLToPath(new URL('./policies/everyone-everything.yaml', import.meta.url)),
     ...(options.socketMode === true ? { SLACK_APP_TOKEN: options.emu.appToken } : {}),
     ...options.env,
   });

@@ -3,6 +3,7 @@
 // would type in Slack. `npm run playground` for a prompt; `npm run playground --
 // "get pods -n playground"` runs commands and exits.
 import { createInterface } from 'node:readline/promises';
+import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { blocksToText } from '../../src/views/blocks-to-text.ts';
 import { startTestBot } from './bot.ts';
@@ -86,7 +87,7 @@ async function main(commands: readonly string[]): Promise<void> {
   const { state, started } = await ensureCluster();
   await seed(state);
   const emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
-  const bot = await startTestBot({ emu, cluster: state });
+  const bot = await startTestBot({ emu, cluster: state, policyFile: fileURLToPath(new URL('./policies/playground.yaml', import.meta.url)) });
   const slack = emu.driver(bot.eventsUrl);
   const stopFollowing = follow(emu);
   try {

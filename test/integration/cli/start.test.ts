@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { freePort, waitUntil } from '../../support/cluster/processes.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
 import { SlackEmulator } from '../../support/slack-emulator/index.ts';
@@ -41,6 +42,15 @@ describe('coxswain start', () => {
     expect(err).not.toContain('xoxp-not-a-bot-token');
   });
 
+  it('refuses a policy file that does not validate, naming its line', async () => {
+    const file = join(ns.cluster.dir, `bad-policy-${randomBytes(3).toString('hex')}.yaml`);
+    await writeFile(file, 'roles:\n  viewer: [{ verbs: [get] }]\nbindings:\n  - { role: viewr, users: ["*"] }\n');
+    const run = startProcess({ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxb-1', REDIS_URL: 'redis://127.0.0.1:1', COXSWAIN_POLICY: file });
+    const [code] = await once(run.child, 'exit') as [number];
+    expect(code).toBe(78);
+    expect(run.stderr.join('')).toContain(`${file}:4: bindings[0].role: names role "viewr", which is not defined under roles`);
+  });
+
   it('refuses an unknown role', async () => {
     const run = startProcess({}, ['start', '--role', 'janitor']);
     const [code] = await once(run.child, 'exit') as [number];
@@ -64,6 +74,7 @@ describe('coxswain start', () => {
         SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl,
         PORT: String(port), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
         KUBECONFIG: ns.cluster.botKubeconfig, COXSWAIN_CLUSTER: `cli-${randomBytes(3).toString('hex')}`,
+        COXSWAIN_POLICY: join(repo, 'test', 'support', 'policies', 'everyone-everything.yaml'),
       });
       await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { what: 'coxswain to be ready', timeoutMs: 20_000 });
     });

@@ -25,6 +25,7 @@ describe('parsePolicy', () => {
     ['roles: { viewer: [{ verbs: [get] }] }\nbindings:\n  - { role: viewer }\n', 'a binding names users, groups or channels'],
     ['roles: { viewer: [{ verbs: [get], namespace: [prod] }] }\n', 'policy.yaml:1: roles.viewer[0]: Unrecognized key: "namespace"'],
     ['roles:\n  viewer: [{ verbs: [get] }\n', 'policy.yaml:'],
+    ['\n  \n', 'policy.yaml: is empty'],
     ['approvals:\n  - { namespaces: [prod], verbs: [deploy], approvers: { roles: [boss] }, expiresAfter: soon }\n', 'expiresAfter: is a duration'],
   ])('names file, line and field for %j', (text, expected) => {
     expect(problems(text).join('\n')).toContain(expected);

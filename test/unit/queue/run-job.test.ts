@@ -24,7 +24,7 @@ function fakeKube(overrides: Partial<KubeApi> = {}): KubeApi {
 
 interface Harness { deps: JobRunnerDeps; roots: JobStatusView[]; replies: string[]; locks: string[]; logs: string[] }
 
-function harness(kube: KubeApi = fakeKube()): Harness {
+function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new Set()): Harness {
   const roots: JobStatusView[] = [];
   const replies: string[] = [];
   const locks: string[] = [];
@@ -38,6 +38,7 @@ function harness(kube: KubeApi = fakeKube()): Harness {
     messengerFor: () => messenger,
     lock: async (target) => { locks.push(target); return { release: async () => { locks.push(`released ${target}`); } }; },
     progressIntervalMs: 0,
+    authorizer: { check: async (_actor, request) => (denied.has(request.verb) ? { allowed: false, reason: `You may not ${request.verb}.` } : { allowed: true, rule: 'test' }) },
     log: (level, message, fields) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); },
   };
   return { deps, roots, replies, locks, logs };
@@ -60,6 +61,14 @@ describe('runJob', () => {
     expect(h.locks).toEqual(['staging/web', 'released staging/web']);
     expect(h.roots.map((r) => r.state)).toEqual(['running', 'succeeded']);
     expect(h.replies.join('\n')).toContain('web');
+  });
+
+  it('checks the policy again before acting, and refuses without locking when it no longer allows', async () => {
+    const h = harness(fakeKube({ setImage: async () => { throw new Error('must not act'); } }), new Set(['deploy']));
+    const outcome = await runJob(h.deps, job(payload()));
+    expect(outcome.kind).toBe('failed');
+    expect(h.locks).toEqual([]);
+    expect(h.roots.at(-1)?.reason).toContain('You may not deploy. The policy changed after the request');
   });
 
   it('takes no lock for a read', async () => {

@@ -1,0 +1,48 @@
+// The policy check as the gateway and the worker run it: resolve the person's
+// user groups, then decide against the policy in force at that moment.
+import type { Actor } from '../registry/command-spec.ts';
+import { applicableBindings, decide, describeRule, type AccessRequest, type Decision, type Subject } from './decide.ts';
+import { groupsNamedIn, type GroupMembership } from './group-membership.ts';
+import type { PolicyStore } from './policy-store.ts';
+
+/** What a person may do here, for whoami and help. */
+export interface AccessSummary {
+  /** The roles that apply, each with its rules in words. */
+  readonly roles: readonly { readonly role: string; readonly rules: readonly string[] }[];
+  /** Decides any request for this person, in this channel, under the policy of the moment. */
+  readonly decide: (request: AccessRequest) => Decision;
+  /** Where the policy came from. */
+  readonly source: string;
+}
+
+/** The policy check. */
+export interface Authorizer {
+  /** Where the policy came from, named in refusals. */
+  readonly source: string;
+  check(actor: Actor, request: AccessRequest): Promise<Decision>;
+  summarize(actor: Actor): Promise<AccessSummary>;
+}
+
+/** Builds the check over a policy store and a group-membership resolver. */
+export function createAuthorizer(store: PolicyStore, membership: GroupMembership): Authorizer {
+  const subjectOf = async (actor: Actor): Promise<Subject> => {
+    const named = groupsNamedIn(store.current());
+    const groups = named.length === 0 ? [] : await membership.groupsOf(actor.userId, named);
+    return { userId: actor.userId, channelId: actor.channelId, groups };
+  };
+  return {
+    get source() { return store.source; },
+    check: async (actor, request) => {
+      if (request.verb === 'none') return decide(store.current(), { userId: actor.userId, channelId: actor.channelId, groups: [] }, request);
+      return decide(store.current(), await subjectOf(actor), request);
+    },
+    summarize: async (actor) => {
+      const policy = store.current();
+      const subject = await subjectOf(actor);
+      const roles = applicableBindings(policy, subject).map(({ binding }) => ({
+        role: binding.role, rules: (policy.roles[binding.role] ?? []).map(describeRule),
+      }));
+      return { roles, decide: (request) => decide(policy, subject, request), source: store.source };
+    },
+  };
+}
