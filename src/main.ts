@@ -3,6 +3,8 @@ import { argv, exit, stderr, stdout } from 'node:process';
 import { createRegistry } from '../commands/index.ts';
 import { ConfigError, loadConfig, roles, type Role } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
+import { explainPolicy } from './policy/explain-policy.ts';
+import { loadPolicy, PolicyError } from './policy/load-policy.ts';
 import { startRoles } from './roles/start-roles.ts';
 
 /** The command-line contract of DESIGN.md; kept in one place so help and parsing agree. */
@@ -42,6 +44,22 @@ async function start(args: readonly string[]): Promise<number> {
   return -1;
 }
 
+async function checkPolicy(args: readonly string[]): Promise<number> {
+  const [file] = args;
+  if (!file || args.length > 1) {
+    stderr.write('usage: coxswain check-policy FILE\n');
+    return 2;
+  }
+  try {
+    stdout.write(`${explainPolicy(await loadPolicy(file), file)}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    stderr.write(`${file}: not valid\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    return 1;
+  }
+}
+
 /** Runs the command line; resolves to an exit code, or -1 to keep running. */
 export async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -50,6 +68,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === 'start') return start(rest);
+  if (command === 'check-policy') return checkPolicy(rest);
   stderr.write(`coxswain: '${command}' is not available in this build yet\n\n${usage}`);
   return 2;
 }

@@ -1,7 +1,8 @@
 // The policy check as the gateway and the worker run it: resolve the person's
 // user groups, then decide against the policy in force at that moment.
 import type { Actor } from '../registry/command-spec.ts';
-import { applicableBindings, decide, describeRule, type AccessRequest, type Decision, type Subject } from './decide.ts';
+import { applicableBindings, approvalRuleFor, decide, describeRule, type AccessRequest, type Decision, type Subject } from './decide.ts';
+import type { Policy } from './policy-schema.ts';
 import { groupsNamedIn, type GroupMembership } from './group-membership.ts';
 import type { PolicyStore } from './policy-store.ts';
 
@@ -23,6 +24,19 @@ export interface Authorizer {
   summarize(actor: Actor): Promise<AccessSummary>;
 }
 
+/**
+ * Fails closed on approvals: until approval requests exist, a request the policy
+ * says needs approval is refused rather than run without one.
+ */
+function refuseUnapprovable(policy: Policy, request: AccessRequest, decision: Decision): Decision {
+  const rule = approvalRuleFor(policy, request);
+  if (!rule) return decision;
+  return {
+    allowed: false,
+    reason: `This needs ${rule.required} approval(s) under the policy's approval rules, and this version of Coxswain cannot collect approvals yet, so nothing was done.`,
+  };
+}
+
 /** Builds the check over a policy store and a group-membership resolver. */
 export function createAuthorizer(store: PolicyStore, membership: GroupMembership): Authorizer {
   const subjectOf = async (actor: Actor): Promise<Subject> => {
@@ -34,7 +48,9 @@ export function createAuthorizer(store: PolicyStore, membership: GroupMembership
     get source() { return store.source; },
     check: async (actor, request) => {
       if (request.verb === 'none') return decide(store.current(), { userId: actor.userId, channelId: actor.channelId, groups: [] }, request);
-      return decide(store.current(), await subjectOf(actor), request);
+      const policy = store.current();
+      const decision = decide(policy, await subjectOf(actor), request);
+      return decision.allowed ? refuseUnapprovable(policy, request, decision) : decision;
     },
     summarize: async (actor) => {
       const policy = store.current();

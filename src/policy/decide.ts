@@ -1,7 +1,7 @@
 // Who may do what: a pure function of the policy, the person (with their user
 // groups), the channel and the request. Deny by default; the answer names the
 // rule that allowed, or says precisely what is missing.
-import type { Policy, PolicyBinding, PolicyRule, Verb } from './policy-schema.ts';
+import type { ApprovalRule, Policy, PolicyBinding, PolicyRule, Verb } from './policy-schema.ts';
 
 /** The person asking, where. */
 export interface Subject {
@@ -93,4 +93,12 @@ export function describeRule(rule: PolicyRule): string {
   const deployments = rule.deployments.length === 1 && rule.deployments[0] === '*' ? '' : ` (deployments ${rule.deployments.join(', ')})`;
   const namespaces = rule.namespaces.length === 1 && rule.namespaces[0] === '*' ? 'every namespace' : rule.namespaces.join(', ');
   return `${rule.verbs.join(', ')} in ${namespaces}${deployments}`;
+}
+
+/** The approval rule that covers a request, if any (first in file order). */
+export function approvalRuleFor(policy: Policy, request: AccessRequest): ApprovalRule | undefined {
+  if (request.verb === 'none' || request.namespace === undefined) return undefined;
+  const { verb, namespace, deployment } = request;
+  return policy.approvals.find((a) => a.verbs.includes(verb) && anyMatch(a.namespaces, namespace)
+    && (deployment === undefined || anyMatch(a.deployments, deployment)));
 }

@@ -29,6 +29,25 @@ function startProcess(env: Record<string, string>, args: string[] = ['start']): 
   return run;
 }
 
+describe('coxswain check-policy', () => {
+  it('explains a valid policy and exits 0', async () => {
+    const run = startProcess({}, ['check-policy', join(repo, 'deploy', 'examples', 'policy.yaml')]);
+    const [code] = await once(run.child, 'exit') as [number];
+    expect(code).toBe(0);
+    expect(run.stdout.join('')).toContain('valid — 4 roles, 4 bindings');
+  });
+
+  it('lists every problem with file and line, and exits 1', async () => {
+    const file = join(ns.cluster.dir, `broken-${randomBytes(3).toString('hex')}.yaml`);
+    await writeFile(file, 'roles:\n  viewer: [{ verbs: [get, peek] }]\nbindings:\n  - { role: viewer, users: [alice] }\n');
+    const run = startProcess({}, ['check-policy', file]);
+    const [code] = await once(run.child, 'exit') as [number];
+    expect(code).toBe(1);
+    expect(run.stderr.join('')).toContain(`${file}:2: roles.viewer[0].verbs[1]`);
+    expect(run.stderr.join('')).toContain(`${file}:4: bindings[0].users[0]: is a Slack user ID`);
+  });
+});
+
 describe('coxswain start', () => {
   it('stops at once with one line naming each bad variable, and exit code 78', async () => {
     const run = startProcess({ SLACK_BOT_TOKEN: 'xoxp-not-a-bot-token', PORT: 'http' });
