@@ -3,6 +3,7 @@
 // life) do not share the bot's event loop. Configured like test/support/bot.ts.
 // Prints {"port":N} when listening; on SIGTERM prints {"cpuMs":N,"rssMiB":N} and exits.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.ts';
 import { startRoles } from '../src/roles/start-roles.ts';
 import { createRegistry } from '../commands/index.ts';
@@ -21,6 +22,8 @@ const o = JSON.parse(process.argv[2] ?? '{}') as GatewayProcessOptions;
 const config = loadConfig({
   SLACK_SIGNING_SECRET: o.signingSecret, SLACK_BOT_TOKEN: o.botToken, SLACK_API_URL: o.apiUrl, PORT: '0',
   REDIS_URL: o.redisUrl, KUBECONFIG: o.kubeconfig, COXSWAIN_CLUSTER: o.cluster, COXSWAIN_LOG_LEVEL: 'error',
+  // Measure the path of an allowed command (claim, root post, enqueue), not of a refusal.
+  COXSWAIN_POLICY: fileURLToPath(new URL('../test/support/policies/everyone-everything.yaml', import.meta.url)),
 });
 const errors: string[] = [];
 const running = await startRoles({ config, role: 'gateway', registry: createRegistry(), log: (level, message) => { if (errors.length < 20) errors.push(`${level} ${message}`); } });

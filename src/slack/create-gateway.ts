@@ -65,9 +65,14 @@ function socketModePort(receiver: HTTPReceiver | SocketModeReceiver): number | u
 /** Builds and starts the gateway on config.port. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { app, receiver } = buildApp(options);
-  app.command('/k8s', async ({ command, ack }) => {
+  app.command('/k8s', async ({ command, ack, respond }) => {
     const answer = await handleCommand(options.deps, command);
-    await ack(answer);
+    await ack(answer.ack);
+    await answer.after?.(async (message) => {
+      await respond({ ...message, replace_original: false }).catch((error: unknown) => {
+        options.deps.log('warn', 'could not answer through the response_url', { error: error instanceof Error ? error.message : String(error) });
+      });
+    });
   });
   const started = (await app.start(options.config.port)) as unknown;
   const server = started as Server | undefined;

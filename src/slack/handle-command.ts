@@ -77,14 +77,29 @@ async function postRoot(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand):
   }
 }
 
-async function queueJob(deps: GatewayDeps, command: SlashCommand, actor: Actor, parsed: ParsedCommand): Promise<CommandAck> {
+/** What the gateway answers: the ack, and work that may follow it (Slack waits 3 s for the ack, not for this). */
+export interface CommandAnswer {
+  readonly ack: CommandAck;
+  /** Posts the thread root and enqueues; a failure is told to the user through `tell` (the response_url). */
+  readonly after?: (tell: (message: NonNullable<CommandAck>) => Promise<void>) => Promise<void>;
+}
+
+async function queueJob(deps: GatewayDeps, command: SlashCommand, actor: Actor, parsed: ParsedCommand): Promise<CommandAnswer> {
   const jobId = jobIdFor(command.team_id, command.trigger_id);
   const claim: ClaimOptions = { prefix: deps.keyPrefix, jobId, userId: actor.userId, channelId: actor.channelId, text: command.text };
   const outcome = await claimRequest(deps.redis, claim).catch((error: unknown) => {
     throw new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
   });
-  if (outcome === 'redelivered') return undefined;
-  if (outcome === 'repeated') return ephemeral(renderError({ message: 'You asked for exactly this a moment ago; it is already queued (see its thread).' }));
+  if (outcome === 'redelivered') return { ack: undefined };
+  if (outcome === 'repeated') return { ack: ephemeral(renderError({ message: 'You asked for exactly this a moment ago; it is already queued (see its thread).' })) };
+  // Ack first (STYLE habit 1): the claim already makes the request ours; posting and enqueueing follow.
+  return { ack: undefined, after: (tell) => postAndEnqueue(deps, { jobId, claim, actor, parsed }, tell) };
+}
+
+interface Claimed { readonly jobId: string; readonly claim: ClaimOptions; readonly actor: Actor; readonly parsed: ParsedCommand }
+
+async function postAndEnqueue(deps: GatewayDeps, c: Claimed, tell: (message: NonNullable<CommandAck>) => Promise<void>): Promise<void> {
+  const { jobId, actor, parsed } = c;
   let ts: string | undefined;
   try {
     ts = await postRoot(deps, actor, parsed);
@@ -94,11 +109,12 @@ async function queueJob(deps: GatewayDeps, command: SlashCommand, actor: Actor, 
     };
     await deps.queue.enqueue(jobId, payload);
     deps.log('info', 'queued', { jobId, command: parsed.command.name, user: actor.userId, channel: actor.channelId });
-    return undefined;
   } catch (error) {
-    await releaseRequest(deps.redis, claim).catch(() => undefined);
+    await releaseRequest(deps.redis, c.claim).catch(() => undefined);
     if (ts) await markNotQueued(deps, actor, parsed, ts);
-    throw error instanceof AppError ? error : new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
+    const appError = error instanceof AppError ? error : new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
+    const message = refuse(appError, deps);
+    if (message) await tell(message);
   }
 }
 
@@ -117,19 +133,19 @@ async function authorize(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand)
   throw new AppError('forbidden', `${decision.reason} (policy: ${deps.authorizer.source})`);
 }
 
-/** Handles one /k8s request and returns what to ack with. Never throws. */
-export async function handleCommand(deps: GatewayDeps, command: SlashCommand): Promise<CommandAck> {
+/** Handles one /k8s request: what to ack with, and what to do after the ack. Never throws. */
+export async function handleCommand(deps: GatewayDeps, command: SlashCommand): Promise<CommandAnswer> {
   const actor: Actor = { userId: command.user_id, userName: command.user_name, teamId: command.team_id, channelId: command.channel_id };
   try {
     const limits = { ...deps.limits, defaultNamespace: deps.defaultNamespace() };
     const parsed = parseCommand(deps.registry, command.text, limits);
     if (parsed.command.runsIn === 'gateway') {
       const access = await deps.authorizer.summarize(actor);
-      return ephemeral(renderResult(parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access })));
+      return { ack: ephemeral(renderResult(parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access }))) };
     }
     await authorize(deps, actor, parsed);
     return await queueJob(deps, command, actor, parsed);
   } catch (error) {
-    return refuse(error, deps);
+    return { ack: refuse(error, deps) };
   }
 }

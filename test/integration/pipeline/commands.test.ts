@@ -155,8 +155,13 @@ describe('answered by the gateway at once', () => {
   });
 
   it('asks to be invited when it is not in the channel, and queues nothing', async () => {
-    const answer = await ephemeral(`get pods -n ${ns.name}`, 'C0RANDOM');
-    expect(answer).toContain('/invite');
+    const since = emu.calls.length;
+    const ack = await slack.slashCommand('/k8s', `get pods -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0RANDOM' });
+    expect(ack.ack).toBeUndefined();
+    // The gateway acks first; what went wrong after the ack comes through the response_url.
+    await emu.waitFor((c) => c.method === 'response_url', { since });
+    expect(JSON.stringify(emu.ephemerals('U0ALICE').at(-1))).toContain('/invite');
+    expect(emu.calls.slice(since).filter((c) => c.method === 'chat.postMessage' && c.result.ok)).toEqual([]);
   });
 
   it('leaves no Block Kit warnings', () => {
