@@ -26,16 +26,25 @@ function whoMayApprove(r: ApprovalRequest): string {
   return parts.length > 0 ? parts.join(', ') : 'nobody (check the policy)';
 }
 
-function stateLine(r: ApprovalRequest): string {
+function pendingLine(r: ApprovalRequest): string {
   const votes = r.votes.map((v) => `<@${v.userId}>`).join(', ');
-  switch (r.state) {
-    case 'planning': return '⏳ Reading the current state of the target…';
-    case 'pending': return `⏳ Needs ${r.required} approval(s) from ${whoMayApprove(r)}${votes ? ` · approved so far by ${votes}` : ''} · expires ${slackDate(r.expiresAt)}${r.allowSelfApproval ? '' : ' · the requester cannot approve'}`;
-    case 'approved': return `✅ Approved by ${votes}; the job runs in this thread.`;
-    case 'rejected': return `🚫 Rejected by <@${r.rejectedBy?.userId ?? '?'}>${r.rejectedBy?.reason ? `: ${escapeMrkdwn(r.rejectedBy.reason, 500)}` : ''}. Nothing was done.`;
-    case 'expired': return `⌛ Expired at ${slackDate(r.expiresAt)} without enough approvals. Nothing was done.`;
-  }
+  const sofar = votes ? ` · approved so far by ${votes}` : '';
+  const self = r.allowSelfApproval ? '' : ' · the requester cannot approve';
+  return `⏳ Needs ${r.required} approval(s) from ${whoMayApprove(r)}${sofar} · expires ${slackDate(r.expiresAt)}${self}`;
 }
+
+function rejectedLine(r: ApprovalRequest): string {
+  const why = r.rejectedBy?.reason ? `: ${escapeMrkdwn(r.rejectedBy.reason, 500)}` : '';
+  return `🚫 Rejected by <@${r.rejectedBy?.userId ?? '?'}>${why}. Nothing was done.`;
+}
+
+const stateLines: Readonly<Record<ApprovalRequest['state'], (r: ApprovalRequest) => string>> = {
+  planning: () => '⏳ Reading the current state of the target…',
+  pending: pendingLine,
+  approved: (r) => `✅ Approved by ${r.votes.map((v) => `<@${v.userId}>`).join(', ')}; the job runs in this thread.`,
+  rejected: rejectedLine,
+  expired: (r) => `⌛ Expired at ${slackDate(r.expiresAt)} without enough approvals. Nothing was done.`,
+};
 
 function buttons(r: ApprovalRequest): ActionsBlock {
   return {
@@ -52,7 +61,7 @@ function buttons(r: ApprovalRequest): ActionsBlock {
 export function renderApprovalCard(r: ApprovalRequest): SlackMessage {
   const ask = `<@${r.requester.userId}> asks to *${escapeMrkdwn(r.description, 300)}*`;
   const plan = r.plan ? `Plan: ${inlineCode(r.plan.change, 400)} · now generation ${r.plan.generation}, ${r.plan.replicas} replica(s)` : undefined;
-  const blocks: KnownBlock[] = [section(ask), ...(plan ? [section(plan)] : []), section(stateLine(r))];
+  const blocks: KnownBlock[] = [section(ask), ...(plan ? [section(plan)] : []), section(stateLines[r.state](r))];
   if (r.state === 'pending') blocks.push(buttons(r));
   blocks.push(context(`request ${inlineCode(r.id, 20)} · or type \`/k8s approve ${r.id}\` / \`/k8s reject ${r.id} [reason]\``));
   const icon = { planning: '⏳', pending: '⏳', approved: '✅', rejected: '🚫', expired: '⌛' }[r.state];

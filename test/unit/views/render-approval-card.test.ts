@@ -33,7 +33,7 @@ describe('renderApprovalCard', () => {
     ['expired', { state: 'expired' as const }, 'Expired at <!date^'],
     ['planning', { state: 'planning' as const, plan: undefined }, 'Reading the current state'],
   ])('removes the buttons once %s', (_state, over, words) => {
-    const card = renderApprovalCard({ ...base, ...over } as ApprovalRequest);
+    const card = renderApprovalCard({ ...base, ...over });
     expect(validateBlocks(card.blocks)).toEqual([]);
     expect(actionIds(card.blocks)).toEqual([]);
     expect(JSON.stringify(card.blocks)).toContain(words);
