@@ -14,6 +14,8 @@ export interface AccessSummary {
   readonly decide: (request: AccessRequest) => Decision;
   /** Where the policy came from. */
   readonly source: string;
+  /** The user groups (named by the policy) the person belongs to. */
+  readonly groups: readonly string[];
 }
 
 /** The policy check. */
@@ -58,7 +60,7 @@ export function createAuthorizer(store: PolicyStore, membership: GroupMembership
       const roles = applicableBindings(policy, subject).map(({ binding }) => ({
         role: binding.role, rules: (policy.roles[binding.role] ?? []).map(describeRule),
       }));
-      return { roles, decide: (request) => decide(policy, subject, request), source: store.source };
+      return { roles, decide: (request) => decide(policy, subject, request), source: store.source, groups: subject.groups };
     },
   };
 }

@@ -23,6 +23,16 @@ export const jobPayloadSchema = z.object({
   description: z.string().max(500),
   cluster: z.string(),
   requestedAt: z.iso.datetime(),
+  /**
+   * Set for requests that needed approval. `plan` jobs read the target and bind
+   * the request to its state; `run` jobs act only if that state still holds.
+   */
+  approval: z.object({
+    id: z.string().regex(/^[a-z2-9]{6}$/),
+    phase: z.enum(['plan', 'run']),
+    plan: z.object({ generation: z.number().int(), images: z.array(z.string()), replicas: z.number().int(), change: z.string() }).optional(),
+    approvedBy: z.array(z.string()).default([]),
+  }).optional(),
 });
 
 /** A validated job payload. */

@@ -1,0 +1,64 @@
+// A vote on an approval request, from a button or from `/k8s approve|reject`:
+// check that this person may vote on this target, count it, redraw the card,
+// and queue the job once approved. Free of Bolt, so it is tested with fakes.
+import type { Authorizer } from '../policy/authorizer.ts';
+import type { Actor } from '../registry/command-spec.ts';
+import type { ApprovalRequest, VoteOutcome } from './approval-request.ts';
+import type { ApprovalStore } from './approval-store.ts';
+
+/** Everything a vote needs, injected. */
+export interface VoteDeps {
+  readonly store: ApprovalStore;
+  readonly authorizer: Pick<Authorizer, 'check' | 'summarize'>;
+  /** Redraws the card (chat.update of the request's card). */
+  readonly redraw: (request: ApprovalRequest) => Promise<void>;
+  /** Queues the approved job in the card's thread; idempotent per request. */
+  readonly enqueueApproved: (request: ApprovalRequest) => Promise<void>;
+}
+
+/** A vote. */
+export interface Vote {
+  readonly requestId: string;
+  readonly actor: Actor;
+  readonly decision: 'approve' | 'reject';
+  readonly reason?: string;
+}
+
+/** Whether this person is among the request's approvers (by role here, user ID or user group). */
+async function isApprover(deps: VoteDeps, request: ApprovalRequest, actor: Actor): Promise<boolean> {
+  if (request.approvers.users.includes(actor.userId)) return true;
+  const access = await deps.authorizer.summarize(actor);
+  if (request.approvers.groups.some((g) => access.groups.includes(g))) return true;
+  return access.roles.some((r) => request.approvers.roles.includes(r.role));
+}
+
+async function refusalFor(deps: VoteDeps, request: ApprovalRequest, vote: Vote): Promise<string | undefined> {
+  if (vote.decision === 'reject' && vote.actor.userId === request.requester.userId) return undefined;
+  const what = `${vote.decision} ${request.target.deployment ?? ''} in ${request.target.namespace}`.replace('  ', ' ');
+  if (!(await isApprover(deps, request, vote.actor))) return `You are not one of this request's approvers, so you may not ${what}.`;
+  const decision = await deps.authorizer.check(vote.actor, { verb: 'approve', ...request.target });
+  return decision.allowed ? undefined : decision.reason;
+}
+
+function feedback(outcome: VoteOutcome): string {
+  switch (outcome.kind) {
+    case 'refused': return outcome.reason;
+    case 'rejected': return 'Rejected. Nothing will be done.';
+    case 'approved': return 'Approved: the job is queued in the request\'s thread.';
+    case 'counted': return `Counted: ${outcome.request.votes.length} of ${outcome.request.required} approvals.`;
+  }
+}
+
+/** Applies a vote and returns what to tell the voter (ephemerally). Nothing changes on a refusal. */
+export async function handleVote(deps: VoteDeps, vote: Vote): Promise<string> {
+  const request = await deps.store.get(vote.requestId);
+  if (!request) return `There is no approval request \`${vote.requestId}\`.`;
+  const refused = await refusalFor(deps, request, vote);
+  if (refused) return refused;
+  const outcome = vote.decision === 'approve'
+    ? await deps.store.vote(request.id, vote.actor.userId)
+    : await deps.store.reject(request.id, vote.actor.userId, vote.reason);
+  if (outcome.kind !== 'refused') await deps.redraw(outcome.request);
+  if (outcome.kind === 'approved') await deps.enqueueApproved(outcome.request);
+  return feedback(outcome);
+}
