@@ -30,7 +30,13 @@ const envSchema = z.object({
   COXSWAIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   COXSWAIN_ROLLOUT_TIMEOUT: duration('24h').default(600_000),
   COXSWAIN_FAILURE_GRACE: duration('24h').default(20_000),
+  // A count, not an age: it bounds Redis memory whatever the traffic; the JSON log lines keep the full history.
+  COXSWAIN_AUDIT_RETENTION: z.string().regex(/^\d+$/, 'must be a whole number of records, e.g. 100000').transform(Number)
+    .pipe(z.number().min(100, 'must be at least 100 records').max(10_000_000, 'must be at most 10000000 records')).default(100_000),
 });
+
+/** The variables `coxswain audit verify` reads: it needs Redis and the cluster's name, not Slack. */
+const auditEnvSchema = envSchema.pick({ REDIS_URL: true, COXSWAIN_CLUSTER: true, COXSWAIN_AUDIT_RETENTION: true });
 
 /** Validated configuration, read once at start-up and frozen. */
 export interface Config {
@@ -57,7 +63,12 @@ export interface Config {
   readonly rolloutTimeoutMs: number;
   /** How long every new pod must be hopelessly failing before a rollout is called failed. Default 20 s. */
   readonly failureGraceMs: number;
+  /** Audit records kept in Redis; older ones are trimmed (logged, and the chain stays verifiable). Default 100 000. */
+  readonly auditRetention: number;
 }
+
+/** What the audit CLI needs: where the trail is. */
+export type AuditConfig = Pick<Config, 'redisUrl' | 'cluster' | 'auditRetention'>;
 
 /** A configuration problem, phrased as one line that names the variable. */
 export class ConfigError extends Error {
@@ -72,18 +83,31 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   return env[name] === undefined ? `${name} is missing` : `${name} ${issue.message}`;
 }
 
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const blankToUndefined = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
+  const parsed = schema.safeParse(blankToUndefined);
+  if (!parsed.success) {
+    throw new ConfigError(`configuration: ${parsed.error.issues.map((i) => describeIssue(i, blankToUndefined)).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Reads only what `coxswain audit verify` uses, validated exactly as start-up
+ * validates it, so the check can run where no Slack token is (a laptop, a CronJob).
+ */
+export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConfig {
+  const e = parseEnv(auditEnvSchema, env);
+  return Object.freeze({ redisUrl: e.REDIS_URL, cluster: e.COXSWAIN_CLUSTER, auditRetention: e.COXSWAIN_AUDIT_RETENTION });
+}
+
 /**
  * Reads the configuration from the environment. Bad or missing values throw one
  * ConfigError naming each variable; values are never echoed, so a secret put in
  * the wrong variable does not end up in a log.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const blankToUndefined = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
-  const parsed = envSchema.safeParse(blankToUndefined);
-  if (!parsed.success) {
-    throw new ConfigError(`configuration: ${parsed.error.issues.map((i) => describeIssue(i, blankToUndefined)).join('; ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   return Object.freeze({
     slack: Object.freeze({
       signingSecret: e.SLACK_SIGNING_SECRET,
@@ -101,5 +125,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.COXSWAIN_LOG_LEVEL,
     rolloutTimeoutMs: e.COXSWAIN_ROLLOUT_TIMEOUT,
     failureGraceMs: e.COXSWAIN_FAILURE_GRACE,
+    auditRetention: e.COXSWAIN_AUDIT_RETENTION,
   });
 }

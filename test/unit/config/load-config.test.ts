@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from '../../../src/config/load-config.ts';
+import { ConfigError, loadAuditConfig, loadConfig } from '../../../src/config/load-config.ts';
 
 const base = { SLACK_SIGNING_SECRET: 's3cr3t-value', SLACK_BOT_TOKEN: 'xoxb-123-abc' };
 
@@ -51,5 +51,21 @@ describe('loadConfig', () => {
     }
     expect(message).toContain('SLACK_APP_TOKEN');
     expect(message).not.toContain(leaked);
+  });
+
+  it('keeps 100000 audit records by default, and takes a bounded whole number', () => {
+    expect(loadConfig(base).auditRetention).toBe(100_000);
+    expect(loadConfig({ ...base, COXSWAIN_AUDIT_RETENTION: '5000' }).auditRetention).toBe(5000);
+    expect(() => loadConfig({ ...base, COXSWAIN_AUDIT_RETENTION: 'forever' })).toThrow('COXSWAIN_AUDIT_RETENTION must be a whole number of records');
+    expect(() => loadConfig({ ...base, COXSWAIN_AUDIT_RETENTION: '10' })).toThrow('COXSWAIN_AUDIT_RETENTION must be at least 100 records');
+    expect(() => loadConfig({ ...base, COXSWAIN_AUDIT_RETENTION: '99999999' })).toThrow('COXSWAIN_AUDIT_RETENTION must be at most 10000000 records');
+  });
+
+  it('reads only Redis and the cluster for the audit CLI, without Slack tokens, validated the same way', () => {
+    expect(loadAuditConfig({ REDIS_URL: 'redis://127.0.0.1:6390', COXSWAIN_CLUSTER: 'prod-eu' }))
+      .toEqual({ redisUrl: 'redis://127.0.0.1:6390', cluster: 'prod-eu', auditRetention: 100_000 });
+    expect(() => loadAuditConfig({ REDIS_URL: 'http://x' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL');
+    expect(() => loadAuditConfig({ COXSWAIN_CLUSTER: 'Prod_EU' })).toThrow('COXSWAIN_CLUSTER must be a DNS-1123 label');
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6390' })).toThrow('SLACK_SIGNING_SECRET is missing');
   });
 });
