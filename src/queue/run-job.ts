@@ -2,6 +2,8 @@
 // with fakes: re-validate, lock the target if the command changes it, run it,
 // report progress and the result, and decide whether a failure is worth a retry.
 import { randomUUID } from 'node:crypto';
+import type { AuditRecorder } from '../audit/audit-log.ts';
+import type { AuditEntry } from '../audit/audit-record.ts';
 import { AppError } from '../errors.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
@@ -29,6 +31,8 @@ export interface JobRunnerDeps {
   /** Least time between two progress edits of one thread root. Default 1000 ms. */
   readonly progressIntervalMs?: number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Records the job's start, refusal, retries and end. */
+  readonly audit: AuditRecorder;
 }
 
 /** The job as BullMQ hands it over, reduced to what runJob reads. */
@@ -56,6 +60,28 @@ function validateCommand(deps: JobRunnerDeps, payload: JobPayload): Validated {
   const args = command.schema(deps.limits).safeParse(payload.input);
   if (!args.success) throw new AppError('bad_input', 'The command\'s arguments are no longer valid; nothing was run.');
   return { payload, command: command as WorkerCommandSpec<unknown>, args: args.data };
+}
+
+/** validateCommand, with a refusal recorded: the queue is a trust boundary, and what it stops is worth knowing. */
+async function validateAudited(deps: JobRunnerDeps, payload: JobPayload, audited: Omit<AuditEntry, 'kind'>): Promise<Validated> {
+  try {
+    return validateCommand(deps, payload);
+  } catch (error) {
+    await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'refused', reason: error instanceof AppError ? error.userMessage : String(error) });
+    throw error;
+  }
+}
+
+/** The fields every record of this job shares; the target when the words still validate. */
+function jobFields(deps: JobRunnerDeps, jobId: string, payload: JobPayload): Omit<AuditEntry, 'kind'> {
+  const command = deps.registry.get(payload.command);
+  const args = command?.runsIn === 'worker' ? command.schema(deps.limits).safeParse(payload.input) : undefined;
+  const target = command?.runsIn === 'worker' && args?.success ? command.target(args.data) : undefined;
+  return {
+    user: payload.actor.userId, channel: payload.actor.channelId, command: payload.command, description: payload.description, jobId,
+    ...(command ? { verb: command.verb } : {}),
+    ...(target ? { namespace: target.namespace, ...(target.deployment ? { deployment: target.deployment } : {}) } : {}),
+  };
 }
 
 function throttled(intervalMs: number, send: (detail: string) => Promise<void>): { push: (d: string) => void; flush: () => Promise<void> } {
@@ -87,17 +113,22 @@ function outcomeOfResult(result: CommandResult): { state: 'succeeded' | 'failed'
 }
 
 async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayload, messenger: JobMessenger): Promise<CommandResult> {
-  const { command, args } = validateCommand(deps, payload);
+  const audited = jobFields(deps, job.id, payload);
+  const { command, args } = await validateAudited(deps, payload, audited);
   const base: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
   const progress = throttled(deps.progressIntervalMs ?? 1000, (detail) => messenger.updateRoot({ ...base, detail }));
   const target = command.target(args);
   const decision = await deps.authorizer.check(payload.actor, { verb: command.verb, ...target });
-  if (!decision.allowed) throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
+  if (!decision.allowed) {
+    await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'denied', reason: decision.reason, rule: 're-checked by the worker: the policy changed after the request' });
+    throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
+  }
   const lock = command.mutates && target.deployment
     ? await deps.lock(`${target.namespace}/${target.deployment}`, { jobId: job.id, userId: payload.actor.userId, description: payload.description },
       (h) => { void messenger.updateRoot({ ...base, state: 'waiting', detail: `waiting for ${target.namespace}/${target.deployment}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})` }); })
     : undefined;
   try {
+    await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: decision.rule, attempt: job.attempt });
     await messenger.updateRoot(base);
     const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube: deps.kube, limits: deps.limits, progress: progress.push, signal: job.signal };
     return await command.run(args, ctx);
@@ -122,8 +153,9 @@ export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<Job
   const startedAt = Date.now();
   const parsed = jobPayloadSchema.safeParse(job.data);
   if (!parsed.success) {
-    // Without a valid payload there is no thread to tell; the log is the only witness.
+    // Without a valid payload there is no thread to tell; the log and the audit trail are the only witnesses.
     deps.log('warn', 'rejected a malformed job', { jobId: job.id });
+    await deps.audit.record({ kind: 'job.refused', jobId: job.id, decision: 'refused', reason: 'the job payload is malformed; nothing was run' });
     return { kind: 'failed', error: new AppError('bad_input', 'This job is malformed and was not run.') };
   }
   const payload = parsed.data;
@@ -132,17 +164,22 @@ export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<Job
   try {
     const result = await execute(deps, job, payload, messenger);
     const end = outcomeOfResult(result);
+    const durationMs = Date.now() - startedAt;
+    await deps.audit.record({ kind: 'job.finished', ...jobFields(deps, job.id, payload), outcome: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
     await messenger.reply(renderResult(result));
-    await messenger.updateRoot({ ...view, state: end.state, durationMs: Date.now() - startedAt, ...(end.reason ? { reason: end.reason } : {}) });
+    await messenger.updateRoot({ ...view, state: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
     return { kind: 'done', result };
   } catch (error) {
     const appError = asAppError(error, job.id, deps);
-    if (appError.retryable && job.attempt < job.maxAttempts) {
+    const retry = appError.retryable && job.attempt < job.maxAttempts;
+    const durationMs = Date.now() - startedAt;
+    await deps.audit.record({ kind: retry ? 'job.retrying' : 'job.finished', ...jobFields(deps, job.id, payload), outcome: retry ? 'retrying' : 'failed', durationMs, reason: appError.userMessage, attempt: job.attempt });
+    if (retry) {
       await messenger.updateRoot({ ...view, state: 'queued', detail: `retrying (attempt ${job.attempt + 1} of ${job.maxAttempts}): ${appError.userMessage}` });
       return { kind: 'retry', error: appError };
     }
     await messenger.reply(renderError({ message: appError.userMessage }));
-    await messenger.updateRoot({ ...view, state: 'failed', durationMs: Date.now() - startedAt, reason: appError.userMessage });
+    await messenger.updateRoot({ ...view, state: 'failed', durationMs, reason: appError.userMessage });
     return { kind: 'failed', error: appError };
   }
 }

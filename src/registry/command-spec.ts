@@ -2,6 +2,7 @@
 // policy verb it needs, and how it runs. src/ works from these specs and never
 // imports a particular command.
 import type { z } from 'zod';
+import type { AuditReader } from '../audit/audit-log.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { AccessSummary } from '../policy/authorizer.ts';
 import type { Verb } from '../policy/policy-schema.ts';
@@ -49,6 +50,8 @@ export interface GatewayContext {
   readonly commands: readonly AnyCommandSpec[];
   /** What the policy lets this person do here. */
   readonly access: AccessSummary;
+  /** The audit trail, read-only (for /k8s audit; the gateway has already checked the command's verb). */
+  readonly audit: AuditReader;
 }
 
 /** What a worker command gets. */
@@ -81,10 +84,11 @@ interface CommandBase<A> {
   readonly describe: (args: A) => string;
 }
 
-/** A command answered by the gateway itself (help, whoami). */
+/** A command answered by the gateway itself (help, whoami, audit). */
 export interface GatewayCommandSpec<A> extends CommandBase<A> {
   readonly runsIn: 'gateway';
-  readonly run: (args: A, ctx: GatewayContext) => CommandResult;
+  /** May read Redis (audit) but never the cluster: the answer is the ack, within Slack's 3 s. */
+  readonly run: (args: A, ctx: GatewayContext) => CommandResult | Promise<CommandResult>;
 }
 
 /** A command carried out by a worker, through the queue. */

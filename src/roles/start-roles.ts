@@ -1,6 +1,7 @@
 // Wires the roles of one process from configuration: the gateway (Bolt), the
 // worker (BullMQ), or both. Returns a stop function for SIGTERM.
 import { Redis } from 'ioredis';
+import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { ConfigError, type Config, type Role } from '../config/load-config.ts';
 import { createAuthorizer, type Authorizer } from '../policy/authorizer.ts';
 import { createGroupMembership, type GroupMembership } from '../policy/group-membership.ts';
@@ -42,6 +43,7 @@ export interface StartRolesOptions {
 interface Shared extends StartRolesOptions {
   readonly policy: PolicyStore;
   readonly authorizer: Authorizer;
+  readonly audit: AuditLog;
 }
 
 async function openPolicy(config: Config, log: Log): Promise<PolicyStore> {
@@ -100,6 +102,7 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
       registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client: createWebClient(config),
       redis, queue, keyPrefix: keyPrefix(config.cluster), log,
       authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
+      audit: o.audit,
     },
   });
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
@@ -120,7 +123,7 @@ function startWorkerRole(o: Shared): RunningRoles {
   });
   const kube = o.wrapKube ? o.wrapKube(created) : created;
   const worker = startWorker({
-    registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log, authorizer: o.authorizer,
+    registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
     messengerFor: (payload) => createSlackMessenger(client, payload, log),
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
   }, { cluster: config.cluster, connection: redis });
@@ -128,11 +131,25 @@ function startWorkerRole(o: Shared): RunningRoles {
   return { stop: async () => { await worker.close(); redis.disconnect(); } };
 }
 
+/**
+ * The audit trail of this process, on a connection of its own that fails fast: the worker's connection waits
+ * for Redis forever (BullMQ needs that), and a record must never hold a request up; the log line is written anyway.
+ */
+async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; running: RunningRoles }> {
+  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 });
+  redis.on('error', (error: Error) => log('warn', 'redis (audit)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  await redisReady(redis, 5000);
+  const audit = createAuditLog({ redis, cluster: config.cluster, log, retention: config.auditRetention });
+  return { audit, running: { stop: async () => { await audit.close(); redis.disconnect(); } } };
+}
+
 /** Starts the requested roles ('all' = gateway + worker; the watcher arrives with alerts). */
 export async function startRoles(options: StartRolesOptions): Promise<RunningRoles> {
   const policy = await openPolicy(options.config, options.log);
-  const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config)) };
-  const running: RunningRoles[] = [{ stop: () => { policy.close(); return Promise.resolve(); } }];
+  const opened = await openAudit(options.config, options.log);
+  const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config)), audit: opened.audit };
+  // Stopped in reverse: the roles first (their last records), then the audit trail, then the policy watch.
+  const running: RunningRoles[] = [{ stop: () => { policy.close(); return Promise.resolve(); } }, opened.running];
   if (o.role === 'worker' || o.role === 'all') running.push(startWorkerRole(o));
   if (o.role === 'gateway' || o.role === 'all') running.push(await startGatewayRole(o));
   if (o.role === 'watcher') o.log('warn', 'the watcher role has nothing to do yet (failed-pod alerts are not built)');

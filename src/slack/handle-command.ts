@@ -3,9 +3,12 @@
 // answers well inside Slack's 3 seconds.
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
+import type { AuditReader, AuditRecorder } from '../audit/audit-log.ts';
+import type { AuditEntry } from '../audit/audit-record.ts';
 import { AppError } from '../errors.ts';
 import type { Log } from '../log/create-logger.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
+import type { Decision } from '../policy/decide.ts';
 import { ParseError, parseCommand, type ParsedCommand } from '../parse/parse-command.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobPayload } from '../queue/job-payload.ts';
@@ -43,6 +46,34 @@ export interface GatewayDeps {
   readonly authorizer: Authorizer;
   /** The default namespace when a command gives no -n (the policy's, else the configuration's). */
   readonly defaultNamespace: () => string;
+  /** Every request is recorded here, allowed or not; /k8s audit reads it. */
+  readonly audit: AuditRecorder & AuditReader;
+}
+
+/** A refusal by the policy, kept apart from other errors so the audit record names the reason and the policy. */
+class PolicyDenial extends AppError {
+  readonly reason: string;
+  constructor(reason: string, source: string) {
+    super('forbidden', `${reason} (policy: ${source})`);
+    this.reason = reason;
+  }
+}
+
+/** The fields every record of this request shares: who, where, what was typed and what it targets. */
+function requestFields(command: SlashCommand, parsed?: ParsedCommand): Omit<AuditEntry, 'kind'> {
+  const spec = parsed?.command;
+  const target = spec?.runsIn === 'worker' && parsed ? spec.target(parsed.args) : undefined;
+  return {
+    user: command.user_id, channel: command.channel_id, text: command.text,
+    ...(spec ? { command: spec.name, verb: spec.verb } : {}),
+    ...(target ? { namespace: target.namespace, ...(target.deployment ? { deployment: target.deployment } : {}) } : {}),
+  };
+}
+
+function refusalFields(error: unknown, deps: GatewayDeps): Pick<AuditEntry, 'kind' | 'decision' | 'reason' | 'rule'> {
+  if (error instanceof ParseError) return { kind: 'request.invalid', decision: 'refused', reason: error.userMessage };
+  if (error instanceof PolicyDenial) return { kind: 'request.denied', decision: 'denied', reason: error.reason, rule: `policy: ${deps.authorizer.source}` };
+  return { kind: 'request.failed', reason: error instanceof AppError ? error.userMessage : 'internal error' };
 }
 
 const ephemeral = (message: SlackMessage): CommandAck => ({ response_type: 'ephemeral', ...message });
@@ -84,22 +115,34 @@ export interface CommandAnswer {
   readonly after?: (tell: (message: NonNullable<CommandAck>) => Promise<void>) => Promise<void>;
 }
 
-async function queueJob(deps: GatewayDeps, command: SlashCommand, actor: Actor, parsed: ParsedCommand): Promise<CommandAnswer> {
+/** A request the policy allowed, on its way to the queue. */
+interface Allowed { readonly command: SlashCommand; readonly actor: Actor; readonly parsed: ParsedCommand; readonly decision: Decision }
+
+async function queueJob(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
+  const { command, actor } = a;
   const jobId = jobIdFor(command.team_id, command.trigger_id);
   const claim: ClaimOptions = { prefix: deps.keyPrefix, jobId, userId: actor.userId, channelId: actor.channelId, text: command.text };
   const outcome = await claimRequest(deps.redis, claim).catch((error: unknown) => {
     throw new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
   });
-  if (outcome === 'redelivered') return { ack: undefined };
-  if (outcome === 'repeated') return { ack: ephemeral(renderError({ message: 'You asked for exactly this a moment ago; it is already queued (see its thread).' })) };
+  const fields = { ...requestFields(command, a.parsed), jobId };
+  if (outcome === 'redelivered') {
+    await deps.audit.record({ kind: 'request.duplicate', ...fields, reason: 'Slack delivered this request again; it runs once' });
+    return { ack: undefined };
+  }
+  if (outcome === 'repeated') {
+    await deps.audit.record({ kind: 'request.repeated', ...fields, decision: 'refused', reason: 'the same text from the same person within seconds' });
+    return { ack: ephemeral(renderError({ message: 'You asked for exactly this a moment ago; it is already queued (see its thread).' })) };
+  }
   // Ack first (STYLE habit 1): the claim already makes the request ours; posting and enqueueing follow.
-  return { ack: undefined, after: (tell) => postAndEnqueue(deps, { jobId, claim, actor, parsed }, tell) };
+  return { ack: undefined, after: (tell) => postAndEnqueue(deps, { ...a, jobId, claim }, tell) };
 }
 
-interface Claimed { readonly jobId: string; readonly claim: ClaimOptions; readonly actor: Actor; readonly parsed: ParsedCommand }
+interface Claimed extends Allowed { readonly jobId: string; readonly claim: ClaimOptions }
 
 async function postAndEnqueue(deps: GatewayDeps, c: Claimed, tell: (message: NonNullable<CommandAck>) => Promise<void>): Promise<void> {
   const { jobId, actor, parsed } = c;
+  const fields = { ...requestFields(c.command, parsed), jobId };
   let ts: string | undefined;
   try {
     ts = await postRoot(deps, actor, parsed);
@@ -107,9 +150,12 @@ async function postAndEnqueue(deps: GatewayDeps, c: Claimed, tell: (message: Non
       v: 1, command: parsed.command.name, input: parsed.input, actor, root: { channel: actor.channelId, ts },
       description: parsed.command.describe(parsed.args), cluster: deps.cluster, requestedAt: new Date().toISOString(),
     };
+    // Recorded before enqueueing, so the trail never shows a job starting before its request was allowed.
+    await deps.audit.record({ kind: 'request.queued', ...fields, decision: 'allowed', ...(c.decision.allowed ? { rule: c.decision.rule } : {}) });
     await deps.queue.enqueue(jobId, payload);
     deps.log('info', 'queued', { jobId, command: parsed.command.name, user: actor.userId, channel: actor.channelId });
   } catch (error) {
+    await deps.audit.record({ kind: 'request.failed', ...fields, reason: error instanceof AppError ? error.userMessage : 'could not be queued' });
     await releaseRequest(deps.redis, c.claim).catch(() => undefined);
     if (ts) await markNotQueued(deps, actor, parsed, ts);
     const appError = error instanceof AppError ? error : new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
@@ -123,29 +169,42 @@ async function markNotQueued(deps: GatewayDeps, actor: Actor, parsed: ParsedComm
   await deps.client.chat.update({ channel: actor.channelId, ts, text: message.text, blocks: message.blocks }).catch(() => undefined);
 }
 
-async function authorize(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<void> {
+/**
+ * The policy check for any command with a verb. A worker command is decided on
+ * its target; a gateway command (audit) has none and is decided on the verb alone.
+ */
+async function authorize(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<Decision> {
   const command = parsed.command;
-  if (command.verb === 'none' || command.runsIn !== 'worker') return;
-  const target = command.target(parsed.args);
+  if (command.verb === 'none') return { allowed: true, rule: 'needs no permission' };
+  const target = command.runsIn === 'worker' ? command.target(parsed.args) : {};
   const decision = await deps.authorizer.check(actor, { verb: command.verb, ...target });
-  if (decision.allowed) return;
+  if (decision.allowed) return decision;
   deps.log('info', 'denied', { user: actor.userId, channel: actor.channelId, command: command.name, ...target, reason: decision.reason });
-  throw new AppError('forbidden', `${decision.reason} (policy: ${deps.authorizer.source})`);
+  throw new PolicyDenial(decision.reason, deps.authorizer.source);
+}
+
+/** help, whoami, can-i, audit: answered in the ack, only to the asker (audit output is sensitive). */
+async function answerAtGateway(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
+  const { actor, parsed } = a;
+  if (parsed.command.runsIn !== 'gateway') throw new Error(`${parsed.command.name} does not run at the gateway`);
+  const access = await deps.authorizer.summarize(actor);
+  const result = await parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access, audit: deps.audit });
+  await deps.audit.record({ kind: 'request.answered', ...requestFields(a.command, parsed), decision: 'allowed', ...(a.decision.allowed ? { rule: a.decision.rule } : {}) });
+  return { ack: ephemeral(renderResult(result)) };
 }
 
 /** Handles one /k8s request: what to ack with, and what to do after the ack. Never throws. */
 export async function handleCommand(deps: GatewayDeps, command: SlashCommand): Promise<CommandAnswer> {
   const actor: Actor = { userId: command.user_id, userName: command.user_name, teamId: command.team_id, channelId: command.channel_id };
+  let parsed: ParsedCommand | undefined;
   try {
     const limits = { ...deps.limits, defaultNamespace: deps.defaultNamespace() };
-    const parsed = parseCommand(deps.registry, command.text, limits);
-    if (parsed.command.runsIn === 'gateway') {
-      const access = await deps.authorizer.summarize(actor);
-      return { ack: ephemeral(renderResult(parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access }))) };
-    }
-    await authorize(deps, actor, parsed);
-    return await queueJob(deps, command, actor, parsed);
+    parsed = parseCommand(deps.registry, command.text, limits);
+    const allowed: Allowed = { command, actor, parsed, decision: await authorize(deps, actor, parsed) };
+    return parsed.command.runsIn === 'gateway' ? await answerAtGateway(deps, allowed) : await queueJob(deps, allowed);
   } catch (error) {
-    return { ack: refuse(error, deps) };
+    const ack = refuse(error, deps);
+    await deps.audit.record({ ...requestFields(command, parsed), ...refusalFields(error, deps) });
+    return { ack };
   }
 }

@@ -2,6 +2,7 @@
 // Slack, and which failures are retried.
 import { describe, expect, it } from '@jest/globals';
 import { createRegistry } from '../../../commands/index.ts';
+import type { AuditEntry } from '../../../src/audit/audit-record.ts';
 import { AppError } from '../../../src/errors.ts';
 import type { KubeApi } from '../../../src/kube/kube-api.ts';
 import type { JobMessenger } from '../../../src/queue/job-messenger.ts';
@@ -22,13 +23,14 @@ function fakeKube(overrides: Partial<KubeApi> = {}): KubeApi {
   };
 }
 
-interface Harness { deps: JobRunnerDeps; roots: JobStatusView[]; replies: string[]; locks: string[]; logs: string[] }
+interface Harness { deps: JobRunnerDeps; roots: JobStatusView[]; replies: string[]; locks: string[]; logs: string[]; audits: AuditEntry[] }
 
 function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new Set()): Harness {
   const roots: JobStatusView[] = [];
   const replies: string[] = [];
   const locks: string[] = [];
   const logs: string[] = [];
+  const audits: AuditEntry[] = [];
   const messenger: JobMessenger = {
     updateRoot: async (view) => { roots.push(view); },
     reply: async (message) => { replies.push(message.text); },
@@ -40,8 +42,9 @@ function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new S
     progressIntervalMs: 0,
     authorizer: { check: async (_actor, request) => (denied.has(request.verb) ? { allowed: false, reason: `You may not ${request.verb}.` } : { allowed: true, rule: 'test' }) },
     log: (level, message, fields) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); },
+    audit: { record: async (entry) => { audits.push(entry); } },
   };
-  return { deps, roots, replies, locks, logs };
+  return { deps, roots, replies, locks, logs, audits };
 }
 
 const payload = (over: Partial<JobPayload> = {}): JobPayload => ({
