@@ -1,5 +1,6 @@
 // The registry of /k8s subcommands. main.ts hands it to the parser and the worker.
 import { createCommandRegistry, type CommandRegistry } from '../src/registry/command-registry.ts';
+import { audit } from './audit.ts';
 import { canI } from './can-i.ts';
 import { deploy } from './deploy.ts';
 import { get } from './get.ts';
@@ -14,7 +15,7 @@ import { whoami } from './whoami.ts';
 
 /** Every command, in the order help lists them. */
 export const allCommands = [
-  deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, whoami, canI, help,
+  deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, audit, whoami, canI, help,
 ] as const;
 
 /** A fresh registry of all commands. */

@@ -1,11 +1,14 @@
 // Composition root and command-line entry of Coxswain.
 import { argv, exit, stderr, stdout } from 'node:process';
+import { Redis } from 'ioredis';
 import { createRegistry } from '../commands/index.ts';
-import { ConfigError, loadConfig, roles, type Role } from './config/load-config.ts';
+import { createAuditLog } from './audit/audit-log.ts';
+import type { ChainVerdict } from './audit/verify-chain.ts';
+import { ConfigError, loadAuditConfig, loadConfig, roles, type Role } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
-import { startRoles } from './roles/start-roles.ts';
+import { safeRedisUrl, startRoles } from './roles/start-roles.ts';
 
 /** The command-line contract of DESIGN.md; kept in one place so help and parsing agree. */
 export const usage = `coxswain — Slack ChatOps for Kubernetes
@@ -14,11 +17,12 @@ usage:
   coxswain start [--role gateway|worker|watcher|all]   run the bot (default: all roles in one process)
   coxswain console                                     chat with the bot in a terminal, no Slack needed
   coxswain check-policy FILE                           validate a policy file and explain it
+  coxswain audit verify                                check the audit trail's hash chain (needs only REDIS_URL, COXSWAIN_CLUSTER)
   coxswain help                                        this text
 
 configuration (environment):
   SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, SLACK_APP_TOKEN (Socket Mode), SLACK_API_URL,
-  PORT, REDIS_URL, KUBECONFIG, COXSWAIN_POLICY, COXSWAIN_CLUSTER, COXSWAIN_MAX_REPLICAS
+  PORT, REDIS_URL, KUBECONFIG, COXSWAIN_POLICY, COXSWAIN_CLUSTER, COXSWAIN_MAX_REPLICAS, COXSWAIN_AUDIT_RETENTION
 `;
 
 function parseRole(args: readonly string[]): Role {
@@ -60,6 +64,38 @@ async function checkPolicy(args: readonly string[]): Promise<number> {
   }
 }
 
+function reportVerdict(verdict: ChainVerdict, cluster: string): number {
+  if (verdict.ok) {
+    const span = verdict.firstId ? ` (${verdict.firstId} … ${verdict.lastId ?? verdict.firstId})` : '';
+    const anchored = verdict.anchoredAt ? `; older records were trimmed, the first kept links to ${verdict.anchoredAt}` : '';
+    stdout.write(`audit trail of cluster ${cluster}: intact, ${verdict.count} records${span}${anchored}\n`);
+    return 0;
+  }
+  const b = verdict.broken;
+  stderr.write(`audit trail of cluster ${cluster}: BROKEN at ${b.id}: ${b.problem}\n  expected ${b.expected}\n  found    ${b.found}\n  ${verdict.count} records before it are intact\n`);
+  return 1;
+}
+
+/** `coxswain audit verify`: reads only REDIS_URL and COXSWAIN_CLUSTER, so it runs where no Slack token is. */
+async function audit(args: readonly string[]): Promise<number> {
+  if (args.length !== 1 || args[0] !== 'verify') {
+    stderr.write('usage: coxswain audit verify\n');
+    return 2;
+  }
+  const config = loadAuditConfig();
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return reportVerdict(await createAuditLog({ redis, cluster: config.cluster, log: () => undefined }).verify(), config.cluster);
+  } catch (error) {
+    stderr.write(`coxswain: could not read the audit trail from ${safeRedisUrl(config.redisUrl)}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Runs the command line; resolves to an exit code, or -1 to keep running. */
 export async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -69,6 +105,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   if (command === 'start') return start(rest);
   if (command === 'check-policy') return checkPolicy(rest);
+  if (command === 'audit') return audit(rest);
   stderr.write(`coxswain: '${command}' is not available in this build yet\n\n${usage}`);
   return 2;
 }
