@@ -129,4 +129,38 @@ describe('runJob', () => {
     expect(h.logs.join('\n')).toContain(reason.replace('internal error, ref ', ''));
     expect(h.replies.join('\n')).not.toContain('cannot read properties');
   });
+
+  describe('the audit trail', () => {
+    const kinds = (h: Harness): string[] => h.audits.map((a) => `${a.kind}${a.outcome ? ` ${a.outcome}` : ''}`);
+
+    it('records the start with the deciding rule and the end with outcome and duration', async () => {
+      const h = harness();
+      await runJob(h.deps, job(payload()));
+      expect(kinds(h)).toEqual(['job.started', 'job.finished succeeded']);
+      expect(h.audits[0]).toMatchObject({ user: 'U0ALICE', channel: 'C0OPS', command: 'deploy', verb: 'deploy', namespace: 'staging', deployment: 'web', jobId: 'j1', decision: 'allowed', rule: 'test' });
+      expect(h.audits[1]?.durationMs).toEqual(expect.any(Number));
+    });
+
+    it('records a refusal on the re-check with the reason, then the failed end', async () => {
+      const h = harness(fakeKube(), new Set(['deploy']));
+      await runJob(h.deps, job(payload()));
+      expect(kinds(h)).toEqual(['job.refused', 'job.finished failed']);
+      expect(h.audits[0]).toMatchObject({ decision: 'denied', reason: 'You may not deploy.' });
+    });
+
+    it('records a retry, and a malformed job', async () => {
+      const h = harness(fakeKube({ setImage: async () => { throw new AppError('unavailable', 'API server unreachable'); } }));
+      await runJob(h.deps, job(payload()));
+      expect(kinds(h)).toEqual(['job.started', 'job.retrying retrying']);
+      await runJob(h.deps, job({ nonsense: true }));
+      expect(h.audits.at(-1)).toMatchObject({ kind: 'job.refused', jobId: 'j1', decision: 'refused' });
+    });
+
+    it('records a job for another cluster as refused', async () => {
+      const h = harness();
+      await runJob(h.deps, job(payload({ cluster: 'elsewhere' })));
+      expect(kinds(h)).toEqual(['job.refused', 'job.finished failed']);
+      expect(h.audits[0]?.reason).toContain('cluster elsewhere');
+    });
+  });
 });
