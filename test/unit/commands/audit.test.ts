@@ -12,7 +12,7 @@ const parse = (text: string): Record<string, unknown> => parseCommand(createRegi
 function context(page: AuditPage, asked: AuditFilter[]): GatewayContext {
   return {
     actor: { userId: 'U0AUDITOR', userName: 'a', teamId: 'T1', channelId: 'C0OPS' }, cluster: 'prod', commands: [],
-    access: { roles: [], decide: () => ({ allowed: true, rule: 'x' }), source: 'test' },
+    access: { roles: [], groups: [], decide: () => ({ allowed: true, rule: 'x' }), source: 'test' },
     audit: { query: async (filter) => { asked.push(filter); return page; } },
   };
 }
