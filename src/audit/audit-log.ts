@@ -4,6 +4,7 @@
 // never the fact; record() never throws into the request path.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { AppError } from '../errors.ts';
 import { redact, type Log } from '../log/create-logger.ts';
 import { matchesFilter, type AuditFilter } from './audit-filter.ts';
 import type { AuditEntry, AuditRecord, StoredAuditRecord } from './audit-record.ts';
@@ -157,6 +158,12 @@ class RedisAuditLog implements AuditLog {
   }
 
   async query(filter: AuditFilter): Promise<AuditPage> {
+    return this.#scan(filter).catch((error: unknown) => {
+      throw new AppError('unavailable', 'The audit trail (Redis) cannot be read right now; please try again shortly.', { cause: error });
+    });
+  }
+
+  async #scan(filter: AuditFilter): Promise<AuditPage> {
     const found: StoredAuditRecord[] = [];
     const min = filter.sinceMs === undefined ? '-' : String(Math.max(0, Math.floor(filter.sinceMs)));
     const maxScan = this.#o.maxScan ?? 5000;
