@@ -1,11 +1,13 @@
 // The registry of /k8s subcommands. main.ts hands it to the parser and the worker.
 import { createCommandRegistry, type CommandRegistry } from '../src/registry/command-registry.ts';
 import { audit } from './audit.ts';
+import { approve } from './approve.ts';
 import { canI } from './can-i.ts';
 import { deploy } from './deploy.ts';
 import { get } from './get.ts';
 import { help } from './help.ts';
 import { logs } from './logs.ts';
+import { reject } from './reject.ts';
 import { rolloutHistory } from './rollout-history.ts';
 import { rolloutRestart } from './rollout-restart.ts';
 import { rolloutStatus } from './rollout-status.ts';
@@ -15,7 +17,7 @@ import { whoami } from './whoami.ts';
 
 /** Every command, in the order help lists them. */
 export const allCommands = [
-  deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, audit, whoami, canI, help,
+  deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, audit, whoami, canI, approve, reject, help,
 ] as const;
 
 /** A fresh registry of all commands. */

@@ -1,6 +1,7 @@
 // A vote on an approval request, from a button or from `/k8s approve|reject`:
 // check that this person may vote on this target, count it, redraw the card,
 // and queue the job once approved. Free of Bolt, so it is tested with fakes.
+import type { AuditRecorder } from '../audit/audit-log.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { Actor } from '../registry/command-spec.ts';
 import type { ApprovalRequest, VoteOutcome } from './approval-request.ts';
@@ -14,6 +15,8 @@ export interface VoteDeps {
   readonly redraw: (request: ApprovalRequest) => Promise<void>;
   /** Queues the approved job in the card's thread; idempotent per request. */
   readonly enqueueApproved: (request: ApprovalRequest) => Promise<void>;
+  /** Every vote, counted or refused, goes to the audit trail. */
+  readonly audit: AuditRecorder;
 }
 
 /** A vote. */
@@ -49,15 +52,27 @@ function feedback(outcome: VoteOutcome): string {
   }
 }
 
+async function record(deps: VoteDeps, vote: Vote, request: ApprovalRequest, result: { allowed: boolean; reason: string }): Promise<void> {
+  await deps.audit.record({
+    kind: 'approval.vote', user: vote.actor.userId, channel: vote.actor.channelId, command: request.command, description: request.description,
+    ...request.target, decision: result.allowed ? 'allowed' : 'denied', reason: `${vote.decision}: ${result.reason}`,
+    detail: { request: request.id, requester: request.requester.userId },
+  });
+}
+
 /** Applies a vote and returns what to tell the voter (ephemerally). Nothing changes on a refusal. */
 export async function handleVote(deps: VoteDeps, vote: Vote): Promise<string> {
   const request = await deps.store.get(vote.requestId);
   if (!request) return `There is no approval request \`${vote.requestId}\`.`;
   const refused = await refusalFor(deps, request, vote);
-  if (refused) return refused;
+  if (refused) {
+    await record(deps, vote, request, { allowed: false, reason: refused });
+    return refused;
+  }
   const outcome = vote.decision === 'approve'
     ? await deps.store.vote(request.id, vote.actor.userId)
     : await deps.store.reject(request.id, vote.actor.userId, vote.reason);
+  await record(deps, vote, outcome.request, { allowed: outcome.kind !== 'refused', reason: feedback(outcome) });
   if (outcome.kind !== 'refused') await deps.redraw(outcome.request);
   if (outcome.kind === 'approved') await deps.enqueueApproved(outcome.request);
   return feedback(outcome);

@@ -2,7 +2,7 @@
 // user groups, then decide against the policy in force at that moment.
 import type { Actor } from '../registry/command-spec.ts';
 import { applicableBindings, approvalRuleFor, decide, describeRule, type AccessRequest, type Decision, type Subject } from './decide.ts';
-import type { Policy } from './policy-schema.ts';
+import type { ApprovalRule } from './policy-schema.ts';
 import { groupsNamedIn, type GroupMembership } from './group-membership.ts';
 import type { PolicyStore } from './policy-store.ts';
 
@@ -23,20 +23,9 @@ export interface Authorizer {
   /** Where the policy came from, named in refusals. */
   readonly source: string;
   check(actor: Actor, request: AccessRequest): Promise<Decision>;
+  /** The policy's approval rule for a request, if it needs someone else's yes. */
+  approvalRule(request: AccessRequest): ApprovalRule | undefined;
   summarize(actor: Actor): Promise<AccessSummary>;
-}
-
-/**
- * Fails closed on approvals: until approval requests exist, a request the policy
- * says needs approval is refused rather than run without one.
- */
-function refuseUnapprovable(policy: Policy, request: AccessRequest, decision: Decision): Decision {
-  const rule = approvalRuleFor(policy, request);
-  if (!rule) return decision;
-  return {
-    allowed: false,
-    reason: `This needs ${rule.required} approval(s) under the policy's approval rules, and this version of Coxswain cannot collect approvals yet, so nothing was done.`,
-  };
 }
 
 /** Builds the check over a policy store and a group-membership resolver. */
@@ -50,10 +39,9 @@ export function createAuthorizer(store: PolicyStore, membership: GroupMembership
     get source() { return store.source; },
     check: async (actor, request) => {
       if (request.verb === 'none') return decide(store.current(), { userId: actor.userId, channelId: actor.channelId, groups: [] }, request);
-      const policy = store.current();
-      const decision = decide(policy, await subjectOf(actor), request);
-      return decision.allowed ? refuseUnapprovable(policy, request, decision) : decision;
+      return decide(store.current(), await subjectOf(actor), request);
     },
+    approvalRule: (request) => approvalRuleFor(store.current(), request),
     summarize: async (actor) => {
       const policy = store.current();
       const subject = await subjectOf(actor);

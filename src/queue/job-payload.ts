@@ -17,8 +17,12 @@ export const jobPayloadSchema = z.object({
     teamId: z.string().max(20),
     channelId: z.string().regex(/^[CGD][A-Z0-9]+$/),
   }),
-  /** The message that is the job's thread root. */
-  root: z.object({ channel: z.string(), ts: z.string().regex(/^\d+\.\d+$/) }),
+  /**
+   * The message that shows the job's status (edited as it moves). Replies go to
+   * its thread, or to `threadTs` when the status message is itself a reply (an
+   * approved job reports inside its approval card's thread).
+   */
+  root: z.object({ channel: z.string(), ts: z.string().regex(/^\d+\.\d+$/), threadTs: z.string().regex(/^\d+\.\d+$/).optional() }),
   /** The thread root's wording, e.g. "deploy web to … in staging". */
   description: z.string().max(500),
   cluster: z.string(),

@@ -7,6 +7,7 @@ import type { AuditEntry } from '../audit/audit-record.ts';
 import { AppError } from '../errors.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
+import type { WorkerApprovals } from '../approvals/worker-approvals.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { CommandLimits, WorkerCommandSpec, WorkerContext } from '../registry/command-spec.ts';
 import type { CommandResult } from '../results.ts';
@@ -33,6 +34,8 @@ export interface JobRunnerDeps {
   readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Records the job's start, refusal, retries and end. */
   readonly audit: AuditRecorder;
+  /** Plan jobs of approval requests, and the approval a job needs before it may act. */
+  readonly approvals: Pick<WorkerApprovals, 'bindPlan' | 'verify'>;
 }
 
 /** The job as BullMQ hands it over, reduced to what runJob reads. */
@@ -123,6 +126,7 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
     await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'denied', reason: decision.reason, rule: 're-checked by the worker: the policy changed after the request' });
     throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
   }
+  await deps.approvals.verify(payload, { verb: command.verb, ...target });
   const lock = command.mutates && target.deployment
     ? await deps.lock(`${target.namespace}/${target.deployment}`, { jobId: job.id, userId: payload.actor.userId, description: payload.description },
       (h) => { void messenger.updateRoot({ ...base, state: 'waiting', detail: `waiting for ${target.namespace}/${target.deployment}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})` }); })
@@ -146,11 +150,28 @@ function asAppError(error: unknown, jobId: string, deps: JobRunnerDeps): AppErro
 }
 
 /**
+ * A plan job reads the target of a held request and shows the card's buttons;
+ * it acts on nothing. A failure is said in the card's thread (the request then
+ * expires unanswered).
+ */
+async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload, messenger: JobMessenger): Promise<JobOutcome> {
+  const id = payload.approval?.id ?? '';
+  try {
+    const bound = await deps.approvals.bindPlan(id);
+    return { kind: 'done', result: { kind: 'text', text: `plan of approval request ${bound.id} bound` } };
+  } catch (error) {
+    const appError = error instanceof AppError ? error : new AppError('internal', 'internal error while reading the target');
+    if (appError.retryable) return { kind: 'retry', error: appError };
+    await messenger.reply(renderError({ message: `Cannot show a plan for approval request ${id}: ${appError.userMessage}` }));
+    return { kind: 'failed', error: appError };
+  }
+}
+
+/**
  * Runs one job to an outcome. It never throws: the caller maps 'retry' to a
  * retryable failure and 'failed' to an unrecoverable one.
  */
 export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<JobOutcome> {
-  const startedAt = Date.now();
   const parsed = jobPayloadSchema.safeParse(job.data);
   if (!parsed.success) {
     // Without a valid payload there is no thread to tell; the log and the audit trail are the only witnesses.
@@ -160,6 +181,12 @@ export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<Job
   }
   const payload = parsed.data;
   const messenger = deps.messengerFor(payload);
+  if (payload.approval?.phase === 'plan') return runPlanJob(deps, payload, messenger);
+  return runCommandJob(deps, job, payload, messenger);
+}
+
+async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayload, messenger: JobMessenger): Promise<JobOutcome> {
+  const startedAt = Date.now();
   const view: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
   try {
     const result = await execute(deps, job, payload, messenger);

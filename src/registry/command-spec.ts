@@ -52,6 +52,8 @@ export interface GatewayContext {
   readonly access: AccessSummary;
   /** The audit trail, read-only (for /k8s audit; the gateway has already checked the command's verb). */
   readonly audit: AuditReader;
+  /** Votes on approval requests as this person (`/k8s approve|reject`); returns what to tell them. */
+  readonly approvals: { vote(vote: { requestId: string; decision: 'approve' | 'reject'; reason?: string }): Promise<string> };
 }
 
 /** What a worker command gets. */

@@ -7,6 +7,13 @@ import { createAuthorizer, type Authorizer } from '../policy/authorizer.ts';
 import { createGroupMembership, type GroupMembership } from '../policy/group-membership.ts';
 import { PolicyError } from '../policy/load-policy.ts';
 import { emptyPolicy, openPolicyStore, staticPolicyStore, type PolicyStore } from '../policy/policy-store.ts';
+import { createApprovalStore } from '../approvals/approval-store.ts';
+import { handleVote, type VoteDeps } from '../approvals/handle-vote.ts';
+import { openApproval } from '../approvals/open-approval.ts';
+import { startExpirySweeper } from '../approvals/sweep-expired.ts';
+import { createWorkerApprovals } from '../approvals/worker-approvals.ts';
+import { createApprovalFlow } from '../slack/approval-flow.ts';
+import { registerApprovalActions } from '../slack/approval-actions.ts';
 import { createKubeApi } from '../kube/create-kube-api.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { defaultHardFailureRules } from '../kube/rollout-rules.ts';
@@ -95,14 +102,23 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   // Without an offline queue, commands before the first connection would fail: take requests once Redis is up.
   if (!(await redisReady(redis, 5000))) log('warn', 'Redis is not reachable yet; commands will be refused until it is', { url: safeRedisUrl(config.redisUrl) });
   const queue = createJobQueue(config.cluster, redis);
+  const client = createWebClient(config);
+  const store = createApprovalStore(redis, keyPrefix(config.cluster));
+  const flow = createApprovalFlow({ client, queue, cluster: config.cluster, log, audit: o.audit });
+  const voteDeps: VoteDeps = { store, authorizer: o.authorizer, redraw: flow.redraw, enqueueApproved: flow.enqueueApproved, audit: o.audit };
   const gateway = await startGateway({
     config,
     ready: async () => (await redis.ping()) === 'PONG',
+    extend: (app) => registerApprovalActions(app, voteDeps, log),
     deps: {
-      registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client: createWebClient(config),
+      registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client,
       redis, queue, keyPrefix: keyPrefix(config.cluster), log,
       authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
       audit: o.audit,
+      approvals: {
+        open: (held, rule) => openApproval({ store, postCard: flow.postCard, enqueuePlan: flow.enqueuePlan }, held, rule),
+        vote: (vote) => handleVote(voteDeps, vote),
+      },
     },
   });
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
@@ -122,13 +138,19 @@ function startWorkerRole(o: Shared): RunningRoles {
     rollout: { rules: { ...defaultHardFailureRules, graceMs: config.failureGraceMs } },
   });
   const kube = o.wrapKube ? o.wrapKube(created) : created;
+  const store = createApprovalStore(redis, keyPrefix(config.cluster));
+  const producer = createJobQueue(config.cluster, redis);
+  const flow = createApprovalFlow({ client, queue: producer, cluster: config.cluster, log, audit: o.audit });
+  // Every worker sweeps; the store hands each expired request to exactly one of them.
+  const sweeper = startExpirySweeper({ store, redraw: flow.redraw, log, everyMs: 1000 });
   const worker = startWorker({
     registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
+    approvals: createWorkerApprovals({ store, kube, redraw: flow.redraw, authorizer: o.authorizer }),
     messengerFor: (payload) => createSlackMessenger(client, payload, log),
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
   }, { cluster: config.cluster, connection: redis });
   log('info', 'worker consuming', { queue: `${keyPrefix(config.cluster)}` });
-  return { stop: async () => { await worker.close(); redis.disconnect(); } };
+  return { stop: async () => { sweeper.stop(); await worker.close(); await producer.close(); redis.disconnect(); } };
 }
 
 /**

@@ -12,6 +12,8 @@ export interface GatewayOptions {
   readonly deps: GatewayDeps;
   /** Resolves true when the gateway can take work (Redis answers). */
   readonly ready: () => Promise<boolean>;
+  /** Registers more listeners (the approval buttons) on the Bolt app. */
+  readonly extend?: (app: App) => void;
 }
 
 /** A started gateway. */
@@ -65,6 +67,7 @@ function socketModePort(receiver: HTTPReceiver | SocketModeReceiver): number | u
 /** Builds and starts the gateway on config.port. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { app, receiver } = buildApp(options);
+  options.extend?.(app);
   app.command('/k8s', async ({ command, ack, respond }) => {
     const answer = await handleCommand(options.deps, command);
     await ack(answer.ack);

@@ -6,7 +6,11 @@ import type { Redis } from 'ioredis';
 import type { AuditReader, AuditRecorder } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
 import { AppError } from '../errors.ts';
+import type { ApprovalRequest } from '../approvals/approval-request.ts';
+import type { Vote } from '../approvals/handle-vote.ts';
+import type { HeldCommand } from '../approvals/open-approval.ts';
 import type { Log } from '../log/create-logger.ts';
+import type { ApprovalRule } from '../policy/policy-schema.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { Decision } from '../policy/decide.ts';
 import { ParseError, parseCommand, type ParsedCommand } from '../parse/parse-command.ts';
@@ -48,6 +52,14 @@ export interface GatewayDeps {
   readonly defaultNamespace: () => string;
   /** Every request is recorded here, allowed or not; /k8s audit reads it. */
   readonly audit: AuditRecorder & AuditReader;
+  /** Requests the policy says need approval are held here instead of queued; votes from /k8s approve|reject. */
+  readonly approvals: GatewayApprovals;
+}
+
+/** The gateway's approval operations. */
+export interface GatewayApprovals {
+  open(held: HeldCommand, rule: ApprovalRule): Promise<ApprovalRequest>;
+  vote(vote: Vote): Promise<string>;
 }
 
 /** A refusal by the policy, kept apart from other errors so the audit record names the reason and the policy. */
@@ -135,7 +147,31 @@ async function queueJob(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
     return { ack: ephemeral(renderError({ message: 'You asked for exactly this a moment ago; it is already queued (see its thread).' })) };
   }
   // Ack first (STYLE habit 1): the claim already makes the request ours; posting and enqueueing follow.
+  const rule = deps.authorizer.approvalRule({ verb: a.parsed.command.verb, ...targetOf(a.parsed) });
+  if (rule) return { ack: undefined, after: (tell) => holdForApproval(deps, { ...a, jobId, claim }, rule, tell) };
   return { ack: undefined, after: (tell) => postAndEnqueue(deps, { ...a, jobId, claim }, tell) };
+}
+
+function targetOf(parsed: ParsedCommand): { namespace: string; deployment?: string } {
+  const command = parsed.command;
+  return command.runsIn === 'worker' ? command.target(parsed.args) : { namespace: '' };
+}
+
+/** Opens an approval request instead of queueing: the card becomes the thread, the job waits for the votes. */
+async function holdForApproval(deps: GatewayDeps, c: Claimed, rule: ApprovalRule, tell: (message: NonNullable<CommandAck>) => Promise<void>): Promise<void> {
+  const { actor, parsed } = c;
+  const fields = { ...requestFields(c.command, parsed), jobId: c.jobId };
+  try {
+    const held = { actor, command: parsed.command.name, input: parsed.input, description: parsed.command.describe(parsed.args), target: targetOf(parsed) };
+    const opened = await deps.approvals.open(held, rule);
+    await deps.audit.record({ kind: 'approval.requested', ...fields, decision: 'allowed', ...(c.decision.allowed ? { rule: c.decision.rule } : {}),
+      reason: `needs ${rule.required} approval(s)`, detail: { request: opened.id } });
+  } catch (error) {
+    await deps.audit.record({ kind: 'request.failed', ...fields, reason: error instanceof AppError ? error.userMessage : 'could not open an approval request' });
+    await releaseRequest(deps.redis, c.claim).catch(() => undefined);
+    const message = refuse(error instanceof AppError ? error : new AppError('unavailable', 'Could not open the approval request; nothing was done. Please try again.', { cause: error }), deps);
+    if (message) await tell(message);
+  }
 }
 
 interface Claimed extends Allowed { readonly jobId: string; readonly claim: ClaimOptions }
@@ -188,7 +224,8 @@ async function answerAtGateway(deps: GatewayDeps, a: Allowed): Promise<CommandAn
   const { actor, parsed } = a;
   if (parsed.command.runsIn !== 'gateway') throw new Error(`${parsed.command.name} does not run at the gateway`);
   const access = await deps.authorizer.summarize(actor);
-  const result = await parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access, audit: deps.audit });
+  const approvals = { vote: (vote: Omit<Vote, 'actor'>) => deps.approvals.vote({ ...vote, actor }) };
+  const result = await parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access, audit: deps.audit, approvals });
   await deps.audit.record({ kind: 'request.answered', ...requestFields(a.command, parsed), decision: 'allowed', ...(a.decision.allowed ? { rule: a.decision.rule } : {}) });
   return { ack: ephemeral(renderResult(result)) };
 }

@@ -16,7 +16,7 @@ export function createSlackMessenger(client: WebClient, payload: JobPayload, log
       await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks }).then(() => undefined, failed('update the thread root'));
     },
     reply: async (message) => {
-      await client.chat.postMessage({ channel, thread_ts: ts, text: message.text, blocks: message.blocks, unfurl_links: false })
+      await client.chat.postMessage({ channel, thread_ts: payload.root.threadTs ?? ts, text: message.text, blocks: message.blocks, unfurl_links: false })
         .then(() => undefined, failed('reply in the thread'));
     },
   };

@@ -40,6 +40,7 @@ function deps(store: ApprovalStore): VoteDeps & { redrawn: ApprovalRequest[]; qu
   return {
     store, redrawn, queued,
     redraw: async (r) => { redrawn.push(r); },
+    audit: { record: async () => undefined },
     enqueueApproved: async (r) => { queued.push(r.id); },
     authorizer: {
       summarize: async (actor) => ({ roles: (people[actor.userId]?.roles ?? []).map((role) => ({ role, rules: [] })), groups: people[actor.userId]?.groups ?? [], source: 'p', decide: () => ({ allowed: false, reason: '' }) }) satisfies AccessSummary,

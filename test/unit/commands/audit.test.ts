@@ -14,6 +14,7 @@ function context(page: AuditPage, asked: AuditFilter[]): GatewayContext {
     actor: { userId: 'U0AUDITOR', userName: 'a', teamId: 'T1', channelId: 'C0OPS' }, cluster: 'prod', commands: [],
     access: { roles: [], groups: [], decide: () => ({ allowed: true, rule: 'x' }), source: 'test' },
     audit: { query: async (filter) => { asked.push(filter); return page; } },
+    approvals: { vote: async () => 'unused' },
   };
 }
 

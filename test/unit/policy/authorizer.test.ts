@@ -22,11 +22,11 @@ describe('createAuthorizer', () => {
     expect((await authorizer.check({ ...alice, userId: 'U0BOB' }, { verb: 'scale', namespace: 'prod', deployment: 'web' })).allowed).toBe(false);
   });
 
-  it('fails closed on a request that needs approval: refused, not run without one', async () => {
-    const decision = await authorizer.check(alice, { verb: 'deploy', namespace: 'prod', deployment: 'web' });
-    expect(decision).toMatchObject({ allowed: false });
-    expect(decision.allowed ? '' : decision.reason).toContain('needs 1 approval(s)');
-    expect((await authorizer.check(alice, { verb: 'deploy', namespace: 'staging', deployment: 'web' })).allowed).toBe(true);
+  it('allows by the policy and names the approval rule a request also needs', async () => {
+    expect((await authorizer.check(alice, { verb: 'deploy', namespace: 'prod', deployment: 'web' })).allowed).toBe(true);
+    expect(authorizer.approvalRule({ verb: 'deploy', namespace: 'prod', deployment: 'web' })).toMatchObject({ required: 1, approvers: { users: ['U0BOB'] } });
+    expect(authorizer.approvalRule({ verb: 'deploy', namespace: 'staging', deployment: 'web' })).toBeUndefined();
+    expect(authorizer.approvalRule({ verb: 'scale', namespace: 'prod', deployment: 'web' })).toBeUndefined();
   });
 
   it('summarizes the roles that apply, for whoami', async () => {
