@@ -6,7 +6,9 @@ import { canI } from './can-i.ts';
 import { deploy } from './deploy.ts';
 import { get } from './get.ts';
 import { help } from './help.ts';
+import { lock } from './lock.ts';
 import { logs } from './logs.ts';
+import { unlock } from './unlock.ts';
 import { reject } from './reject.ts';
 import { rolloutHistory } from './rollout-history.ts';
 import { rolloutRestart } from './rollout-restart.ts';
@@ -17,7 +19,7 @@ import { whoami } from './whoami.ts';
 
 /** Every command, in the order help lists them. */
 export const allCommands = [
-  deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, audit, whoami, canI, approve, reject, help,
+  deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, audit, lock, unlock, whoami, canI, approve, reject, help,
 ] as const;
 
 /** A fresh registry of all commands. */

@@ -8,6 +8,7 @@ import { AppError } from '../errors.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { WorkerApprovals } from '../approvals/worker-approvals.ts';
+import { describeHold, type HoldStore } from '../locks/target-holds.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { CommandLimits, WorkerCommandSpec, WorkerContext } from '../registry/command-spec.ts';
 import type { CommandResult } from '../results.ts';
@@ -34,6 +35,8 @@ export interface JobRunnerDeps {
   readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Records the job's start, refusal, retries and end. */
   readonly audit: AuditRecorder;
+  /** Holds from /k8s lock, checked again before a mutation. */
+  readonly holds: Pick<HoldStore, 'blocking'>;
   /** Plan jobs of approval requests, and the approval a job needs before it may act. */
   readonly approvals: Pick<WorkerApprovals, 'bindPlan' | 'verify'>;
 }
@@ -127,6 +130,8 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
     throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
   }
   await deps.approvals.verify(payload, { verb: command.verb, ...target });
+  const hold = command.mutates ? await deps.holds.blocking(target.namespace, target.deployment, payload.actor.userId) : undefined;
+  if (hold) throw new AppError('locked', `${describeHold(hold)}. Nothing was done.`);
   const lock = command.mutates && target.deployment
     ? await deps.lock(`${target.namespace}/${target.deployment}`, { jobId: job.id, userId: payload.actor.userId, description: payload.description },
       (h) => { void messenger.updateRoot({ ...base, state: 'waiting', detail: `waiting for ${target.namespace}/${target.deployment}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})` }); })

@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type { AuditReader } from '../audit/audit-log.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
+import type { HoldStore } from '../locks/target-holds.ts';
 import type { AccessSummary } from '../policy/authorizer.ts';
 import type { Verb } from '../policy/policy-schema.ts';
 import type { CommandResult } from '../results.ts';
@@ -52,6 +53,8 @@ export interface GatewayContext {
   readonly access: AccessSummary;
   /** The audit trail, read-only (for /k8s audit; the gateway has already checked the command's verb). */
   readonly audit: AuditReader;
+  /** Holds on deployments and namespaces (`/k8s lock|unlock`). */
+  readonly holds: Pick<HoldStore, 'take' | 'release'>;
   /** Votes on approval requests as this person (`/k8s approve|reject`); returns what to tell them. */
   readonly approvals: { vote(vote: { requestId: string; decision: 'approve' | 'reject'; reason?: string }): Promise<string> };
 }

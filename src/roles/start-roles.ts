@@ -15,6 +15,7 @@ import { createWorkerApprovals } from '../approvals/worker-approvals.ts';
 import { createApprovalFlow } from '../slack/approval-flow.ts';
 import { registerApprovalActions } from '../slack/approval-actions.ts';
 import { createKubeApi } from '../kube/create-kube-api.ts';
+import { createHoldStore } from '../locks/target-holds.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { defaultHardFailureRules } from '../kube/rollout-rules.ts';
 import type { Log } from '../log/create-logger.ts';
@@ -115,6 +116,7 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
       redis, queue, keyPrefix: keyPrefix(config.cluster), log,
       authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
       audit: o.audit,
+      holds: createHoldStore(redis, keyPrefix(config.cluster)),
       approvals: {
         open: (held, rule) => openApproval({ store, postCard: flow.postCard, enqueuePlan: flow.enqueuePlan }, held, rule),
         vote: (vote) => handleVote(voteDeps, vote),
@@ -146,6 +148,7 @@ function startWorkerRole(o: Shared): RunningRoles {
   const worker = startWorker({
     registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
     approvals: createWorkerApprovals({ store, kube, redraw: flow.redraw, authorizer: o.authorizer }),
+    holds: createHoldStore(redis, keyPrefix(config.cluster)),
     messengerFor: (payload) => createSlackMessenger(client, payload, log),
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
   }, { cluster: config.cluster, connection: redis });

@@ -9,6 +9,7 @@ import { AppError } from '../errors.ts';
 import type { ApprovalRequest } from '../approvals/approval-request.ts';
 import type { Vote } from '../approvals/handle-vote.ts';
 import type { HeldCommand } from '../approvals/open-approval.ts';
+import { describeHold, type HoldStore } from '../locks/target-holds.ts';
 import type { Log } from '../log/create-logger.ts';
 import type { ApprovalRule } from '../policy/policy-schema.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
@@ -54,6 +55,8 @@ export interface GatewayDeps {
   readonly audit: AuditRecorder & AuditReader;
   /** Requests the policy says need approval are held here instead of queued; votes from /k8s approve|reject. */
   readonly approvals: GatewayApprovals;
+  /** Holds from /k8s lock: others' changes to a held target are refused. */
+  readonly holds: HoldStore;
 }
 
 /** The gateway's approval operations. */
@@ -214,9 +217,21 @@ async function authorize(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand)
   if (command.verb === 'none') return { allowed: true, rule: 'needs no permission' };
   const target = command.runsIn === 'worker' ? command.target(parsed.args) : {};
   const decision = await deps.authorizer.check(actor, { verb: command.verb, ...target });
-  if (decision.allowed) return decision;
+  if (decision.allowed) {
+    await refuseIfHeld(deps, actor, parsed);
+    return decision;
+  }
   deps.log('info', 'denied', { user: actor.userId, channel: actor.channelId, command: command.name, ...target, reason: decision.reason });
   throw new PolicyDenial(decision.reason, deps.authorizer.source);
+}
+
+/** A mutation of a target someone else holds (/k8s lock) is refused, naming who, since when and why. */
+async function refuseIfHeld(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<void> {
+  const command = parsed.command;
+  if (command.runsIn !== 'worker' || !command.mutates) return;
+  const target = command.target(parsed.args);
+  const hold = await deps.holds.blocking(target.namespace, target.deployment, actor.userId);
+  if (hold) throw new AppError('locked', `${describeHold(hold)}. Only they can change it until then.`);
 }
 
 /** help, whoami, can-i, audit: answered in the ack, only to the asker (audit output is sensitive). */
@@ -225,7 +240,7 @@ async function answerAtGateway(deps: GatewayDeps, a: Allowed): Promise<CommandAn
   if (parsed.command.runsIn !== 'gateway') throw new Error(`${parsed.command.name} does not run at the gateway`);
   const access = await deps.authorizer.summarize(actor);
   const approvals = { vote: (vote: Omit<Vote, 'actor'>) => deps.approvals.vote({ ...vote, actor }) };
-  const result = await parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access, audit: deps.audit, approvals });
+  const result = await parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access, audit: deps.audit, approvals, holds: deps.holds });
   await deps.audit.record({ kind: 'request.answered', ...requestFields(a.command, parsed), decision: 'allowed', ...(a.decision.allowed ? { rule: a.decision.rule } : {}) });
   return { ack: ephemeral(renderResult(result)) };
 }

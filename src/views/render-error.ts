@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { context, section } from './blocks.ts';
 import { boundMessage } from './bound-message.ts';
-import { codeBlock, codeLine, escapeMrkdwn, inlineCode } from './mrkdwn.ts';
+import { codeBlock, codeLine, escapeKeepingMentions, escapeMrkdwn, inlineCode } from './mrkdwn.ts';
 import type { SlackMessage } from './slack-message.ts';
 
 /** What renderError shows. */
@@ -40,7 +40,7 @@ function fallback(reply: ErrorReply): string {
  */
 export function renderError(reply: ErrorReply): SlackMessage {
   const message = reply.message.trim() === '' ? 'Something went wrong' : reply.message;
-  const lines = [`:warning: ${escapeMrkdwn(message, MAX_MESSAGE)}`];
+  const lines = [`:warning: ${escapeKeepingMentions(message, MAX_MESSAGE)}`];
   if (reply.suggestion !== undefined && reply.suggestion !== '') lines.push(`Did you mean ${inlineCode(reply.suggestion, MAX_NAME)}?`);
   if (reply.usage !== undefined && reply.usage.trim() !== '') lines.push(usageText(reply.usage));
   const blocks: KnownBlock[] = [section(lines.join('\n'))];

@@ -15,6 +15,7 @@ function context(page: AuditPage, asked: AuditFilter[]): GatewayContext {
     access: { roles: [], groups: [], decide: () => ({ allowed: true, rule: 'x' }), source: 'test' },
     audit: { query: async (filter) => { asked.push(filter); return page; } },
     approvals: { vote: async () => 'unused' },
+    holds: { take: async () => { throw new Error('unused'); }, release: async () => ({ kind: 'not_held' }) },
   };
 }
 

@@ -41,6 +41,7 @@ function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new S
     lock: async (target) => { locks.push(target); return { release: async () => { locks.push(`released ${target}`); } }; },
     progressIntervalMs: 0,
     approvals: { bindPlan: async () => { throw new Error('no plan jobs here'); }, verify: async () => undefined },
+    holds: { blocking: async () => undefined },
     authorizer: { check: async (_actor, request) => (denied.has(request.verb) ? { allowed: false, reason: `You may not ${request.verb}.` } : { allowed: true, rule: 'test' }) },
     log: (level, message, fields) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); },
     audit: { record: async (entry) => { audits.push(entry); } },

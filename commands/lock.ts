@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { deploymentName, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
+import { describeHold } from '../src/locks/target-holds.ts';
+import { defineCommand, type GatewayContext } from '../src/registry/command-spec.ts';
+import type { CommandResult } from '../src/results.ts';
+
+/** Longest hold, and the default. */
+export const maxHoldMs = 24 * 3600_000;
+const defaultHoldMs = 3600_000;
+const units: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000 };
+
+/** `web` (a deployment in -n), `deploy/web`, or `ns/prod` / `namespace/prod` (a whole namespace). */
+export const holdTarget = z.string().transform((s) => {
+  const ns = /^(?:ns|namespace|namespaces)\/(.+)$/i.exec(s);
+  return ns ? { kind: 'namespace' as const, name: ns[1] ?? '' } : { kind: 'deployment' as const, name: s };
+});
+
+/** Resolves the words to the hold's key and what the policy is asked. */
+export function resolveTarget(target: { kind: 'namespace' | 'deployment'; name: string }, namespace: string): { key: string; namespace: string; deployment?: string } | string {
+  if (target.kind === 'namespace') {
+    const ns = namespaceName.safeParse(target.name);
+    return ns.success ? { key: ns.data, namespace: ns.data } : `\`${target.name}\` is not a namespace name`;
+  }
+  const name = deploymentName.safeParse(target.name);
+  return name.success ? { key: `${namespace}/${name.data}`, namespace, deployment: name.data } : `\`${target.name}\` is not a deployment name`;
+}
+
+/** Checks `lock` on the exact target (the gateway checked the verb alone). */
+export function lockRefusal(ctx: GatewayContext, r: { namespace: string; deployment?: string }): CommandResult | undefined {
+  const decision = ctx.access.decide({ verb: 'lock', namespace: r.namespace, ...(r.deployment ? { deployment: r.deployment } : {}) });
+  return decision.allowed ? undefined : { kind: 'text', title: 'no', text: decision.reason };
+}
+
+/** /k8s lock: hold a deployment or a namespace; others' changes are refused until unlock or expiry. */
+export const lock = defineCommand({
+  name: 'lock',
+  summary: 'Hold a deployment (or ns/<namespace>) so that only you can change it for a while',
+  usage: 'lock <deployment|ns/namespace> [-n namespace] [--for 2h] [reason]',
+  examples: ['lock checkout -n prod --for 2h "release 4.2"', 'lock ns/prod --for 30m incident-1234'],
+  positionals: ['target', 'reason'],
+  flags: { namespace: namespaceFlag, for: { kind: 'value', description: 'how long: 30m, 2h (default 1h, at most 24h)' } },
+  schema: () => z.object({
+    target: holdTarget,
+    namespace: namespaceName,
+    for: z.string().regex(/^\d+[mh]$/, 'a duration such as 30m or 2h').transform((v) => Number(v.slice(0, -1)) * (units[v.slice(-1)] ?? 60_000))
+      .pipe(z.number().min(60_000, 'at least 1m').max(maxHoldMs, 'at most 24h')).default(defaultHoldMs),
+    reason: z.string().max(300).optional(),
+  }).strict(),
+  verb: 'lock',
+  runsIn: 'gateway',
+  describe: (a) => `lock ${a.target.name}`,
+  run: async (a, ctx) => {
+    const resolved = resolveTarget(a.target, a.namespace);
+    if (typeof resolved === 'string') return { kind: 'text', text: resolved };
+    const refused = lockRefusal(ctx, resolved);
+    if (refused) return refused;
+    const now = Date.now();
+    const outcome = await ctx.holds.take({ target: resolved.key, userId: ctx.actor.userId, since: now, until: now + a.for, ...(a.reason ? { reason: a.reason } : {}) });
+    if (outcome.kind === 'held') return { kind: 'text', text: `Not locked: ${describeHold(outcome.hold)}.` };
+    return { kind: 'text', text: `Locked: ${describeHold(outcome.hold)}. Others' changes are refused until then or until \`/k8s unlock ${a.target.kind === 'namespace' ? `ns/${resolved.key}` : `${resolved.deployment ?? ''} -n ${resolved.namespace}`}\`.` };
+  },
+});
