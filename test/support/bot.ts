@@ -31,6 +31,8 @@ export interface TestBotOptions {
   readonly env?: Record<string, string>;
   /** Connect over Socket Mode (SLACK_APP_TOKEN = the emulator's app token) instead of serving HTTP events. */
   readonly socketMode?: boolean;
+  /** The cluster name (and so the queue and Redis keys). Default: a fresh one. Reuse it to restart "the same" bot. */
+  readonly clusterName?: string;
   /** Path of the policy file. Default: policies/everyone-everything.yaml (tests about the pipeline, not permissions). */
   readonly policyFile?: string;
   /** Wraps the worker's KubeApi (benchmarks time kube calls with it). Default: none. */
@@ -39,7 +41,7 @@ export interface TestBotOptions {
 
 /** Starts the bot; call stop() in afterAll. */
 export async function startTestBot(options: TestBotOptions): Promise<TestBot> {
-  const clusterName = `t-${randomBytes(4).toString('hex')}`;
+  const clusterName = options.clusterName ?? `t-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     SLACK_SIGNING_SECRET: options.emu.signingSecret,
     SLACK_BOT_TOKEN: options.emu.botToken,

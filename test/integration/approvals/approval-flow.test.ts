@@ -19,10 +19,11 @@ jest.setTimeout(60_000);
 let emu: SlackEmulator;
 let bot: TestBot;
 let slack: SlackDriver;
+let policyFile: string;
 const people = ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0DAVE', 'U0BOT'];
 
 beforeAll(async () => {
-  const policyFile = join(prod.cluster.dir, `approvals-${randomBytes(3).toString('hex')}.yaml`);
+  policyFile = join(prod.cluster.dir, `approvals-${randomBytes(3).toString('hex')}.yaml`);
   await writeFile(policyFile, `
 roles:
   deployer: [{ verbs: [deploy, scale, restart, undo] }]
@@ -115,6 +116,20 @@ describe('a deploy to a protected namespace', () => {
     const failed = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] !== ts && /^❌ .*scale web/u.test(callText(c)), { timeoutMs: 45_000 });
     expect(callText(failed)).toContain('changed since the request was approved');
     expect((await prod.apps.readNamespacedDeployment({ name: 'web', namespace: prod.name })).spec?.replicas).toBe(2);
+  });
+});
+
+describe('a restart between request and approval', () => {
+  it('keeps the request: the restarted bot takes the click and runs the job', async () => {
+    const { ts } = await requestApproval('U0ALICE', `deploy web ghcr.io/acme/web:4.0 -n ${prod.name}`);
+    const name = bot.cluster;
+    await bot.stop();
+    bot = await startTestBot({ emu, cluster: prod.cluster, policyFile, clusterName: name });
+    slack = emu.driver(bot.eventsUrl);
+    expect(await click('U0BOB', ts, 'approval_approve')).toContain('Approved');
+    const done = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] !== ts && /^[✅❌] .*web:4\.0/u.test(callText(c)), { timeoutMs: 45_000 });
+    expect(callText(done)).toMatch(/^✅/u);
+    expect((await prod.apps.readNamespacedDeployment({ name: 'web', namespace: prod.name })).spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/web:4.0');
   });
 });
 
