@@ -54,18 +54,23 @@ function follow(emu: SlackEmulator): () => void {
   return () => clearInterval(timer);
 }
 
-async function send(slack: SlackDriver, user: string, line: string): Promise<void> {
+/** Sends a line as `user`; true when the bot answered at once (ephemerally), false when it went on to post. */
+async function send(slack: SlackDriver, user: string, line: string): Promise<boolean> {
   const text = line.replace(/^\/k8s\s*/, '');
   const answer = await slack.slashCommand('/k8s', text, { user, channel });
   if (answer.status !== 200) console.log(`(the bot answered HTTP ${answer.status} ${answer.error ?? ''})`);
   if (answer.ack) console.log(blocksToText(answer.ack).split('\n').map((l) => `(only you)  ${l}`).join('\n'));
+  return answer.ack !== undefined || answer.status !== 200;
 }
 
 async function settle(emu: SlackEmulator, since: number): Promise<void> {
-  const root = emu.calls.slice(since).find((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined);
-  if (!root) return;
-  const ts = root.result['ts'];
-  await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /[✅❌]/u.test(String(c.params['text'])), { since, timeoutMs: 15 * 60_000 });
+  // The gateway acks first and posts the thread root (or an approval card, or a refusal) right after.
+  const first = await emu.waitFor((c) => (c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined) || c.method === 'response_url', { since, timeoutMs: 10_000 });
+  if (first.method !== 'chat.postMessage') return;
+  const ts = first.result['ts'];
+  // A job ends ✅/❌; an approval card waits for votes once it shows its buttons.
+  const ended = (c: RecordedCall): boolean => /^[✅❌]/u.test(String(c.params['text'])) || JSON.stringify(c.params['blocks'] ?? '').includes('approval_approve');
+  await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && ended(c), { since, timeoutMs: 15 * 60_000 });
   await new Promise((r) => setTimeout(r, 300));
 }
 
@@ -95,8 +100,7 @@ async function main(commands: readonly string[]): Promise<void> {
     for (const command of commands) {
       console.log(`> /k8s ${command}`);
       const since = emu.calls.length;
-      await send(slack, 'U0ALICE', command);
-      await settle(emu, since);
+      if (!(await send(slack, 'U0ALICE', command))) await settle(emu, since);
     }
   } finally {
     stopFollowing();
