@@ -107,8 +107,12 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState): Promise<
     startMeasuring: () => { child.kill('SIGUSR2'); },
     stop: async () => {
       const report = firstLine(child, 10_000);
+      const exited = new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 15_000).unref(); });
       child.kill('SIGTERM');
-      return JSON.parse(await report) as { cpuMs: number; rssMiB: number; loop: { p50: number; p99: number; max: number } };
+      const parsed = JSON.parse(await report) as { cpuMs: number; rssMiB: number; loop: { p50: number; p99: number; max: number } };
+      // Wait for the child to exit, so what it writes on exit (e.g. a --cpu-prof profile) is complete.
+      await exited;
+      return parsed;
     },
   };
 }

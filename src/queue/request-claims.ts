@@ -27,17 +27,20 @@ export interface ClaimOptions {
   readonly text: string;
 }
 
+/** KEYS: request claim, repeat guard. ARGV: request ttl, repeat ttl, job id. One round trip on the ack path. */
+const claimScript = `
+if not redis.call('set', KEYS[1], '1', 'EX', ARGV[1], 'NX') then return 'redelivered' end
+if not redis.call('set', KEYS[2], ARGV[3], 'EX', ARGV[2], 'NX') then return 'repeated' end
+return 'new'`;
+
+const repeatKeyOf = (o: ClaimOptions): string => `${o.prefix}:recent:${hash(o.userId, o.channelId, o.text.trim().replace(/\s+/g, ' '))}`;
+
 /** Claims a request; 'redelivered' and 'repeated' mean it must not run again. */
 export async function claimRequest(redis: Redis, o: ClaimOptions): Promise<ClaimOutcome> {
-  const first = await redis.set(`${o.prefix}:request:${o.jobId}`, '1', 'EX', requestTtlSeconds, 'NX');
-  if (first !== 'OK') return 'redelivered';
-  const repeatKey = `${o.prefix}:recent:${hash(o.userId, o.channelId, o.text.trim().replace(/\s+/g, ' '))}`;
-  const fresh = await redis.set(repeatKey, o.jobId, 'EX', repeatWindowSeconds, 'NX');
-  return fresh === 'OK' ? 'new' : 'repeated';
+  return await redis.eval(claimScript, 2, `${o.prefix}:request:${o.jobId}`, repeatKeyOf(o), requestTtlSeconds, repeatWindowSeconds, o.jobId) as ClaimOutcome;
 }
 
 /** Frees a claim when the request could not be queued, so the user can try again. */
 export async function releaseRequest(redis: Redis, o: ClaimOptions): Promise<void> {
-  const repeatKey = `${o.prefix}:recent:${hash(o.userId, o.channelId, o.text.trim().replace(/\s+/g, ' '))}`;
-  await redis.del(`${o.prefix}:request:${o.jobId}`, repeatKey);
+  await redis.del(`${o.prefix}:request:${o.jobId}`, repeatKeyOf(o));
 }

@@ -102,7 +102,11 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   redis.on('error', (error: Error) => log('warn', 'redis (gateway)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   // Without an offline queue, commands before the first connection would fail: take requests once Redis is up.
   if (!(await redisReady(redis, 5000))) log('warn', 'Redis is not reachable yet; commands will be refused until it is', { url: safeRedisUrl(config.redisUrl) });
-  const queue = createJobQueue(config.cluster, redis);
+  // BullMQ's job scripts would sit in front of the claim on a shared connection; the ack waits only for the claim.
+  const queueRedis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  queueRedis.on('error', (error: Error) => log('warn', 'redis (gateway queue)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  await redisReady(queueRedis, 5000);
+  const queue = createJobQueue(config.cluster, queueRedis);
   const client = createWebClient(config);
   const store = createApprovalStore(redis, keyPrefix(config.cluster));
   const flow = createApprovalFlow({ client, queue, cluster: config.cluster, log, audit: o.audit });
@@ -126,7 +130,7 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
   return {
     port: gateway.port,
-    stop: async () => { await gateway.stop(); await queue.close(); redis.disconnect(); },
+    stop: async () => { await gateway.stop(); await queue.close(); queueRedis.disconnect(); redis.disconnect(); },
   };
 }
 

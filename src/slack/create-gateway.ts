@@ -50,6 +50,8 @@ function buildApp(options: GatewayOptions): { app: App; receiver: HTTPReceiver |
     receiver,
     clientOptions: { slackApiUrl: config.slack.apiUrl },
     logLevel: boltLogLevel(config.logLevel),
+    // Bolt's conversation store keeps per-conversation state in memory on every request; Coxswain keeps its state in Redis.
+    convoStore: false,
   });
   return { app, receiver };
 }
