@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../src/text/duration.ts';
 import { deploymentName, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
 import { describeHold } from '../src/locks/target-holds.ts';
 import { defineCommand, type GatewayContext } from '../src/registry/command-spec.ts';
@@ -7,7 +8,6 @@ import type { CommandResult } from '../src/results.ts';
 /** Longest hold, and the default. */
 export const maxHoldMs = 24 * 3600_000;
 const defaultHoldMs = 3600_000;
-const units: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000 };
 
 /** `web` (a deployment in -n), `deploy/web`, or `ns/prod` / `namespace/prod` (a whole namespace). */
 export const holdTarget = z.string().transform((s) => {
@@ -15,8 +15,10 @@ export const holdTarget = z.string().transform((s) => {
   return ns ? { kind: 'namespace' as const, name: ns[1] ?? '' } : { kind: 'deployment' as const, name: s };
 });
 
-/** Resolves the words to the hold's key and what the policy is asked. */
-export function resolveTarget(target: { kind: 'namespace' | 'deployment'; name: string }, namespace: string): { key: string; namespace: string; deployment?: string } | string {
+/** A hold's key ("prod" or "prod/web") and what the policy is asked about. */
+export interface ResolvedTarget { readonly key: string; readonly namespace: string; readonly deployment?: string }
+
+function resolveTarget(target: { kind: 'namespace' | 'deployment'; name: string }, namespace: string): ResolvedTarget | string {
   if (target.kind === 'namespace') {
     const ns = namespaceName.safeParse(target.name);
     return ns.success ? { key: ns.data, namespace: ns.data } : `\`${target.name}\` is not a namespace name`;
@@ -25,10 +27,16 @@ export function resolveTarget(target: { kind: 'namespace' | 'deployment'; name: 
   return name.success ? { key: `${namespace}/${name.data}`, namespace, deployment: name.data } : `\`${target.name}\` is not a deployment name`;
 }
 
-/** Checks `lock` on the exact target (the gateway checked the verb alone). */
-export function lockRefusal(ctx: GatewayContext, r: { namespace: string; deployment?: string }): CommandResult | undefined {
-  const decision = ctx.access.decide({ verb: 'lock', namespace: r.namespace, ...(r.deployment ? { deployment: r.deployment } : {}) });
-  return decision.allowed ? undefined : { kind: 'text', title: 'no', text: decision.reason };
+/**
+ * What lock and unlock share: the words resolved to a target, and `lock` checked
+ * on that exact target (the gateway checked the verb alone). Returns the target,
+ * or the answer that ends the command.
+ */
+export function allowedTarget(a: { target: { kind: 'namespace' | 'deployment'; name: string }; namespace: string }, ctx: GatewayContext): ResolvedTarget | CommandResult {
+  const resolved = resolveTarget(a.target, a.namespace);
+  if (typeof resolved === 'string') return { kind: 'text', text: resolved };
+  const decision = ctx.access.decide({ verb: 'lock', namespace: resolved.namespace, ...(resolved.deployment ? { deployment: resolved.deployment } : {}) });
+  return decision.allowed ? resolved : { kind: 'text', title: 'no', text: decision.reason };
 }
 
 /** /k8s lock: hold a deployment or a namespace; others' changes are refused until unlock or expiry. */
@@ -42,7 +50,7 @@ export const lock = defineCommand({
   schema: () => z.object({
     target: holdTarget,
     namespace: namespaceName,
-    for: z.string().regex(/^\d+[mh]$/, 'a duration such as 30m or 2h').transform((v) => Number(v.slice(0, -1)) * (units[v.slice(-1)] ?? 60_000))
+    for: z.string().regex(/^\d+[mh]$/, 'a duration such as 30m or 2h').transform((v) => parseDuration(v) ?? 0)
       .pipe(z.number().min(60_000, 'at least 1m').max(maxHoldMs, 'at most 24h')).default(defaultHoldMs),
     reason: z.string().max(300).optional(),
   }).strict(),
@@ -50,10 +58,8 @@ export const lock = defineCommand({
   runsIn: 'gateway',
   describe: (a) => `lock ${a.target.name}`,
   run: async (a, ctx) => {
-    const resolved = resolveTarget(a.target, a.namespace);
-    if (typeof resolved === 'string') return { kind: 'text', text: resolved };
-    const refused = lockRefusal(ctx, resolved);
-    if (refused) return refused;
+    const resolved = allowedTarget(a, ctx);
+    if ('kind' in resolved) return resolved;
     const now = Date.now();
     const outcome = await ctx.holds.take({ target: resolved.key, userId: ctx.actor.userId, since: now, until: now + a.for, ...(a.reason ? { reason: a.reason } : {}) });
     if (outcome.kind === 'held') return { kind: 'text', text: `Not locked: ${describeHold(outcome.hold)}.` };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
 import { describeHold } from '../src/locks/target-holds.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
-import { holdTarget, lockRefusal, resolveTarget } from './lock.ts';
+import { allowedTarget, holdTarget } from './lock.ts';
 
 /** /k8s unlock: give up a hold before it expires (only its holder can). */
 export const unlock = defineCommand({
@@ -17,10 +17,8 @@ export const unlock = defineCommand({
   runsIn: 'gateway',
   describe: (a) => `unlock ${a.target.name}`,
   run: async (a, ctx) => {
-    const resolved = resolveTarget(a.target, a.namespace);
-    if (typeof resolved === 'string') return { kind: 'text', text: resolved };
-    const refused = lockRefusal(ctx, resolved);
-    if (refused) return refused;
+    const resolved = allowedTarget(a, ctx);
+    if ('kind' in resolved) return resolved;
     const outcome = await ctx.holds.release(resolved.key, ctx.actor.userId);
     if (outcome.kind === 'held') return { kind: 'text', text: `Not yours to unlock: ${describeHold(outcome.hold)}.` };
     return { kind: 'text', text: outcome.kind === 'released' ? `Unlocked ${resolved.key}.` : `${resolved.key} was not locked.` };
