@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../src/text/duration.ts';
 import type { StoredAuditRecord } from '../src/audit/audit-record.ts';
 import { boundedCount } from '../src/parse/arguments.ts';
 import { policyVerbs } from '../src/policy/policy-schema.ts';
@@ -10,14 +11,12 @@ export const maxAuditLimit = 100;
 /** Furthest back `--since` reaches; older questions belong to the log archive. */
 export const maxAuditDays = 90;
 
-const unitMs: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** A Slack mention as Slack sends it (`<@U123>`, `<@U123|alice>`) or a bare user ID, as the ID. */
 const slackUser = z.string()
   .transform((s) => /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(s)?.[1] ?? s)
   .pipe(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'mention the person (@name) or give their member ID (U…)'));
 
-const durationMs = (s: string): number => Number(s.slice(0, -1)) * (unitMs[s.slice(-1)] ?? 0);
+const durationMs = (s: string): number => parseDuration(s) ?? 0;
 
 /** `30m`, `24h`, `7d`: how far back to look, from 1 minute to 90 days. Kept as typed, for the answer's wording. */
 const sinceDuration = z.string()

@@ -3,6 +3,7 @@
 // queue a plan job; the worker reads the target, binds the plan and shows the
 // buttons.
 import type { ApprovalRule } from '../policy/policy-schema.ts';
+import { parseDuration } from '../text/duration.ts';
 import type { Actor } from '../registry/command-spec.ts';
 import type { ApprovalRequest } from './approval-request.ts';
 import type { ApprovalStore } from './approval-store.ts';
@@ -25,12 +26,9 @@ export interface OpenApprovalDeps {
   readonly enqueuePlan: (request: ApprovalRequest) => Promise<void>;
 }
 
-const units: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "30m" → 1 800 000. */
+/** "30m" → 1 800 000; the policy schema has validated the text, 30 min is only a backstop. */
 export function durationMs(text: string): number {
-  const match = /^(\d+)([smhd])$/.exec(text);
-  return match ? Number(match[1]) * (units[match[2] ?? 'm'] ?? 60_000) : 30 * 60_000;
+  return parseDuration(text) ?? 30 * 60_000;
 }
 
 /** Opens the request under `rule`, posts its card and queues its plan. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../text/duration.ts';
 
 /** Roles a process can run; `all` runs the three in one process. */
 export const roles = ['gateway', 'worker', 'watcher', 'all'] as const;
@@ -7,13 +8,11 @@ export type Role = (typeof roles)[number];
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-const units: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** A duration such as 90s, 10m, 1h or 500ms (a bare number is seconds), in milliseconds. */
 const duration = (max: string) => z.string()
   .regex(/^\d+(ms|s|m|h)?$/, 'must be a duration such as 30s, 10m or 1h')
-  .transform((v) => Number(/^\d+/.exec(v)?.[0]) * (units[/[a-z]+$/.exec(v)?.[0] ?? 's'] ?? 1000))
-  .pipe(z.number().min(1, 'must be longer than 0').max(units.h! * 24, `must be at most ${max}`));
+  .transform((v) => parseDuration(v) ?? Number.NaN)
+  .pipe(z.number().min(1, 'must be longer than 0').max(24 * 3_600_000, `must be at most ${max}`));
 
 const envSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1, 'is missing'),
