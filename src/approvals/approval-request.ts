@@ -12,7 +12,7 @@ export interface ApprovalPlan {
 }
 
 /** Where a request stands. */
-export type ApprovalState = 'planning' | 'pending' | 'approved' | 'rejected' | 'expired';
+export type ApprovalState = 'planning' | 'pending' | 'approved' | 'rejected' | 'expired' | 'failed';
 
 /** Who may approve, from the policy's approval rule. */
 export interface Approvers {
@@ -42,6 +42,8 @@ export interface ApprovalRequest {
   readonly plan?: ApprovalPlan;
   readonly votes: readonly { readonly userId: string; readonly at: number }[];
   readonly rejectedBy?: { readonly userId: string; readonly reason?: string; readonly at: number };
+  /** Why the plan could not be read (state 'failed'). */
+  readonly failure?: string;
 }
 
 /** What a vote or rejection did. */

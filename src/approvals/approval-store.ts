@@ -31,6 +31,8 @@ export interface ApprovalStore {
   setCard(id: string, ts: string): Promise<ApprovalRequest>;
   /** Binds the plan and makes the request votable. */
   setPlan(id: string, plan: ApprovalPlan): Promise<ApprovalRequest>;
+  /** Ends a request whose plan could not be read; undefined when it had already moved on. */
+  failPlan(id: string, reason: string): Promise<ApprovalRequest | undefined>;
   vote(id: string, userId: string, now?: number): Promise<VoteOutcome>;
   reject(id: string, userId: string, reason?: string, now?: number): Promise<VoteOutcome>;
   /** Marks every request due by `now` expired and returns them (each exactly once, across replicas). */
@@ -77,6 +79,10 @@ export function createApprovalStore(redis: Redis, prefix: string): ApprovalStore
     setPlan: (id, plan) => update(id, (r) => {
       const next: ApprovalRequest = r.state === 'planning' ? { ...r, plan, state: 'pending' } : r;
       return { next, result: next };
+    }),
+    failPlan: (id, reason) => update(id, (r) => {
+      const next: ApprovalRequest = r.state === 'planning' ? { ...r, state: 'failed', failure: reason } : r;
+      return { next, result: r.state === 'planning' ? next : undefined };
     }),
     vote: (id, userId, now = Date.now()) => update(id, (r) => outcome(applyVote(r, userId, now))),
     reject: (id, userId, reason, now = Date.now()) => update(id, (r) => outcome(applyRejection(r, userId, reason, now))),

@@ -14,6 +14,8 @@ import { assertPlanHolds, bindPlan } from './bind-plan.ts';
 export interface WorkerApprovals {
   /** Binds a held request to its target's state and shows the card's buttons. */
   bindPlan(requestId: string): Promise<ApprovalRequest>;
+  /** Ends a request whose plan job failed for good, and redraws its card with the reason. */
+  failPlan(requestId: string, reason: string): Promise<void>;
   /** Throws unless the job may act: no approval needed, or a matching approved request whose plan holds. */
   verify(payload: JobPayload, request: AccessRequest & { readonly namespace: string }): Promise<void>;
 }
@@ -38,6 +40,10 @@ function matches(stored: ApprovalRequest, payload: JobPayload): boolean {
 export function createWorkerApprovals(o: WorkerApprovalsOptions): WorkerApprovals {
   return {
     bindPlan: (requestId) => bindPlan(o, requestId),
+    failPlan: async (requestId, reason) => {
+      const failed = await o.store.failPlan(requestId, reason);
+      if (failed) await o.redraw(failed);
+    },
     verify: async (payload, request) => {
       const rule = o.authorizer.approvalRule(request);
       if (!rule) return;

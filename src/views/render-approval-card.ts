@@ -44,6 +44,7 @@ const stateLines: Readonly<Record<ApprovalRequest['state'], (r: ApprovalRequest)
   approved: (r) => `✅ Approved by ${r.votes.map((v) => `<@${v.userId}>`).join(', ')}; the job runs in this thread.`,
   rejected: rejectedLine,
   expired: (r) => `⌛ Expired at ${slackDate(r.expiresAt)} without enough approvals. Nothing was done.`,
+  failed: (r) => `❌ Could not read the target to show a plan: ${escapeMrkdwn(r.failure ?? 'unknown error', 500)}. Nothing was done; ask again once it is fixed.`,
 };
 
 function buttons(r: ApprovalRequest): ActionsBlock {
@@ -64,6 +65,6 @@ export function renderApprovalCard(r: ApprovalRequest): SlackMessage {
   const blocks: KnownBlock[] = [section(ask), ...(plan ? [section(plan)] : []), section(stateLines[r.state](r))];
   if (r.state === 'pending') blocks.push(buttons(r));
   blocks.push(context(`request ${inlineCode(r.id, 20)} · or type \`/k8s approve ${r.id}\` / \`/k8s reject ${r.id} [reason]\``));
-  const icon = { planning: '⏳', pending: '⏳', approved: '✅', rejected: '🚫', expired: '⌛' }[r.state];
+  const icon = { planning: '⏳', pending: '⏳', approved: '✅', rejected: '🚫', expired: '⌛', failed: '❌' }[r.state];
   return boundMessage(`${icon} approval request ${r.id}: ${r.description} (${r.state})`, blocks);
 }

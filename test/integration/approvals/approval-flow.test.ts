@@ -119,6 +119,22 @@ describe('a deploy to a protected namespace', () => {
   });
 });
 
+describe('a request whose target cannot be read', () => {
+  it('ends at once: the card says why, with no buttons, and approving it changes nothing', async () => {
+    const since = emu.calls.length;
+    const ack = await slack.slashCommand('/k8s', `deploy nosuch ghcr.io/acme/web:9.9 -n ${prod.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    expect(ack.ack).toBeUndefined();
+    const posted = await emu.waitFor((c) => c.method === 'chat.postMessage' && callText(c).includes('approval request'), { since });
+    const ts = String(posted.result['ts']);
+    const id = /approval request ([a-z2-9]{6})/.exec(callText(posted))?.[1] ?? '';
+    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && callText(c).includes('(failed)'), { since });
+    expect(cardText(ts)).toContain(`Could not read the target to show a plan: deployment \\"nosuch\\" in namespace \\"${prod.name}\\" was not found`);
+    expect(cardText(ts)).not.toContain('approval_approve');
+    const late = await slack.slashCommand('/k8s', `approve ${id}`, { user: 'U0BOB', channel: 'C0OPS' });
+    expect(JSON.stringify(late.ack)).toContain('already failed');
+  });
+});
+
 describe('a restart between request and approval', () => {
   it('keeps the request: the restarted bot takes the click and runs the job', async () => {
     const { ts } = await requestApproval('U0ALICE', `deploy web ghcr.io/acme/web:4.0 -n ${prod.name}`);

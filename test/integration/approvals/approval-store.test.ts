@@ -70,6 +70,17 @@ describe('approval store', () => {
     await connection.quit();
   });
 
+  it('ends a request whose plan cannot be read: no votes, no expiry later, and only from planning', async () => {
+    const store = createApprovalStore(redis, prefix);
+    const { id } = await store.open(request({ expiresAt: Date.now() + 50 }));
+    expect(await store.failPlan(id, 'deployment "web" in namespace "prod" was not found')).toMatchObject({ state: 'failed', failure: 'deployment "web" in namespace "prod" was not found' });
+    expect(await store.failPlan(id, 'again')).toBeUndefined();
+    expect((await store.vote(id, 'U0BOB')).kind).toBe('refused');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((await store.expireDue()).map((r) => r.id)).not.toContain(id);
+    expect((await store.get(id))?.state).toBe('failed');
+  });
+
   it('says when a request does not exist', async () => {
     await expect(createApprovalStore(redis, prefix).vote('zzzzzz', 'U0BOB')).rejects.toThrow('There is no approval request `zzzzzz`');
   });

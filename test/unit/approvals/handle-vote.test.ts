@@ -16,7 +16,7 @@ const request: ApprovalRequest = {
 function fakeStore(): ApprovalStore & { current: ApprovalRequest } {
   const store = {
     current: request,
-    open: async () => store.current, setCard: async () => store.current, setPlan: async () => store.current, expireDue: async () => [],
+    open: async () => store.current, setCard: async () => store.current, setPlan: async () => store.current, failPlan: async () => undefined, expireDue: async () => [],
     get: async (id: string) => (id === store.current.id ? store.current : undefined),
     vote: async (_id: string, user: string) => { const o = applyVote(store.current, user, Date.now()); store.current = o.request; return o; },
     reject: async (_id: string, user: string, reason?: string) => { const o = applyRejection(store.current, user, reason, Date.now()); store.current = o.request; return o; },

@@ -32,6 +32,7 @@ describe('renderApprovalCard', () => {
     ['rejected', { state: 'rejected' as const, rejectedBy: { userId: 'U0BOB', reason: 'freeze <until> Monday', at: 2 } }, 'Rejected by <@U0BOB>: freeze &lt;until&gt; Monday'],
     ['expired', { state: 'expired' as const }, 'Expired at <!date^'],
     ['planning', { state: 'planning' as const, plan: undefined }, 'Reading the current state'],
+    ['failed', { state: 'failed' as const, plan: undefined, failure: 'deployment <web> was not found' }, 'Could not read the target to show a plan: deployment &lt;web&gt; was not found'],
   ])('removes the buttons once %s', (_state, over, words) => {
     const card = renderApprovalCard({ ...base, ...over });
     expect(validateBlocks(card.blocks)).toEqual([]);
