@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIdentity } from '../src/kube/impersonation.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 
 /** /k8s whoami: who Coxswain thinks you are, where. */
@@ -14,7 +15,7 @@ export const whoami = defineCommand({
   runsIn: 'gateway',
   describe: () => 'whoami',
   run: (_a, ctx) => {
-    const roles = ctx.access.roles.map((r) => `• *${r.role}*: ${r.rules.join('; ') || 'no rules'}`);
+    const roles = ctx.access.roles.map((r) => `• *${r.role}*: ${r.rules.join('; ') || 'no rules'}${r.kubernetes ? `; acts as ${describeIdentity(r.kubernetes)}` : ''}`);
     return {
       kind: 'text',
       title: 'whoami',

@@ -11,6 +11,6 @@ export async function callKube<T>(clients: KubeClients, what: string, call: () =
   try {
     return await call();
   } catch (error) {
-    throw toKubeError(error, { server: clients.server, what });
+    throw toKubeError(error, { server: clients.server, ...(clients.actingAs ? { actingAs: clients.actingAs } : {}), what });
   }
 }

@@ -4,8 +4,9 @@ import * as k8s from '@kubernetes/client-node';
 import { deploymentHistory } from './deployment-history.ts';
 import { findAutoscaler } from './find-autoscaler.ts';
 import { followRollout, type FollowRolloutTuning } from './follow-rollout.ts';
-import type { KubeApi } from './kube-api.ts';
-import { makeKubeClients } from './kube-clients.ts';
+import { impersonatingConfig } from './impersonation.ts';
+import type { KubeApi, KubeIdentity } from './kube-api.ts';
+import { makeKubeClients, type KubeClients } from './kube-clients.ts';
 import { listDeployments, listPods } from './list-workloads.ts';
 import { readDeployment } from './read-deployment.ts';
 import { readLogs } from './read-logs.ts';
@@ -35,13 +36,7 @@ function loadKubeConfig(options: CreateKubeApiOptions): k8s.KubeConfig {
   return config;
 }
 
-/**
- * The KubeApi over @kubernetes/client-node. Every failure is an AppError
- * (see kube-errors.ts). Throws at once when the kubeconfig names no cluster,
- * so bad configuration stops start-up rather than the first job.
- */
-export function createKubeApi(options: CreateKubeApiOptions = {}): KubeApi {
-  const clients = makeKubeClients(loadKubeConfig(options));
+function apiOver(clients: KubeClients, options: CreateKubeApiOptions): KubeApi {
   return {
     readDeployment: async (ref) => summarizeDeployment(await readDeployment(clients, ref)),
     setImage: (ref, change) => setImage(clients, ref, change),
@@ -55,4 +50,43 @@ export function createKubeApi(options: CreateKubeApiOptions = {}): KubeApi {
     listPods: (namespace, labelSelector) => listPods(clients, namespace, labelSelector),
     readLogs: (namespace, pod, logs) => readLogs(clients, namespace, pod, logs),
   };
+}
+
+/** The bot's own access to the cluster, and the same access acting as someone else. */
+export interface ClusterAccess {
+  /** As the bot's own identity (its ServiceAccount or kubeconfig user). */
+  readonly kube: KubeApi;
+  /** As a Kubernetes user and groups, by impersonation; the bot's identity needs the `impersonate` verb for them. */
+  readonly kubeAs: (identity: KubeIdentity) => KubeApi;
+}
+
+/** Identities kept with their clients; a policy names a handful, so this bounds a pathological one. */
+const maxIdentities = 64;
+
+/**
+ * The KubeApi over @kubernetes/client-node, as the bot and as any identity a
+ * policy binding names. Every failure is an AppError (see kube-errors.ts).
+ * Throws at once when the kubeconfig names no cluster, so bad configuration
+ * stops start-up rather than the first job.
+ */
+export function createClusterAccess(options: CreateKubeApiOptions = {}): ClusterAccess {
+  const config = loadKubeConfig(options);
+  const kube = apiOver(makeKubeClients(config), options);
+  const acting = new Map<string, KubeApi>();
+  const kubeAs = (identity: KubeIdentity): KubeApi => {
+    const normal: KubeIdentity = { user: identity.user, groups: [...new Set(identity.groups)].sort() };
+    const key = JSON.stringify(normal);
+    const known = acting.get(key);
+    if (known) return known;
+    if (acting.size >= maxIdentities) acting.delete(acting.keys().next().value ?? '');
+    const api = apiOver(makeKubeClients(impersonatingConfig(config, normal), normal), options);
+    acting.set(key, api);
+    return api;
+  };
+  return { kube, kubeAs };
+}
+
+/** The KubeApi as the bot's own identity; see createClusterAccess. */
+export function createKubeApi(options: CreateKubeApiOptions = {}): KubeApi {
+  return createClusterAccess(options).kube;
 }

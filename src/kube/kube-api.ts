@@ -5,6 +5,12 @@ import type {
   FailingPod, Revision, RolloutOutcome, RolloutProgress, WarningEvent,
 } from '../results.ts';
 
+/** A Kubernetes user and groups to act as (impersonation), named by a policy binding. */
+export interface KubeIdentity {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
 /** A Deployment by namespace and name. */
 export interface DeploymentRef {
   readonly namespace: string;

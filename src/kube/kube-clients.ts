@@ -1,5 +1,6 @@
 // The typed client-node clients one KubeApi uses, made once from a KubeConfig.
 import * as k8s from '@kubernetes/client-node';
+import type { KubeIdentity } from './kube-api.ts';
 
 /** Clients for the API groups Coxswain touches, and where they point. */
 export interface KubeClients {
@@ -9,10 +10,12 @@ export interface KubeClients {
   readonly autoscaling: k8s.AutoscalingV2Api;
   /** The API server URL, for messages (only its origin is shown). */
   readonly server: string;
+  /** The identity these clients impersonate, if any; refusals name it. */
+  readonly actingAs?: KubeIdentity;
 }
 
 /** Builds the clients from a loaded KubeConfig; fails when it names no cluster. */
-export function makeKubeClients(config: k8s.KubeConfig): KubeClients {
+export function makeKubeClients(config: k8s.KubeConfig, actingAs?: KubeIdentity): KubeClients {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig names no current cluster');
   return {
@@ -21,5 +24,6 @@ export function makeKubeClients(config: k8s.KubeConfig): KubeClients {
     core: config.makeApiClient(k8s.CoreV1Api),
     autoscaling: config.makeApiClient(k8s.AutoscalingV2Api),
     server: cluster.server,
+    ...(actingAs ? { actingAs } : {}),
   };
 }

@@ -3,6 +3,8 @@
 // token, a header or the raw response the client puts into its messages.
 import { ApiException } from '@kubernetes/client-node';
 import { AppError, type ErrorCode } from '../errors.ts';
+import { describeIdentity } from './impersonation.ts';
+import type { KubeIdentity } from './kube-api.ts';
 
 /** What the failed call was about, for the wording of the message. */
 export interface KubeErrorContext {
@@ -10,6 +12,8 @@ export interface KubeErrorContext {
   readonly server: string;
   /** e.g. 'deployment "web" in namespace "staging"'. */
   readonly what?: string;
+  /** The identity the call impersonated, if any: a refusal is then that identity's, not the bot's. */
+  readonly actingAs?: KubeIdentity;
 }
 
 /** The parts of a Kubernetes Status body we use. */
@@ -50,15 +54,31 @@ function clip(text: string, max = maxApiMessage): string {
 }
 
 /**
- * Says which permission the bot lacks, from the API server's RBAC message
- * ('… cannot patch resource "deployments" in API group "apps" in the namespace "x"').
+ * Says which permission is missing, from the API server's RBAC message
+ * ('… cannot patch resource "deployments" in API group "apps" in the namespace "x"'):
+ * the bot's own, or, when the call impersonated someone, that identity's. A refusal
+ * to impersonate is always the bot's.
  */
-export function describeForbidden(message: string): string {
+export function describeForbidden(message: string, actingAs?: KubeIdentity): string {
   const match = /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)"| at the cluster scope)?/.exec(message);
-  if (!match) return `the bot's Kubernetes identity is not allowed to do this: ${clip(message)}`;
+  if (!match) {
+    return actingAs
+      ? `Kubernetes refused ${describeIdentity(actingAs)}, as whom the policy has the bot act: ${clip(message)}`
+      : `the bot's Kubernetes identity is not allowed to do this: ${clip(message)}`;
+  }
   const [, verb = '', resource = '', group = '', namespace] = match;
   const qualified = group === '' ? resource : `${resource}.${group}`;
   const where = namespace === undefined ? 'at cluster scope' : `in namespace ${namespace}`;
+  return describeRefusal(verb, qualified, where, actingAs);
+}
+
+function describeRefusal(verb: string, qualified: string, where: string, actingAs: KubeIdentity | undefined): string {
+  if (verb === 'impersonate') {
+    return `the bot's Kubernetes identity may not impersonate ${qualified} (needed for ${actingAs ? describeIdentity(actingAs) : 'the identity its policy names'}); grant it with deploy/overlays/impersonation`;
+  }
+  if (actingAs) {
+    return `Kubernetes refused: ${describeIdentity(actingAs)} may not ${verb} ${qualified} ${where}. The policy allowed it, but Kubernetes RBAC for that identity does not`;
+  }
   return `the bot's Kubernetes identity may not ${verb} ${qualified} ${where} (its RBAC lacks that permission)`;
 }
 
@@ -71,7 +91,7 @@ type Wording = (message: string, context: KubeErrorContext) => readonly [ErrorCo
 const wordingByStatus: ReadonlyMap<number, Wording> = new Map<number, Wording>([
   [400, (message) => ['bad_input', `Kubernetes refused the request: ${clip(message)}`]],
   [401, (_m, context) => ['forbidden', `the Kubernetes API server at ${serverOrigin(context.server)} rejected the bot's credentials`]],
-  [403, (message) => ['forbidden', describeForbidden(message)]],
+  [403, (message, context) => ['forbidden', describeForbidden(message, context.actingAs)]],
   [404, (_m, context) => ['not_found', `${context.what ?? 'the object'} was not found`]],
   [409, (_m, context) => ['conflict', `${context.what ?? 'the object'} was changed by someone else meanwhile; trying again`]],
   [422, (message) => ['invalid', `Kubernetes refused the change: ${clip(message)}`]],

@@ -51,7 +51,7 @@ export function startResilientWatch(clients: KubeClients, options: ResilientWatc
     const status = httpStatusOf(error);
     if (status !== undefined && fatalStatuses.has(status)) {
       stopped = true;
-      options.onFatal(toKubeError(error, { server: clients.server, what: options.path }));
+      options.onFatal(toKubeError(error, { server: clients.server, ...(clients.actingAs ? { actingAs: clients.actingAs } : {}), what: options.path }));
       return;
     }
     if (Date.now() - startedAt >= healthyAfterMs) failures = 0;

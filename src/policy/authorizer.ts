@@ -1,5 +1,6 @@
 // The policy check as the gateway and the worker run it: resolve the person's
 // user groups, then decide against the policy in force at that moment.
+import type { KubeIdentity } from '../kube/kube-api.ts';
 import type { Actor } from '../registry/command-spec.ts';
 import { applicableBindings, approvalRuleFor, decide, describeRule, type AccessRequest, type Decision, type Subject } from './decide.ts';
 import type { ApprovalRule } from './policy-schema.ts';
@@ -8,8 +9,8 @@ import type { PolicyStore } from './policy-store.ts';
 
 /** What a person may do here, for whoami and help. */
 export interface AccessSummary {
-  /** The roles that apply, each with its rules in words. */
-  readonly roles: readonly { readonly role: string; readonly rules: readonly string[] }[];
+  /** The roles that apply, each with its rules in words, and the Kubernetes identity its binding acts as. */
+  readonly roles: readonly { readonly role: string; readonly rules: readonly string[]; readonly kubernetes?: KubeIdentity }[];
   /** Decides any request for this person, in this channel, under the policy of the moment. */
   readonly decide: (request: AccessRequest) => Decision;
   /** Where the policy came from. */
@@ -46,7 +47,7 @@ export function createAuthorizer(store: PolicyStore, membership: GroupMembership
       const policy = store.current();
       const subject = await subjectOf(actor);
       const roles = applicableBindings(policy, subject).map(({ binding }) => ({
-        role: binding.role, rules: (policy.roles[binding.role] ?? []).map(describeRule),
+        role: binding.role, rules: (policy.roles[binding.role] ?? []).map(describeRule), ...(binding.kubernetes ? { kubernetes: binding.kubernetes } : {}),
       }));
       return { roles, decide: (request) => decide(policy, subject, request), source: store.source, groups: subject.groups };
     },

@@ -2,6 +2,7 @@
 // groups), the channel and the request. Deny by default; the answer names the
 // rule that allowed, or says precisely what is missing.
 import type { ApprovalRule, Policy, PolicyBinding, PolicyRule, Verb } from './policy-schema.ts';
+import type { KubeIdentity } from '../kube/kube-api.ts';
 
 /** The person asking, where. */
 export interface Subject {
@@ -16,12 +17,6 @@ export interface AccessRequest {
   readonly verb: Verb | 'none';
   readonly namespace?: string;
   readonly deployment?: string;
-}
-
-/** The Kubernetes identity a binding asks the worker to impersonate. */
-export interface KubeIdentity {
-  readonly user: string;
-  readonly groups: readonly string[];
 }
 
 /** Allowed (with the deciding rule) or refused (with why). */

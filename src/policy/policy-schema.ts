@@ -24,6 +24,11 @@ const ruleSchema = z.strictObject({
   deployments: z.array(glob).min(1).default(['*']),
 });
 
+/** A Kubernetes user or group name; it travels in an HTTP header, so printable ASCII only. */
+const kubeName = z.string().max(256).regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, {
+  error: 'a Kubernetes user or group name is printable ASCII without leading or trailing spaces (it is sent in an Impersonate-* HTTP header)',
+});
+
 const bindingSchema = z.strictObject({
   role: z.string().min(1),
   /** Who: user IDs ("*" for everyone) and/or user-group IDs. Neither means everyone in `channels`. */
@@ -32,7 +37,7 @@ const bindingSchema = z.strictObject({
   /** Where: only in these channels. Absent means every channel. */
   channels: z.array(channelId).optional(),
   /** Kubernetes identity to impersonate for this binding's actions. */
-  kubernetes: z.strictObject({ user: z.string().min(1), groups: z.array(z.string().min(1)).default([]) }).optional(),
+  kubernetes: z.strictObject({ user: kubeName, groups: z.array(kubeName).default([]) }).optional(),
 }).refine((b) => b.users !== undefined || b.groups !== undefined || b.channels !== undefined, {
   message: 'a binding names users, groups or channels (use users: ["*"] for everyone)',
 });

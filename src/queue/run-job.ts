@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
 import { AppError } from '../errors.ts';
-import type { KubeApi } from '../kube/kube-api.ts';
+import { describeIdentity } from '../kube/impersonation.ts';
+import type { KubeApi, KubeIdentity } from '../kube/kube-api.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { WorkerApprovals } from '../approvals/worker-approvals.ts';
 import { describeHold, type HoldStore } from '../locks/target-holds.ts';
@@ -23,7 +24,10 @@ import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
 export interface JobRunnerDeps {
   readonly registry: CommandRegistry;
   readonly limits: CommandLimits;
+  /** The cluster as the bot's own identity. */
   readonly kube: KubeApi;
+  /** The cluster acting as a Kubernetes identity a policy binding names (impersonation). */
+  readonly kubeAs: (identity: KubeIdentity) => KubeApi;
   readonly cluster: string;
   readonly messengerFor: (payload: JobPayload) => JobMessenger;
   /** Takes the per-deployment lock; onWait is told who holds it. */
@@ -38,7 +42,7 @@ export interface JobRunnerDeps {
   /** Holds from /k8s lock, checked again before a mutation. */
   readonly holds: Pick<HoldStore, 'blocking'>;
   /** Plan jobs of approval requests, and the approval a job needs before it may act. */
-  readonly approvals: Pick<WorkerApprovals, 'bindPlan' | 'verify'>;
+  readonly approvals: Pick<WorkerApprovals, 'bindPlan' | 'failPlan' | 'verify'>;
 }
 
 /** The job as BullMQ hands it over, reduced to what runJob reads. */
@@ -137,9 +141,11 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
       (h) => { void messenger.updateRoot({ ...base, state: 'waiting', detail: `waiting for ${target.namespace}/${target.deployment}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})` }); })
     : undefined;
   try {
-    await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: decision.rule, attempt: job.attempt });
+    const actingAs = decision.kubernetes ? `; acting as ${describeIdentity(decision.kubernetes)}` : '';
+    await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
     await messenger.updateRoot(base);
-    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube: deps.kube, limits: deps.limits, progress: progress.push, signal: job.signal };
+    const kube = decision.kubernetes ? deps.kubeAs(decision.kubernetes) : deps.kube;
+    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal };
     return await command.run(args, ctx);
   } finally {
     await progress.flush();
@@ -156,10 +162,9 @@ function asAppError(error: unknown, jobId: string, deps: JobRunnerDeps): AppErro
 
 /**
  * A plan job reads the target of a held request and shows the card's buttons;
- * it acts on nothing. A failure is said in the card's thread (the request then
- * expires unanswered).
+ * it acts on nothing. A failure for good ends the request: the card says why.
  */
-async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload, messenger: JobMessenger): Promise<JobOutcome> {
+async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload): Promise<JobOutcome> {
   const id = payload.approval?.id ?? '';
   try {
     const bound = await deps.approvals.bindPlan(id);
@@ -167,7 +172,9 @@ async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload, messenger: J
   } catch (error) {
     const appError = error instanceof AppError ? error : new AppError('internal', 'internal error while reading the target');
     if (appError.retryable) return { kind: 'retry', error: appError };
-    await messenger.reply(renderError({ message: `Cannot show a plan for approval request ${id}: ${appError.userMessage}` }));
+    await deps.approvals.failPlan(id, appError.userMessage).catch((failure: unknown) => {
+      deps.log('warn', 'could not end an approval request whose plan failed', { id, error: String(failure) });
+    });
     return { kind: 'failed', error: appError };
   }
 }
@@ -186,7 +193,7 @@ export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<Job
   }
   const payload = parsed.data;
   const messenger = deps.messengerFor(payload);
-  if (payload.approval?.phase === 'plan') return runPlanJob(deps, payload, messenger);
+  if (payload.approval?.phase === 'plan') return runPlanJob(deps, payload);
   return runCommandJob(deps, job, payload, messenger);
 }
 

@@ -14,7 +14,7 @@ import { startExpirySweeper } from '../approvals/sweep-expired.ts';
 import { createWorkerApprovals } from '../approvals/worker-approvals.ts';
 import { createApprovalFlow } from '../slack/approval-flow.ts';
 import { registerApprovalActions } from '../slack/approval-actions.ts';
-import { createKubeApi } from '../kube/create-kube-api.ts';
+import { createClusterAccess } from '../kube/create-kube-api.ts';
 import { createHoldStore } from '../locks/target-holds.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { defaultHardFailureRules } from '../kube/rollout-rules.ts';
@@ -139,18 +139,19 @@ function startWorkerRole(o: Shared): RunningRoles {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   const client = createWebClient(config);
-  const created = createKubeApi({
+  const access = createClusterAccess({
     ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
     rollout: { rules: { ...defaultHardFailureRules, graceMs: config.failureGraceMs } },
   });
-  const kube = o.wrapKube ? o.wrapKube(created) : created;
+  const wrap = o.wrapKube ?? ((api: KubeApi) => api);
+  const kube = wrap(access.kube);
   const store = createApprovalStore(redis, keyPrefix(config.cluster));
   const producer = createJobQueue(config.cluster, redis);
   const flow = createApprovalFlow({ client, queue: producer, cluster: config.cluster, log, audit: o.audit });
   // Every worker sweeps; the store hands each expired request to exactly one of them.
   const sweeper = startExpirySweeper({ store, redraw: flow.redraw, log, everyMs: 1000 });
   const worker = startWorker({
-    registry: o.registry, limits: limitsOf(config), kube, cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
+    registry: o.registry, limits: limitsOf(config), kube, kubeAs: (identity) => wrap(access.kubeAs(identity)), cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
     approvals: createWorkerApprovals({ store, kube, redraw: flow.redraw, authorizer: o.authorizer }),
     holds: createHoldStore(redis, keyPrefix(config.cluster)),
     messengerFor: (payload) => createSlackMessenger(client, payload, log),

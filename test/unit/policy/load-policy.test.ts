@@ -26,6 +26,8 @@ describe('parsePolicy', () => {
     ['roles: { viewer: [{ verbs: [get], namespace: [prod] }] }\n', 'policy.yaml:1: roles.viewer[0]: Unrecognized key: "namespace"'],
     ['roles:\n  viewer: [{ verbs: [get] }\n', 'policy.yaml:'],
     ['\n  \n', 'policy.yaml: is empty'],
+    ['roles: { ops: [{ verbs: [get] }] }\nbindings:\n  - { role: ops, users: [U0ALICE], kubernetes: { user: "alice\\r\\nX-Evil: 1" } }\n', 'policy.yaml:3: bindings[0].kubernetes.user: a Kubernetes user or group name is printable ASCII'],
+    ['roles: { ops: [{ verbs: [get] }] }\nbindings:\n  - { role: ops, users: [U0ALICE], kubernetes: { user: alice, groups: [" devs"] } }\n', 'bindings[0].kubernetes.groups[0]: a Kubernetes user or group name'],
     ['approvals:\n  - { namespaces: [prod], verbs: [deploy], approvers: { roles: [boss] }, expiresAfter: soon }\n', 'expiresAfter: is a duration'],
   ])('names file, line and field for %j', (text, expected) => {
     expect(problems(text).join('\n')).toContain(expected);

@@ -37,10 +37,11 @@ function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new S
   };
   const deps: JobRunnerDeps = {
     registry: createRegistry(), limits: { maxReplicas: 10, defaultNamespace: 'default', rolloutTimeoutMs: 1000 }, kube, cluster: 'prod',
+    kubeAs: () => { throw new Error('no binding here names a Kubernetes identity'); },
     messengerFor: () => messenger,
     lock: async (target) => { locks.push(target); return { release: async () => { locks.push(`released ${target}`); } }; },
     progressIntervalMs: 0,
-    approvals: { bindPlan: async () => { throw new Error('no plan jobs here'); }, verify: async () => undefined },
+    approvals: { bindPlan: async () => { throw new Error('no plan jobs here'); }, verify: async () => undefined, failPlan: async () => undefined },
     holds: { blocking: async () => undefined },
     authorizer: { check: async (_actor, request) => (denied.has(request.verb) ? { allowed: false, reason: `You may not ${request.verb}.` } : { allowed: true, rule: 'test' }) },
     log: (level, message, fields) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); },
@@ -74,6 +75,35 @@ describe('runJob', () => {
     expect(outcome.kind).toBe('failed');
     expect(h.locks).toEqual([]);
     expect(h.roots.at(-1)?.reason).toContain('You may not deploy. The policy changed after the request');
+  });
+
+  it('acts as the Kubernetes identity of the deciding binding, through kubeAs, and says so in the audit trail', async () => {
+    const h = harness(fakeKube({ setImage: async () => { throw new Error('must act as alice-k8s, not as the bot'); } }));
+    const asked: unknown[] = [];
+    const deps: JobRunnerDeps = {
+      ...h.deps,
+      authorizer: { check: async () => ({ allowed: true, rule: 'role deployer (bindings[0], rule 1)', kubernetes: { user: 'alice-k8s', groups: ['team-a'] } }) },
+      kubeAs: (identity) => { asked.push(identity); return fakeKube(); },
+    };
+    const outcome = await runJob(deps, job(payload()));
+    expect(outcome.kind).toBe('done');
+    expect(asked).toEqual([{ user: 'alice-k8s', groups: ['team-a'] }]);
+    expect(h.audits.find((a) => a.kind === 'job.started')?.rule).toBe('role deployer (bindings[0], rule 1); acting as Kubernetes user "alice-k8s" (groups team-a)');
+  });
+
+  it('ends the approval request when its plan job fails for good, and retries one that may succeed later', async () => {
+    const h = harness();
+    const failed: string[] = [];
+    const plan = payload({ approval: { id: 'k7m2pq', phase: 'plan', approvedBy: [] } });
+    const gone: JobRunnerDeps = { ...h.deps, approvals: { ...h.deps.approvals,
+      bindPlan: async () => { throw new AppError('not_found', 'deployment "web" in namespace "staging" was not found'); },
+      failPlan: async (id, reason) => { failed.push(`${id}: ${reason}`); } } };
+    expect((await runJob(gone, job(plan))).kind).toBe('failed');
+    expect(failed).toEqual(['k7m2pq: deployment "web" in namespace "staging" was not found']);
+    const flaky: JobRunnerDeps = { ...gone, approvals: { ...gone.approvals,
+      bindPlan: async () => { throw new AppError('unavailable', 'the API server is unreachable'); } } };
+    expect((await runJob(flaky, job(plan))).kind).toBe('retry');
+    expect(failed).toHaveLength(1);
   });
 
   it('takes no lock for a read', async () => {
