@@ -14,6 +14,7 @@ import { callText } from '../../support/slack-flow.ts';
 
 const prod = useTestNamespace('appr-prod');
 const short = useTestNamespace('appr-short');
+const pair = useTestNamespace('appr-pair');
 jest.setTimeout(60_000);
 
 let emu: SlackEmulator;
@@ -36,6 +37,7 @@ bindings:
 approvals:
   - { namespaces: [${prod.name}], verbs: [deploy, scale], approvers: { roles: [approver] }, required: 1, expiresAfter: 30m }
   - { namespaces: [${short.name}], verbs: [scale], approvers: { roles: [approver] }, expiresAfter: 2s }
+  - { namespaces: [${pair.name}], verbs: [scale], approvers: { roles: [approver] }, required: 2 }
 `);
   emu = await SlackEmulator.start({
     allowWarnings: ['channel_rate'],
@@ -46,6 +48,7 @@ approvals:
   slack = emu.driver(bot.eventsUrl);
   await prod.apps.createNamespacedDeployment({ namespace: prod.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 2 }) });
   await short.apps.createNamespacedDeployment({ namespace: short.name, body: makeDeployment('api', 'ghcr.io/acme/api:1.0') });
+  await pair.apps.createNamespacedDeployment({ namespace: pair.name, body: makeDeployment('api', 'ghcr.io/acme/api:1.0') });
 });
 
 afterAll(async () => {
@@ -116,6 +119,22 @@ describe('a deploy to a protected namespace', () => {
     const failed = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] !== ts && /^❌ .*scale web/u.test(callText(c)), { timeoutMs: 45_000 });
     expect(callText(failed)).toContain('changed since the request was approved');
     expect((await prod.apps.readNamespacedDeployment({ name: 'web', namespace: prod.name })).spec?.replicas).toBe(2);
+  });
+});
+
+describe('a request that needs two approvals', () => {
+  it('counts a double click once, shows who approved so far, and runs only at the second distinct approver', async () => {
+    const { ts } = await requestApproval('U0ALICE', `scale api 3 -n ${pair.name}`);
+    expect(cardText(ts)).toContain('Needs 2 approval(s)');
+    expect(await click('U0BOB', ts, 'approval_approve')).toContain('1 of 2');
+    expect(await click('U0BOB', ts, 'approval_approve')).toContain('each approver counts once');
+    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && JSON.stringify(c.params['blocks']).includes('approved so far by <@U0BOB>'));
+    expect((await pair.apps.readNamespacedDeployment({ name: 'api', namespace: pair.name })).spec?.replicas).toBe(1);
+    expect(await click('U0CAROL', ts, 'approval_approve')).toContain('Approved');
+    const done = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] !== ts && /^[✅❌] .*scale api/u.test(callText(c)), { timeoutMs: 45_000 });
+    expect(callText(done)).toMatch(/^✅/u);
+    expect(cardText(ts)).toContain('Approved by <@U0BOB>, <@U0CAROL>');
+    expect((await pair.apps.readNamespacedDeployment({ name: 'api', namespace: pair.name })).spec?.replicas).toBe(3);
   });
 });
 
