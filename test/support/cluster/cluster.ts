@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { bootstrapCluster, installKwokCrds } from './bootstrap.ts';
 import { generateCertificates, type ClusterCertificates } from './certs.ts';
@@ -56,6 +57,10 @@ export function ensureBinaries(): string {
 export async function readClusterState(dir = clusterDir()): Promise<ClusterState | undefined> {
   if (!existsSync(stateFile(dir))) return undefined;
   return JSON.parse(await readFile(stateFile(dir), 'utf8')) as ClusterState;
+}
+
+async function writeClusterState(state: ClusterState): Promise<void> {
+  await writeFile(stateFile(state.dir), JSON.stringify(state, null, 2) + '\n');
 }
 
 /** Which components of a recorded cluster are alive. */
@@ -162,7 +167,7 @@ async function startEtcd(l: Launch): Promise<void> {
   ], () => httpOk(`http://127.0.0.1:${etcdClient}/health`));
 }
 
-async function startApiServer(l: Launch): Promise<void> {
+async function launchApiServer(l: Launch): Promise<void> {
   const { certs, ports } = l;
   const tls = { ca: await readFile(certs.caCert), cert: await readFile(certs.adminCert), key: await readFile(certs.adminKey) };
   await launch(l, 'kube-apiserver', [
@@ -244,13 +249,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       botServiceAccount: { namespace: 'coxswain', name: 'coxswain' }, podLogsDir: join(dir, 'pod-logs'),
       components: l.components, startedAt: new Date().toISOString(), ...extra,
     };
-    await writeFile(stateFile(dir), JSON.stringify(state, null, 2) + '\n');
+    await writeClusterState(state);
     return state;
   };
   try {
     const t0 = Date.now();
     await startEtcd(l);
-    await startApiServer(l);
+    await launchApiServer(l);
     await saveState({});
     await installKwokCrds(adminKubeconfig);
     await startControllers(l);
@@ -265,4 +270,52 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     for (const c of [...l.components].reverse()) await stopComponent(c);
     throw error;
   }
+}
+
+function apiServerOf(state: ClusterState): ComponentProcess {
+  const component = state.components.find((c) => c.name === 'kube-apiserver');
+  if (!component) throw new Error(`the cluster in ${state.dir} records no kube-apiserver`);
+  return component;
+}
+
+/**
+ * Stops the cluster's kube-apiserver alone (SIGTERM, then SIGKILL): etcd, the
+ * controllers and kwok keep running and retry until it is back. For a private
+ * cluster only (see test/support/private-cluster.ts): the shared one serves
+ * every test file at once.
+ */
+export async function stopApiServer(state: ClusterState): Promise<void> {
+  const component = apiServerOf(state);
+  await stopComponent(component);
+  // stopComponent does not wait for a SIGKILL to land; the port must be free before a restart.
+  await waitUntil(async () => !(await isRunning(component)), { what: 'kube-apiserver to exit', timeoutMs: 10_000 });
+}
+
+/**
+ * Starts a stopped kube-apiserver again with its recorded arguments, so on the
+ * same port, certificates and etcd; waits until the cluster is healthy and
+ * records the new PID. Returns the updated state.
+ */
+export async function startApiServer(state: ClusterState): Promise<ClusterState> {
+  const old = apiServerOf(state);
+  if (old.args === undefined) {
+    throw new Error(`the state file in ${state.dir} predates recorded arguments; restart the cluster (npm run cluster -- up --restart) to start its kube-apiserver again`);
+  }
+  if (await isRunning(old)) throw new Error(`kube-apiserver (pid ${old.pid}) is still running`);
+  const component = startComponent(old.name, old.binary, old.args, old.logFile);
+  const updated: ClusterState = { ...state, components: state.components.map((c) => (c === old ? component : c)) };
+  await writeClusterState(updated);
+  try {
+    await waitUntil(() => isClusterHealthy(updated), { what: 'kube-apiserver to become ready again', timeoutMs: 90_000, intervalMs: 200 });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last lines of ${component.logFile}:\n${await logTail(component.logFile)}`);
+  }
+  return updated;
+}
+
+/** Stops the kube-apiserver, leaves it down `downMs`, and starts it again: see stopApiServer. */
+export async function restartApiServer(state: ClusterState, options: { readonly downMs: number }): Promise<ClusterState> {
+  await stopApiServer(state);
+  await sleep(options.downMs);
+  return startApiServer(state);
 }

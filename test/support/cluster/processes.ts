@@ -9,6 +9,8 @@ export interface ComponentProcess {
   readonly name: string;
   readonly pid: number;
   readonly binary: string;
+  /** Its command-line arguments, to start it again the same way; absent in state files written before they were recorded. */
+  readonly args?: readonly string[];
   readonly logFile: string;
 }
 
@@ -35,7 +37,7 @@ export function startComponent(name: string, binary: string, args: readonly stri
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
     if (child.pid === undefined) throw new Error(`could not start ${name} (${binary})`);
     child.unref();
-    return { name, pid: child.pid, binary, logFile };
+    return { name, pid: child.pid, binary, args: [...args], logFile };
   } finally {
     closeSync(fd);
   }
