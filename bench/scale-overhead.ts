@@ -44,6 +44,7 @@ function timedKube(api: KubeApi, clock: KubeClock): KubeApi {
     listDeployments: timed('listDeployments', (ns, sel) => api.listDeployments(ns, sel)),
     listPods: timed('listPods', (ns, sel) => api.listPods(ns, sel)),
     readLogs: timed('readLogs', (ns, pod, o) => api.readLogs(ns, pod, o)),
+    podEvents: timed('podEvents', (ns, pod, n) => api.podEvents(ns, pod, n)),
   };
 }
 

@@ -29,6 +29,9 @@ const envSchema = z.object({
   COXSWAIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   COXSWAIN_ROLLOUT_TIMEOUT: duration('24h').default(600_000),
   COXSWAIN_FAILURE_GRACE: duration('24h').default(20_000),
+  // The namespace the bot runs in: the watcher's leader Lease lives there.
+  COXSWAIN_NAMESPACE: z.string().regex(dnsLabel, 'must be a DNS-1123 label').default('coxswain'),
+  COXSWAIN_LEADER_LEASE: duration('24h').default(15_000),
   // A count, not an age: it bounds Redis memory whatever the traffic; the JSON log lines keep the full history.
   COXSWAIN_AUDIT_RETENTION: z.string().regex(/^\d+$/, 'must be a whole number of records, e.g. 100000').transform(Number)
     .pipe(z.number().min(100, 'must be at least 100 records').max(10_000_000, 'must be at most 10000000 records')).default(100_000),
@@ -58,6 +61,10 @@ export interface Config {
   readonly maxReplicas: number;
   readonly defaultNamespace: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The bot's own namespace (the watcher's Lease). */
+  readonly namespace: string;
+  /** How long a watcher's leadership lasts without renewal; a standby takes over after it. */
+  readonly leaderLeaseMs: number;
   /** How long a job follows a rollout before reporting a timeout. Default 10 min. */
   readonly rolloutTimeoutMs: number;
   /** How long every new pod must be hopelessly failing before a rollout is called failed. Default 20 s. */
@@ -124,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.COXSWAIN_LOG_LEVEL,
     rolloutTimeoutMs: e.COXSWAIN_ROLLOUT_TIMEOUT,
     failureGraceMs: e.COXSWAIN_FAILURE_GRACE,
+    namespace: e.COXSWAIN_NAMESPACE,
+    leaderLeaseMs: e.COXSWAIN_LEADER_LEASE,
     auditRetention: e.COXSWAIN_AUDIT_RETENTION,
   });
 }

@@ -10,6 +10,7 @@ import { makeKubeClients, type KubeClients } from './kube-clients.ts';
 import { listDeployments, listPods } from './list-workloads.ts';
 import { readDeployment } from './read-deployment.ts';
 import { readLogs } from './read-logs.ts';
+import { defaultEvidenceLimits, podWarningEvents } from './rollout-evidence.ts';
 import { restartDeployment } from './restart-deployment.ts';
 import { scaleDeployment } from './scale-deployment.ts';
 import { setImage } from './set-image.ts';
@@ -49,11 +50,14 @@ function apiOver(clients: KubeClients, options: CreateKubeApiOptions): KubeApi {
     listDeployments: (namespace, labelSelector) => listDeployments(clients, namespace, labelSelector),
     listPods: (namespace, labelSelector) => listPods(clients, namespace, labelSelector),
     readLogs: (namespace, pod, logs) => readLogs(clients, namespace, pod, logs),
+    podEvents: (namespace, pod, limit) => podWarningEvents(clients, namespace, pod, { ...defaultEvidenceLimits, maxEvents: limit }),
   };
 }
 
 /** The bot's own access to the cluster, and the same access acting as someone else. */
 export interface ClusterAccess {
+  /** The bot's clients, for the watcher (pod informer, leader Lease). */
+  readonly clients: KubeClients;
   /** As the bot's own identity (its ServiceAccount or kubeconfig user). */
   readonly kube: KubeApi;
   /** As a Kubernetes user and groups, by impersonation; the bot's identity needs the `impersonate` verb for them. */
@@ -71,7 +75,8 @@ const maxIdentities = 64;
  */
 export function createClusterAccess(options: CreateKubeApiOptions = {}): ClusterAccess {
   const config = loadKubeConfig(options);
-  const kube = apiOver(makeKubeClients(config), options);
+  const clients = makeKubeClients(config);
+  const kube = apiOver(clients, options);
   const acting = new Map<string, KubeApi>();
   const kubeAs = (identity: KubeIdentity): KubeApi => {
     const normal: KubeIdentity = { user: identity.user, groups: [...new Set(identity.groups)].sort() };
@@ -83,7 +88,7 @@ export function createClusterAccess(options: CreateKubeApiOptions = {}): Cluster
     acting.set(key, api);
     return api;
   };
-  return { kube, kubeAs };
+  return { clients, kube, kubeAs };
 }
 
 /** The KubeApi as the bot's own identity; see createClusterAccess. */

@@ -101,6 +101,8 @@ export interface KubeApi {
   followRollout(ref: DeploymentRef, options: FollowRolloutOptions): Promise<RolloutReport>;
   listDeployments(namespace: string, labelSelector?: string): Promise<readonly DeploymentSummary[]>;
   listPods(namespace: string, labelSelector?: string): Promise<readonly PodSummary[]>;
+  /** The latest Warning events about one pod, newest first, at most `limit`. */
+  podEvents(namespace: string, pod: string, limit: number): Promise<readonly WarningEvent[]>;
   readLogs(namespace: string, pod: string, options: ReadLogsOptions):
     Promise<{ readonly container: string; readonly lines: readonly string[]; readonly truncated: boolean }>;
 }

@@ -69,6 +69,17 @@ async function warningEvents(clients: KubeClients, namespace: string, involved: 
     .map((e) => toWarningEvent(e, limits));
 }
 
+/** The latest Warning events of one pod, newest first (failed-pod alerts). */
+export async function podWarningEvents(clients: KubeClients, namespace: string, pod: string, limits: EvidenceLimits = defaultEvidenceLimits): Promise<WarningEvent[]> {
+  const list = await callKube(clients, `events of pod "${pod}" in namespace "${namespace}"`,
+    () => clients.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod},type=Warning`, limit: 200 }));
+  return list.items
+    .filter((e) => e.involvedObject.kind === 'Pod')
+    .sort((a, b) => lastSeenOf(b).getTime() - lastSeenOf(a).getTime())
+    .slice(0, limits.maxEvents)
+    .map((e) => toWarningEvent(e, limits));
+}
+
 function involvedObjects(deployment: k8s.V1Deployment, replicaSet: NewReplicaSet | undefined, pods: readonly k8s.V1Pod[]): Set<string> {
   const involved = new Set([`Deployment/${deployment.metadata?.name ?? ''}`]);
   if (replicaSet !== undefined) involved.add(`ReplicaSet/${replicaSet.name}`);

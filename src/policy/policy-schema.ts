@@ -53,8 +53,14 @@ const approvalSchema = z.strictObject({
 });
 
 const alertsSchema = z.strictObject({
+  /** First match by namespace glob wins; unrouted namespaces are not alerted. */
   routes: z.array(z.strictObject({ namespaces: z.array(glob).min(1), channel: channelId })).default([]),
+  /** Within this, more failures edit the alert; after it, a new message links the old one. */
   cooldown: durationText.default('10m'),
+  /** No pod failing for this long and the alert turns to recovered. */
+  recoverAfter: durationText.default('2m'),
+  /** A pod that cannot be scheduled for this long is a failure. */
+  unschedulableAfter: durationText.default('1m'),
 });
 
 /** The whole file. */
@@ -62,7 +68,7 @@ export const policySchema = z.strictObject({
   roles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'), z.array(ruleSchema)).default({}),
   bindings: z.array(bindingSchema).default([]),
   approvals: z.array(approvalSchema).default([]),
-  alerts: alertsSchema.default({ routes: [], cooldown: '10m' }),
+  alerts: alertsSchema.default({ routes: [], cooldown: '10m', recoverAfter: '2m', unschedulableAfter: '1m' }),
   /** Namespace used when a command gives no -n. */
   defaultNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
 }).superRefine((p, ctx) => {

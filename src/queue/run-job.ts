@@ -17,6 +17,7 @@ import type { JobStatusView } from '../views/job-status-view.ts';
 import { renderResult } from '../views/render-result.ts';
 import { renderError } from '../views/render-error.ts';
 import type { HeldLock, LockHolder } from './deployment-lock.ts';
+import type { RolloutMarks } from '../watch/rollout-marks.ts';
 import type { JobMessenger } from './job-messenger.ts';
 import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
 
@@ -41,6 +42,8 @@ export interface JobRunnerDeps {
   readonly audit: AuditRecorder;
   /** Holds from /k8s lock, checked again before a mutation. */
   readonly holds: Pick<HoldStore, 'blocking'>;
+  /** Where each change of a deployment was asked from, so failed-pod alerts can be said in that thread. */
+  readonly rollouts?: Pick<RolloutMarks, 'remember'>;
   /** Plan jobs of approval requests, and the approval a job needs before it may act. */
   readonly approvals: Pick<WorkerApprovals, 'bindPlan' | 'failPlan' | 'verify'>;
 }
@@ -134,23 +137,41 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
     throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
   }
   await deps.approvals.verify(payload, { verb: command.verb, ...target });
-  const hold = command.mutates ? await deps.holds.blocking(target.namespace, target.deployment, payload.actor.userId) : undefined;
-  if (hold) throw new AppError('locked', `${describeHold(hold)}. Nothing was done.`);
-  const lock = command.mutates && target.deployment
-    ? await deps.lock(`${target.namespace}/${target.deployment}`, { jobId: job.id, userId: payload.actor.userId, description: payload.description },
-      (h) => { void messenger.updateRoot({ ...base, state: 'waiting', detail: `waiting for ${target.namespace}/${target.deployment}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})` }); })
-    : undefined;
+  const holder = { jobId: job.id, userId: payload.actor.userId, description: payload.description };
+  const lock = command.mutates ? await holdTarget(deps, holder, target, (detail) => messenger.updateRoot({ ...base, state: 'waiting', detail })) : undefined;
   try {
     const actingAs = decision.kubernetes ? `; acting as ${describeIdentity(decision.kubernetes)}` : '';
     await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
     await messenger.updateRoot(base);
     const kube = decision.kubernetes ? deps.kubeAs(decision.kubernetes) : deps.kube;
     const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal };
+    if (command.mutates && target.deployment) await rememberRollout(deps, payload, target.namespace, target.deployment);
     return await command.run(args, ctx);
   } finally {
     await progress.flush();
     await lock?.release();
   }
+}
+
+/**
+ * Before a mutation: refuse when someone else holds the target (/k8s lock), then
+ * take the per-deployment lock, telling the thread whom it waits for.
+ */
+async function holdTarget(deps: JobRunnerDeps, holder: Omit<LockHolder, 'since'>, target: { namespace: string; deployment?: string },
+  waiting: (detail: string) => Promise<void>): Promise<HeldLock | undefined> {
+  const hold = await deps.holds.blocking(target.namespace, target.deployment, holder.userId);
+  if (hold) throw new AppError('locked', `${describeHold(hold)}. Nothing was done.`);
+  if (!target.deployment) return undefined;
+  const name = `${target.namespace}/${target.deployment}`;
+  return deps.lock(name, holder, (h) => { void waiting(`waiting for ${name}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})`); });
+}
+
+/** Best effort: a missing mark only means an alert is not repeated in this thread. */
+async function rememberRollout(deps: JobRunnerDeps, payload: JobPayload, namespace: string, deployment: string): Promise<void> {
+  const thread = { channel: payload.root.channel, ts: payload.root.threadTs ?? payload.root.ts, userId: payload.actor.userId, description: payload.description };
+  await deps.rollouts?.remember(namespace, deployment, thread).catch((error: unknown) => {
+    deps.log('warn', 'could not remember the rollout thread', { namespace, deployment, error: String(error) });
+  });
 }
 
 function asAppError(error: unknown, jobId: string, deps: JobRunnerDeps): AppError {

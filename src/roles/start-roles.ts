@@ -13,7 +13,9 @@ import { openApproval } from '../approvals/open-approval.ts';
 import { startExpirySweeper } from '../approvals/sweep-expired.ts';
 import { createWorkerApprovals } from '../approvals/worker-approvals.ts';
 import { createApprovalFlow } from '../slack/approval-flow.ts';
+import { registerAlertActions } from '../slack/alert-actions.ts';
 import { registerApprovalActions } from '../slack/approval-actions.ts';
+import type { GatewayDeps } from '../slack/handle-command.ts';
 import { createClusterAccess } from '../kube/create-kube-api.ts';
 import { createHoldStore } from '../locks/target-holds.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
@@ -25,6 +27,16 @@ import { startWorker } from '../queue/start-worker.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { CommandLimits } from '../registry/command-spec.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
+import { checkAlertChannels, createAlertSlack } from '../slack/alert-slack.ts';
+import { startLeaderElection } from '../kube/leader-election.ts';
+import { createAlertQueue, startAlertDelivery } from '../watch/alert-queue.ts';
+import { createAlertStore } from '../watch/alert-store.ts';
+import { createChannelGate } from '../watch/channel-gate.ts';
+import { createRolloutMarks } from '../watch/rollout-marks.ts';
+import { routedChannels } from '../watch/route-alert.ts';
+import { startAlertWatcher, type AlertWatcher } from '../watch/start-watcher.ts';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { startGateway } from '../slack/create-gateway.ts';
 import { createSlackMessenger } from '../slack/slack-messenger.ts';
 
@@ -111,21 +123,22 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   const store = createApprovalStore(redis, keyPrefix(config.cluster));
   const flow = createApprovalFlow({ client, queue, cluster: config.cluster, log, audit: o.audit });
   const voteDeps: VoteDeps = { store, authorizer: o.authorizer, redraw: flow.redraw, enqueueApproved: flow.enqueueApproved, audit: o.audit };
+  const deps: GatewayDeps = {
+    registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client,
+    redis, queue, keyPrefix: keyPrefix(config.cluster), log,
+    authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
+    audit: o.audit,
+    holds: createHoldStore(redis, keyPrefix(config.cluster)),
+    approvals: {
+      open: (held, rule) => openApproval({ store, postCard: flow.postCard, enqueuePlan: flow.enqueuePlan }, held, rule),
+      vote: (vote) => handleVote(voteDeps, vote),
+    },
+  };
   const gateway = await startGateway({
     config,
     ready: async () => (await redis.ping()) === 'PONG',
-    extend: (app) => registerApprovalActions(app, voteDeps, log),
-    deps: {
-      registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client,
-      redis, queue, keyPrefix: keyPrefix(config.cluster), log,
-      authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
-      audit: o.audit,
-      holds: createHoldStore(redis, keyPrefix(config.cluster)),
-      approvals: {
-        open: (held, rule) => openApproval({ store, postCard: flow.postCard, enqueuePlan: flow.enqueuePlan }, held, rule),
-        vote: (vote) => handleVote(voteDeps, vote),
-      },
-    },
+    extend: (app) => { registerApprovalActions(app, voteDeps, log); registerAlertActions(app, deps, log); },
+    deps,
   });
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
   return {
@@ -150,7 +163,13 @@ function startWorkerRole(o: Shared): RunningRoles {
   const flow = createApprovalFlow({ client, queue: producer, cluster: config.cluster, log, audit: o.audit });
   // Every worker sweeps; the store hands each expired request to exactly one of them.
   const sweeper = startExpirySweeper({ store, redraw: flow.redraw, log, everyMs: 1000 });
+  const prefix = keyPrefix(config.cluster);
+  const delivery = startAlertDelivery({
+    store: createAlertStore(redis, prefix), kube, slack: createAlertSlack(client), gate: createChannelGate(redis, prefix),
+    rollouts: createRolloutMarks(redis, prefix), log,
+  }, { cluster: config.cluster, connection: redis, redis, keyPrefix: prefix });
   const worker = startWorker({
+    rollouts: createRolloutMarks(redis, prefix),
     registry: o.registry, limits: limitsOf(config), kube, kubeAs: (identity) => wrap(access.kubeAs(identity)), cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
     approvals: createWorkerApprovals({ store, kube, redraw: flow.redraw, authorizer: o.authorizer }),
     holds: createHoldStore(redis, keyPrefix(config.cluster)),
@@ -158,7 +177,34 @@ function startWorkerRole(o: Shared): RunningRoles {
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
   }, { cluster: config.cluster, connection: redis });
   log('info', 'worker consuming', { queue: `${keyPrefix(config.cluster)}` });
-  return { stop: async () => { sweeper.stop(); await worker.close(); await producer.close(); redis.disconnect(); } };
+  return { stop: async () => { sweeper.stop(); await worker.close(); await delivery.close(); await producer.close(); redis.disconnect(); } };
+}
+
+/**
+ * The watcher: every replica stands for election on a Lease; the leader lists
+ * and watches pods and raises alerts, the others wait to take over.
+ */
+function startWatcherRole(o: Shared): RunningRoles {
+  const { config, log } = o;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (error: Error) => log('warn', 'redis (watcher)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  const { clients } = createClusterAccess(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {});
+  const client = createWebClient(config);
+  void checkAlertChannels(client, routedChannels(o.policy.current()), log);
+  const store = createAlertStore(redis, keyPrefix(config.cluster));
+  const queue = createAlertQueue(config.cluster, redis);
+  let watcher: AlertWatcher | undefined;
+  const election = startLeaderElection({
+    clients, namespace: config.namespace, name: `coxswain-watcher-${config.cluster}`, identity: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    leaseDurationMs: config.leaderLeaseMs, renewEveryMs: Math.max(200, Math.floor(config.leaderLeaseMs / 3)), retryEveryMs: Math.max(100, Math.floor(config.leaderLeaseMs / 7)),
+    onStartedLeading: () => {
+      log('info', 'watching pods for failures (this replica leads)', { cluster: config.cluster });
+      watcher = startAlertWatcher({ clients, policy: o.policy, store, queue, cluster: config.cluster, log });
+    },
+    onStoppedLeading: () => { watcher?.stop(); watcher = undefined; },
+    log,
+  });
+  return { stop: async () => { await election.stop(); watcher?.stop(); await queue.close(); redis.disconnect(); } };
 }
 
 /**
@@ -173,7 +219,7 @@ async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; r
   return { audit, running: { stop: async () => { await audit.close(); redis.disconnect(); } } };
 }
 
-/** Starts the requested roles ('all' = gateway + worker; the watcher arrives with alerts). */
+/** Starts the requested roles ('all' = gateway + worker + watcher). */
 export async function startRoles(options: StartRolesOptions): Promise<RunningRoles> {
   const policy = await openPolicy(options.config, options.log);
   const opened = await openAudit(options.config, options.log);
@@ -182,7 +228,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   const running: RunningRoles[] = [{ stop: () => { policy.close(); return Promise.resolve(); } }, opened.running];
   if (o.role === 'worker' || o.role === 'all') running.push(startWorkerRole(o));
   if (o.role === 'gateway' || o.role === 'all') running.push(await startGatewayRole(o));
-  if (o.role === 'watcher') o.log('warn', 'the watcher role has nothing to do yet (failed-pod alerts are not built)');
+  if (o.role === 'watcher' || o.role === 'all') running.push(startWatcherRole(o));
   const port = running.find((r) => r.port !== undefined)?.port;
   return {
     ...(port !== undefined ? { port } : {}),

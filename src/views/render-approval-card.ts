@@ -4,6 +4,7 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { ApprovalRequest } from '../approvals/approval-request.ts';
 import { context, section } from './blocks.ts';
+import { slackDate } from './slack-date.ts';
 import { boundMessage } from './bound-message.ts';
 import { escapeMrkdwn, inlineCode } from './mrkdwn.ts';
 import type { SlackMessage } from './slack-message.ts';
@@ -11,11 +12,6 @@ import type { SlackMessage } from './slack-message.ts';
 /** action_ids of the card's buttons; the gateway routes clicks by them. */
 export const approvalActions = { approve: 'approval_approve', reject: 'approval_reject' } as const;
 
-/** <!date^…> renders in each reader's time zone; the fallback is UTC. */
-function slackDate(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  return `<!date^${seconds}^{date_short_pretty} {time}|${new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')}>`;
-}
 
 function whoMayApprove(r: ApprovalRequest): string {
   const parts = [

@@ -80,15 +80,19 @@ function restartJump(pod: WatchedPod, baseline: number | undefined, jump: number
  */
 export function classifyPod(pod: WatchedPod, now: number, restartBaseline?: number, options: ClassifyOptions = defaultClassifyOptions): PodFailure | undefined {
   if (pod.deleting || pod.phase === 'Succeeded') return undefined;
-  if (pod.phase === 'Failed') {
-    return pod.reason === 'Evicted' ? { reason: 'Evicted', restarts: totalRestarts(pod), ...(pod.message ? { message: pod.message } : {}) } : undefined;
-  }
+  if (pod.phase === 'Failed') return evicted(pod);
   for (const c of pod.containers) {
     const failure = containerFailure(pod, c);
     if (failure) return failure;
   }
-  if (pod.phase === 'Pending' && pod.unschedulable && now - pod.unschedulable.since >= options.unschedulableAfterMs) {
-    return { reason: 'Unschedulable', restarts: 0, message: pod.unschedulable.message };
-  }
-  return restartJump(pod, restartBaseline, options.restartJump);
+  return unschedulable(pod, now, options.unschedulableAfterMs) ?? restartJump(pod, restartBaseline, options.restartJump);
+}
+
+function evicted(pod: WatchedPod): PodFailure | undefined {
+  return pod.reason === 'Evicted' ? { reason: 'Evicted', restarts: totalRestarts(pod), message: pod.message } : undefined;
+}
+
+function unschedulable(pod: WatchedPod, now: number, afterMs: number): PodFailure | undefined {
+  if (pod.phase !== 'Pending' || !pod.unschedulable || now - pod.unschedulable.since < afterMs) return undefined;
+  return { reason: 'Unschedulable', restarts: 0, message: pod.unschedulable.message };
 }

@@ -120,10 +120,16 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
 
   const sameFailure = (a: PodFailure | undefined, b: PodFailure | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+  /** Restart counts are compared within a window: an old baseline is replaced while the pod is healthy. */
+  const rebase = (pod: WatchedPod, track: PodTrack, at: number): void => {
+    if (at - track.baselineAt <= windowMs || track.failure) return;
+    track.baseline = pod.containers.reduce((sum, c) => sum + c.restarts, 0);
+    track.baselineAt = at;
+  };
+
   const evaluate = (pod: WatchedPod, track: PodTrack): void => {
     const at = now();
-    const restarts = pod.containers.reduce((sum, c) => sum + c.restarts, 0);
-    if (at - track.baselineAt > windowMs && !track.failure) { track.baseline = restarts; track.baselineAt = at; }
+    rebase(pod, track, at);
     const failure = classify(pod, track, at);
     const key = failure ? subjectKey({ namespace: pod.namespace, workload: pod.workload, reason: failure.reason }) : undefined;
     track.pod = failure || pod.unschedulable ? pod : undefined;

@@ -65,6 +65,8 @@ const maxMessage = 300;
 const clip = (text: string | undefined): string | undefined => (text === undefined ? undefined : text.slice(0, maxMessage));
 const timeOf = (value: string | Date | undefined): number => (value === undefined ? 0 : new Date(value).getTime());
 
+const knownOwners: ReadonlySet<string> = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job']);
+
 /**
  * The workload from the controlling owner. A Deployment's ReplicaSet is named
  * `<deployment>-<pod-template-hash>` and its pods carry that hash as a label,
@@ -72,15 +74,18 @@ const timeOf = (value: string | Date | undefined): number => (value === undefine
  */
 export function workloadOf(pod: PodJson): Workload {
   const meta = pod.metadata ?? {};
-  const owner = meta.ownerReferences?.find((o) => o.controller) ?? meta.ownerReferences?.[0];
-  if (!owner) return { kind: 'Pod', name: meta.name ?? '' };
-  const hash = meta.labels?.['pod-template-hash'];
-  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)) {
-    return { kind: 'Deployment', name: owner.name.slice(0, -hash.length - 1) };
-  }
-  const known = ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'] as const;
-  const kind = known.find((k) => k === owner.kind);
-  return kind ? { kind, name: owner.name } : { kind: 'Pod', name: meta.name ?? '' };
+  const owner = controllerOf(meta.ownerReferences ?? []);
+  if (!owner || !knownOwners.has(owner.kind)) return { kind: 'Pod', name: meta.name ?? '' };
+  return deploymentOf(owner, meta.labels?.['pod-template-hash']) ?? { kind: owner.kind as Workload['kind'], name: owner.name };
+}
+
+function deploymentOf(owner: { readonly kind: string; readonly name: string }, hash: string | undefined): Workload | undefined {
+  if (owner.kind !== 'ReplicaSet' || !hash || !owner.name.endsWith(`-${hash}`)) return undefined;
+  return { kind: 'Deployment', name: owner.name.slice(0, -hash.length - 1) };
+}
+
+function controllerOf<T extends { readonly controller?: boolean }>(owners: readonly T[]): T | undefined {
+  return owners.find((o) => o.controller) ?? owners[0];
 }
 
 function containerOf(status: ContainerStatusJson): WatchedContainer {
@@ -90,9 +95,9 @@ function containerOf(status: ContainerStatusJson): WatchedContainer {
     name: status.name,
     restarts: status.restartCount ?? 0,
     ready: status.ready ?? false,
-    ...(waiting?.reason ? { waitingReason: waiting.reason } : {}),
-    ...(waiting?.message ? { waitingMessage: clip(waiting.message) } : {}),
-    ...(last ? { lastTerminated: { reason: last.reason ?? 'Unknown', exitCode: last.exitCode ?? 0 } } : {}),
+    waitingReason: waiting?.reason,
+    waitingMessage: clip(waiting?.message),
+    lastTerminated: last ? { reason: last.reason ?? 'Unknown', exitCode: last.exitCode ?? 0 } : undefined,
   };
 }
 
@@ -106,17 +111,18 @@ function unschedulableOf(pod: PodJson): WatchedPod['unschedulable'] {
 export function watchedPod(pod: PodJson): WatchedPod {
   const meta = pod.metadata ?? {};
   const status = pod.status ?? {};
-  const unschedulable = unschedulableOf(pod);
+  const name = meta.name ?? '';
+  const namespace = meta.namespace ?? '';
   return {
-    uid: meta.uid ?? `${meta.namespace ?? ''}/${meta.name ?? ''}`,
-    namespace: meta.namespace ?? '',
-    name: meta.name ?? '',
+    uid: meta.uid ?? `${namespace}/${name}`,
+    namespace,
+    name,
     workload: workloadOf(pod),
     phase: status.phase ?? 'Unknown',
-    deleting: meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null,
-    ...(status.reason ? { reason: status.reason } : {}),
-    ...(status.message ? { message: clip(status.message) } : {}),
-    ...(unschedulable ? { unschedulable } : {}),
+    deleting: Boolean(meta.deletionTimestamp),
+    reason: status.reason,
+    message: clip(status.message),
+    unschedulable: unschedulableOf(pod),
     containers: [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].map(containerOf),
     createdAt: timeOf(meta.creationTimestamp),
   };

@@ -53,6 +53,8 @@ export async function startTestBot(options: TestBotOptions): Promise<TestBot> {
     COXSWAIN_LOG_LEVEL: 'error',
     // Call a crash-looping rollout failed after 2 s instead of 20 s, so failure tests stay quick.
     COXSWAIN_FAILURE_GRACE: '2s',
+    // A watcher that dies without releasing its Lease is replaced after 3 s, not 15.
+    COXSWAIN_LEADER_LEASE: '3s',
     COXSWAIN_POLICY: options.policyFile ?? fileURLToPath(new URL('./policies/everyone-everything.yaml', import.meta.url)),
     ...(options.socketMode === true ? { SLACK_APP_TOKEN: options.emu.appToken } : {}),
     ...options.env,

@@ -16,7 +16,7 @@ function fakeKube(overrides: Partial<KubeApi> = {}): KubeApi {
   const unexpected = (): never => { throw new Error('unexpected kube call'); };
   return {
     readDeployment: unexpected, scale: unexpected, findAutoscaler: async () => undefined, restart: unexpected,
-    undo: unexpected, history: unexpected, listDeployments: unexpected, listPods: unexpected, readLogs: unexpected,
+    undo: unexpected, history: unexpected, listDeployments: unexpected, listPods: unexpected, readLogs: unexpected, podEvents: unexpected,
     setImage: async () => ({ container: 'web', previousImage: 'ghcr.io/acme/web:1.0', generation: 2 }),
     followRollout: async () => ({ outcome: 'complete', progress, failingPods: [], events: [] }),
     ...overrides,

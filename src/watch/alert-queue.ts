@@ -1,0 +1,92 @@
+// Alerts travel through a BullMQ queue of their own, so delivery is retried,
+// survives restarts and runs in any worker replica, while the watcher never
+// waits on Slack. A job names an alert and the version to deliver; delivery
+// always sends the latest version, so jobs for older ones finish at once.
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { queuePrefix } from '../queue/job-queue.ts';
+import { alertId } from './alert-store.ts';
+import { deliverAlert, type AlertDeliveryDeps } from './deliver-alert.ts';
+
+/** The alert queue of a cluster; a cluster name is a DNS label, so the dot cannot collide with one. */
+export function alertQueueName(cluster: string): string {
+  return `${cluster}.alerts`;
+}
+
+/** What an alert job carries. */
+export interface AlertJobData {
+  readonly key: string;
+  readonly version: number;
+}
+
+/** The producer side, used by the watcher. */
+export interface AlertQueue {
+  /** `urgent` (a new alert, a recovery) goes before edits of counts. */
+  enqueue(key: string, version: number, urgent: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the producer for `cluster`. */
+export function createAlertQueue(cluster: string, connection: ConnectionOptions): AlertQueue {
+  const queue = new Queue<AlertJobData>(alertQueueName(cluster), { connection, prefix: queuePrefix });
+  return {
+    enqueue: async (key, version, urgent) => {
+      await queue.add('alert', { key, version }, {
+        jobId: `alert-${alertId(key)}-${version}`,
+        priority: urgent ? 1 : 10,
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 3600, count: 5_000 },
+        removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+      });
+    },
+    close: () => queue.close(),
+  };
+}
+
+/** KEYS: lock. ARGV: token. Releases only our own lock. */
+const releaseLock = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+
+/** Options of startAlertDelivery. */
+export interface AlertDeliveryOptions {
+  readonly cluster: string;
+  /** For BullMQ (maxRetriesPerRequest null). */
+  readonly connection: ConnectionOptions;
+  /** For the per-alert lock. */
+  readonly redis: Redis;
+  readonly keyPrefix: string;
+  /** Alerts delivered at once by this process. Default 4. */
+  readonly concurrency?: number;
+}
+
+/**
+ * Consumes the alert queue. One alert is delivered by one job at a time (a lock
+ * in Redis); a job that finds the lock taken or its channel's pace spent waits
+ * in the delayed set instead of holding a worker slot.
+ */
+export function startAlertDelivery(deps: AlertDeliveryDeps, options: AlertDeliveryOptions): Worker<AlertJobData> {
+  const processor = async (job: Job<AlertJobData>, token?: string): Promise<void> => {
+    const lock = `${options.keyPrefix}:alert-lock:${alertId(job.data.key)}`;
+    const mine = randomUUID();
+    const taken = await options.redis.set(lock, mine, 'PX', 60_000, 'NX');
+    let outcome: Awaited<ReturnType<typeof deliverAlert>> = { kind: 'later', afterMs: 250 };
+    if (taken === 'OK') {
+      try {
+        outcome = await deliverAlert(deps, job.data.key);
+      } finally {
+        await options.redis.eval(releaseLock, 1, lock, mine);
+      }
+    }
+    if (outcome.kind === 'later') {
+      await job.moveToDelayed(Date.now() + outcome.afterMs, token);
+      throw new DelayedError();
+    }
+  };
+  const worker = new Worker<AlertJobData>(alertQueueName(options.cluster), processor, {
+    connection: options.connection, prefix: queuePrefix, concurrency: options.concurrency ?? 4, lockDuration: 60_000,
+  });
+  worker.on('error', (error) => deps.log('error', 'alert delivery connection error', { error: error.message }));
+  worker.on('failed', (job, error) => deps.log('warn', 'alert delivery failed', { alert: job?.data.key, attempt: job?.attemptsMade, error: error.message }));
+  return worker;
+}

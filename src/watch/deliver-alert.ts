@@ -1,0 +1,137 @@
+// Delivers the latest state of one alert to Slack: a new message for a new
+// episode, an edit for a change, the recovery in the thread, and the note in
+// the thread of a recent rollout of that workload. Idempotent: a delivery of a
+// version already delivered does nothing, so duplicate and late jobs are harmless.
+import type { KubeApi } from '../kube/kube-api.ts';
+import type { Log } from '../log/create-logger.ts';
+import { redactSecrets } from '../text/redact-secrets.ts';
+import { renderAlert, renderRecovery, renderRolloutFailure, type AlertEvidence, type AlertMessage } from '../views/render-alert.ts';
+import type { SlackMessage } from '../views/slack-message.ts';
+import type { AlertRecord, PostedMessage } from './alert-record.ts';
+import type { AlertStore } from './alert-store.ts';
+import type { ChannelGate } from './channel-gate.ts';
+import type { RolloutMarks } from './rollout-marks.ts';
+
+/** The Slack calls delivery makes. */
+export interface AlertSlack {
+  post(channel: string, message: AlertMessage | SlackMessage, threadTs?: string): Promise<string>;
+  update(message: PostedMessage, content: AlertMessage): Promise<void>;
+}
+
+/** Everything delivery needs, injected. */
+export interface AlertDeliveryDeps {
+  readonly store: Pick<AlertStore, 'get' | 'delivered' | 'rolloutNotified'>;
+  readonly kube: Pick<KubeApi, 'readLogs' | 'podEvents'>;
+  readonly slack: AlertSlack;
+  readonly gate: Pick<ChannelGate, 'take'>;
+  readonly rollouts: Pick<RolloutMarks, 'find'>;
+  readonly log: Log;
+  readonly now?: () => number;
+  /**
+   * Least time between two edits of one alert (its count and last-seen move on
+   * every crash); a new alert or a recovery is never held back by it. Default 5 s.
+   */
+  readonly editIntervalMs?: number;
+}
+
+/** Done, or try again after a while (the channel's pace). */
+export type DeliveryOutcome = { readonly kind: 'done' } | { readonly kind: 'later'; readonly afterMs: number };
+
+/** Slack errors that retrying will not fix. */
+const permanentSlackErrors = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'invalid_blocks', 'msg_too_long']);
+
+function slackErrorCode(error: unknown): string | undefined {
+  const data = (error as { data?: { error?: unknown } } | null)?.data;
+  return typeof data?.error === 'string' ? data.error : undefined;
+}
+
+/** Reasons whose container crashed: its previous instance's logs say why. */
+const crashed = new Set(['CrashLoopBackOff', 'OOMKilled', 'RestartJump']);
+const logLines = 20;
+
+async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<AlertEvidence | undefined> {
+  const pod = r.pods[0];
+  if (!pod) return undefined;
+  const namespace = r.subject.namespace;
+  const previous = crashed.has(r.subject.reason);
+  const wantsLogs = previous || r.subject.reason === 'Evicted';
+  const [logs, events] = await Promise.all([
+    wantsLogs
+      ? deps.kube.readLogs(namespace, pod.name, { ...(pod.failure.container ? { container: pod.failure.container } : {}), tailLines: logLines, previous, limitBytes: 64 * 1024 })
+        .then((l) => ({ lines: l.lines.map(redactSecrets) }), (error: unknown) => ({ lines: [], unavailable: `logs unavailable: ${error instanceof Error ? error.message : String(error)}` }))
+      : Promise.resolve({ lines: [], unavailable: 'the container never started, so it has no logs' }),
+    deps.kube.podEvents(namespace, pod.name, 5).catch(() => []),
+  ]);
+  return {
+    pod: pod.name, previous, lines: logs.lines, events,
+    ...(pod.failure.container ? { container: pod.failure.container } : {}),
+    ...('unavailable' in logs ? { logsUnavailable: logs.unavailable } : {}),
+  };
+}
+
+/** Says a firing alert in the thread of a recent Coxswain change of that Deployment, once per episode. */
+async function tellRollout(deps: AlertDeliveryDeps, r: AlertRecord, alert: PostedMessage | undefined): Promise<void> {
+  if (r.state !== 'firing' || r.rolloutNotified || r.subject.workload.kind !== 'Deployment') return;
+  const mark = await deps.rollouts.find(r.subject.namespace, r.subject.workload.name);
+  if (!mark) return;
+  await deps.slack.post(mark.channel, renderRolloutFailure(r, mark, alert), mark.ts);
+  await deps.store.rolloutNotified(r.key, mark);
+}
+
+async function send(deps: AlertDeliveryDeps, r: AlertRecord, now: number): Promise<PostedMessage | undefined> {
+  const evidence = r.state === 'firing' ? await gatherEvidence(deps, r) : undefined;
+  const content = renderAlert(r, evidence, now);
+  if (r.message) {
+    await deps.slack.update(r.message, content);
+    await deps.store.delivered(r.key, r.version);
+    if (r.state === 'recovered') await deps.slack.post(r.message.channel, renderRecovery(r), r.message.ts);
+    return r.message;
+  }
+  if (r.state === 'recovered') {
+    await deps.store.delivered(r.key, r.version);
+    return undefined;
+  }
+  const ts = await deps.slack.post(r.channel, content);
+  const posted = { channel: r.channel, ts };
+  await deps.store.delivered(r.key, r.version, { ...posted, postedAt: now, episode: r.firstSeen });
+  return posted;
+}
+
+/** How long an edit of a firing alert must still wait; 0 for a first post or a recovery. */
+function editWait(deps: AlertDeliveryDeps, r: AlertRecord, now: number): number {
+  if (!r.message || r.state !== 'firing' || r.deliveredAt === undefined) return 0;
+  return r.deliveredAt + (deps.editIntervalMs ?? 5000) - now;
+}
+
+/** Sends; a channel the bot cannot post to is said in the log and given up (retrying cannot help until someone invites it). */
+async function sendOrGiveUp(deps: AlertDeliveryDeps, r: AlertRecord, now: number): Promise<{ posted?: PostedMessage; gaveUp: boolean }> {
+  try {
+    const posted = await send(deps, r, now);
+    return posted ? { posted, gaveUp: false } : { gaveUp: false };
+  } catch (error) {
+    const code = slackErrorCode(error);
+    if (code === undefined || !permanentSlackErrors.has(code)) throw error;
+    deps.log('error', 'cannot post the alert to its channel', { alert: r.key, channel: r.channel, slackError: code, hint: 'invite the bot to the channel or fix alerts.routes' });
+    await deps.store.delivered(r.key, r.version);
+    return { gaveUp: true };
+  }
+}
+
+/**
+ * Delivers what the record says now, if it has not been delivered yet. The
+ * caller holds the alert's lock, so one alert is never sent twice at once.
+ */
+export async function deliverAlert(deps: AlertDeliveryDeps, key: string): Promise<DeliveryOutcome> {
+  const r = await deps.store.get(key);
+  if (!r || (r.deliveredVersion ?? 0) >= r.version) return { kind: 'done' };
+  const now = (deps.now ?? Date.now)();
+  const editIn = editWait(deps, r, now);
+  if (editIn > 0) return { kind: 'later', afterMs: editIn };
+  const wait = await deps.gate.take(r.channel);
+  if (wait > 0) return { kind: 'later', afterMs: wait };
+  const sent = await sendOrGiveUp(deps, r, now);
+  if (sent.gaveUp) return { kind: 'done' };
+  await tellRollout(deps, r, sent.posted);
+  deps.log('info', 'alert delivered', { alert: key, state: r.state, version: r.version, channel: r.channel, pods: r.podCount });
+  return { kind: 'done' };
+}

@@ -1,0 +1,123 @@
+// Delivery with fakes: a first post, spaced edits, recovery in the thread, a
+// channel the bot is not in, the channel's pace, and the rollout's thread.
+import { describe, expect, it } from '@jest/globals';
+import { observe, type AlertRecord } from '../../../src/watch/alert-record.ts';
+import { deliverAlert, type AlertDeliveryDeps } from '../../../src/watch/deliver-alert.ts';
+import type { SubjectState } from '../../../src/watch/failure-tracker.ts';
+import { validateBlocks } from '../../support/slack-emulator/index.ts';
+
+const key = 'prod/Deployment/web/CrashLoopBackOff';
+const state = (restarts: number, recovered = false): SubjectState => ({
+  key, recovered, subject: { namespace: 'prod', workload: { kind: 'Deployment', name: 'web' }, reason: 'CrashLoopBackOff' },
+  pods: recovered ? [] : [{ name: 'web-abc-1', failure: { reason: 'CrashLoopBackOff', container: 'web', restarts, lastTerminated: { reason: 'Error', exitCode: 2 } } }],
+});
+
+interface Sent { kind: 'post' | 'update'; channel: string; text: string; thread?: string; blocks: unknown[] }
+
+function harness(options: { pace?: number; slackError?: string; rollout?: boolean } = {}) {
+  let record: AlertRecord | undefined;
+  const sent: Sent[] = [];
+  const logs: string[] = [];
+  const clock = { t: 1_000_000 };
+  const apply = (s: SubjectState): void => { record = observe(record, s, { cluster: 'prod', channel: 'C0ALERTS', now: clock.t, cooldownMs: 600_000 }).record; };
+  const deps: AlertDeliveryDeps = {
+    now: () => clock.t,
+    store: {
+      get: async () => record,
+      delivered: async (_k, version, posted) => {
+        if (!record) return undefined;
+        record = { ...record, deliveredVersion: version, deliveredAt: clock.t, ...(posted ? { message: { channel: posted.channel, ts: posted.ts, postedAt: posted.postedAt } } : {}) };
+        return record;
+      },
+      rolloutNotified: async (_k, thread) => { if (record) record = { ...record, rolloutNotified: thread }; },
+    },
+    kube: {
+      readLogs: async () => ({ container: 'web', lines: ['DB_PASSWORD=hunter2', 'panic: boom'], truncated: false }),
+      podEvents: async () => [{ object: 'Pod/web-abc-1', reason: 'BackOff', message: 'Back-off restarting failed container', count: 3, lastSeen: '2026-11-27T12:00:00Z' }],
+    },
+    slack: {
+      post: async (channel, message, thread) => {
+        if (options.slackError) throw Object.assign(new Error('slack'), { data: { error: options.slackError } });
+        sent.push({ kind: 'post', channel, text: message.text, blocks: message.blocks, ...(thread ? { thread } : {}) });
+        return `1700000000.00010${sent.length}`;
+      },
+      update: async (at, message) => { sent.push({ kind: 'update', channel: at.channel, text: message.text, blocks: message.blocks }); },
+    },
+    gate: { take: async () => options.pace ?? 0 },
+    rollouts: { find: async () => (options.rollout ? { channel: 'C0OPS', ts: '1699999999.000100', userId: 'U0ALICE', description: 'deploy web to x:2 in prod' } : undefined) },
+    log: (level, message) => { logs.push(`${level} ${message}`); },
+  };
+  return { deps, sent, logs, clock, apply, record: () => record };
+}
+
+describe('deliverAlert', () => {
+  it('posts a new alert with redacted logs and events, in valid blocks, then does nothing for the same version', async () => {
+    const h = harness();
+    h.apply(state(1));
+    expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'done' });
+    expect(h.sent).toHaveLength(1);
+    const blocks = JSON.stringify(h.sent[0]?.blocks);
+    expect(blocks).toContain('panic: boom');
+    expect(blocks).toContain('DB_PASSWORD=[redacted]');
+    expect(blocks).toContain('Back-off restarting failed container');
+    expect(validateBlocks(h.sent[0]?.blocks ?? [])).toEqual([]);
+    await deliverAlert(h.deps, key);
+    expect(h.sent).toHaveLength(1);
+  });
+
+  it('spaces out edits of a firing alert, so new alerts in the channel are not starved', async () => {
+    const h = harness();
+    h.apply(state(1));
+    await deliverAlert(h.deps, key);
+    h.apply(state(2));
+    h.clock.t += 1000;
+    expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'later', afterMs: 4000 });
+    h.clock.t += 4000;
+    expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'done' });
+    expect(h.sent.map((s) => s.kind)).toEqual(['post', 'update']);
+  });
+
+  it('edits the message and says the recovery in its thread, at once', async () => {
+    const h = harness();
+    h.apply(state(1));
+    await deliverAlert(h.deps, key);
+    h.clock.t += 90_000;
+    h.apply(state(0, true));
+    await deliverAlert(h.deps, key);
+    expect(h.sent.map((s) => [s.kind, s.thread])).toEqual([['post', undefined], ['update', undefined], ['post', '1700000000.000101']]);
+    expect(h.sent[2]?.text).toContain('recovered after 1 min 30 s');
+  });
+
+  it('waits for the channel\'s pace', async () => {
+    const h = harness({ pace: 700 });
+    h.apply(state(1));
+    expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'later', afterMs: 700 });
+    expect(h.sent).toEqual([]);
+  });
+
+  it('gives up on a channel the bot is not in, saying so in the log, instead of retrying forever', async () => {
+    const h = harness({ slackError: 'not_in_channel' });
+    h.apply(state(1));
+    expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'done' });
+    expect(h.logs).toContain('error cannot post the alert to its channel');
+    expect(h.record()?.deliveredVersion).toBe(1);
+  });
+
+  it('lets other Slack failures through, for the queue to retry', async () => {
+    const h = harness({ slackError: 'internal_error' });
+    h.apply(state(1));
+    await expect(deliverAlert(h.deps, key)).rejects.toThrow('slack');
+  });
+
+  it('says the alert once in the thread of the rollout that changed the Deployment', async () => {
+    const h = harness({ rollout: true });
+    h.apply(state(1));
+    await deliverAlert(h.deps, key);
+    h.apply(state(5));
+    h.clock.t += 10_000;
+    await deliverAlert(h.deps, key);
+    const notes = h.sent.filter((s) => s.thread === '1699999999.000100');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]?.text).toContain('<@U0ALICE>');
+  });
+});
