@@ -35,6 +35,7 @@ alerts:
     - { namespaces: [${ns.name}], channel: C0ALERTS }
   cooldown: 10m
   recoverAfter: 2s
+  unschedulableAfter: 2s
 `);
   emu = await SlackEmulator.start({
     allowWarnings: ['channel_rate'],
@@ -107,6 +108,14 @@ describe('failed-pod alerts', () => {
     await ns.core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name: 'evictee' }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1-evicted' }] } } });
     const posted = await alertFor('evictee', 'Evicted');
     expect(blocksOf(posted)).toContain('low on resource: memory');
+  });
+
+  it('reports a pod that cannot be scheduled once it has waited longer than unschedulableAfter', async () => {
+    const body = makeDeployment('stuck', 'ghcr.io/acme/stuck:1.0');
+    body.spec!.template.spec!.nodeSelector = { 'coxswain.test/pool': 'none-such' };
+    await ns.apps.createNamespacedDeployment({ namespace: ns.name, body });
+    const posted = await alertFor('stuck', 'Unschedulable');
+    expect(blocksOf(posted)).toContain('node(s) didn');
   });
 
   it('turns the message green and says "recovered" in its thread when the workload is healthy again', async () => {
