@@ -3,6 +3,7 @@
 // token, a header or the raw response the client puts into its messages.
 import { ApiException } from '@kubernetes/client-node';
 import { AppError, type ErrorCode } from '../errors.ts';
+import { countKubeError } from '../metrics/metrics.ts';
 import { describeIdentity } from './impersonation.ts';
 import type { KubeIdentity } from './kube-api.ts';
 
@@ -146,6 +147,12 @@ export function httpStatusOf(error: unknown): number | undefined {
  */
 export function toKubeError(error: unknown, context: KubeErrorContext): AppError {
   if (error instanceof AppError) return error;
+  const mapped = mapKubeError(error, context);
+  countKubeError(mapped.code);
+  return mapped;
+}
+
+function mapKubeError(error: unknown, context: KubeErrorContext): AppError {
   const status = httpStatusOf(error);
   if (status !== undefined) return fromApiStatus(status, error instanceof ApiException ? error.body : undefined, context);
   if (isNetworkError(error)) {

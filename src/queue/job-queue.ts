@@ -24,6 +24,8 @@ export function keyPrefix(cluster: string): string {
 export interface JobQueue {
   /** Adds a job; adding the same id twice keeps the first (idempotency). */
   enqueue(jobId: string, payload: JobPayload): Promise<void>;
+  /** Jobs by state (waiting, active, delayed, failed), for /metrics. */
+  counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function createJobQueue(cluster: string, connection: ConnectionOptions): 
         removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
       });
     },
+    counts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
     close: () => queue.close(),
   };
 }

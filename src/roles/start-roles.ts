@@ -29,19 +29,24 @@ import type { CommandLimits } from '../registry/command-spec.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
 import { checkAlertChannels, createAlertSlack } from '../slack/alert-slack.ts';
 import { startLeaderElection } from '../kube/leader-election.ts';
-import { createAlertQueue, startAlertDelivery } from '../watch/alert-queue.ts';
+import { alertQueueName, createAlertQueue, startAlertDelivery } from '../watch/alert-queue.ts';
 import { createAlertStore } from '../watch/alert-store.ts';
 import { createChannelGate } from '../watch/channel-gate.ts';
 import { createRolloutMarks } from '../watch/rollout-marks.ts';
 import { routedChannels } from '../watch/route-alert.ts';
 import { startAlertWatcher, type AlertWatcher } from '../watch/start-watcher.ts';
 import { randomUUID } from 'node:crypto';
+import { apiServerProbe } from '../kube/api-server-ready.ts';
+import { observeAudit, watchQueueDepth } from '../metrics/metrics.ts';
+import { startHealthServer } from './health-server.ts';
 import { hostname } from 'node:os';
 import { startGateway } from '../slack/create-gateway.ts';
 import { createSlackMessenger } from '../slack/slack-messenger.ts';
 
 /** A running set of roles. */
 export interface RunningRoles {
+  /** This role's part of /readyz: what it needs to work (Redis, the API server). */
+  readonly ready?: () => Promise<boolean>;
   /** The gateway's HTTP port, when it runs. */
   readonly port?: number;
   stop(): Promise<void>;
@@ -64,6 +69,21 @@ interface Shared extends StartRolesOptions {
   readonly policy: PolicyStore;
   readonly authorizer: Authorizer;
   readonly audit: AuditLog;
+  /** /readyz of the whole process: every role's readiness. */
+  readonly ready: () => Promise<boolean>;
+}
+
+/** Redis answers a PING. */
+const redisPing = (redis: Redis) => async (): Promise<boolean> => (await redis.ping().catch(() => '')) === 'PONG';
+
+/** Counts every audit record into /metrics on its way to the trail. */
+function observed(audit: AuditLog): AuditLog {
+  return {
+    record: (entry) => { observeAudit(entry); return audit.record(entry); },
+    query: (filter) => audit.query(filter),
+    verify: () => audit.verify(),
+    close: () => audit.close(),
+  };
 }
 
 async function openPolicy(config: Config, log: Log): Promise<PolicyStore> {
@@ -136,13 +156,14 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   };
   const gateway = await startGateway({
     config,
-    ready: async () => (await redis.ping()) === 'PONG',
+    ready: o.ready,
     extend: (app) => { registerApprovalActions(app, voteDeps, log); registerAlertActions(app, deps, log); },
     deps,
   });
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
   return {
     port: gateway.port,
+    ready: redisPing(redis),
     stop: async () => { await gateway.stop(); await queue.close(); queueRedis.disconnect(); redis.disconnect(); },
   };
 }
@@ -177,7 +198,12 @@ function startWorkerRole(o: Shared): RunningRoles {
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
   }, { cluster: config.cluster, connection: redis });
   log('info', 'worker consuming', { queue: `${keyPrefix(config.cluster)}` });
-  return { stop: async () => { sweeper.stop(); await worker.close(); await delivery.close(); await producer.close(); redis.disconnect(); } };
+  const stopCounting = watchQueueDepth(async () => ({ [config.cluster]: await producer.counts() }));
+  const apiServer = apiServerProbe(access.clients);
+  return {
+    ready: async () => (await redisPing(redis)()) && apiServer(),
+    stop: async () => { stopCounting(); sweeper.stop(); await worker.close(); await delivery.close(); await producer.close(); redis.disconnect(); },
+  };
 }
 
 /**
@@ -204,7 +230,12 @@ function startWatcherRole(o: Shared): RunningRoles {
     onStoppedLeading: () => { watcher?.stop(); watcher = undefined; },
     log,
   });
-  return { stop: async () => { await election.stop(); watcher?.stop(); await queue.close(); redis.disconnect(); } };
+  const stopCounting = watchQueueDepth(async () => ({ [alertQueueName(config.cluster)]: await queue.counts() }));
+  const apiServer = apiServerProbe(clients);
+  return {
+    ready: async () => (await redisPing(redis)()) && apiServer(),
+    stop: async () => { stopCounting(); await election.stop(); watcher?.stop(); await queue.close(); redis.disconnect(); },
+  };
 }
 
 /**
@@ -219,16 +250,29 @@ async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; r
   return { audit, running: { stop: async () => { await audit.close(); redis.disconnect(); } } };
 }
 
+/** The roles of `o.role`; without the gateway (which serves them through Bolt), the health endpoints get a server of their own. */
+async function startEach(o: Shared): Promise<RunningRoles[]> {
+  const has = (role: Role): boolean => o.role === role || o.role === 'all';
+  const started: RunningRoles[] = [];
+  if (has('worker')) started.push(startWorkerRole(o));
+  if (has('gateway')) started.push(await startGatewayRole(o));
+  if (has('watcher')) started.push(startWatcherRole(o));
+  if (!has('gateway')) {
+    const health = await startHealthServer(o.config.port, o.ready);
+    started.push({ port: health.port, stop: () => health.stop() });
+  }
+  return started;
+}
+
 /** Starts the requested roles ('all' = gateway + worker + watcher). */
 export async function startRoles(options: StartRolesOptions): Promise<RunningRoles> {
   const policy = await openPolicy(options.config, options.log);
   const opened = await openAudit(options.config, options.log);
-  const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config)), audit: opened.audit };
   // Stopped in reverse: the roles first (their last records), then the audit trail, then the policy watch.
   const running: RunningRoles[] = [{ stop: () => { policy.close(); return Promise.resolve(); } }, opened.running];
-  if (o.role === 'worker' || o.role === 'all') running.push(startWorkerRole(o));
-  if (o.role === 'gateway' || o.role === 'all') running.push(await startGatewayRole(o));
-  if (o.role === 'watcher' || o.role === 'all') running.push(startWatcherRole(o));
+  const ready = async (): Promise<boolean> => (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve(true))))).every(Boolean);
+  const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config)), audit: observed(opened.audit), ready };
+  running.push(...(await startEach(o)));
   const port = running.find((r) => r.port !== undefined)?.port;
   return {
     ...(port !== undefined ? { port } : {}),

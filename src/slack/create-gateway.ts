@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
 import type { Config } from '../config/load-config.ts';
+import { serveHealth } from '../roles/health-server.ts';
 import { handleCommand, type GatewayDeps } from './handle-command.ts';
 
 /** Options of createGateway. */
@@ -24,14 +25,9 @@ export interface Gateway {
 }
 
 function healthRoutes(ready: () => Promise<boolean>): CustomRoute[] {
-  const reply = (res: ServerResponse, ok: boolean): void => {
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-    res.end(ok ? 'ok\n' : 'not ready\n');
-  };
-  return [
-    { path: '/healthz', method: ['GET'], handler: (_req: IncomingMessage, res: ServerResponse) => reply(res, true) },
-    { path: '/readyz', method: ['GET'], handler: (_req: IncomingMessage, res: ServerResponse) => { void ready().catch(() => false).then((ok) => reply(res, ok)); } },
-  ];
+  const handle = serveHealth(ready);
+  const handler = (req: IncomingMessage, res: ServerResponse): void => { handle(req, res); };
+  return ['/healthz', '/readyz', '/metrics'].map((path) => ({ path, method: ['GET'], handler }));
 }
 
 function boltLogLevel(level: Config['logLevel']): LogLevel {

@@ -1,6 +1,7 @@
 // Every Web API client is made here, so SLACK_API_URL and the retry policy apply
 // to all of them (tests point SLACK_API_URL at the emulator).
-import { WebClient, type RetryOptions } from '@slack/web-api';
+import { WebClient, WebClientEvent, type RetryOptions, type WebAPICallResult } from '@slack/web-api';
+import { countSlackError, countSlackRateLimit } from '../metrics/metrics.ts';
 import type { Config } from '../config/load-config.ts';
 
 /**
@@ -14,11 +15,31 @@ export interface WebClientOptions {
   readonly retryConfig?: RetryOptions;
 }
 
+/** Every Web API call goes through apiCall: failures are counted there, by method and Slack's error. */
+class CountingWebClient extends WebClient {
+  override async apiCall(method: string, options?: Record<string, unknown>): Promise<WebAPICallResult> {
+    try {
+      return await super.apiCall(method, options);
+    } catch (error) {
+      const { data, code } = error as { data?: { error?: unknown }; code?: unknown };
+      countSlackError(method, typeof data?.error === 'string' ? data.error : typeof code === 'string' ? code : 'unknown');
+      throw error;
+    }
+  }
+}
+
+/** The method name of a Web API URL, for the rate-limit metric. */
+function methodOf(url: unknown): string {
+  return typeof url === 'string' ? (url.split('/').pop() ?? 'unknown') : 'unknown';
+}
+
 /** A WebClient for the bot token, aimed at the configured API URL. */
 export function createWebClient(config: Config, options: WebClientOptions = {}): WebClient {
-  return new WebClient(config.slack.botToken, {
+  const client = new CountingWebClient(config.slack.botToken, {
     slackApiUrl: config.slack.apiUrl,
     retryConfig: options.retryConfig ?? slackRetryPolicy,
     rejectRateLimitedCalls: false,
   });
+  client.on(WebClientEvent.RATE_LIMITED, (_seconds: number, request?: { url?: unknown }) => countSlackRateLimit(methodOf(request?.url)));
+  return client;
 }

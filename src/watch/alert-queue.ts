@@ -24,6 +24,8 @@ export interface AlertJobData {
 export interface AlertQueue {
   /** `urgent` (a new alert, a recovery) goes before edits of counts. */
   enqueue(key: string, version: number, urgent: boolean): Promise<void>;
+  /** Jobs by state, for /metrics. */
+  counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export function createAlertQueue(cluster: string, connection: ConnectionOptions)
         removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
       });
     },
+    counts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
     close: () => queue.close(),
   };
 }

@@ -7,6 +7,7 @@ import { startPodInformer } from '../kube/pod-informer.ts';
 import type { Log } from '../log/create-logger.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import { parseDuration } from '../text/duration.ts';
+import { countAlert } from '../metrics/metrics.ts';
 import type { AlertQueue } from './alert-queue.ts';
 import type { AlertStore } from './alert-store.ts';
 import { createFailureTracker, type SubjectState } from './failure-tracker.ts';
@@ -51,6 +52,7 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
     const policyAlerts = deps.policy.current().alerts;
     const { record, change } = await deps.store.apply(state, { cluster: deps.cluster, channel, now: Date.now(), cooldownMs: ms(policyAlerts.cooldown, 600_000) });
     if (change === 'unchanged' || !record) return;
+    countAlert(state.subject.reason, change);
     await deps.queue.enqueue(record.key, record.version, change !== 'updated');
     deps.log('info', `alert ${change}`, { alert: record.key, version: record.version, pods: record.podCount, channel });
   };
