@@ -24,7 +24,9 @@ export default tseslint.config(
   },
   {
     // Tests and harnesses may be longer-winded; the promise rules still apply.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    // The Slack emulator moved to src/console/ so that `coxswain console` ships it; it is the test harness it was
+    // (payload builders mirror Slack's wide objects field by field), so it keeps the harness budget.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/console/slack-emulator/**/*.ts'],
     // Fakes implement async interfaces without awaiting anything.
     // Table-driven tests (it.each) pass one parameter per column.
     rules: { complexity: ['error', 15], 'max-params': ['error', 8], '@typescript-eslint/unbound-method': 'off', '@typescript-eslint/require-await': 'off' },
