@@ -9,13 +9,15 @@ import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
 import { safeRedisUrl, startRoles } from './roles/start-roles.ts';
+import { runConsole } from './console/run-console.ts';
 
 /** The command-line contract of DESIGN.md; kept in one place so help and parsing agree. */
 export const usage = `coxswain — Slack ChatOps for Kubernetes
 
 usage:
   coxswain start [--role gateway|worker|watcher|all]   run the bot (default: all roles in one process)
-  coxswain console                                     chat with the bot in a terminal, no Slack needed
+  coxswain console [--as U…] [--channel C…] [--group S…=U…,U…] [LINE…]
+                                                       the bot in a terminal, no Slack needed (LINEs: run them and exit)
   coxswain check-policy FILE                           validate a policy file and explain it
   coxswain audit verify                                check the audit trail's hash chain (needs only REDIS_URL, COXSWAIN_CLUSTER)
   coxswain help                                        this text
@@ -96,6 +98,22 @@ async function audit(args: readonly string[]): Promise<number> {
   }
 }
 
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** coxswain console: the real bot against the current kubeconfig and Redis, Slack emulated in-process. */
+async function openConsole(args: readonly string[]): Promise<number> {
+  const as = flagValue(args, '--as');
+  const channel = flagValue(args, '--channel');
+  const commands = args.filter((a, i) => !a.startsWith('--') && !['--as', '--channel', '--group'].includes(args[i - 1] ?? ''));
+  const groups = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--group' ? [a.split('=')] : []))
+    .map(([id = '', members = '']) => [id, members.split(',').filter(Boolean)]));
+  await runConsole({ env: process.env, registry: createRegistry(), commands, groups, ...(as ? { as } : {}), ...(channel ? { channel } : {}) });
+  return 0;
+}
+
 /** Runs the command line; resolves to an exit code, or -1 to keep running. */
 export async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -106,6 +124,7 @@ export async function main(args: readonly string[]): Promise<number> {
   if (command === 'start') return start(rest);
   if (command === 'check-policy') return checkPolicy(rest);
   if (command === 'audit') return audit(rest);
+  if (command === 'console') return openConsole(rest);
   stderr.write(`coxswain: '${command}' is not available in this build yet\n\n${usage}`);
   return 2;
 }

@@ -5,7 +5,7 @@ import { charCount } from './slack-limits.ts';
 
 const ZERO_WIDTH_SPACE = '\u200B';
 const ELLIPSIS = '…';
-const MENTION = /(<@[UW][A-Z0-9]{2,}>)/;
+const MENTION = /(<@[UW][A-Z0-9]{2,}>|<#[CG][A-Z0-9]{2,}>)/;
 // Colour codes and other terminal controls are common in container logs and only clutter Slack.
 // eslint-disable-next-line no-control-regex
 const TERMINAL_CONTROL = /\u001b\[[0-9;?]*[A-Za-z]|[\u0000-\u0008\u000b-\u001f\u007f]/g;
@@ -38,7 +38,7 @@ export function escapeMrkdwn(raw: string, max = Number.POSITIVE_INFINITY): strin
 }
 
 /**
- * Like escapeMrkdwn but keeps user mentions (`<@U0BOB>`) working: the bot's own wording names people (who holds a
+ * Like escapeMrkdwn but keeps user and channel mentions (`<@U0BOB>`, `<#C0OPS>`) working: the bot's own wording names people (who holds a
  * lock, who approved), and a mention is the only way to show a name without looking it up.
  */
 export function escapeKeepingMentions(raw: string, max = Number.POSITIVE_INFINITY): string {

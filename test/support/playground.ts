@@ -1,24 +1,34 @@
-// Try Coxswain with no Slack workspace: the real bot (gateway + worker) runs
-// against the Slack emulator and the local test cluster, and you type what you
-// would type in Slack. `npm run playground` for a prompt; `npm run playground --
-// "get pods -n playground"` runs commands and exits.
-import { createInterface } from 'node:readline/promises';
+// `npm run demo`: Coxswain with no Slack workspace and no cluster of your own.
+// It brings up the local test cluster (building it once), uses the Redis on
+// 127.0.0.1:6379 or starts one of its own, creates sample deployments — `web`
+// healthy, `api` healthy, `worker` crash-looping so an alert shows — writes
+// nothing outside its temp files, and opens `coxswain console` on the sample
+// policy (test/support/policies/playground.yaml). Ctrl-C or :quit stops what it
+// started, nothing else. `npm run demo -- "get pods -n playground"` runs lines and exits.
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { blocksToText } from '../../src/views/blocks-to-text.ts';
-import { startTestBot } from './bot.ts';
+import { createRegistry } from '../../commands/index.ts';
+import { runConsole } from '../../src/console/run-console.ts';
 import { clusterDir, isClusterHealthy, readClusterState, startCluster, stopCluster, type ClusterState } from './cluster/cluster.ts';
 import { loadKubeConfig, makeDeployment } from './kube-objects.ts';
-import { SlackEmulator, type RecordedCall, type SlackDriver } from './slack-emulator/index.ts';
+import { pingRedis, startPrivateRedis, type PrivateRedis } from './redis-server.ts';
 
 const namespace = 'playground';
-const channel = 'C0OPS';
+const sharedRedis = 'redis://127.0.0.1:6379';
 
 async function ensureCluster(): Promise<{ state: ClusterState; started: boolean }> {
   const current = await readClusterState();
   if (current && (await isClusterHealthy(current))) return { state: current, started: false };
-  console.log('starting the test cluster (the first time builds it: about 9 minutes)…');
+  console.log('starting the local test cluster (the first time builds Kubernetes from source: about 9 minutes, with progress below)…');
   return { state: await startCluster(), started: true };
+}
+
+async function ensureRedis(): Promise<{ url: string; own?: PrivateRedis }> {
+  if (await pingRedis(sharedRedis)) return { url: sharedRedis };
+  console.log('no Redis on 127.0.0.1:6379: starting one of our own…');
+  const own = await startPrivateRedis();
+  return { url: own.url, own };
 }
 
 async function seed(state: ClusterState): Promise<void> {
@@ -27,90 +37,38 @@ async function seed(state: ClusterState): Promise<void> {
   const apps = admin.makeApiClient(k8s.AppsV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
   const slow = { 'pod-ready.stage.kwok.x-k8s.io/delay': '1s' };
-  for (const body of [makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3, podAnnotations: slow }), makeDeployment('api', 'ghcr.io/acme/api:2.3', { replicas: 2 })]) {
-    await apps.createNamespacedDeployment({ namespace, body }).catch(() => undefined);
-  }
-}
-
-function describeCall(call: RecordedCall): string | undefined {
-  const p = call.params;
-  const body = blocksToText({ text: typeof p['text'] === 'string' ? p['text'] : '', blocks: Array.isArray(p['blocks']) ? p['blocks'] : [] });
-  const indent = (s: string, prefix: string): string => s.split('\n').map((l) => `${prefix}${l}`).join('\n');
-  if (call.method === 'chat.postMessage' && typeof p['thread_ts'] === 'string') return indent(body, '    ↳ ');
-  if (call.method === 'chat.postMessage') return indent(body, '#ops  ');
-  if (call.method === 'chat.update') return indent(body, '#ops (edited)  ');
-  return undefined;
-}
-
-function follow(emu: SlackEmulator): () => void {
-  let seen = emu.calls.length;
-  const timer = setInterval(() => {
-    for (const call of emu.calls.slice(seen)) {
-      const line = call.result.ok ? describeCall(call) : `(Slack refused ${call.method}: ${String(call.result['error'])})`;
-      if (line) console.log(line);
-    }
-    seen = emu.calls.length;
-  }, 100);
-  return () => clearInterval(timer);
-}
-
-/** Sends a line as `user`; true when the bot answered at once (ephemerally), false when it went on to post. */
-async function send(slack: SlackDriver, user: string, line: string): Promise<boolean> {
-  const text = line.replace(/^\/k8s\s*/, '');
-  const answer = await slack.slashCommand('/k8s', text, { user, channel });
-  if (answer.status !== 200) console.log(`(the bot answered HTTP ${answer.status} ${answer.error ?? ''})`);
-  if (answer.ack) console.log(blocksToText(answer.ack).split('\n').map((l) => `(only you)  ${l}`).join('\n'));
-  return answer.ack !== undefined || answer.status !== 200;
-}
-
-async function settle(emu: SlackEmulator, since: number): Promise<void> {
-  // The gateway acks first and posts the thread root (or an approval card, or a refusal) right after.
-  const first = await emu.waitFor((c) => (c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined) || c.method === 'response_url', { since, timeoutMs: 10_000 });
-  if (first.method !== 'chat.postMessage') return;
-  const ts = first.result['ts'];
-  // A job ends ✅/❌; an approval card waits for votes once it shows its buttons.
-  const ended = (c: RecordedCall): boolean => /^[✅❌]/u.test(String(c.params['text'])) || JSON.stringify(c.params['blocks'] ?? '').includes('approval_approve');
-  await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && ended(c), { since, timeoutMs: 15 * 60_000 });
-  await new Promise((r) => setTimeout(r, 300));
-}
-
-async function prompt(emu: SlackEmulator, slack: SlackDriver): Promise<void> {
-  let user = 'U0ALICE';
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  console.log(`You are ${user} in #ops. Type /k8s commands (e.g. "deploy web ghcr.io/acme/web:1.1 -n ${namespace}"), ":as U0BOB" to switch user, ":quit" to leave.`);
-  for (;;) {
-    const line = (await rl.question('> ').catch(() => ':quit')).trim();
-    if (line === ':quit') break;
-    if (line.startsWith(':as ')) { user = line.slice(4).trim(); continue; }
-    if (line) await send(slack, user, line);
-  }
-  rl.close();
-  void emu;
+  const samples = [
+    makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3, podAnnotations: slow }),
+    makeDeployment('api', 'ghcr.io/acme/api:2.3', { replicas: 2 }),
+    makeDeployment('worker', 'ghcr.io/acme/worker:0.9-crashloop', { replicas: 2 }),
+  ];
+  for (const body of samples) await apps.createNamespacedDeployment({ namespace, body }).catch(() => undefined);
 }
 
 async function main(commands: readonly string[]): Promise<void> {
   const { state, started } = await ensureCluster();
-  await seed(state);
-  const emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
-  const bot = await startTestBot({ emu, cluster: state, policyFile: fileURLToPath(new URL('./policies/playground.yaml', import.meta.url)) });
-  const slack = emu.driver(bot.eventsUrl);
-  const stopFollowing = follow(emu);
+  const redis = await ensureRedis();
   try {
-    if (commands.length === 0) await prompt(emu, slack);
-    for (const command of commands) {
-      console.log(`> /k8s ${command}`);
-      const since = emu.calls.length;
-      if (!(await send(slack, 'U0ALICE', command))) await settle(emu, since);
-    }
+    await seed(state);
+    console.log('Sample deployments web, api (healthy) and worker (crash-looping: watch its alert) are in namespace playground.');
+    console.log('Try: get pods -n playground · deploy web ghcr.io/acme/web:1.1 -n playground · deploy api ghcr.io/acme/api:2.4 -n playground (needs U0BOB\'s approval) · rollout undo worker -n playground');
+    await runConsole({
+      env: {
+        KUBECONFIG: state.botKubeconfig, REDIS_URL: redis.url, COXSWAIN_CLUSTER: `demo-${randomBytes(3).toString('hex')}`, COXSWAIN_LOG_LEVEL: 'error',
+        COXSWAIN_POLICY: fileURLToPath(new URL('./policies/playground.yaml', import.meta.url)), COXSWAIN_FAILURE_GRACE: '5s',
+      },
+      registry: createRegistry(),
+      groups: { S0ADMINS: ['U0ALICE'] },
+      commands,
+    });
   } finally {
-    stopFollowing();
-    await bot.stop();
-    await emu.stop();
+    await redis.own?.destroy();
     if (started && process.env['COXSWAIN_KEEP_CLUSTER'] !== '1') await stopCluster(clusterDir(), { purge: true });
   }
 }
 
+process.once('SIGINT', () => { process.stdin.destroy(); });
 main(process.argv.slice(2)).then(() => process.exit(0), (error: unknown) => {
-  console.error(`playground: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
