@@ -1,7 +1,13 @@
 # Coxswain's image. Node 24 runs the TypeScript sources directly (type stripping),
-# so the build stage only type-checks and the runtime stage carries production
-# dependencies and sources, nothing else.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# so the build stage only type-checks; the runtime stage is distroless (no shell,
+# no package manager) with production dependencies and the sources, nothing else.
+# test/integration/ship/dockerfile.test.ts runs these same steps in a scratch folder.
+#
+# Pin both images by digest for reproducible builds, e.g.
+#   docker build --build-arg NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:<digest> \
+#                --build-arg RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot@sha256:<digest> .
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -17,9 +23,12 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
-FROM ${NODE_IMAGE}
+FROM ${RUNTIME_IMAGE}
+ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="coxswain" \
       org.opencontainers.image.description="Slack ChatOps for Kubernetes" \
+      org.opencontainers.image.source="https://github.com/coxswain/coxswain" \
+      org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
@@ -27,7 +36,9 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
 COPY commands ./commands
+# A numeric user (runAsNonRoot can verify it); nothing is written outside /tmp, so the
+# root filesystem can be read-only (deploy/ mounts an emptyDir at /tmp).
 USER 10001:10001
 EXPOSE 3000
-ENTRYPOINT ["node", "src/main.ts"]
+ENTRYPOINT ["/nodejs/bin/node", "src/main.ts"]
 CMD ["start"]

@@ -1,0 +1,112 @@
+// No Docker engine runs here, so the Dockerfile is proven by doing what it does:
+// each stage's COPY and RUN steps in a scratch folder, then the runtime stage's
+// files (production dependencies and sources only) started as the image would
+// start them, against the test cluster, Redis and the Slack emulator.
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { execFile, spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, waitUntil } from '../../support/cluster/processes.ts';
+import { testCluster } from '../../support/kube.ts';
+import { SlackEmulator } from '../../support/slack-emulator/index.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..', '..');
+const node = process.execPath;
+jest.setTimeout(600_000);
+
+interface Stage { readonly name: string; readonly copies: string[][]; readonly runs: string[] }
+
+/** The Dockerfile's stages with their COPY sources/targets and RUN commands, in order. */
+function stagesOf(dockerfile: string): Stage[] {
+  const stages: Stage[] = [];
+  for (const raw of dockerfile.replace(/\\\n/g, ' ').split('\n')) {
+    const line = raw.trim();
+    const from = /^FROM \S+(?: AS (\S+))?/i.exec(line);
+    if (from) stages.push({ name: from[1] ?? 'runtime', copies: [], runs: [] });
+    const stage = stages.at(-1);
+    if (stage && line.startsWith('COPY ')) stage.copies.push(line.slice(5).split(/\s+/));
+    if (stage && line.startsWith('RUN ')) stage.runs.push(line.slice(4));
+  }
+  return stages;
+}
+
+async function copyInto(dir: string, args: readonly string[], from: (source: string) => string): Promise<void> {
+  const sources = args.slice(0, -1);
+  const target = args.at(-1) ?? '.';
+  for (const source of sources) await cp(from(source), join(dir, target.endsWith('/') || sources.length > 1 ? join(target, source) : target), { recursive: true });
+}
+
+/** npm as the machine has it, but never cleaning the shared cache (`npm cache clean` is for the image's layer). */
+async function runStep(dir: string, command: string): Promise<void> {
+  for (const part of command.split('&&').map((p) => p.trim()).filter((p) => !p.startsWith('npm cache clean'))) {
+    const [tool = '', ...args] = part.split(/\s+/);
+    const bin = tool === 'npx' ? join(dir, 'node_modules', '.bin', args.shift() ?? '') : tool;
+    await run(bin, args, { cwd: dir, env: { ...process.env, PATH: `${join(root, 'node_modules', 'node', 'bin')}:${process.env['PATH'] ?? ''}` }, maxBuffer: 64 * 1024 * 1024 });
+  }
+}
+
+let work: string;
+let stages: Stage[];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'coxswain-image-'));
+  stages = stagesOf(await readFile(join(root, 'Dockerfile'), 'utf8'));
+});
+afterAll(async () => { if (work) await rm(work, { recursive: true, force: true }); });
+
+describe('the Dockerfile, step by step', () => {
+  it('has a build stage, a dependencies stage without dev dependencies, and a runtime stage as a numeric non-root user', async () => {
+    expect(stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime']);
+    expect(stages[1]?.runs).toEqual(['npm ci --omit=dev --ignore-scripts && npm cache clean --force']);
+    const text = await readFile(join(root, 'Dockerfile'), 'utf8');
+    expect(text).toMatch(/^USER \d+:\d+$/mu);
+    expect(text).toMatch(/^FROM \$\{RUNTIME_IMAGE\}$/mu);
+  });
+
+  it('builds: the build stage installs and type-checks what it copies', async () => {
+    const dir = join(work, 'build');
+    for (const copy of stages[0]?.copies ?? []) await copyInto(dir, copy, (s) => join(root, s));
+    for (const step of stages[0]?.runs ?? []) await runStep(dir, step);
+  });
+
+  it('runs from the runtime stage\'s files alone: help, a refused start, and a real start serving /healthz', async () => {
+    const deps = join(work, 'deps');
+    for (const copy of stages[1]?.copies ?? []) await copyInto(deps, copy, (s) => join(root, s));
+    for (const step of stages[1]?.runs ?? []) await runStep(deps, step);
+    const app = join(work, 'app');
+    for (const copy of stages[2]?.copies ?? []) {
+      const fromDeps = copy[0] === '--from=deps';
+      await copyInto(app, fromDeps ? copy.slice(1) : copy, (s) => (fromDeps ? join(deps, s.replace(/^\/app\//u, '')) : join(root, s)));
+    }
+    const help = await run(node, ['src/main.ts', 'help'], { cwd: app });
+    expect(help.stdout).toContain('coxswain start');
+    const refused = await run(node, ['src/main.ts', 'start'], { cwd: app, env: { PATH: process.env['PATH'] ?? '' } }).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    expect(refused?.code).toBe(78);
+    expect(refused?.stderr).toContain('SLACK_SIGNING_SECRET');
+
+    const cluster = await testCluster();
+    const emu = await SlackEmulator.start();
+    const port = await freePort();
+    const policy = join(work, 'policy.yaml');
+    await writeFile(policy, 'roles: {}\n');
+    const child = spawn(node, ['src/main.ts', 'start'], {
+      cwd: app, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl,
+        PORT: String(port), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', KUBECONFIG: cluster.botKubeconfig, COXSWAIN_POLICY: policy, COXSWAIN_CLUSTER: 'image-test' },
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    try {
+      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0)) === 200, { what: `the image's bot to be ready; it said: ${output.slice(-2000)}`, timeoutMs: 60_000 });
+    } finally {
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await emu.stop();
+      expect(code).toBe(0);
+    }
+  });
+});
