@@ -48,6 +48,19 @@ async function runStep(dir: string, command: string): Promise<void> {
   }
 }
 
+/** The deps stage run, then the runtime stage's files assembled as its COPY lines say. */
+async function assembleRuntime(): Promise<string> {
+  const deps = join(work, 'deps');
+  for (const copy of stages[1]?.copies ?? []) await copyInto(deps, copy, (s) => join(root, s));
+  for (const step of stages[1]?.runs ?? []) await runStep(deps, step);
+  const app = join(work, 'app');
+  for (const copy of stages[2]?.copies ?? []) {
+    const fromDeps = copy[0] === '--from=deps';
+    await copyInto(app, fromDeps ? copy.slice(1) : copy, (s) => (fromDeps ? join(deps, s.replace(/^\/app\//u, '')) : join(root, s)));
+  }
+  return app;
+}
+
 let work: string;
 let stages: Stage[];
 
@@ -73,14 +86,7 @@ describe('the Dockerfile, step by step', () => {
   });
 
   it('runs from the runtime stage\'s files alone: help, a refused start, and a real start serving /healthz', async () => {
-    const deps = join(work, 'deps');
-    for (const copy of stages[1]?.copies ?? []) await copyInto(deps, copy, (s) => join(root, s));
-    for (const step of stages[1]?.runs ?? []) await runStep(deps, step);
-    const app = join(work, 'app');
-    for (const copy of stages[2]?.copies ?? []) {
-      const fromDeps = copy[0] === '--from=deps';
-      await copyInto(app, fromDeps ? copy.slice(1) : copy, (s) => (fromDeps ? join(deps, s.replace(/^\/app\//u, '')) : join(root, s)));
-    }
+    const app = await assembleRuntime();
     const help = await run(node, ['src/main.ts', 'help'], { cwd: app });
     expect(help.stdout).toContain('coxswain start');
     const refused = await run(node, ['src/main.ts', 'start'], { cwd: app, env: { PATH: process.env['PATH'] ?? '' } }).then(() => undefined, (e: { code: number; stderr: string }) => e);
