@@ -1,0 +1,109 @@
+// The bot's own manifests as a cluster would get them: deploy/ rendered by kustomize
+// (what `kubectl apply -k` runs) and checked by kube-score. Both binaries are built
+// from the Go module proxy into ~/.cache/coxswain/tools by tools/build-tools.sh, once.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+
+/** The repository's root directory. */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Paths of the manifest tools' binaries. */
+export interface ManifestTools {
+  readonly kustomize: string;
+  readonly kubeScore: string;
+}
+
+/** What a finished process printed, and how it ended. */
+export interface ProcessResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `file args`, feeding `input` on stdin; never throws for a non-zero exit. */
+export function runProcess(file: string, args: readonly string[], input = ''): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.stdin.end(input);
+  });
+}
+
+/** Builds kustomize and kube-score if the cache lacks them (a minute or two, once) and returns their paths. */
+export async function manifestTools(): Promise<ManifestTools> {
+  const result = await runProcess(join(repoRoot, 'test', 'support', 'tools', 'build-tools.sh'), []);
+  if (result.code !== 0) throw new Error(`building the manifest tools failed:\n${result.stderr}`);
+  const paths = new Map(result.stdout.trim().split('\n').map((line) => line.split(' ', 2) as [string, string]));
+  const kustomize = paths.get('kustomize');
+  const kubeScore = paths.get('kube-score');
+  if (!kustomize || !kubeScore) throw new Error(`build-tools.sh printed no tool paths:\n${result.stdout}`);
+  return { kustomize, kubeScore };
+}
+
+/**
+ * One way to install the bot: a kustomization directory of the repository, or a
+ * kustomization composed of them (as the README tells users to write their own).
+ */
+export interface DeployShape {
+  readonly name: string;
+  /** A directory relative to the repository root. */
+  readonly dir?: string;
+  /** Or: resources and components (directories relative to the repository root) of a kustomization of one's own. */
+  readonly compose?: { readonly resources: readonly string[]; readonly components: readonly string[] };
+}
+
+/** Every shape deploy/README.md documents. */
+export const deployShapes: readonly DeployShape[] = [
+  { name: 'default (kubectl apply -k deploy/)', dir: 'deploy' },
+  { name: 'split roles', dir: 'deploy/overlays/split' },
+  { name: 'with Redis', dir: 'deploy/overlays/with-redis' },
+  { name: 'split roles with Redis', compose: { resources: ['deploy/overlays/split'], components: ['deploy/components/redis'] } },
+  { name: 'impersonation', dir: 'deploy/overlays/impersonation' },
+];
+
+/** A rendered shape: kustomize's output and its objects. */
+export interface RenderedShape {
+  readonly yaml: string;
+  readonly objects: readonly KubernetesObject[];
+}
+
+async function build(tools: ManifestTools, dir: string): Promise<string> {
+  const result = await runProcess(tools.kustomize, ['build', dir]);
+  if (result.code !== 0) throw new Error(`kustomize build ${dir} failed:\n${result.stderr}`);
+  return result.stdout;
+}
+
+async function buildComposed(tools: ManifestTools, compose: NonNullable<DeployShape['compose']>): Promise<string> {
+  // kustomize accepts only relative paths to other kustomizations.
+  const dir = await mkdtemp(join(tmpdir(), 'coxswain-kustomize-'));
+  try {
+    const rel = (p: string): string => JSON.stringify(relative(dir, join(repoRoot, p)));
+    await writeFile(join(dir, 'kustomization.yaml'), [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      `resources: [${compose.resources.map(rel).join(', ')}]`,
+      `components: [${compose.components.map(rel).join(', ')}]`,
+      '',
+    ].join('\n'));
+    return await build(tools, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Renders a shape with kustomize, as `kubectl apply -k` would. */
+export async function renderShape(tools: ManifestTools, shape: DeployShape): Promise<RenderedShape> {
+  const yaml = shape.compose ? await buildComposed(tools, shape.compose) : await build(tools, join(repoRoot, shape.dir ?? ''));
+  const objects = parseAllDocuments(yaml).map((d) => d.toJS() as KubernetesObject | null).filter((o): o is KubernetesObject => Boolean(o?.kind));
+  return { yaml, objects };
+}
