@@ -27,13 +27,13 @@ import { startWorker } from '../queue/start-worker.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { CommandLimits } from '../registry/command-spec.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
-import { checkAlertChannels, createAlertSlack } from '../slack/alert-slack.ts';
+import { createAlertSlack } from '../slack/alert-slack.ts';
+import { selfCheck } from './self-check.ts';
 import { startLeaderElection } from '../kube/leader-election.ts';
 import { alertQueueName, createAlertQueue, startAlertDelivery } from '../watch/alert-queue.ts';
 import { createAlertStore } from '../watch/alert-store.ts';
 import { createChannelGate } from '../watch/channel-gate.ts';
 import { createRolloutMarks } from '../watch/rollout-marks.ts';
-import { routedChannels } from '../watch/route-alert.ts';
 import { startAlertWatcher, type AlertWatcher } from '../watch/start-watcher.ts';
 import { randomUUID } from 'node:crypto';
 import { apiServerProbe } from '../kube/api-server-ready.ts';
@@ -215,8 +215,6 @@ function startWatcherRole(o: Shared): RunningRoles {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (watcher)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   const { clients } = createClusterAccess(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {});
-  const client = createWebClient(config);
-  void checkAlertChannels(client, routedChannels(o.policy.current()), log);
   const store = createAlertStore(redis, keyPrefix(config.cluster));
   const queue = createAlertQueue(config.cluster, redis);
   let watcher: AlertWatcher | undefined;
@@ -250,6 +248,13 @@ async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; r
   return { audit, running: { stop: async () => { await audit.close(); redis.disconnect(); } } };
 }
 
+/** Checks Slack, the policy's channels and the bot's Kubernetes permissions once, in the background. */
+function runSelfCheck(o: Shared): void {
+  const { clients } = createClusterAccess(o.config.kubeconfigPath ? { kubeconfigPath: o.config.kubeconfigPath } : {});
+  void selfCheck({ client: createWebClient(o.config), clients, policy: o.policy.current(), log: o.log })
+    .catch((error: unknown) => o.log('warn', 'self-check failed to run', { error: String(error) }));
+}
+
 /** The roles of `o.role`; without the gateway (which serves them through Bolt), the health endpoints get a server of their own. */
 async function startEach(o: Shared): Promise<RunningRoles[]> {
   const has = (role: Role): boolean => o.role === role || o.role === 'all';
@@ -273,6 +278,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   const ready = async (): Promise<boolean> => (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve(true))))).every(Boolean);
   const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config)), audit: observed(opened.audit), ready };
   running.push(...(await startEach(o)));
+  runSelfCheck(o);
   const port = running.find((r) => r.port !== undefined)?.port;
   return {
     ...(port !== undefined ? { port } : {}),
