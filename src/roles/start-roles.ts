@@ -73,8 +73,21 @@ interface Shared extends StartRolesOptions {
   readonly ready: () => Promise<boolean>;
 }
 
-/** Redis answers a PING. */
-const redisPing = (redis: Redis) => async (): Promise<boolean> => (await redis.ping().catch(() => '')) === 'PONG';
+/**
+ * Redis answers a PING within a second. A connection that waits for Redis forever
+ * (BullMQ's) would hold the PING in its offline queue, so a connection that is not
+ * ready is not asked at all.
+ */
+const redisPing = (redis: Redis) => async (): Promise<boolean> => {
+  if (redis.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => { timer = setTimeout(() => resolve(''), 1000); });
+  try {
+    return (await Promise.race([redis.ping().catch(() => ''), late])) === 'PONG';
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 /** Counts every audit record into /metrics on its way to the trail. */
 function observed(audit: AuditLog): AuditLog {

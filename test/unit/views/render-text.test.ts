@@ -13,10 +13,10 @@ describe('renderText', () => {
     expect(message).toMatchSnapshot();
   });
 
-  it('keeps mentions for whoami but nothing else that pings', () => {
+  it('keeps user and channel mentions for whoami but nothing that pings a crowd', () => {
     const message = renderText(undefined, 'You are <@U0ALICE>, roles: viewer, deployer <!here> & <#C0DEPLOYS>');
     expectSlackAccepts(message);
-    expect(message.text).toBe('You are <@U0ALICE>, roles: viewer, deployer &lt;!here&gt; &amp; &lt;#C0DEPLOYS&gt;');
+    expect(message.text).toBe('You are <@U0ALICE>, roles: viewer, deployer &lt;!here&gt; &amp; <#C0DEPLOYS>');
     expect(message.blocks.map((block) => block.type)).toEqual(['section']);
     expect(message).toMatchSnapshot();
   });
