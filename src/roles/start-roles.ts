@@ -112,8 +112,8 @@ async function openPolicy(config: Config, log: Log): Promise<PolicyStore> {
   }
 }
 
-function groupMembership(config: Config): GroupMembership {
-  const client = createWebClient(config);
+function groupMembership(config: Config, log: Log): GroupMembership {
+  const client = createWebClient(config, log);
   return createGroupMembership({
     list: async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [],
   });
@@ -152,7 +152,7 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   queueRedis.on('error', (error: Error) => log('warn', 'redis (gateway queue)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   await redisReady(queueRedis, 5000);
   const queue = createJobQueue(config.cluster, queueRedis);
-  const client = createWebClient(config);
+  const client = createWebClient(config, log);
   const store = createApprovalStore(redis, keyPrefix(config.cluster));
   const flow = createApprovalFlow({ client, queue, cluster: config.cluster, log, audit: o.audit });
   const voteDeps: VoteDeps = { store, authorizer: o.authorizer, redraw: flow.redraw, enqueueApproved: flow.enqueueApproved, audit: o.audit };
@@ -185,7 +185,7 @@ function startWorkerRole(o: Shared): RunningRoles {
   const { config, log } = o;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
-  const client = createWebClient(config);
+  const client = createWebClient(config, log);
   const access = createClusterAccess({
     ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
     rollout: { rules: { ...defaultHardFailureRules, graceMs: config.failureGraceMs } },
@@ -264,7 +264,7 @@ async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; r
 /** Checks Slack, the policy's channels and the bot's Kubernetes permissions once, in the background. */
 function runSelfCheck(o: Shared): void {
   const { clients } = createClusterAccess(o.config.kubeconfigPath ? { kubeconfigPath: o.config.kubeconfigPath } : {});
-  void selfCheck({ client: createWebClient(o.config), clients, policy: o.policy.current(), log: o.log })
+  void selfCheck({ client: createWebClient(o.config, o.log), clients, policy: o.policy.current(), log: o.log })
     .catch((error: unknown) => o.log('warn', 'self-check failed to run', { error: String(error) }));
 }
 
@@ -289,7 +289,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   // Stopped in reverse: the roles first (their last records), then the audit trail, then the policy watch.
   const running: RunningRoles[] = [{ stop: () => { policy.close(); return Promise.resolve(); } }, opened.running];
   const ready = async (): Promise<boolean> => (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve(true))))).every(Boolean);
-  const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config)), audit: observed(opened.audit), ready };
+  const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log)), audit: observed(opened.audit), ready };
   running.push(...(await startEach(o)));
   runSelfCheck(o);
   const port = running.find((r) => r.port !== undefined)?.port;

@@ -2,7 +2,9 @@
 // or Socket Mode when an app token is configured), /k8s, and health endpoints.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
+import { slackLogger } from '../log/slack-logger.ts';
+import { slackLogLevel } from './create-web-client.ts';
 import type { Config } from '../config/load-config.ts';
 import { serveHealth } from '../roles/health-server.ts';
 import { handleCommand, type GatewayDeps } from './handle-command.ts';
@@ -30,22 +32,21 @@ function healthRoutes(ready: () => Promise<boolean>): CustomRoute[] {
   return ['/healthz', '/readyz', '/metrics'].map((path) => ({ path, method: ['GET'], handler }));
 }
 
-function boltLogLevel(level: Config['logLevel']): LogLevel {
-  return level === 'debug' ? LogLevel.DEBUG : level === 'info' ? LogLevel.INFO : level === 'warn' ? LogLevel.WARN : LogLevel.ERROR;
-}
-
 function buildApp(options: GatewayOptions): { app: App; receiver: HTTPReceiver | SocketModeReceiver } {
   const { config } = options;
+  const level = slackLogLevel(config.logLevel);
+  const logger = slackLogger(options.deps.log, 'bolt', level);
   const customRoutes = healthRoutes(options.ready);
   const receiver = config.slack.appToken
     // SocketModeReceiver calls apps.connections.open through its own WebClient: it needs the API URL as well.
-    ? new SocketModeReceiver({ appToken: config.slack.appToken, customRoutes, installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } }, logLevel: boltLogLevel(config.logLevel) })
-    : new HTTPReceiver({ signingSecret: config.slack.signingSecret, endpoints: '/slack/events', customRoutes, logLevel: boltLogLevel(config.logLevel) });
+    ? new SocketModeReceiver({ appToken: config.slack.appToken, customRoutes, installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } }, logger, logLevel: level })
+    : new HTTPReceiver({ signingSecret: config.slack.signingSecret, endpoints: '/slack/events', customRoutes, logger, logLevel: level });
   const app = new App({
     token: config.slack.botToken,
     receiver,
     clientOptions: { slackApiUrl: config.slack.apiUrl },
-    logLevel: boltLogLevel(config.logLevel),
+    logger,
+    logLevel: level,
     // Bolt's conversation store keeps per-conversation state in memory on every request; Coxswain keeps its state in Redis.
     convoStore: false,
   });

@@ -1,6 +1,8 @@
 // Every Web API client is made here, so SLACK_API_URL and the retry policy apply
 // to all of them (tests point SLACK_API_URL at the emulator).
-import { WebClient, WebClientEvent, type RetryOptions, type WebAPICallResult } from '@slack/web-api';
+import { LogLevel, WebClient, WebClientEvent, type RetryOptions, type WebAPICallResult } from '@slack/web-api';
+import type { Log } from '../log/create-logger.ts';
+import { slackLogger } from '../log/slack-logger.ts';
 import { countSlackError, countSlackRateLimit } from '../metrics/metrics.ts';
 import type { Config } from '../config/load-config.ts';
 
@@ -33,10 +35,16 @@ function methodOf(url: unknown): string {
   return typeof url === 'string' ? (url.split('/').pop() ?? 'unknown') : 'unknown';
 }
 
-/** A WebClient for the bot token, aimed at the configured API URL. */
-export function createWebClient(config: Config, options: WebClientOptions = {}): WebClient {
+/** The Slack SDKs' level for Coxswain's. */
+export function slackLogLevel(level: Config['logLevel']): LogLevel {
+  return { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR }[level];
+}
+
+/** A WebClient for the bot token, aimed at the configured API URL, logging through `log`. */
+export function createWebClient(config: Config, log: Log, options: WebClientOptions = {}): WebClient {
   const client = new CountingWebClient(config.slack.botToken, {
     slackApiUrl: config.slack.apiUrl,
+    logger: slackLogger(log, 'slack-web-api', slackLogLevel(config.logLevel)),
     retryConfig: options.retryConfig ?? slackRetryPolicy,
     rejectRateLimitedCalls: false,
   });

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { freePort, waitUntil } from '../../support/cluster/processes.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
 import { SlackEmulator } from '../../support/slack-emulator/index.ts';
@@ -94,6 +94,8 @@ describe('coxswain start', () => {
         PORT: String(port), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
         KUBECONFIG: ns.cluster.botKubeconfig, COXSWAIN_CLUSTER: `cli-${randomBytes(3).toString('hex')}`,
         COXSWAIN_POLICY: join(repo, 'test', 'support', 'policies', 'everyone-everything.yaml'),
+        // The most talkative level: what it prints must still hold no secret.
+        COXSWAIN_LOG_LEVEL: 'debug',
       });
       await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { what: 'coxswain to be ready', timeoutMs: 20_000 });
     });
@@ -120,6 +122,13 @@ describe('coxswain start', () => {
       expect(code).toBe(0);
       const final = emu.callsTo('chat.update').filter((c) => c.params['ts'] === root.result['ts']).at(-1);
       expect(text(final ?? root)).toMatch(/^✅/u);
+    });
+
+    it('printed no secret anywhere during that whole run, even at debug level', async () => {
+      const everything = `${run.stdout.join('')}\n${run.stderr.join('')}`;
+      const serviceAccountToken = /token: (\S+)/u.exec(await readFile(ns.cluster.botKubeconfig, 'utf8'))?.[1] ?? 'missing';
+      expect(everything.length).toBeGreaterThan(1000);
+      for (const secret of [emu.botToken, emu.signingSecret, serviceAccountToken]) expect(everything).not.toContain(secret);
     });
   });
 });
