@@ -28,12 +28,26 @@ export interface LoggerOptions {
   readonly base?: Record<string, unknown>;
 }
 
+/** Fields whose value is never logged, whatever it looks like (redaction by key, on top of the patterns). */
+const secretKeys = /^(?:token|.*_token|.*Token|secret|.*[sS]ecret|password|.*[pP]assword|authorization|cookie|api[_-]?key|credentials?)$/;
+
+/** JSON.stringify's replacer: values under a secret-looking key become [redacted], at any depth. */
+function hideSecretKeys(key: string, value: unknown): unknown {
+  return key !== '' && secretKeys.test(key) && value !== undefined && value !== null ? '[redacted]' : value;
+}
+
+/** The same log with `fields` on every line (a request's or a job's id). */
+export function withFields<L extends string>(log: (level: L, message: string, fields?: Record<string, unknown>) => void, fields: Record<string, unknown>):
+  (level: L, message: string, fields?: Record<string, unknown>) => void {
+  return (level, message, more) => log(level, message, { ...fields, ...more });
+}
+
 /** A logger writing one redacted JSON object per line. */
 export function createLogger(options: LoggerOptions): Log {
   const write = options.write ?? ((line: string) => { process.stdout.write(line); });
   return (level, message, fields = {}) => {
     if (order[level] < order[options.level]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...options.base, ...fields });
+    const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...options.base, ...fields }, hideSecretKeys);
     write(`${redact(line)}\n`);
   };
 }

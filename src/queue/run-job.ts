@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
 import { AppError } from '../errors.ts';
+import { withFields } from '../log/create-logger.ts';
 import { describeIdentity } from '../kube/impersonation.ts';
 import type { KubeApi, KubeIdentity } from '../kube/kube-api.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
@@ -204,11 +205,13 @@ async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload): Promise<Job
  * Runs one job to an outcome. It never throws: the caller maps 'retry' to a
  * retryable failure and 'failed' to an unrecoverable one.
  */
-export async function runJob(deps: JobRunnerDeps, job: JobEnvelope): Promise<JobOutcome> {
+export async function runJob(jobDeps: JobRunnerDeps, job: JobEnvelope): Promise<JobOutcome> {
+  // Every line this job logs carries its id, so one grep follows it.
+  const deps: JobRunnerDeps = { ...jobDeps, log: withFields(jobDeps.log, { jobId: job.id }) };
   const parsed = jobPayloadSchema.safeParse(job.data);
   if (!parsed.success) {
     // Without a valid payload there is no thread to tell; the log and the audit trail are the only witnesses.
-    deps.log('warn', 'rejected a malformed job', { jobId: job.id });
+    deps.log('warn', 'rejected a malformed job');
     await deps.audit.record({ kind: 'job.refused', jobId: job.id, decision: 'refused', reason: 'the job payload is malformed; nothing was run' });
     return { kind: 'failed', error: new AppError('bad_input', 'This job is malformed and was not run.') };
   }

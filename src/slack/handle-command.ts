@@ -10,7 +10,7 @@ import type { ApprovalRequest } from '../approvals/approval-request.ts';
 import type { Vote } from '../approvals/handle-vote.ts';
 import type { HeldCommand } from '../approvals/open-approval.ts';
 import { describeHold, type HoldStore } from '../locks/target-holds.ts';
-import type { Log } from '../log/create-logger.ts';
+import { withFields, type Log } from '../log/create-logger.ts';
 import type { ApprovalRule } from '../policy/policy-schema.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { Decision } from '../policy/decide.ts';
@@ -246,7 +246,9 @@ async function answerAtGateway(deps: GatewayDeps, a: Allowed): Promise<CommandAn
 }
 
 /** Handles one /k8s request: what to ack with, and what to do after the ack. Never throws. */
-export async function handleCommand(deps: GatewayDeps, command: SlashCommand): Promise<CommandAnswer> {
+export async function handleCommand(gatewayDeps: GatewayDeps, command: SlashCommand): Promise<CommandAnswer> {
+  // Every line logged for this request carries its id (the job id it would get), so one grep follows it to the worker.
+  const deps: GatewayDeps = { ...gatewayDeps, log: withFields(gatewayDeps.log, { requestId: jobIdFor(command.team_id, command.trigger_id) }) };
   const actor: Actor = { userId: command.user_id, userName: command.user_name, teamId: command.team_id, channelId: command.channel_id };
   let parsed: ParsedCommand | undefined;
   try {

@@ -159,6 +159,7 @@ describe('runJob', () => {
     const reason = h.roots.at(-1)?.reason ?? '';
     expect(reason).toMatch(/^internal error, ref j1\/[0-9a-f]{8}$/u);
     expect(h.logs.join('\n')).toContain(reason.replace('internal error, ref ', ''));
+    expect(h.logs.every((line) => line.includes('"jobId":"j1"'))).toBe(true);
     expect(h.replies.join('\n')).not.toContain('cannot read properties');
   });
 
