@@ -38,7 +38,7 @@ import { startAlertWatcher, type AlertWatcher } from '../watch/start-watcher.ts'
 import { randomUUID } from 'node:crypto';
 import { apiServerProbe } from '../kube/api-server-ready.ts';
 import { observeAudit, watchQueueDepth } from '../metrics/metrics.ts';
-import { startHealthServer } from './health-server.ts';
+import { startHealthServer, type Readiness } from './health-server.ts';
 import { hostname } from 'node:os';
 import { startGateway } from '../slack/create-gateway.ts';
 import { createSlackMessenger } from '../slack/slack-messenger.ts';
@@ -46,7 +46,7 @@ import { createSlackMessenger } from '../slack/slack-messenger.ts';
 /** A running set of roles. */
 export interface RunningRoles {
   /** This role's part of /readyz: what it needs to work (Redis, the API server). */
-  readonly ready?: () => Promise<boolean>;
+  readonly ready?: Readiness;
   /** The gateway's HTTP port, when it runs. */
   readonly port?: number;
   stop(): Promise<void>;
@@ -70,7 +70,7 @@ interface Shared extends StartRolesOptions {
   readonly authorizer: Authorizer;
   readonly audit: AuditLog;
   /** /readyz of the whole process: every role's readiness. */
-  readonly ready: () => Promise<boolean>;
+  readonly ready: Readiness;
 }
 
 /**
@@ -176,7 +176,7 @@ async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
   return {
     port: gateway.port,
-    ready: redisPing(redis),
+    ready: async () => ((await redisPing(redis)()) ? [] : ['redis (gateway)']),
     stop: async () => { await gateway.stop(); await queue.close(); queueRedis.disconnect(); redis.disconnect(); },
   };
 }
@@ -214,7 +214,7 @@ function startWorkerRole(o: Shared): RunningRoles {
   const stopCounting = watchQueueDepth(async () => ({ [config.cluster]: await producer.counts() }));
   const apiServer = apiServerProbe(access.clients);
   return {
-    ready: async () => (await redisPing(redis)()) && apiServer(),
+    ready: async () => [...((await redisPing(redis)()) ? [] : ['redis (worker)']), ...((await apiServer()) ? [] : ['kubernetes API (worker)'])],
     stop: async () => { stopCounting(); sweeper.stop(); await worker.close(); await delivery.close(); await producer.close(); redis.disconnect(); },
   };
 }
@@ -244,7 +244,7 @@ function startWatcherRole(o: Shared): RunningRoles {
   const stopCounting = watchQueueDepth(async () => ({ [alertQueueName(config.cluster)]: await queue.counts() }));
   const apiServer = apiServerProbe(clients);
   return {
-    ready: async () => (await redisPing(redis)()) && apiServer(),
+    ready: async () => [...((await redisPing(redis)()) ? [] : ['redis (watcher)']), ...((await apiServer()) ? [] : ['kubernetes API (watcher)'])],
     stop: async () => { stopCounting(); await election.stop(); watcher?.stop(); await queue.close(); redis.disconnect(); },
   };
 }
@@ -259,6 +259,16 @@ async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; r
   await redisReady(redis, 5000);
   const audit = createAuditLog({ redis, cluster: config.cluster, log, retention: config.auditRetention });
   return { audit, running: { stop: async () => { await audit.close(); redis.disconnect(); } } };
+}
+
+/** Waits up to `ms` for the connections to come up; resolves to what is still unreachable. */
+async function untilReady(ready: Readiness, ms: number): Promise<readonly string[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const problems = await ready();
+    if (problems.length === 0 || Date.now() >= deadline) return problems;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Checks Slack, the policy's channels and the bot's Kubernetes permissions once, in the background. */
@@ -288,9 +298,11 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   const opened = await openAudit(options.config, options.log);
   // Stopped in reverse: the roles first (their last records), then the audit trail, then the policy watch.
   const running: RunningRoles[] = [{ stop: () => { policy.close(); return Promise.resolve(); } }, opened.running];
-  const ready = async (): Promise<boolean> => (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve(true))))).every(Boolean);
+  const ready: Readiness = async () => (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve([]))))).flat();
   const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log)), audit: observed(opened.audit), ready };
   running.push(...(await startEach(o)));
+  const waiting = await untilReady(ready, 5000);
+  if (waiting.length > 0) o.log('warn', 'started, but not ready yet; /readyz answers 503 until these answer', { unreachable: waiting });
   runSelfCheck(o);
   const port = running.find((r) => r.port !== undefined)?.port;
   return {

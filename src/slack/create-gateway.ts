@@ -6,7 +6,7 @@ import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/
 import { slackLogger } from '../log/slack-logger.ts';
 import { slackLogLevel } from './create-web-client.ts';
 import type { Config } from '../config/load-config.ts';
-import { serveHealth } from '../roles/health-server.ts';
+import { serveHealth, type Readiness } from '../roles/health-server.ts';
 import { handleCommand, type GatewayDeps } from './handle-command.ts';
 
 /** Options of createGateway. */
@@ -14,7 +14,7 @@ export interface GatewayOptions {
   readonly config: Config;
   readonly deps: GatewayDeps;
   /** Resolves true when the gateway can take work (Redis answers). */
-  readonly ready: () => Promise<boolean>;
+  readonly ready: Readiness;
   /** Registers more listeners (the approval buttons) on the Bolt app. */
   readonly extend?: (app: App) => void;
 }
@@ -26,7 +26,7 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-function healthRoutes(ready: () => Promise<boolean>): CustomRoute[] {
+function healthRoutes(ready: Readiness): CustomRoute[] {
   const handle = serveHealth(ready);
   const handler = (req: IncomingMessage, res: ServerResponse): void => { handle(req, res); };
   return ['/healthz', '/readyz', '/metrics'].map((path) => ({ path, method: ['GET'], handler }));

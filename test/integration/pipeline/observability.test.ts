@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestBot, type TestBot } from '../../support/bot.ts';
-import { freePort } from '../../support/cluster/processes.ts';
+import { freePort, waitUntil } from '../../support/cluster/processes.ts';
 import { useTestNamespace } from '../../support/kube.ts';
 import { SlackEmulator } from '../../support/slack-emulator/index.ts';
 import { waitForJob } from '../../support/slack-flow.ts';
@@ -35,7 +35,8 @@ describe('health and metrics', () => {
     const bot = await startTestBot({ emu, cluster: ns.cluster });
     bots.push(bot);
     expect((await get(bot.port, '/healthz')).status).toBe(200);
-    expect((await get(bot.port, '/readyz')).status).toBe(200);
+    // Ready once every connection is up (a moment after start).
+    await waitUntil(async () => (await get(bot.port, '/readyz')).status === 200, { what: '/readyz', timeoutMs: 15_000 });
     const since = emu.calls.length;
     await emu.driver(bot.eventsUrl).slashCommand('/k8s', `get pods -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
     await waitForJob(emu, 'get pods', { since });
@@ -52,7 +53,7 @@ describe('health and metrics', () => {
     const worker = await startTestBot({ emu, cluster: ns.cluster, role: 'worker', env: { PORT: String(port) } });
     bots.push(worker);
     expect((await get(port, '/healthz')).status).toBe(200);
-    expect((await get(port, '/readyz')).status).toBe(200);
+    await waitUntil(async () => (await get(port, '/readyz')).status === 200, { what: '/readyz', timeoutMs: 15_000 });
     expect((await get(port, '/metrics')).body).toContain('coxswain_kube_api_errors_total');
 
     // The same worker with a kubeconfig whose API server is a closed port: alive, not ready.
@@ -63,6 +64,7 @@ describe('health and metrics', () => {
     const lost = await startTestBot({ emu, cluster: { ...ns.cluster, botKubeconfig: dead }, role: 'worker', env: { PORT: String(lostPort) } });
     bots.push(lost);
     expect((await get(lostPort, '/healthz')).status).toBe(200);
-    expect((await get(lostPort, '/readyz')).status).toBe(503);
+    // Redis comes up; the API server never does, and /readyz says which.
+    await waitUntil(async () => (await get(lostPort, '/readyz')).body === 'not ready: kubernetes API (worker) unreachable\n', { what: '/readyz to name the API server', timeoutMs: 15_000 });
   });
 });
