@@ -24,22 +24,20 @@ function examplesIn(text: string): string[] {
 
 describe('commands in the docs', () => {
   it('parse, every one of them', async () => {
-    const failures: string[] = [];
-    let count = 0;
-    for (const file of await markdownFiles()) {
-      for (const example of examplesIn(await readFile(file, 'utf8'))) {
-        count += 1;
-        try {
-          parseCommand(registry, example, limits);
-        } catch (error) {
-          // A bare command name (`/k8s deploy` in prose) is fine when the docs name the command, not an invocation.
-          if (error instanceof ParseError && registry.get(example)) continue;
-          failures.push(`${file.replace(root, '')}: /k8s ${example} → ${error instanceof Error ? error.message : String(error)}`);
-        }
+    const examples: [string, string][] = [];
+    for (const file of await markdownFiles()) examples.push(...examplesIn(await readFile(file, 'utf8')).map((e): [string, string] => [file.replace(root, ''), e]));
+    const failures = examples.flatMap(([file, example]) => {
+      try {
+        parseCommand(registry, example, limits);
+        return [];
+      } catch (error) {
+        // A bare command name (`/k8s deploy` in prose) names the command; it is not an invocation.
+        if (error instanceof ParseError && registry.get(example)) return [];
+        return [`${file}: /k8s ${example} → ${error instanceof Error ? error.message : String(error)}`];
       }
-    }
+    });
     expect(failures).toEqual([]);
-    expect(count).toBeGreaterThan(10);
+    expect(examples.length).toBeGreaterThan(10);
   });
 
   it('the README\'s command table names every command the registry has', async () => {
