@@ -40,13 +40,15 @@ async function start(args: readonly string[]): Promise<number> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, base: { role, cluster: config.cluster } });
   const registry = createRegistry();
-  const running = await startRoles({ config, role, registry, log });
+  const starting = startRoles({ config, role, registry, log });
+  // Installed before start-up finishes: a SIGTERM while starting still stops cleanly, once started.
   const stop = (signal: string): void => {
     log('info', 'stopping', { signal });
-    running.stop().then(() => exit(0), (error: unknown) => { log('error', 'stop failed', { error: String(error) }); exit(1); });
+    starting.then((running) => running.stop()).then(() => exit(0), (error: unknown) => { log('error', 'stop failed', { error: String(error) }); exit(1); });
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  await starting;
   return -1;
 }
 

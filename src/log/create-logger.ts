@@ -1,12 +1,13 @@
-// JSON lines on stdout. Every line passes through redact(), so a token that
-// slips into an error message or a field never reaches the log.
+// JSON lines on stdout, written by pino. Fields under secret-looking keys are
+// censored before serialization, and every line passes through redact(), so a
+// token that slips into an error message or a field never reaches the log.
+import { pino } from 'pino';
 
 /** Log levels, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** A structured log call. */
 export type Log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 
-const order: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 const secretPatterns = [
   /xox[abposr]-[A-Za-z0-9-]+/g, // Slack bot/user/app tokens
   /xapp-[A-Za-z0-9-]+/g,
@@ -31,9 +32,12 @@ export interface LoggerOptions {
 /** Fields whose value is never logged, whatever it looks like (redaction by key, on top of the patterns). */
 const secretKeys = /^(?:token|.*_token|.*Token|secret|.*[sS]ecret|password|.*[pP]assword|authorization|cookie|api[_-]?key|credentials?)$/;
 
-/** JSON.stringify's replacer: values under a secret-looking key become [redacted], at any depth. */
-function hideSecretKeys(key: string, value: unknown): unknown {
-  return key !== '' && secretKeys.test(key) && value !== undefined && value !== null ? '[redacted]' : value;
+/** A copy of `value` with values under secret-looking keys replaced, at any depth (cycles and depth bounded). */
+function censorKeys(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value !== 'object' || value === null || depth > 8 || seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => censorKeys(v, depth + 1, seen));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, secretKeys.test(k) && v !== undefined && v !== null ? '[redacted]' : censorKeys(v, depth + 1, seen)]));
 }
 
 /** The same log with `fields` on every line (a request's or a job's id). */
@@ -42,12 +46,18 @@ export function withFields<L extends string>(log: (level: L, message: string, fi
   return (level, message, more) => log(level, message, { ...fields, ...more });
 }
 
-/** A logger writing one redacted JSON object per line. */
+/** A pino logger writing one redacted JSON object per line: time, level, message, the base fields and the call's fields. */
 export function createLogger(options: LoggerOptions): Log {
   const write = options.write ?? ((line: string) => { process.stdout.write(line); });
-  return (level, message, fields = {}) => {
-    if (order[level] < order[options.level]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...options.base, ...fields }, hideSecretKeys);
-    write(`${redact(line)}\n`);
-  };
+  const logger = pino({
+    level: options.level,
+    base: options.base ?? {},
+    messageKey: 'message',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => censorKeys(object) as Record<string, unknown>,
+    },
+  }, { write: (line: string) => write(redact(line)) });
+  return (level, message, fields = {}) => { logger[level](fields, message); };
 }
