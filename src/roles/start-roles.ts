@@ -198,10 +198,11 @@ function startWorkerRole(o: Shared): RunningRoles {
   // Every worker sweeps; the store hands each expired request to exactly one of them.
   const sweeper = startExpirySweeper({ store, redraw: flow.redraw, log, everyMs: 1000 });
   const prefix = keyPrefix(config.cluster);
+  const alertQueue = createAlertQueue(config.cluster, redis, prefix);
   const delivery = startAlertDelivery({
     store: createAlertStore(redis, prefix), kube, slack: createAlertSlack(client), gate: createChannelGate(redis, prefix),
     rollouts: createRolloutMarks(redis, prefix), log,
-  }, { cluster: config.cluster, connection: redis, redis, keyPrefix: prefix });
+  }, { cluster: config.cluster, connection: redis, redis, keyPrefix: prefix, queue: alertQueue });
   const worker = startWorker({
     rollouts: createRolloutMarks(redis, prefix),
     registry: o.registry, limits: limitsOf(config), kube, kubeAs: (identity) => wrap(access.kubeAs(identity)), cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
@@ -215,7 +216,7 @@ function startWorkerRole(o: Shared): RunningRoles {
   const apiServer = apiServerProbe(access.clients);
   return {
     ready: async () => [...((await redisPing(redis)()) ? [] : ['redis (worker)']), ...((await apiServer()) ? [] : ['kubernetes API (worker)'])],
-    stop: async () => { stopCounting(); sweeper.stop(); await worker.close(); await delivery.close(); await producer.close(); redis.disconnect(); },
+    stop: async () => { stopCounting(); sweeper.stop(); await worker.close(); await delivery.close(); await alertQueue.close(); await producer.close(); redis.disconnect(); },
   };
 }
 
@@ -229,7 +230,7 @@ function startWatcherRole(o: Shared): RunningRoles {
   redis.on('error', (error: Error) => log('warn', 'redis (watcher)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   const { clients } = createClusterAccess(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {});
   const store = createAlertStore(redis, keyPrefix(config.cluster));
-  const queue = createAlertQueue(config.cluster, redis);
+  const queue = createAlertQueue(config.cluster, redis, keyPrefix(config.cluster));
   let watcher: AlertWatcher | undefined;
   const election = startLeaderElection({
     clients, namespace: config.namespace, name: `coxswain-watcher-${config.cluster}`, identity: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,

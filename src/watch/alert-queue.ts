@@ -1,7 +1,9 @@
 // Alerts travel through a BullMQ queue of their own, so delivery is retried,
 // survives restarts and runs in any worker replica, while the watcher never
-// waits on Slack. A job names an alert and the version to deliver; delivery
-// always sends the latest version, so jobs for older ones finish at once.
+// waits on Slack. An alert has at most one pending job (a flag in Redis): a crash
+// loop changes its alert at every restart, and one job per change buried new
+// alerts under thousands of stale ones. Delivery always sends the latest version;
+// the job clears the flag before its last look, so no change is left unsent.
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -29,11 +31,15 @@ export interface AlertQueue {
   close(): Promise<void>;
 }
 
-/** Opens the producer for `cluster`. */
-export function createAlertQueue(cluster: string, connection: ConnectionOptions): AlertQueue {
-  const queue = new Queue<AlertJobData>(alertQueueName(cluster), { connection, prefix: queuePrefix });
+/** The flag that says an alert already has a job on its way; it expires in case a process dies holding it. */
+export const pendingKey = (keyPrefix: string, key: string): string => `${keyPrefix}:alert-pending:${alertId(key)}`;
+
+/** Opens the producer for `cluster`; `redis` holds the pending flags under `keyPrefix`. */
+export function createAlertQueue(cluster: string, redis: Redis, keyPrefix: string): AlertQueue {
+  const queue = new Queue<AlertJobData>(alertQueueName(cluster), { connection: redis, prefix: queuePrefix });
   return {
     enqueue: async (key, version, urgent) => {
+      if ((await redis.set(pendingKey(keyPrefix, key), String(version), 'PX', 600_000, 'NX')) !== 'OK') return;
       await queue.add('alert', { key, version }, {
         jobId: `alert-${alertId(key)}-${version}`,
         priority: urgent ? 1 : 10,
@@ -56,8 +62,10 @@ export interface AlertDeliveryOptions {
   readonly cluster: string;
   /** For BullMQ (maxRetriesPerRequest null). */
   readonly connection: ConnectionOptions;
-  /** For the per-alert lock. */
+  /** For the per-alert lock and pending flag. */
   readonly redis: Redis;
+  /** To queue an alert again when it changed while its job was finishing. */
+  readonly queue: Pick<AlertQueue, 'enqueue'>;
   readonly keyPrefix: string;
   /** Alerts delivered at once by this process. Default 4. */
   readonly concurrency?: number;
@@ -85,11 +93,22 @@ export function startAlertDelivery(deps: AlertDeliveryDeps, options: AlertDelive
       await job.moveToDelayed(Date.now() + outcome.afterMs, token);
       throw new DelayedError();
     }
+    await finish(job.data.key);
+  };
+  /** Clears the flag, then looks once more: a change that came in meanwhile gets a job of its own. */
+  const finish = async (key: string): Promise<void> => {
+    await options.redis.del(pendingKey(options.keyPrefix, key));
+    const record = await deps.store.get(key);
+    if (record && record.version > (record.deliveredVersion ?? 0)) await options.queue.enqueue(key, record.version, !record.message);
   };
   const worker = new Worker<AlertJobData>(alertQueueName(options.cluster), processor, {
     connection: options.connection, prefix: queuePrefix, concurrency: options.concurrency ?? 4, lockDuration: 60_000,
   });
   worker.on('error', (error) => deps.log('error', 'alert delivery connection error', { error: error.message }));
-  worker.on('failed', (job, error) => deps.log('warn', 'alert delivery failed', { alert: job?.data.key, attempt: job?.attemptsMade, error: error.message }));
+  worker.on('failed', (job, error) => {
+    deps.log('warn', 'alert delivery failed', { alert: job?.data.key, attempt: job?.attemptsMade, error: error.message });
+    // Out of attempts: free the alert, so its next change can try again.
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void finish(job.data.key).catch(() => undefined);
+  });
   return worker;
 }

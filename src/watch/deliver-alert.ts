@@ -78,8 +78,7 @@ async function tellRollout(deps: AlertDeliveryDeps, r: AlertRecord, alert: Poste
   await deps.store.rolloutNotified(r.key, mark);
 }
 
-async function send(deps: AlertDeliveryDeps, r: AlertRecord, now: number): Promise<PostedMessage | undefined> {
-  const evidence = r.state === 'firing' ? await gatherEvidence(deps, r) : undefined;
+async function send(deps: AlertDeliveryDeps, r: AlertRecord, now: number, evidence: AlertEvidence | undefined): Promise<PostedMessage | undefined> {
   const content = renderAlert(r, evidence, now);
   if (r.message) {
     await deps.slack.update(r.message, content);
@@ -104,9 +103,9 @@ function editWait(deps: AlertDeliveryDeps, r: AlertRecord, now: number): number 
 }
 
 /** Sends; a channel the bot cannot post to is said in the log and given up (retrying cannot help until someone invites it). */
-async function sendOrGiveUp(deps: AlertDeliveryDeps, r: AlertRecord, now: number): Promise<{ posted?: PostedMessage; gaveUp: boolean }> {
+async function sendOrGiveUp(deps: AlertDeliveryDeps, r: AlertRecord, now: number, evidence: AlertEvidence | undefined): Promise<{ posted?: PostedMessage; gaveUp: boolean }> {
   try {
-    const posted = await send(deps, r, now);
+    const posted = await send(deps, r, now, evidence);
     return posted ? { posted, gaveUp: false } : { gaveUp: false };
   } catch (error) {
     const code = slackErrorCode(error);
@@ -127,9 +126,11 @@ export async function deliverAlert(deps: AlertDeliveryDeps, key: string): Promis
   const now = (deps.now ?? Date.now)();
   const editIn = editWait(deps, r, now);
   if (editIn > 0) return { kind: 'later', afterMs: editIn };
-  const wait = await deps.gate.take(r.channel);
+  // Read before the channel's slot is taken, so the slot's time is the post's time.
+  const evidence = r.state === 'firing' ? await gatherEvidence(deps, r) : undefined;
+  const wait = await deps.gate.take(r.channel, !r.message || r.state === 'recovered');
   if (wait > 0) return { kind: 'later', afterMs: wait };
-  const sent = await sendOrGiveUp(deps, r, now);
+  const sent = await sendOrGiveUp(deps, r, now, evidence);
   if (sent.gaveUp) return { kind: 'done' };
   await tellRollout(deps, r, sent.posted);
   deps.log('info', 'alert delivered', { alert: key, state: r.state, version: r.version, channel: r.channel, pods: r.podCount });
