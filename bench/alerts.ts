@@ -1,0 +1,360 @@
+// Benchmark: failed-pod alerts against the real bot. The watcher role runs in a
+// child process of its own (its RSS is its own), the worker role in another; the
+// Slack emulator, the benchmark's own pod watch and the driver are in this
+// process. Everything runs on a private test cluster (started here, stopped and
+// purged at the end), so 10,000 pods never load the shared one.
+//   latency: N healthy pods in the watcher's cache; then, one at a time, a bare
+//            pod that crash-loops; from its CrashLoopBackOff status reaching this
+//            process's own watch to its alert's chat.postMessage reaching the emulator.
+//   memory:  the watcher's RSS (from /proc, every 500 ms) during and after its
+//            initial list of 10,000 pods, and with 0 pods; the list time.
+//   storm:   W Deployments × R replicas created crash-looping at once, one channel:
+//            posts, edits, 429s and rate warnings, time until every workload has its alert.
+// Usage: npm run bench:alerts [-- --phase latency|memory|storm|all --runs 3
+//          --latency-pods 5000 --samples 30 --gap-ms 1500 --memory-pods 10000 --settle-s 15
+//          --storm-workloads 10 --storm-replicas 50 --observe-s 60
+//          --cluster-dir DIR (reuse a kept cluster) --keep-cluster --cpu-prof DIR (profile the watcher)
+//          --watcher-flags "NODE FLAGS" (for the watcher process only) --dump DIR (each storm's channel calls as JSON)]
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
+import { callText } from '../test/support/slack-flow.ts';
+import {
+  barePod, benchCluster, countPods, deleteNamespaceNow, ensureHealthyPods, ensureNamespace, meanPodBytes, roleOptions, sampleRss,
+  spawnRole, watchCrashes, writeBenchPolicy, type BenchCluster, type RoleChild,
+} from './alerts-kit.ts';
+import { benchRedisUrl, deleteBotKeys, describeLatencies, quantile, sleep } from './bench-kit.ts';
+
+const { values: argv } = parseArgs({
+  options: {
+    phase: { type: 'string', default: 'all' }, runs: { type: 'string', default: '3' },
+    'latency-pods': { type: 'string', default: '5000' }, samples: { type: 'string', default: '30' }, 'gap-ms': { type: 'string', default: '1500' },
+    'memory-pods': { type: 'string', default: '10000' }, 'settle-s': { type: 'string', default: '15' },
+    'storm-workloads': { type: 'string', default: '10' }, 'storm-replicas': { type: 'string', default: '50' }, 'observe-s': { type: 'string', default: '60' },
+    'cluster-dir': { type: 'string' }, 'keep-cluster': { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, 'watcher-flags': { type: 'string' }, dump: { type: 'string' },
+  },
+  strict: true,
+});
+const num = (name: keyof typeof argv): number => {
+  const n = Number(argv[name]);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number ≥ 0, not ${String(argv[name])}`);
+  return n;
+};
+const phase = argv.phase ?? 'all';
+if (!['latency', 'memory', 'storm', 'all'].includes(phase)) throw new Error(`--phase must be latency, memory, storm or all, not ${phase}`);
+const runs = num('runs');
+const latencyChannel = 'C0ALERTS';
+const stormChannel = 'C0STORM';
+// Node flags for the watcher process only, for experiments (e.g. --watcher-flags=--max-semi-space-size=2).
+const watcherArgs = [...(argv['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${argv['cpu-prof']}`] : []), ...(argv['watcher-flags']?.split(' ').filter(Boolean) ?? [])];
+
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+const mib = (x: number): string => `${x.toFixed(0)} MiB`;
+
+/** The bot under test for one run: a fresh cluster name (so fresh Redis keys and Lease), watcher and worker processes. */
+interface Bot {
+  readonly name: string;
+  readonly emu: SlackEmulator;
+  readonly watcher: RoleChild;
+  readonly worker?: RoleChild;
+  /** Stops everything; the CPU each role process used over its life (ms). */
+  stop(): Promise<{ watcherCpuMs: number; workerCpuMs: number }>;
+}
+
+async function startBot(c: BenchCluster, policyFile: string, withWorker: boolean): Promise<Bot> {
+  const emu = await SlackEmulator.start({
+    channels: [{ id: latencyChannel, name: 'alerts', members: ['U0BOT'] }, { id: stormChannel, name: 'storm', members: ['U0BOT'] }, { id: 'C0OPS', name: 'ops', members: ['U0BOT', 'U0ALICE'] }],
+  });
+  const name = `ab-${randomBytes(4).toString('hex')}`;
+  const worker = withWorker ? await spawnRole(roleOptions('worker', emu, c.state, { cluster: name, policyFile })) : undefined;
+  const watcher = await spawnRole(roleOptions('watcher', emu, c.state, { cluster: name, policyFile }), watcherArgs);
+  return {
+    name, emu, watcher, ...(worker ? { worker } : {}),
+    stop: async () => {
+      const w = await watcher.stop();
+      const k = await worker?.stop();
+      await emu.stop();
+      await c.admin.makeApiClient(k8s.CoordinationV1Api).deleteNamespacedLease({ name: `coxswain-watcher-${name}`, namespace: 'coxswain' }).catch(() => undefined);
+      // The alert queue's keys are `coxswain:<cluster>.alerts:…`, outside `coxswain:<cluster>:*`.
+      await deleteBotKeys(benchRedisUrl, name);
+      await deleteBotKeys(benchRedisUrl, `${name}.alerts`);
+      return { watcherCpuMs: Number(w?.['cpuMs'] ?? Number.NaN), workerCpuMs: Number(k?.['cpuMs'] ?? Number.NaN) };
+    },
+  };
+}
+
+const isLead = (e: { event: string; message?: unknown }): boolean => e.event === 'log' && String(e.message).startsWith('watching pods for failures');
+const isAlertPost = (call: RecordedCall, channel: string): boolean => call.method === 'chat.postMessage' && call.status === 200 && call.params['channel'] === channel && call.params['thread_ts'] === undefined;
+
+// ───────────── latency ─────────────
+
+interface LatencyRun { readonly load: string; readonly latencies: number[]; readonly kwokMs: number[]; readonly posts: number; readonly updates: number; readonly warnings: number; readonly missed: number }
+
+async function latencyRun(c: BenchCluster, policyFile: string): Promise<LatencyRun> {
+  const load = loadavg();
+  const bot = await startBot(c, policyFile, true);
+  const namespace = `abench-lat-${randomBytes(3).toString('hex')}`;
+  const latencies: number[] = [];
+  const kwokMs: number[] = [];
+  let missed = 0;
+  try {
+    await bot.watcher.waitFor((e) => e.event === 'watching', 300_000);
+    await ensureNamespace(c.core, namespace);
+    const crashes = await watchCrashes(c.admin, namespace);
+    for (let i = 0; i < num('samples'); i++) {
+      const pod = `fail-${i}`;
+      const created = performance.now();
+      let postedAt = 0;
+      const posted = bot.emu.waitFor((call) => {
+        const match = isAlertPost(call, latencyChannel) && callText(call).includes(` Pod ${pod} in ${namespace} `);
+        if (match && postedAt === 0) postedAt = performance.now();
+        return match;
+      }, { since: bot.emu.calls.length, timeoutMs: 30_000 });
+      await c.core.createNamespacedPod({ namespace, body: barePod(pod, 'ghcr.io/acme/fail:1.0-crashloop', { 'coxswain.test/restart-interval': '1h' }) });
+      try {
+        const crashedAt = await crashes.crashOf(pod, 30_000);
+        await posted;
+        latencies.push(postedAt - crashedAt);
+        kwokMs.push(crashedAt - created);
+      } catch (error) {
+        missed++;
+        console.log(`  ${pod}: ${(error as Error).message.split('\n')[0]}`);
+      }
+      await sleep(Math.max(0, num('gap-ms') - (performance.now() - created)));
+    }
+    crashes.stop();
+    const calls = bot.emu.calls.filter((call) => call.params['channel'] === latencyChannel);
+    return {
+      load, latencies, kwokMs, missed, warnings: bot.emu.blockKitWarnings.length,
+      posts: calls.filter((call) => isAlertPost(call, latencyChannel)).length, updates: calls.filter((call) => call.method === 'chat.update').length,
+    };
+  } finally {
+    await bot.stop();
+    await deleteNamespaceNow(c, namespace);
+  }
+}
+
+async function latencyPhase(c: BenchCluster, policyFile: string): Promise<void> {
+  const pods = num('latency-pods');
+  await ensureHealthyPods(c.core, pods);
+  console.log(`\n== latency: ${await countPods(c.core)} pods in the cluster (watcher cache), ${num('samples')} crash-looping bare pods one at a time, ${num('gap-ms')} ms apart, one channel`);
+  const p99s: number[] = [];
+  for (let r = 1; r <= runs; r++) {
+    const run = await latencyRun(c, policyFile);
+    p99s.push(quantile(run.latencies, 0.99));
+    console.log(`run ${r} (load before ${run.load}): crash status → alert post ${describeLatencies(run.latencies)}; missed ${run.missed}`);
+    console.log(`  create → CrashLoopBackOff seen (kwok) p50 ${median(run.kwokMs).toFixed(0)} ms; posts ${run.posts}, edits ${run.updates}, emulator warnings ${run.warnings}`);
+  }
+  console.log(`latency: median p99 ${median(p99s).toFixed(1)} ms over ${runs} runs (${p99s.map((x) => x.toFixed(1)).join(', ')}); target p99 ≤ 1000 ms: ${median(p99s) <= 1000 ? 'met' : 'MISSED'}`);
+}
+
+// ───────────── memory ─────────────
+
+interface MemoryRun {
+  readonly load: string; readonly pods: number; readonly listMs: number; readonly startToSyncedMs: number; readonly pages: number;
+  readonly peak: number; readonly hwm: number; readonly steady: number; readonly atLead: number; readonly heap: string;
+}
+
+async function memoryRun(c: BenchCluster, policyFile: string): Promise<MemoryRun> {
+  const load = loadavg();
+  const pods = await countPods(c.core);
+  const bot = await startBot(c, policyFile, false);
+  const sampler = sampleRss(bot.watcher.pid, 500);
+  try {
+    const lead = await bot.watcher.waitFor(isLead, 60_000);
+    const synced = await bot.watcher.waitFor((e) => e.event === 'watching', 300_000);
+    await sleep(num('settle-s') * 1000);
+    sampler.stop();
+    const m = await bot.watcher.memory();
+    const heap = `RSS ${String(m['rssMiB'])} MiB, heap used ${String(m['heapUsedMiB'])} of ${String(m['heapTotalMiB'])} MiB, external ${String(m['externalMiB'])} MiB`;
+    const { samples } = sampler;
+    const tail = samples.filter((s) => s.t >= samples[samples.length - 1]!.t - 5000).map((s) => s.rss);
+    const atLead = samples.filter((s) => s.t <= lead.t).at(-1)?.rss ?? 0;
+    return {
+      load, pods, listMs: synced.t - lead.t, startToSyncedMs: synced.t - bot.watcher.spawnedAt, pages: bot.watcher.events.filter((e) => e.event === 'list-page').length,
+      peak: Math.max(...samples.map((s) => s.rss)), hwm: sampler.hwm(), steady: median(tail), atLead, heap,
+    };
+  } finally {
+    sampler.stop();
+    await bot.stop();
+  }
+}
+
+function printMemoryRun(r: number, run: MemoryRun): void {
+  console.log(`run ${r} (load before ${run.load}): ${run.pods} pods, ${run.pages} list pages; list (lead → first watch request) ${run.listMs} ms, process start → synced ${run.startToSyncedMs} ms`);
+  console.log(`  RSS at lead ${mib(run.atLead)}, peak sampled ${mib(run.peak)}, peak (VmHWM) ${mib(run.hwm)}, steady (median of the last 5 s of ${num('settle-s')} s after sync) ${mib(run.steady)}; then ${run.heap}`);
+}
+
+async function memoryBaseline(c: BenchCluster, policyFile: string): Promise<void> {
+  if ((await countPods(c.core)) > 0) {
+    console.log('\n(memory baseline skipped: the cluster already has pods; run on a fresh cluster for it)');
+    return;
+  }
+  console.log('\n== memory baseline: 0 pods');
+  for (let r = 1; r <= runs; r++) printMemoryRun(r, await memoryRun(c, policyFile));
+}
+
+async function memoryPhase(c: BenchCluster, policyFile: string): Promise<void> {
+  await ensureHealthyPods(c.core, num('memory-pods'));
+  console.log(`\n== memory: ${await countPods(c.core)} pods, mean ${await meanPodBytes(c.admin)} bytes of JSON per listed pod`);
+  const done: MemoryRun[] = [];
+  for (let r = 1; r <= runs; r++) {
+    const run = await memoryRun(c, policyFile);
+    done.push(run);
+    printMemoryRun(r, run);
+  }
+  const peak = median(done.map((d) => d.hwm));
+  console.log(`memory: medians — list ${median(done.map((d) => d.listMs))} ms, peak ${mib(peak)}, steady ${mib(median(done.map((d) => d.steady)))}; target ≤ 150 MB: ${peak * 1.048576 <= 150 ? 'met' : 'MISSED'} (peak)`);
+}
+
+// ───────────── storm ─────────────
+
+interface StormRun {
+  readonly load: string;
+  readonly workloads: number;
+  readonly pods: number;
+  readonly crashing: number;
+  readonly allCrashingS: number;
+  readonly allAlertedS: number;
+  readonly alertAfterFirstCrash: number[];
+  readonly posts: number;
+  readonly maxPostsPerWorkload: number;
+  readonly updates: number;
+  readonly status429: number;
+  readonly rateWarnings: number;
+  readonly fullCountS: number | undefined;
+  readonly callsPerSecondMax: number;
+  /** Alert versions the watcher recorded and enqueued as delivery jobs ("alert new|updated" log lines). */
+  readonly jobs: number;
+  readonly seconds: number;
+  watcherCpuMs: number;
+  workerCpuMs: number;
+}
+
+/** The most calls in any 1 s window. */
+function peakRate(times: readonly number[]): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= 1000) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+function stormFigures(bot: Bot, names: readonly string[], namespace: string, t0: number): Omit<StormRun, 'load' | 'allAlertedS' | 'alertAfterFirstCrash' | 'crashing' | 'allCrashingS' | 'jobs' | 'seconds' | 'watcherCpuMs' | 'workerCpuMs'> {
+  const calls = bot.emu.calls.filter((call) => call.params['channel'] === stormChannel);
+  const posts = calls.filter((call) => isAlertPost(call, stormChannel));
+  const perWorkload = names.map((n) => posts.filter((call) => callText(call).includes(` Deployment ${n} in ${namespace} `)).length);
+  const replicas = num('storm-replicas');
+  const full = names.map((n) => calls.find((call) => call.status === 200 && callText(call).includes(` Deployment ${n} in `) && callText(call).includes(`Firing: ${replicas} pod(s)`)));
+  const fullAt = full.every((call) => call !== undefined) ? Math.max(...full.map((call) => call.time)) : undefined;
+  return {
+    workloads: names.length, pods: names.length * replicas, posts: posts.length, maxPostsPerWorkload: Math.max(...perWorkload),
+    updates: calls.filter((call) => call.method === 'chat.update').length,
+    status429: bot.emu.calls.filter((call) => call.status === 429).length,
+    rateWarnings: bot.emu.blockKitWarnings.filter((w) => w.code === 'channel_rate').length,
+    fullCountS: fullAt === undefined ? undefined : (fullAt - t0) / 1000,
+    callsPerSecondMax: peakRate(calls.filter((call) => call.method !== 'conversations.info').map((call) => call.time)),
+  };
+}
+
+async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> {
+  const load = loadavg();
+  const bot = await startBot(c, policyFile, true);
+  const namespace = `abench-storm-${randomBytes(3).toString('hex')}`;
+  const names = Array.from({ length: num('storm-workloads') }, (_, d) => `storm-${d}`);
+  let result: StormRun | undefined;
+  try {
+    await bot.watcher.waitFor((e) => e.event === 'watching', 300_000);
+    await ensureNamespace(c.core, namespace);
+    const crashes = await watchCrashes(c.admin, namespace);
+    const alertedAt = new Map<string, number>();
+    const alerted = Promise.all(names.map((n) => bot.emu.waitFor((call) => {
+      const match = isAlertPost(call, stormChannel) && callText(call).includes(` Deployment ${n} in ${namespace} `);
+      if (match && !alertedAt.has(n)) alertedAt.set(n, performance.now());
+      return match;
+    }, { timeoutMs: 300_000 })));
+    const t0 = performance.now();
+    const tWall = Date.now();
+    await Promise.all(names.map((n) => c.apps.createNamespacedDeployment({ namespace, body: stormDeployment(n) })));
+    await alerted;
+    const pods = names.length * num('storm-replicas');
+    const deadline = performance.now() + 300_000;
+    while (crashes.firstCrash.size < pods && performance.now() < deadline) await sleep(250);
+    await sleep(num('observe-s') * 1000);
+    crashes.stop();
+    if (argv.dump) await dumpStorm(argv.dump, bot, namespace, tWall, crashes.firstCrash, t0);
+    const firstCrashOf = (n: string): number => Math.min(...[...crashes.firstCrash].filter(([pod]) => pod.startsWith(`${n}-`)).map(([, t]) => t));
+    result = {
+      load, crashing: crashes.firstCrash.size, allCrashingS: (Math.max(...crashes.firstCrash.values()) - t0) / 1000,
+      allAlertedS: (Math.max(...alertedAt.values()) - t0) / 1000,
+      alertAfterFirstCrash: names.map((n) => (alertedAt.get(n) ?? Number.NaN) - firstCrashOf(n)),
+      ...stormFigures(bot, names, namespace, tWall),
+      jobs: bot.watcher.events.filter((e) => e.event === 'log' && /^alert (new|updated|recovered)/u.test(String(e['message']))).length,
+      seconds: (performance.now() - t0) / 1000, watcherCpuMs: Number.NaN, workerCpuMs: Number.NaN,
+    };
+  } finally {
+    const cpu = await bot.stop();
+    if (result) Object.assign(result, cpu);
+    await deleteNamespaceNow(c, namespace);
+  }
+  return result;
+}
+
+/** Writes the storm channel's calls (time from the start, method, alert text) and each pod's first crash, for a closer look. */
+async function dumpStorm(dir: string, bot: Bot, namespace: string, tWall: number, firstCrash: ReadonlyMap<string, number>, t0: number): Promise<void> {
+  const calls = bot.emu.calls.filter((call) => call.params['channel'] === stormChannel && call.method !== 'conversations.info')
+    .map((call) => ({ s: (call.time - tWall) / 1000, method: call.method, status: call.status, thread: call.params['thread_ts'] !== undefined, text: callText(call) }));
+  const crashes = [...firstCrash].map(([pod, t]) => ({ pod, s: (t - t0) / 1000 }));
+  const file = join(dir, `storm-${namespace}.json`);
+  await writeFile(file, JSON.stringify({ calls, crashes, watcher: bot.watcher.events.filter((e) => e.event === 'log').length, warnings: bot.emu.blockKitWarnings }, null, 1));
+  console.log(`  calls written to ${file}`);
+}
+
+function stormDeployment(name: string): k8s.V1Deployment {
+  const labels = { app: name };
+  return {
+    metadata: { name, labels },
+    spec: {
+      replicas: num('storm-replicas'), selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: `ghcr.io/acme/${name}:1.0-crashloop` }] } },
+    },
+  };
+}
+
+async function stormPhase(c: BenchCluster, policyFile: string): Promise<void> {
+  console.log(`\n== storm: ${num('storm-workloads')} Deployments × ${num('storm-replicas')} replicas created crash-looping at once (restart every 1.5 s), one channel, ${await countPods(c.core)} other pods; observed ${num('observe-s')} s after all pods crash-loop`);
+  const done: StormRun[] = [];
+  for (let r = 1; r <= runs; r++) {
+    const run = await stormRun(c, policyFile);
+    done.push(run);
+    console.log(`run ${r} (load before ${run.load}): ${run.crashing}/${run.pods} pods crash-looping after ${run.allCrashingS.toFixed(1)} s; every workload alerted after ${run.allAlertedS.toFixed(1)} s`);
+    console.log(`  alert after its workload's first crash: ${describeLatencies(run.alertAfterFirstCrash)}; every alert showing ${num('storm-replicas')} pods after ${run.fullCountS?.toFixed(1) ?? 'never'} s`);
+    console.log(`  posts ${run.posts} (max ${run.maxPostsPerWorkload} per workload), edits ${run.updates}, 429s ${run.status429}, channel_rate warnings ${run.rateWarnings}, max ${run.callsPerSecondMax} calls in any 1 s to the channel`);
+    const pct = (ms: number): string => `${(ms / run.seconds / 10).toFixed(0)}%`;
+    console.log(`  ${run.jobs} delivery jobs enqueued by the watcher in ${run.seconds.toFixed(0)} s; CPU of one core over the run: watcher ${pct(run.watcherCpuMs)}, worker ${pct(run.workerCpuMs)}`);
+  }
+  const ok = done.every((d) => d.maxPostsPerWorkload <= 1 && d.status429 === 0);
+  console.log(`storm: medians — all alerted ${median(done.map((d) => d.allAlertedS)).toFixed(1)} s, all crash-looping ${median(done.map((d) => d.allCrashingS)).toFixed(1)} s, edits ${median(done.map((d) => d.updates))}; target ≤ 1 post per workload, no 429 loop: ${ok ? 'met' : 'MISSED'}`);
+}
+
+// ───────────── main ─────────────
+
+const c = await benchCluster({ ...(argv['cluster-dir'] ? { dir: argv['cluster-dir'] } : {}), keep: argv['keep-cluster'] ?? false });
+try {
+  console.log(`alerts benchmark, phase ${phase}, ${runs} runs each — ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gmu)?.length ?? '?'} cores, node ${process.version}, load ${loadavg()}`);
+  const policyFile = await writeBenchPolicy(c.state.dir, [{ prefix: 'abench-lat-', channel: latencyChannel }, { prefix: 'abench-storm-', channel: stormChannel }]);
+  // In this order, so the baseline sees 0 pods and the latency phase 5,000 before the memory phase makes 10,000.
+  if (phase === 'memory' || phase === 'all') await memoryBaseline(c, policyFile);
+  if (phase === 'latency' || phase === 'all') await latencyPhase(c, policyFile);
+  if (phase === 'memory' || phase === 'all') await memoryPhase(c, policyFile);
+  if (phase === 'storm' || phase === 'all') await stormPhase(c, policyFile);
+} finally {
+  await c.close();
+}

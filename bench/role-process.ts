@@ -1,0 +1,75 @@
+// One role of the real bot (watcher or worker) in a process of its own, for
+// bench/alerts.ts: so the watcher's RSS is its own, and the Slack emulator and
+// the benchmark's own watch (Slack and an observer, elsewhere in real life) do
+// not share its event loop. Configured like test/support/bot.ts.
+// stdout is a protocol of JSON lines: {"event":"started"} once the roles run;
+// {"event":"log",…} for each log line of the bot; {"event":"list-page"} and
+// {"event":"watching"} when the process sends a pod list page / its first pod
+// watch request (seen through undici's diagnostics channel, so the product is
+// not touched: the first watch request follows onListEnd at once, i.e. "synced");
+// on SIGUSR2 {"event":"memory",…} (process.memoryUsage() in MiB);
+// on SIGTERM {"event":"stopped","cpuMs":N,"maxRssMiB":N} and exit.
+import { subscribe } from 'node:diagnostics_channel';
+import { loadConfig, type Role } from '../src/config/load-config.ts';
+import { startRoles } from '../src/roles/start-roles.ts';
+import { createRegistry } from '../commands/index.ts';
+
+/** What the parent passes as argv[2] (JSON). */
+export interface RoleProcessOptions {
+  readonly role: Extract<Role, 'watcher' | 'worker'>;
+  readonly botToken: string;
+  readonly signingSecret: string;
+  readonly apiUrl: string;
+  readonly redisUrl: string;
+  readonly kubeconfig: string;
+  readonly cluster: string;
+  readonly policyFile: string;
+  /** Log lines whose message starts with one of these are not passed on (a storm logs thousands). Default none. */
+  readonly quiet?: readonly string[];
+}
+
+const o = JSON.parse(process.argv[2] ?? '{}') as RoleProcessOptions;
+const emit = (event: string, fields: Record<string, unknown> = {}): void => {
+  process.stdout.write(`${JSON.stringify({ event, t: Date.now(), ...fields })}\n`);
+};
+
+let watching = false;
+subscribe('undici:request:create', (message) => {
+  const request = (message as { request?: { path?: string; method?: string } }).request;
+  const path = request?.path ?? '';
+  if (!/\/pods(\?|$)/u.test(path)) return;
+  if (path.includes('watch=true')) {
+    if (!watching) emit('watching');
+    watching = true;
+  } else if (path.includes('limit=')) {
+    emit('list-page');
+  }
+});
+
+const config = loadConfig({
+  SLACK_SIGNING_SECRET: o.signingSecret, SLACK_BOT_TOKEN: o.botToken, SLACK_API_URL: o.apiUrl, PORT: '0',
+  REDIS_URL: o.redisUrl, KUBECONFIG: o.kubeconfig, COXSWAIN_CLUSTER: o.cluster, COXSWAIN_LOG_LEVEL: 'info',
+  COXSWAIN_LEADER_LEASE: '3s', COXSWAIN_POLICY: o.policyFile,
+});
+const quiet = o.quiet ?? [];
+const running = await startRoles({
+  config, role: o.role, registry: createRegistry(),
+  log: (level, message, fields = {}) => { if (!quiet.some((q) => message.startsWith(q))) emit('log', { level, message, fields }); },
+});
+// The heap's share of the RSS, on request (the memory benchmark asks once the RSS has settled).
+// Under --expose-gc (--watcher-flags=--expose-gc) it collects first, so heapUsed is what is retained.
+process.on('SIGUSR2', () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  const mib = (x: number): number => Math.round(x / 2 ** 20);
+  emit('memory', { rssMiB: mib(m.rss), heapTotalMiB: mib(m.heapTotal), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) });
+});
+process.once('SIGTERM', () => {
+  const cpu = process.cpuUsage();
+  const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  void running.stop().finally(() => {
+    emit('stopped', { cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMiB });
+    process.exit(0);
+  });
+});
+emit('started', { pid: process.pid });
