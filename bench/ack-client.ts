@@ -2,6 +2,7 @@
 // Slack: it signs and POSTs slash commands open-loop and times each answer, with
 // nothing else on its event loop (the emulator stays in the parent).
 // Input: one JSON argument; output: one JSON line with the latencies.
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { signSlackRequest } from '../test/support/slack-emulator/index.ts';
@@ -47,4 +48,7 @@ while (sent.length < total && performance.now() < t0 + o.seconds * 1000 + 10_000
   while (sent.length < total && t0 + sent.length * interval <= performance.now()) sent.push(post(sent.length, t0 + sent.length * interval));
 }
 const samples = await Promise.all(sent);
+// BENCH_ACK_SLOW=<file>: every ack over 10 ms as [scheduled send, epoch ms; latency ms], to line up with BENCH_GATEWAY_TRACE.
+const slowFile = process.env['BENCH_ACK_SLOW'];
+if (slowFile) writeFileSync(slowFile, JSON.stringify(samples.flatMap((s, i) => (s.fromSchedule > 10 ? [[Math.round(performance.timeOrigin + t0 + i * interval), Number(s.fromSchedule.toFixed(1))]] : []))));
 process.stdout.write(`${JSON.stringify({ latencies: samples.map((s) => s.fromSchedule), errors: samples.filter((s) => !s.ok).length, notQueued: samples.filter((s) => s.ok && !s.queued).length, sendSeconds: (performance.now() - t0) / 1000 })}\n`);

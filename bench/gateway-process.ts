@@ -2,7 +2,9 @@
 // the Slack emulator and the driver (which play Slack, another machine in real
 // life) do not share the bot's event loop. Configured like test/support/bot.ts.
 // Prints {"port":N} when listening; on SIGTERM prints {"cpuMs":N,"rssMiB":N} and exits.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.ts';
 import { startRoles } from '../src/roles/start-roles.ts';
@@ -31,10 +33,47 @@ let cpu0 = process.cpuUsage();
 // Event-loop delay: every request waits behind whatever blocks the loop (GC, parsing, rendering).
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 process.on('SIGUSR2', () => { cpu0 = process.cpuUsage(); loopDelay.reset(); loopDelay.enable(); });
+// BENCH_GATEWAY_ALLOC=<file>: a sampling profile of everything allocated (garbage included), written on SIGTERM;
+// with BENCH_GATEWAY_ALLOC_MINOR=0, without what young-generation GCs freed: what lived long enough to be promoted.
+const allocFile = process.env['BENCH_GATEWAY_ALLOC'];
+const inspector = allocFile ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env['BENCH_GATEWAY_ALLOC_MINOR'] !== '0' });
+}
 process.once('SIGTERM', () => {
   const cpu = process.cpuUsage(cpu0);
   const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   console.log(JSON.stringify({ cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), loop, errors }));
-  void running.stop().finally(() => process.exit(0));
+  void writeAllocationProfile().then(() => running.stop()).finally(() => process.exit(0));
 });
+// BENCH_GATEWAY_TRACE=<file>: every GC (kind, ms) and, each second, memory and the loop's worst delay, as JSON lines.
+// (--trace-gc would write to stdout, which is this process's protocol with the parent.)
+const traceFile = process.env['BENCH_GATEWAY_TRACE'];
+if (traceFile) traceTo(traceFile);
 console.log(JSON.stringify({ port: running.port }));
+
+async function writeAllocationProfile(): Promise<void> {
+  if (inspector && allocFile) writeFileSync(allocFile, JSON.stringify((await inspector.post('HeapProfiler.stopSampling')).profile));
+}
+
+function traceTo(file: string): void {
+  const out = createWriteStream(file);
+  const t0 = performance.now();
+  const at = (): number => Math.round(performance.now() - t0);
+  const kinds: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const detail = (e as PerformanceEntry & { detail?: { kind?: number } }).detail;
+      out.write(`${JSON.stringify({ t: Math.round(e.startTime - t0), epoch: Math.round(performance.timeOrigin + e.startTime), gc: kinds[detail?.kind ?? 0] ?? detail?.kind, ms: Number(e.duration.toFixed(2)) })}\n`);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const second = monitorEventLoopDelay({ resolution: 2 });
+  second.enable();
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const mib = (n: number): number => Math.round(n / 2 ** 20);
+    out.write(`${JSON.stringify({ t: at(), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), ab: mib(m.arrayBuffers), loopMax: Math.round(second.max / 1e6) })}\n`);
+    second.reset();
+  }, 1000).unref();
+}
