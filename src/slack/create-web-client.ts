@@ -2,6 +2,7 @@
 // to all of them (tests point SLACK_API_URL at the emulator).
 import { WebClient, type RetryOptions } from '@slack/web-api';
 import type { Config } from '../config/load-config.ts';
+import { leanFetch } from './lean-fetch.ts';
 
 /**
  * Slack's own guidance: honour Retry-After on 429 and back off on 5xx. Up to 5
@@ -20,5 +21,6 @@ export function createWebClient(config: Config, options: WebClientOptions = {}):
     slackApiUrl: config.slack.apiUrl,
     retryConfig: options.retryConfig ?? slackRetryPolicy,
     rejectRateLimitedCalls: false,
+    fetch: leanFetch,
   });
 }
