@@ -5,7 +5,9 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config.ts';
 import { startRoles } from '../src/roles/start-roles.ts';
 import { createRegistry } from '../commands/index.ts';
@@ -27,6 +29,10 @@ const config = loadConfig({
   // Measure the path of an allowed command (claim, root post, enqueue), not of a refusal.
   COXSWAIN_POLICY: fileURLToPath(new URL('../test/support/policies/everyone-everything.yaml', import.meta.url)),
 });
+// BENCH_GATEWAY_TRACE=<file>: every GC (kind, ms) and, each second, memory and the loop's worst delay, as JSON lines.
+// (--trace-gc would write to stdout, which is this process's protocol with the parent.)
+const traceFile = process.env['BENCH_GATEWAY_TRACE'];
+const serverSide = traceFile ? timeServerSide() : undefined;
 const errors: string[] = [];
 const running = await startRoles({ config, role: 'gateway', registry: createRegistry(), log: (level, message) => { if (errors.length < 20) errors.push(`${level} ${message}`); } });
 let cpu0 = process.cpuUsage();
@@ -47,14 +53,40 @@ process.once('SIGTERM', () => {
   console.log(JSON.stringify({ cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), loop, errors }));
   void writeAllocationProfile().then(() => running.stop()).finally(() => process.exit(0));
 });
-// BENCH_GATEWAY_TRACE=<file>: every GC (kind, ms) and, each second, memory and the loop's worst delay, as JSON lines.
-// (--trace-gc would write to stdout, which is this process's protocol with the parent.)
-const traceFile = process.env['BENCH_GATEWAY_TRACE'];
 if (traceFile) traceTo(traceFile);
 console.log(JSON.stringify({ port: running.port }));
 
 async function writeAllocationProfile(): Promise<void> {
   if (inspector && allocFile) writeFileSync(allocFile, JSON.stringify((await inspector.post('HeapProfiler.stopSampling')).profile));
+}
+
+/** Per second: the gateway's own time from a request's connection and from its first byte to the end of its answer. */
+interface ServerSide { slow: number; maxFromRequest: number; maxFromConnection: number }
+
+/**
+ * Times every HTTP request inside this process (connection accepted → request parsed → answer written), so a
+ * slow ack can be told apart from a slow client or network: wraps Server#emit before Bolt creates its server.
+ */
+function timeServerSide(): ServerSide {
+  const stats: ServerSide = { slow: 0, maxFromRequest: 0, maxFromConnection: 0 };
+  const accepted = new WeakMap<object, number>();
+  const emit = Server.prototype.emit;
+  Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'connection' && args[0]) accepted.set(args[0], performance.now());
+    if (event === 'request') {
+      const [req, res] = args as [IncomingMessage, ServerResponse];
+      const started = performance.now();
+      res.once('finish', () => {
+        const now = performance.now();
+        const fromRequest = now - started;
+        stats.maxFromRequest = Math.max(stats.maxFromRequest, fromRequest);
+        stats.maxFromConnection = Math.max(stats.maxFromConnection, now - (accepted.get(req.socket) ?? started));
+        if (fromRequest > 20) stats.slow++;
+      });
+    }
+    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  } as typeof Server.prototype.emit;
+  return stats;
 }
 
 function traceTo(file: string): void {
@@ -70,10 +102,20 @@ function traceTo(file: string): void {
   }).observe({ entryTypes: ['gc'] });
   const second = monitorEventLoopDelay({ resolution: 2 });
   second.enable();
+  // Redis as this process sees it: a PING every 50 ms on a connection of its own; the worst round trip each second.
+  const redis = new Redis(o.redisUrl);
+  let redisMax = 0;
+  setInterval(() => {
+    const sent = performance.now();
+    void redis.ping().then(() => { redisMax = Math.max(redisMax, performance.now() - sent); }, () => undefined);
+  }, 50).unref();
   setInterval(() => {
     const m = process.memoryUsage();
     const mib = (n: number): number => Math.round(n / 2 ** 20);
-    out.write(`${JSON.stringify({ t: at(), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), ab: mib(m.arrayBuffers), loopMax: Math.round(second.max / 1e6) })}\n`);
+    out.write(`${JSON.stringify({ t: at(), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), ab: mib(m.arrayBuffers), loopMax: Math.round(second.max / 1e6), redisMax: Math.round(redisMax),
+      serverMax: Math.round(serverSide?.maxFromRequest ?? 0), serverFromConnMax: Math.round(serverSide?.maxFromConnection ?? 0), serverSlow: serverSide?.slow ?? 0 })}\n`);
+    if (serverSide) Object.assign(serverSide, { slow: 0, maxFromRequest: 0, maxFromConnection: 0 });
     second.reset();
+    redisMax = 0;
   }, 1000).unref();
 }
