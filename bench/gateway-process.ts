@@ -2,7 +2,7 @@
 // the Slack emulator and the driver (which play Slack, another machine in real
 // life) do not share the bot's event loop. Configured like test/support/bot.ts.
 // Prints {"port":N} when listening; on SIGTERM prints {"cpuMs":N,"rssMiB":N} and exits.
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -38,7 +38,7 @@ const running = await startRoles({ config, role: 'gateway', registry: createRegi
 let cpu0 = process.cpuUsage();
 // Event-loop delay: every request waits behind whatever blocks the loop (GC, parsing, rendering).
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-process.on('SIGUSR2', () => { cpu0 = process.cpuUsage(); loopDelay.reset(); loopDelay.enable(); });
+process.on('SIGUSR2', () => { cpu0 = process.cpuUsage(); loopDelay.reset(); loopDelay.enable(); serverSide?.all.splice(0); });
 // BENCH_GATEWAY_ALLOC=<file>: a sampling profile of everything allocated (garbage included), written on SIGTERM;
 // with BENCH_GATEWAY_ALLOC_MINOR=0, without what young-generation GCs freed: what lived long enough to be promoted.
 const allocFile = process.env['BENCH_GATEWAY_ALLOC'];
@@ -49,6 +49,8 @@ if (inspector) {
 }
 process.once('SIGTERM', () => {
   const cpu = process.cpuUsage(cpu0);
+  // The gateway's own share of the ack (connection accepted → answer written), for every request measured.
+  if (traceFile && serverSide) appendFileSync(traceFile, `${JSON.stringify({ serverSide: serverSideQuantiles(serverSide.all) })}\n`);
   const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   console.log(JSON.stringify({ cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), loop, errors }));
   void writeAllocationProfile().then(() => running.stop()).finally(() => process.exit(0));
@@ -60,15 +62,21 @@ async function writeAllocationProfile(): Promise<void> {
   if (inspector && allocFile) writeFileSync(allocFile, JSON.stringify((await inspector.post('HeapProfiler.stopSampling')).profile));
 }
 
+function serverSideQuantiles(all: number[]): Record<string, number> {
+  const sorted = [...all].sort((a, b) => a - b);
+  const at = (q: number): number => Number((sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0).toFixed(1));
+  return { n: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
+}
+
 /** Per second: the gateway's own time from a request's connection and from its first byte to the end of its answer. */
-interface ServerSide { slow: number; maxFromRequest: number; maxFromConnection: number }
+interface ServerSide { slow: number; maxFromRequest: number; maxFromConnection: number; /** Every request's, connection → answer (ms). */ readonly all: number[] }
 
 /**
  * Times every HTTP request inside this process (connection accepted → request parsed → answer written), so a
  * slow ack can be told apart from a slow client or network: wraps Server#emit before Bolt creates its server.
  */
 function timeServerSide(): ServerSide {
-  const stats: ServerSide = { slow: 0, maxFromRequest: 0, maxFromConnection: 0 };
+  const stats: ServerSide = { slow: 0, maxFromRequest: 0, maxFromConnection: 0, all: [] };
   const accepted = new WeakMap<object, number>();
   const emit = Server.prototype.emit;
   Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
@@ -80,7 +88,9 @@ function timeServerSide(): ServerSide {
         const now = performance.now();
         const fromRequest = now - started;
         stats.maxFromRequest = Math.max(stats.maxFromRequest, fromRequest);
-        stats.maxFromConnection = Math.max(stats.maxFromConnection, now - (accepted.get(req.socket) ?? started));
+        const fromConnection = now - (accepted.get(req.socket) ?? started);
+        stats.maxFromConnection = Math.max(stats.maxFromConnection, fromConnection);
+        stats.all.push(fromConnection);
         if (fromRequest > 20) stats.slow++;
       });
     }
