@@ -1,9 +1,9 @@
 // The transport of every Web API client (WebClientOptions.fetch). @slack/web-api
 // POSTs each call as a form-encoded string and reads back a small JSON body.
 // Through the global fetch, that one call builds request and response objects,
-// WHATWG streams for both bodies and their controllers: the largest share of
-// what the gateway allocated per /k8s (it posts a thread root for each), and
-// most of what outlived a young-generation GC, whose pauses made the ack tail
+// WHATWG streams for both bodies and their controllers: the largest single
+// allocator per /k8s at the gateway (it posts a thread root for each), about two
+// thirds of what outlived a young-generation GC, and a fifth of its CPU
 // (bench/RESULTS.md, section 1). undici's request() sends the same request with
 // none of that; the answer is handed back as a real Response, so the client
 // sees what fetch would give it. Anything but a string body (file uploads) still
