@@ -100,7 +100,9 @@ function timeServerSide(): ServerSide {
 }
 
 function traceTo(file: string): void {
-  const out = createWriteStream(file);
+  // Appending (O_APPEND): the exit report below is written to the same file synchronously.
+  writeFileSync(file, '');
+  const out = createWriteStream(file, { flags: 'a' });
   const t0 = performance.now();
   const at = (): number => Math.round(performance.now() - t0);
   const kinds: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
