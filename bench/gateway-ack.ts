@@ -9,6 +9,7 @@
 // Usage: npm run bench:ack [-- --rate 200 --seconds 60 --inprocess 0]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startTestBot } from '../test/support/bot.ts';
@@ -84,11 +85,12 @@ function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
     const timer = setTimeout(() => reject(new Error(`gateway process: no answer within ${timeoutMs} ms`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       buffered += chunk.toString();
-      const nl = buffered.indexOf('\n');
-      if (nl < 0) return;
+      // The protocol's lines are JSON objects; anything else is a Node flag's output (see BENCH_GATEWAY_NODE_ARGS).
+      const line = buffered.split('\n').find((l, i, all) => i < all.length - 1 && l.startsWith('{"'));
+      if (line === undefined) return;
       clearTimeout(timer);
       child.stdout?.off('data', onData);
-      resolve(buffered.slice(0, nl));
+      resolve(line);
     };
     child.stdout?.on('data', onData);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway process exited with ${code}`)); });
@@ -100,7 +102,12 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState): Promise<
   const args: GatewayProcessOptions = {
     signingSecret: emu.signingSecret, botToken: emu.botToken, apiUrl: emu.apiUrl, redisUrl: benchRedisUrl, kubeconfig: cluster.botKubeconfig, cluster: name,
   };
-  const child = spawn(process.execPath, [fileURLToPath(new URL('gateway-process.ts', import.meta.url)), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_GATEWAY_NODE_ARGS: Node flags for the gateway alone, e.g. "--trace-gc --trace-gc-nvp" or "--heap-prof";
+  // whatever such flags print to stdout is skipped by firstLine and copied to BENCH_GATEWAY_STDOUT (a file), if set.
+  const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(new URL('gateway-process.ts', import.meta.url)), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const copy = process.env['BENCH_GATEWAY_STDOUT'];
+  if (copy) child.stdout?.pipe(createWriteStream(copy));
   const { port } = JSON.parse(await firstLine(child, 20_000)) as { port: number };
   return {
     eventsUrl: `http://127.0.0.1:${port}/slack/events`, cluster: name,
@@ -141,7 +148,11 @@ try {
     const r = await separateClient(gateway.eventsUrl, emu.signingSecret, options.rate, options.seconds);
     const child = await gateway.stop();
     console.log(`gateway ack, client in a process of its own: ${options.rate}/s for ${options.seconds} s — ${machine}`);
-    console.log(`  ack from the scheduled time: ${describeLatencies(r.latencies)}; errors ${r.errors}; not queued ${r.notQueued}; gateway CPU ${(child.cpuMs === undefined ? 0 : child.cpuMs / r.sendSeconds / 10).toFixed(0)}%`);
+    console.log(`  ack from the scheduled time: ${describeLatencies(r.latencies)}; errors ${r.errors}; not queued ${r.notQueued}; gateway CPU ${(child.cpuMs === undefined ? 0 : child.cpuMs / r.sendSeconds / 10).toFixed(0)}%, RSS ${child.rssMiB ?? '?'} MiB`);
+    // The first seconds include the gateway's warm-up at this rate (JIT, connection pools): shown apart, not dropped.
+    const warm = Math.round(options.rate * 5);
+    if (r.latencies.length > warm * 2) console.log(`  without the first 5 s:       ${describeLatencies(r.latencies.slice(warm))}; first 5 s: ${describeLatencies(r.latencies.slice(0, warm))}`);
+    if (child.loop) console.log(`  gateway event-loop delay: p50 ${child.loop.p50.toFixed(0)} · p99 ${child.loop.p99.toFixed(0)} · max ${child.loop.max.toFixed(0)} ms`);
     console.log(`  target p99 ≤ 20 ms and 0 errors: ${quantile(r.latencies, 0.99) <= 20 && r.errors === 0 ? 'met' : 'MISSED'}`);
   }
   if (!options.client) {

@@ -2,6 +2,7 @@
 // or Socket Mode when an app token is configured), /k8s, and health endpoints.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
 import { slackLogger } from '../log/slack-logger.ts';
 import { slackLogLevel } from './create-web-client.ts';
@@ -70,7 +71,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   app.command('/k8s', async ({ command, ack, respond }) => {
     const answer = await handleCommand(options.deps, command);
     await ack(answer.ack);
-    await answer.after?.(async (message) => {
+    if (!answer.after) return;
+    // Ack first, also for the requests behind this one: whatever else the event loop has in hand (requests read,
+    // Redis claims answered) runs before this request's follow-up work starts.
+    await yieldToEventLoop();
+    await answer.after(async (message) => {
       await respond({ ...message, replace_original: false }).catch((error: unknown) => {
         options.deps.log('warn', 'could not answer through the response_url', { error: error instanceof Error ? error.message : String(error) });
       });

@@ -5,6 +5,7 @@ import type { Log } from '../log/create-logger.ts';
 import { slackLogger } from '../log/slack-logger.ts';
 import { countSlackError, countSlackRateLimit } from '../metrics/metrics.ts';
 import type { Config } from '../config/load-config.ts';
+import { leanFetch } from './lean-fetch.ts';
 
 /**
  * Slack's own guidance: honour Retry-After on 429 and back off on 5xx. Up to 5
@@ -47,6 +48,7 @@ export function createWebClient(config: Config, log: Log, options: WebClientOpti
     logger: slackLogger(log, 'slack-web-api', slackLogLevel(config.logLevel)),
     retryConfig: options.retryConfig ?? slackRetryPolicy,
     rejectRateLimitedCalls: false,
+    fetch: leanFetch,
   });
   client.on(WebClientEvent.RATE_LIMITED, (_seconds: number, request?: { url?: unknown }) => countSlackRateLimit(methodOf(request?.url)));
   return client;
