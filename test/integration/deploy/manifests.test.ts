@@ -300,19 +300,11 @@ const needed: Access[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', namespace: 'coxswain', why: 'leader-election.ts: renew, take over, release' },
 ];
 
-/**
- * Granted by rbac.yaml beyond today's calls: read-only verbs completing the
- * get/list/watch set of resources the bot already reads (no call in src/ uses these).
- */
-const readOnlyCompanions: Access[] = [
-  { group: 'apps', resource: 'replicasets', verb: 'get', why: 'read-only companion' },
-  { group: 'apps', resource: 'replicasets', verb: 'watch', why: 'read-only companion' },
-  { resource: 'events', verb: 'get', why: 'read-only companion' },
-  { resource: 'events', verb: 'watch', why: 'read-only companion' },
-];
-
 /** What the bot must never be able to do. */
 const refused: Access[] = [
+  { group: 'apps', resource: 'replicasets', verb: 'get', namespace: 'prod', why: 'listed only (owned-replica-sets.ts)' },
+  { group: 'apps', resource: 'replicasets', verb: 'watch', namespace: 'prod', why: 'nothing watches ReplicaSets' },
+  { resource: 'events', verb: 'watch', namespace: 'prod', why: 'events are listed, never watched' },
   { resource: 'secrets', verb: 'get', namespace: 'coxswain', why: 'its own Slack tokens are the kubelet\'s business' },
   { resource: 'secrets', verb: 'list', namespace: '', why: 'no Secrets anywhere' },
   { resource: 'secrets', verb: 'watch', namespace: 'prod', why: 'no Secrets anywhere' },
@@ -374,12 +366,12 @@ describe('the bot\'s ServiceAccount (deploy/base/rbac.yaml, as the test cluster 
     expect(await botMay(access)).toBe(false);
   });
 
-  it('is granted nothing beyond those calls but their read-only companions', async () => {
+  it('is granted nothing beyond those calls', async () => {
     const docs = parseAllDocuments(await readFile(join(repoRoot, 'deploy', 'base', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as k8s.V1ClusterRole);
     const granted = docs.filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role').flatMap((role) => (role.rules ?? []).flatMap((rule) =>
       (rule.apiGroups ?? []).flatMap((g) => (rule.resources ?? []).flatMap((r) => (rule.verbs ?? []).map((v) => `${v} ${g ? `${g}/` : ''}${r}`)))));
     const key = (a: Access): string => `${a.verb} ${a.group ? `${a.group}/` : ''}${a.resource}${a.subresource ? `/${a.subresource}` : ''}`;
-    const allowed = new Set([...needed, ...readOnlyCompanions].map(key));
+    const allowed = new Set(needed.map(key));
     expect(granted.filter((g) => !allowed.has(g))).toEqual([]);
     expect([...new Set(needed.map(key))].filter((n) => !granted.includes(n))).toEqual([]);
   });
