@@ -6,6 +6,8 @@
 // policy (test/support/policies/playground.yaml). Ctrl-C or :quit stops what it
 // started, nothing else. `npm run demo -- "get pods -n playground"` runs lines and exits.
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { createRegistry } from '../../commands/index.ts';
@@ -31,6 +33,26 @@ async function ensureRedis(): Promise<{ url: string; own?: PrivateRedis }> {
   return { url: own.url, own };
 }
 
+/** kwok serves container logs from files in CRI format. */
+const cri = (lines: readonly string[]): string => lines.map((l, i) => `2026-01-01T00:00:${String(i).padStart(2, '0')}.000000000Z stdout F ${l}`).join('\n') + '\n';
+
+/** The crash-looping worker's logs, so its alert shows what on-call would read (a credential in them, redacted). */
+async function serveWorkerLogs(state: ClusterState, admin: k8s.KubeConfig): Promise<void> {
+  const current = join(state.podLogsDir, 'playground-worker.log');
+  const previous = join(state.podLogsDir, 'playground-worker.previous.log');
+  await writeFile(current, cri(['worker 0.9 starting']));
+  await writeFile(previous, cri([
+    'worker 0.9 starting', 'loading config from /etc/worker/config.yaml',
+    'connecting to postgres://worker:s3cr3t-pa55@db.playground:5432/jobs',
+    'panic: dial tcp 10.96.14.7:5432: connect: connection refused', '', 'goroutine 1 [running]:', 'main.main()', '\t/src/cmd/worker/main.go:42 +0x1d4',
+  ]));
+  const objects = k8s.KubernetesObjectApi.makeApiClient(admin);
+  await objects.create({
+    apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterLogs', metadata: { name: 'coxswain-demo-worker' },
+    spec: { selector: { matchNamespaces: [namespace] }, logs: [{ containers: ['worker'], logsFile: current, previousLogsFile: previous }] },
+  } as k8s.KubernetesObject).catch(() => undefined);
+}
+
 async function seed(state: ClusterState): Promise<void> {
   const admin = loadKubeConfig(state.adminKubeconfig);
   const core = admin.makeApiClient(k8s.CoreV1Api);
@@ -42,6 +64,7 @@ async function seed(state: ClusterState): Promise<void> {
     makeDeployment('api', 'ghcr.io/acme/api:2.3', { replicas: 2 }),
     makeDeployment('worker', 'ghcr.io/acme/worker:0.9-crashloop', { replicas: 2 }),
   ];
+  await serveWorkerLogs(state, admin);
   for (const body of samples) await apps.createNamespacedDeployment({ namespace, body }).catch(() => undefined);
 }
 
