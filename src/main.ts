@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createRegistry } from '../commands/index.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import type { ChainVerdict } from './audit/verify-chain.ts';
-import { ConfigError, loadAuditConfig, loadConfig, roles, type Role } from './config/load-config.ts';
+import { ConfigError, consoleEnvironment, loadAuditConfig, loadConfig, roles, type Role } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
@@ -112,7 +112,7 @@ async function openConsole(args: readonly string[]): Promise<number> {
   const commands = args.filter((a, i) => !a.startsWith('--') && !['--as', '--channel', '--group'].includes(args[i - 1] ?? ''));
   const groups = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--group' ? [a.split('=')] : []))
     .map(([id = '', members = '']) => [id, members.split(',').filter(Boolean)]));
-  await runConsole({ env: process.env, registry: createRegistry(), commands, groups, ...(as ? { as } : {}), ...(channel ? { channel } : {}) });
+  await runConsole({ env: consoleEnvironment(), registry: createRegistry(), commands, groups, ...(as ? { as } : {}), ...(channel ? { channel } : {}) });
   return 0;
 }
 

@@ -108,6 +108,15 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConf
 }
 
 /**
+ * The environment `coxswain console` runs the bot with: everything but the Slack
+ * variables, which the console replaces with its in-process Slack's (a real token
+ * in the shell is never used, nor sent anywhere).
+ */
+export function consoleEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('SLACK_')));
+}
+
+/**
  * Reads the configuration from the environment. Bad or missing values throw one
  * ConfigError naming each variable; values are never echoed, so a secret put in
  * the wrong variable does not end up in a log.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadAuditConfig, loadConfig } from '../../../src/config/load-config.ts';
+import { ConfigError, consoleEnvironment, loadAuditConfig, loadConfig } from '../../../src/config/load-config.ts';
 
 const base = { SLACK_SIGNING_SECRET: 's3cr3t-value', SLACK_BOT_TOKEN: 'xoxb-123-abc' };
 
@@ -67,5 +67,12 @@ describe('loadConfig', () => {
     expect(() => loadAuditConfig({ REDIS_URL: 'http://x' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL');
     expect(() => loadAuditConfig({ COXSWAIN_CLUSTER: 'Prod_EU' })).toThrow('COXSWAIN_CLUSTER must be a DNS-1123 label');
     expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6390' })).toThrow('SLACK_SIGNING_SECRET is missing');
+  });
+});
+
+describe('consoleEnvironment', () => {
+  it('keeps the bot\'s settings and drops every Slack variable, so a real token is never used by the console', () => {
+    const env = consoleEnvironment({ SLACK_BOT_TOKEN: 'xoxb-real', SLACK_SIGNING_SECRET: 's', REDIS_URL: 'redis://127.0.0.1:6379', COXSWAIN_POLICY: 'p.yaml' });
+    expect(env).toEqual({ REDIS_URL: 'redis://127.0.0.1:6379', COXSWAIN_POLICY: 'p.yaml' });
   });
 });
