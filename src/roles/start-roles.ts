@@ -16,7 +16,7 @@ import { createApprovalFlow } from '../slack/approval-flow.ts';
 import { registerAlertActions } from '../slack/alert-actions.ts';
 import { registerApprovalActions } from '../slack/approval-actions.ts';
 import type { GatewayDeps } from '../slack/handle-command.ts';
-import { createClusterAccess } from '../kube/create-kube-api.ts';
+import { createClusterAccess, type ClusterAccess } from '../kube/create-kube-api.ts';
 import { createHoldStore } from '../locks/target-holds.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { defaultHardFailureRules } from '../kube/rollout-rules.ts';
@@ -71,6 +71,20 @@ interface Shared extends StartRolesOptions {
   readonly audit: AuditLog;
   /** /readyz of the whole process: every role's readiness. */
   readonly ready: Readiness;
+  /** The cluster as the bot (and as identities it impersonates): the kubeconfig is read once per process. */
+  readonly access: () => ClusterAccess;
+}
+
+/** The process's one ClusterAccess, made when a role first needs it. */
+function clusterAccessOnce(config: Config): () => ClusterAccess {
+  let access: ClusterAccess | undefined;
+  return () => {
+    access ??= createClusterAccess({
+      ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
+      rollout: { rules: { ...defaultHardFailureRules, graceMs: config.failureGraceMs } },
+    });
+    return access;
+  };
 }
 
 /**
@@ -186,10 +200,7 @@ function startWorkerRole(o: Shared): RunningRoles {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   const client = createWebClient(config, log);
-  const access = createClusterAccess({
-    ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
-    rollout: { rules: { ...defaultHardFailureRules, graceMs: config.failureGraceMs } },
-  });
+  const access = o.access();
   const wrap = o.wrapKube ?? ((api: KubeApi) => api);
   const kube = wrap(access.kube);
   const store = createApprovalStore(redis, keyPrefix(config.cluster));
@@ -228,7 +239,7 @@ function startWatcherRole(o: Shared): RunningRoles {
   const { config, log } = o;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (watcher)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
-  const { clients } = createClusterAccess(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {});
+  const { clients } = o.access();
   const store = createAlertStore(redis, keyPrefix(config.cluster));
   const queue = createAlertQueue(config.cluster, redis, keyPrefix(config.cluster));
   let watcher: AlertWatcher | undefined;
@@ -274,7 +285,7 @@ async function untilReady(ready: Readiness, ms: number): Promise<readonly string
 
 /** Checks Slack, the policy's channels and the bot's Kubernetes permissions once, in the background. */
 function runSelfCheck(o: Shared): void {
-  const { clients } = createClusterAccess(o.config.kubeconfigPath ? { kubeconfigPath: o.config.kubeconfigPath } : {});
+  const { clients } = o.access();
   void selfCheck({ client: createWebClient(o.config, o.log), clients, policy: o.policy.current(), log: o.log })
     .catch((error: unknown) => o.log('warn', 'self-check failed to run', { error: String(error) }));
 }
@@ -300,7 +311,9 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   // Stopped in reverse: the roles first (their last records), then the audit trail, then the policy watch.
   const running: RunningRoles[] = [{ stop: () => { policy.close(); return Promise.resolve(); } }, opened.running];
   const ready: Readiness = async () => (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve([]))))).flat();
-  const o: Shared = { ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log)), audit: observed(opened.audit), ready };
+  const o: Shared = {
+    ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log)), audit: observed(opened.audit), ready, access: clusterAccessOnce(options.config),
+  };
   running.push(...(await startEach(o)));
   const waiting = await untilReady(ready, 5000);
   if (waiting.length > 0) o.log('warn', 'started, but not ready yet; /readyz answers 503 until these answer', { unreachable: waiting });
