@@ -59,6 +59,23 @@ async function startEmulator(policy: Policy | undefined, options: ConsoleOptions
   });
 }
 
+/**
+ * The bot's warnings and errors, each said once a minute at most: a service that
+ * is down makes every connection retry several times a second, which would bury
+ * the answers in the terminal.
+ */
+function consoleLog(write: (line: string) => void): Log {
+  const lastSaid = new Map<string, number>();
+  return (level, message, fields) => {
+    if (level !== 'warn' && level !== 'error') return;
+    const line = `(bot ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''})`;
+    const now = Date.now();
+    if (now - (lastSaid.get(line) ?? 0) < 60_000) return;
+    lastSaid.set(line, now);
+    write(line);
+  };
+}
+
 /** Prints every Slack call as it happens, numbering buttons. */
 function follow(emu: SlackEmulator, board: ButtonBoard, write: (line: string) => void): () => void {
   let seen = 0;
@@ -136,7 +153,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const config = loadConfig({
     ...options.env, SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl, SLACK_APP_TOKEN: undefined, PORT: '0',
   });
-  const log: Log = (level, message, fields) => { if (level === 'warn' || level === 'error') write(`(bot ${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''})`); };
+  const log = consoleLog(write);
   const running = await startRoles({ config, role: 'all', registry: options.registry, log });
   const board = new ButtonBoard();
   const stopFollowing = follow(emu, board, write);
