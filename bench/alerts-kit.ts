@@ -2,7 +2,7 @@
 // processes (bench/role-process.ts) with their RSS read from /proc, a private
 // test cluster, many healthy bare pods, and a pod watch of the benchmark's own
 // that notes when each pod's failing status reached it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -43,10 +43,21 @@ export interface RoleChild {
   stop(): Promise<RoleEvent | undefined>;
 }
 
-/** Starts `role-process.ts` for one role; resolves when its roles run. */
-export async function spawnRole(options: RoleProcessOptions, execArgv: readonly string[] = []): Promise<RoleChild> {
+/**
+ * The sources compiled as the image ships them (Dockerfile: tsc, no type stripping at run time), under .tmp/;
+ * returns the compiled role-process.js.
+ */
+export function compileForBench(): string {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const out = join(root, '.tmp', 'bench-build');
+  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--outDir', out, '--rootDir', root], { stdio: 'inherit' });
+  return join(out, 'bench', 'role-process.js');
+}
+
+/** Starts `role-process.ts` (or `script`, its compiled form) for one role; resolves when its roles run. */
+export async function spawnRole(options: RoleProcessOptions, execArgv: readonly string[] = [], script = fileURLToPath(new URL('role-process.ts', import.meta.url))): Promise<RoleChild> {
   const spawnedAt = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [...execArgv, fileURLToPath(new URL('role-process.ts', import.meta.url)), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...execArgv, script, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const events: RoleEvent[] = [];
   const listeners = new Set<(e: RoleEvent | undefined) => void>();
   let exited = false;

@@ -14,7 +14,8 @@
 //          --latency-pods 5000 --samples 30 --gap-ms 1500 --memory-pods 10000 --settle-s 15
 //          --storm-workloads 10 --storm-replicas 50 --observe-s 60
 //          --cluster-dir DIR (reuse a kept cluster) --keep-cluster --cpu-prof DIR (profile the watcher)
-//          --watcher-flags "NODE FLAGS" (for the watcher process only) --dump DIR (each storm's channel calls as JSON)]
+//          --watcher-flags "NODE FLAGS" (for the watcher process only) --dump DIR (each storm's channel calls as JSON)
+//          --source compiled|ts (role processes run the compiled sources, as the image does; default compiled)]
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -26,7 +27,7 @@ import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator
 import { callText } from '../test/support/slack-flow.ts';
 import {
   barePod, benchCluster, countPods, deleteNamespaceNow, ensureHealthyPods, ensureNamespace, meanPodBytes, roleOptions, sampleRss,
-  spawnRole, watchCrashes, writeBenchPolicy, type BenchCluster, type RoleChild,
+  compileForBench, spawnRole, watchCrashes, writeBenchPolicy, type BenchCluster, type RoleChild,
 } from './alerts-kit.ts';
 import { benchRedisUrl, deleteBotKeys, describeLatencies, quantile, sleep } from './bench-kit.ts';
 
@@ -37,6 +38,7 @@ const { values: argv } = parseArgs({
     'memory-pods': { type: 'string', default: '10000' }, 'settle-s': { type: 'string', default: '15' },
     'storm-workloads': { type: 'string', default: '10' }, 'storm-replicas': { type: 'string', default: '50' }, 'observe-s': { type: 'string', default: '60' },
     'cluster-dir': { type: 'string' }, 'keep-cluster': { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, 'watcher-flags': { type: 'string' }, dump: { type: 'string' },
+    source: { type: 'string', default: 'compiled' },
   },
   strict: true,
 });
@@ -51,6 +53,9 @@ const runs = num('runs');
 const latencyChannel = 'C0ALERTS';
 const stormChannel = 'C0STORM';
 // Node flags for the watcher process only, for experiments (e.g. --watcher-flags=--max-semi-space-size=2).
+if (!['compiled', 'ts'].includes(argv.source ?? '')) throw new Error(`--source must be compiled or ts, not ${String(argv.source)}`);
+// The role processes run what the image ships (compiled JavaScript) unless --source ts (Node's type stripping, ~17 MiB more each).
+const roleScript = argv.source === 'ts' ? undefined : compileForBench();
 const watcherArgs = [...(argv['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${argv['cpu-prof']}`] : []), ...(argv['watcher-flags']?.split(' ').filter(Boolean) ?? [])];
 
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -72,8 +77,8 @@ async function startBot(c: BenchCluster, policyFile: string, withWorker: boolean
     channels: [{ id: latencyChannel, name: 'alerts', members: ['U0BOT'] }, { id: stormChannel, name: 'storm', members: ['U0BOT'] }, { id: 'C0OPS', name: 'ops', members: ['U0BOT', 'U0ALICE'] }],
   });
   const name = `ab-${randomBytes(4).toString('hex')}`;
-  const worker = withWorker ? await spawnRole(roleOptions('worker', emu, c.state, { cluster: name, policyFile })) : undefined;
-  const watcher = await spawnRole(roleOptions('watcher', emu, c.state, { cluster: name, policyFile }), watcherArgs);
+  const worker = withWorker ? await spawnRole(roleOptions('worker', emu, c.state, { cluster: name, policyFile }), [], roleScript) : undefined;
+  const watcher = await spawnRole(roleOptions('watcher', emu, c.state, { cluster: name, policyFile }), watcherArgs, roleScript);
   return {
     name, emu, watcher, ...(worker ? { worker } : {}),
     stop: async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIdentity } from '../src/kube/impersonation.ts';
+import { describeIdentity } from '../src/kube/kube-api.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
 
 /** /k8s whoami: who Coxswain thinks you are, where. */

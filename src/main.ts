@@ -9,7 +9,6 @@ import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
 import { safeRedisUrl, startRoles } from './roles/start-roles.ts';
-import { runConsole } from './console/run-console.ts';
 
 /** The command-line contract of DESIGN.md; kept in one place so help and parsing agree. */
 export const usage = `coxswain — Slack ChatOps for Kubernetes
@@ -112,6 +111,8 @@ async function openConsole(args: readonly string[]): Promise<number> {
   const commands = args.filter((a, i) => !a.startsWith('--') && !['--as', '--channel', '--group'].includes(args[i - 1] ?? ''));
   const groups = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--group' ? [a.split('=')] : []))
     .map(([id = '', members = '']) => [id, members.split(',').filter(Boolean)]));
+  // Imported here: it brings the Slack emulator, which no deployed process needs.
+  const { runConsole } = await import('./console/run-console.ts');
   await runConsole({ env: consoleEnvironment(), registry: createRegistry(), commands, groups, ...(as ? { as } : {}), ...(channel ? { channel } : {}) });
   return 0;
 }

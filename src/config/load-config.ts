@@ -22,6 +22,9 @@ const envSchema = z.object({
   PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0).max(65535).default(3000),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
   KUBECONFIG: z.string().min(1).optional(),
+  // Set by Kubernetes in every pod: where the in-cluster API server is, when there is no KUBECONFIG.
+  KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
+  KUBERNETES_SERVICE_PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(1).max(65535).default(443),
   COXSWAIN_POLICY: z.string().min(1).optional(),
   COXSWAIN_CLUSTER: z.string().regex(dnsLabel, 'must be a DNS-1123 label (lowercase letters, digits, -)').default('default'),
   COXSWAIN_MAX_REPLICAS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1).max(10_000).default(100),
@@ -54,6 +57,8 @@ export interface Config {
   readonly redisUrl: string;
   /** Path of a kubeconfig; absent means the in-cluster service account. */
   readonly kubeconfigPath?: string;
+  /** https://host:port of the API server from inside a pod (KUBERNETES_SERVICE_HOST/PORT). */
+  readonly inClusterServer?: string;
   readonly policyPath?: string;
   /** This cluster's name; it names the queue, so one worker set serves one cluster. */
   readonly cluster: string;
@@ -116,6 +121,11 @@ export function consoleEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('SLACK_')));
 }
 
+/** The in-cluster API server's URL; an IPv6 address goes in brackets. */
+function inClusterServer(host: string, port: number): string {
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /**
  * Reads the configuration from the environment. Bad or missing values throw one
  * ConfigError naming each variable; values are never echoed, so a secret put in
@@ -133,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     redisUrl: e.REDIS_URL,
     ...(e.KUBECONFIG ? { kubeconfigPath: e.KUBECONFIG.split(':')[0] ?? e.KUBECONFIG } : {}),
+    ...(e.KUBERNETES_SERVICE_HOST ? { inClusterServer: inClusterServer(e.KUBERNETES_SERVICE_HOST, e.KUBERNETES_SERVICE_PORT) } : {}),
     ...(e.COXSWAIN_POLICY ? { policyPath: e.COXSWAIN_POLICY } : {}),
     cluster: e.COXSWAIN_CLUSTER,
     maxReplicas: e.COXSWAIN_MAX_REPLICAS,

@@ -66,8 +66,3 @@ class ImpersonatingKubeConfig extends k8s.KubeConfig {
 export function impersonatingConfig(base: k8s.KubeConfig, identity: KubeIdentity): k8s.KubeConfig {
   return new ImpersonatingKubeConfig(base, identity);
 }
-
-/** How a refusal names the identity: 'Kubernetes user "alice" (groups team-a, team-b)'. */
-export function describeIdentity(identity: KubeIdentity): string {
-  return `Kubernetes user "${identity.user}"${identity.groups.length ? ` (groups ${identity.groups.join(', ')})` : ''}`;
-}

@@ -11,6 +11,11 @@ export interface KubeIdentity {
   readonly groups: readonly string[];
 }
 
+/** How a refusal names the identity: 'Kubernetes user "alice" (groups team-a, team-b)'. */
+export function describeIdentity(identity: KubeIdentity): string {
+  return `Kubernetes user "${identity.user}"${identity.groups.length ? ` (groups ${identity.groups.join(', ')})` : ''}`;
+}
+
 /** A Deployment by namespace and name. */
 export interface DeploymentRef {
   readonly namespace: string;

@@ -1,11 +1,11 @@
 // Turns whatever @kubernetes/client-node throws into an AppError whose message a
 // user may read: what went wrong in their terms, whether to retry, and never a
 // token, a header or the raw response the client puts into its messages.
-import { ApiException } from '@kubernetes/client-node';
+// The exception module alone: the package's index loads its whole generated API.
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import { AppError, type ErrorCode } from '../errors.ts';
 import { countKubeError } from '../metrics/metrics.ts';
-import { describeIdentity } from './impersonation.ts';
-import type { KubeIdentity } from './kube-api.ts';
+import { describeIdentity, type KubeIdentity } from './kube-api.ts';
 
 /** What the failed call was about, for the wording of the message. */
 export interface KubeErrorContext {

@@ -10,21 +10,18 @@
 // leader's deadline always falls before any standby's; the leader also gives up
 // `stepDownMarginMs` earlier still, for timers that fire late.
 //
-// It builds its own CoordinationV1Api: the Lease is the election's private
-// state, not an object commands act on, so it has no place in KubeApi; errors
-// still map through kube-errors.ts.
-import {
-  CoordinationV1Api, Observable, V1MicroTime,
-  type ConfigurationOptions, type ObservableMiddleware, type V1Lease, type V1LeaseSpec,
-} from '@kubernetes/client-node';
-import type { KubeClients } from './kube-clients.ts';
+// The Lease is read and written as raw JSON over the KubeConnection: it is the
+// election's private state, not an object commands act on, so it has no place
+// in KubeApi, and the watcher process need not load client-node's typed API for
+// it; errors still map through kube-errors.ts.
+import { kubeJson, type KubeConnection, type KubeRequest } from './kube-connection.ts';
 import { httpStatusOf, toKubeError } from './kube-errors.ts';
 import type { Log } from '../log/create-logger.ts';
 
 /** Options of startLeaderElection. */
 export interface LeaderElectionOptions {
-  /** clients.config is used to make a CoordinationV1Api. */
-  readonly clients: KubeClients;
+  /** The API server, as the bot. */
+  readonly connection: KubeConnection;
   /** Where the Lease lives: 'coxswain' in production. */
   readonly namespace: string;
   /** The Lease's name, e.g. `coxswain-watcher-${cluster}`. */
@@ -60,6 +57,28 @@ export interface LeaderElection {
   stop(): Promise<void>;
 }
 
+/** The coordination.k8s.io/v1 LeaseSpec, as JSON (times are MicroTime strings). */
+export interface LeaseSpec {
+  readonly holderIdentity?: string;
+  readonly leaseDurationSeconds?: number;
+  readonly acquireTime?: string;
+  readonly renewTime?: string;
+  readonly leaseTransitions?: number;
+}
+
+/** A Lease as JSON; other fields the server sends are kept and sent back as they were. */
+export interface Lease {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string; readonly [field: string]: unknown };
+  readonly spec?: LeaseSpec;
+}
+
+/** A MicroTime: RFC 3339 with exactly six fractional digits, as the API server parses it. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z');
+}
+
 /** What a replica saw of the Lease, and when by its own monotonic clock. */
 export interface LeaseObservation {
   readonly resourceVersion: string;
@@ -78,7 +97,7 @@ export type LeaseDecision = 'stand-by' | 'renew' | 'take';
  * The observation after reading `lease` at `now`: unchanged (observedAt kept)
  * while its resourceVersion is the one seen before, else a fresh one.
  */
-export function observeLease(previous: LeaseObservation | undefined, lease: V1Lease, now: number): LeaseObservation {
+export function observeLease(previous: LeaseObservation | undefined, lease: Lease, now: number): LeaseObservation {
   const resourceVersion = lease.metadata?.resourceVersion ?? '';
   if (previous?.resourceVersion === resourceVersion) return previous;
   return {
@@ -109,8 +128,8 @@ export function leaseDurationSeconds(ms: number): number {
  * The spec that makes `identity` the holder as of `wallNow`: a renewal keeps
  * acquireTime and leaseTransitions, a take-over counts one more transition.
  */
-export function holdingSpec(current: V1LeaseSpec | undefined, identity: string, leaseDurationMs: number, wallNow: number): V1LeaseSpec {
-  const now = new V1MicroTime(wallNow);
+export function holdingSpec(current: LeaseSpec | undefined, identity: string, leaseDurationMs: number, wallNow: number): LeaseSpec {
+  const now = microTime(wallNow);
   const renewing = current?.holderIdentity === identity;
   return {
     ...current,
@@ -133,8 +152,7 @@ interface Timing {
 interface Elector {
   readonly options: LeaderElectionOptions;
   readonly timing: Timing;
-  readonly api: CoordinationV1Api;
-  readonly call: ConfigurationOptions<ObservableMiddleware>;
+  readonly path: { readonly leases: string; readonly lease: string };
   readonly fields: Record<string, unknown>;
   stopped: boolean;
   leading: boolean;
@@ -142,7 +160,7 @@ interface Elector {
   validUntil: number;
   observed: LeaseObservation | undefined;
   /** The latest copy of the Lease naming us as holder, for release. */
-  held: V1Lease | undefined;
+  held: Lease | undefined;
   /** The error code of the current failure streak, so it is logged once. */
   failing: string | undefined;
   next: NodeJS.Timeout | undefined;
@@ -170,17 +188,12 @@ function resolveTiming(options: LeaderElectionOptions): Timing {
   return timing;
 }
 
-/** Per-call options that abort a request hanging longer than `ms`, so the loop never stalls on a dead connection. */
-function timeoutOptions(ms: number): ConfigurationOptions<ObservableMiddleware> {
-  const middleware: ObservableMiddleware = {
-    pre: (request) => {
-      request.setSignal(AbortSignal.timeout(ms));
-      return new Observable(Promise.resolve(request));
-    },
-    post: (response) => new Observable(Promise.resolve(response)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+/** One Lease request, abandoned after requestTimeoutMs so the loop never stalls on a dead connection. */
+function leaseCall(e: Elector, path: string, request: Omit<KubeRequest, 'signal'> = {}): Promise<Lease> {
+  return kubeJson<Lease>(e.options.connection, path, { ...request, signal: AbortSignal.timeout(e.timing.requestTimeoutMs) });
 }
+
+const leaseBody = (lease: Lease): Lease => ({ ...lease, apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' });
 
 function notify(e: Elector, callback: () => void, which: string): void {
   try {
@@ -199,7 +212,7 @@ function stepDown(e: Elector, reason: string): void {
 }
 
 /** Our write succeeded: lead until `sentAt` + lease duration − margin, unless that has already passed. */
-function holding(e: Elector, lease: V1Lease, sentAt: number): void {
+function holding(e: Elector, lease: Lease, sentAt: number): void {
   e.held = lease;
   e.observed = { resourceVersion: lease.metadata?.resourceVersion ?? '', holder: e.options.identity, leaseDurationMs: e.timing.leaseDurationMs, observedAt: sentAt };
   const validUntil = sentAt + e.timing.leaseDurationMs - e.timing.stepDownMarginMs;
@@ -219,9 +232,9 @@ function lostRace(e: Elector, error: unknown): void {
   e.options.log('debug', 'leader election: another replica changed the lease first', e.fields);
 }
 
-async function readLease(e: Elector): Promise<V1Lease | undefined> {
+async function readLease(e: Elector): Promise<Lease | undefined> {
   try {
-    return await e.api.readNamespacedLease({ name: e.options.name, namespace: e.options.namespace }, e.call);
+    return await leaseCall(e, e.path.lease);
   } catch (error) {
     if (httpStatusOf(error) === 404) return undefined;
     throw error;
@@ -229,22 +242,21 @@ async function readLease(e: Elector): Promise<V1Lease | undefined> {
 }
 
 async function createLease(e: Elector): Promise<void> {
-  const { name, namespace, identity } = e.options;
+  const { name, identity } = e.options;
   const sentAt = now();
-  const body: V1Lease = { metadata: { name }, spec: holdingSpec(undefined, identity, e.timing.leaseDurationMs, Date.now()) };
+  const body: Lease = { metadata: { name }, spec: holdingSpec(undefined, identity, e.timing.leaseDurationMs, Date.now()) };
   try {
-    holding(e, await e.api.createNamespacedLease({ namespace, body }, e.call), sentAt);
+    holding(e, await leaseCall(e, e.path.leases, { method: 'POST', body: leaseBody(body) }), sentAt);
   } catch (error) {
     lostRace(e, error);
   }
 }
 
-async function writeLease(e: Elector, lease: V1Lease): Promise<void> {
-  const { name, namespace, identity } = e.options;
+async function writeLease(e: Elector, lease: Lease): Promise<void> {
   const sentAt = now();
-  const body: V1Lease = { ...lease, spec: holdingSpec(lease.spec, identity, e.timing.leaseDurationMs, Date.now()) };
+  const body: Lease = { ...lease, spec: holdingSpec(lease.spec, e.options.identity, e.timing.leaseDurationMs, Date.now()) };
   try {
-    holding(e, await e.api.replaceNamespacedLease({ name, namespace, body }, e.call), sentAt);
+    holding(e, await leaseCall(e, e.path.lease, { method: 'PUT', body: leaseBody(body) }), sentAt);
   } catch (error) {
     lostRace(e, error);
   }
@@ -261,8 +273,7 @@ async function acquireOrRenew(e: Elector): Promise<void> {
 }
 
 function reportFailure(e: Elector, error: unknown): void {
-  const { clients } = e.options;
-  const appError = toKubeError(error, { server: clients.server, what: `lease "${e.options.name}" in namespace "${e.options.namespace}"`, ...(clients.actingAs ? { actingAs: clients.actingAs } : {}) });
+  const appError = toKubeError(error, { server: e.options.connection.server, what: `lease "${e.options.name}" in namespace "${e.options.namespace}"` });
   const fields = { ...e.fields, code: appError.code, cause: appError.cause instanceof Error ? appError.cause.message : undefined };
   if (e.failing === appError.code) {
     e.options.log('debug', `leader election: ${appError.userMessage}`, fields);
@@ -296,11 +307,10 @@ async function release(e: Elector): Promise<void> {
   const held = e.held;
   if (!held) return;
   e.held = undefined;
-  const { name, namespace } = e.options;
-  const at = new V1MicroTime(Date.now());
-  const body: V1Lease = { ...held, spec: { ...held.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: at, acquireTime: at } };
+  const at = microTime(Date.now());
+  const body: Lease = { ...held, spec: { ...held.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: at, acquireTime: at } };
   try {
-    await e.api.replaceNamespacedLease({ name, namespace, body }, e.call);
+    await leaseCall(e, e.path.lease, { method: 'PUT', body: leaseBody(body) });
     e.options.log('info', 'leader election: released the lease', e.fields);
   } catch (error) {
     // 409: it changed since our last write, so it is no longer ours to release.
@@ -313,6 +323,11 @@ async function stopElector(e: Elector): Promise<void> {
   await release(e);
 }
 
+function leasePaths(namespace: string, name: string): Elector['path'] {
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  return { leases, lease: `${leases}/${encodeURIComponent(name)}` };
+}
+
 /**
  * Joins the election for `options.name` and keeps trying to lead (or keeps
  * leading) until stopped. API failures are logged, never thrown; throws only
@@ -322,8 +337,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   const timing = resolveTiming(options);
   const e: Elector = {
     options, timing,
-    api: options.clients.config.makeApiClient(CoordinationV1Api),
-    call: timeoutOptions(timing.requestTimeoutMs),
+    path: leasePaths(options.namespace, options.name),
     fields: { lease: `${options.namespace}/${options.name}`, identity: options.identity },
     stopped: false, leading: false, validUntil: 0, observed: undefined, held: undefined, failing: undefined,
     next: undefined, deadline: undefined, inFlight: undefined, stopping: undefined,

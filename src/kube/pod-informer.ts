@@ -1,16 +1,17 @@
 // The pods of one namespace (or of all) as a list, then a watch, handed over one
 // by one and kept nowhere here: the caller keeps what it needs, so memory grows
 // with what the caller keeps, never with a list. The list is read in pages of raw
-// JSON (client-node's typed deserialization of 10,000 pods costs hundreds of MB),
+// JSON over the KubeConnection (client-node's typed deserialization of 10,000
+// pods costs hundreds of MB, and its generated API alone ~80 MiB),
 // and the watch resumes from the last resourceVersion it saw, relisting only when
 // the API server answers 410 Gone. This informer owns its reconnects: client-node's
 // Watch has a 30 s idle timer that turns a quiet but healthy watch into an error,
 // and its informer's error handling gives up or hammers; here an idle watch is
 // recycled quietly and failures back off exponentially, with jitter, up to a cap.
-import * as k8s from '@kubernetes/client-node';
-import { fetch, type Response } from 'undici';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import { AppError } from '../errors.ts';
-import type { KubeClients } from './kube-clients.ts';
+import { replyFailure, type KubeConnection, type KubeReply } from './kube-connection.ts';
 import { httpStatusOf, serverOrigin, toKubeError } from './kube-errors.ts';
 
 /** LISTED: part of a (re)list; the others are watch events. */
@@ -69,7 +70,7 @@ export interface RawPod {
 
 /** Options of startPodInformer. */
 export interface PodInformerOptions {
-  readonly clients: KubeClients;
+  readonly connection: KubeConnection;
   /** Only this namespace's pods. Default: all namespaces. */
   readonly namespace?: string;
   readonly labelSelector?: string;
@@ -138,7 +139,7 @@ const healthyAfterMs = 5_000;
 const invalidStatuses = new Set([400]);
 /** Refusals: permanent unless the informer has already been allowed (see refusalGraceMs). */
 const refusalStatuses = new Set([401, 403, 404]);
-/** How much of an error body is kept (a Status is small; a proxy's error page may not be). */
+/** How much of a watch ERROR event is kept. */
 const maxErrorBody = 4_096;
 
 type AbortWhy = 'stopped' | 'idle' | 'timeout';
@@ -224,17 +225,11 @@ function describeTarget(options: PodInformerOptions): string {
 }
 
 function kubeError(informer: Informer, error: unknown): AppError {
-  const { clients } = informer.options;
-  return toKubeError(error, { server: clients.server, what: describeTarget(informer.options), ...(clients.actingAs ? { actingAs: clients.actingAs } : {}) });
+  return toKubeError(error, { server: informer.options.connection.server, what: describeTarget(informer.options) });
 }
 
-function podsUrl(options: PodInformerOptions, query: Readonly<Record<string, string | undefined>>): URL {
-  const path = options.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`;
-  const url = new URL(options.clients.server.replace(/\/+$/, '') + path);
-  const all = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, ...query };
-  for (const [key, value] of Object.entries(all)) if (value !== undefined && value !== '') url.searchParams.set(key, value);
-  return url;
-}
+const podsPath = (options: PodInformerOptions): string =>
+  (options.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`);
 
 /** A fresh controller for the next request; stop() aborts whichever is current. */
 function nextController(informer: Informer): AbortController {
@@ -243,61 +238,36 @@ function nextController(informer: Informer): AbortController {
   return controller;
 }
 
-/** An answer whose connection pool is this request's own, released with it. */
-interface Exchange {
-  readonly response: Response;
-  readonly release: () => void;
+/** GET of the pods with `query`; anything but 200 throws (410 as GoneError). */
+async function get(informer: Informer, query: Readonly<Record<string, string | undefined>>, signal: AbortSignal): Promise<KubeReply> {
+  const { options } = informer;
+  const reply = await options.connection.request(podsPath(options), {
+    query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, ...query }, signal,
+  });
+  if (reply.status !== 200) throw await statusFailure(reply);
+  informer.state.refusedSince = undefined;
+  return reply;
 }
 
-/**
- * GET with the kubeconfig's credentials, the way client-node's Watch does it. The
- * dispatcher client-node makes is new on every call, so it is closed with its request.
- */
-async function get(informer: Informer, url: URL, signal: AbortSignal): Promise<Exchange> {
-  const context = new k8s.RequestContext(url.toString(), k8s.HttpMethod.GET);
-  await informer.options.clients.config.applySecurityAuthentication(context);
-  const dispatcher = context.getDispatcher();
-  const release = (): void => { if (dispatcher) dispatcher.destroy().catch(() => undefined); };
-  try {
-    const response = await fetch(url, {
-      method: 'GET', headers: { ...context.getHeaders(), accept: 'application/json' }, signal, ...(dispatcher ? { dispatcher } : {}),
-    });
-    if (response.status !== 200) throw await statusFailure(response);
-    informer.state.refusedSince = undefined;
-    return { response, release };
-  } catch (error) {
-    release();
-    throw error;
-  }
-}
-
-async function statusFailure(response: Response): Promise<Error> {
-  if (response.status === 410) {
-    await response.body?.cancel().catch(() => undefined);
-    return new GoneError('410 Gone');
-  }
-  const body = (await response.text().catch(() => '')).slice(0, maxErrorBody);
-  return new k8s.ApiException(response.status, `HTTP ${response.status}`, body, {});
+async function statusFailure(reply: KubeReply): Promise<Error> {
+  if (reply.status !== 410) return replyFailure(reply);
+  await reply.body.dump().catch(() => undefined);
+  return new GoneError('410 Gone');
 }
 
 /** A watch ERROR event carries a Status; 410 means the resourceVersion is too old. */
 function watchEventFailure(status: WatchEvent['object']): Error {
   const code = status?.code ?? 500;
   if (code === 410) return new GoneError(status?.message ?? '410 Gone');
-  return new k8s.ApiException(code, `watch error ${code}`, JSON.stringify(status ?? {}).slice(0, maxErrorBody), {});
+  return new ApiException(code, `watch error ${code}`, JSON.stringify(status ?? {}).slice(0, maxErrorBody), {});
 }
 
 async function readPage(informer: Informer, continueToken: string | undefined): Promise<PodList> {
   const controller = nextController(informer);
   const deadline = setTimeout(() => controller.abort(new InformerAbort('timeout')), informer.settings.requestTimeoutMs);
-  const url = podsUrl(informer.options, { limit: String(informer.settings.pageSize), continue: continueToken });
   try {
-    const { response, release } = await get(informer, url, controller.signal);
-    try {
-      return await response.json() as PodList;
-    } finally {
-      release();
-    }
+    const reply = await get(informer, { limit: String(informer.settings.pageSize), continue: continueToken }, controller.signal);
+    return await reply.body.json() as PodList;
   } finally {
     clearTimeout(deadline);
   }
@@ -317,6 +287,8 @@ async function listPods(informer: Informer): Promise<void> {
     }
     continueToken = page.metadata?.continue || undefined;
     resourceVersion = page.metadata?.resourceVersion;
+    // Between pages the process does its other work (renewing the Lease, delivering alerts); a page is garbage by now.
+    if (continueToken !== undefined) await setImmediatePromise();
   } while (continueToken !== undefined);
   if (!resourceVersion) throw new Error('the pod list carries no resourceVersion');
   Object.assign(state, { resourceVersion, needsList: false, synced: true });
@@ -345,11 +317,10 @@ function handleLines(informer: Informer, text: string): string {
   return text.slice(start);
 }
 
-async function readEvents(informer: Informer, response: Response, idle: NodeJS.Timeout): Promise<void> {
-  if (!response.body) return;
+async function readEvents(informer: Informer, reply: KubeReply, idle: NodeJS.Timeout): Promise<void> {
   const decoder = new TextDecoder();
   let rest = '';
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of reply.body as AsyncIterable<Uint8Array>) {
     idle.refresh();
     rest = handleLines(informer, rest + decoder.decode(chunk, { stream: true }));
   }
@@ -360,19 +331,18 @@ async function watchPods(informer: Informer): Promise<void> {
   const { settings, state } = informer;
   const controller = nextController(informer);
   const deadline = setTimeout(() => controller.abort(new InformerAbort('timeout')), settings.requestTimeoutMs);
-  const url = podsUrl(informer.options, {
-    watch: 'true', allowWatchBookmarks: 'true', resourceVersion: state.resourceVersion, timeoutSeconds: String(settings.watchTimeoutSeconds),
-  });
+  const query = { watch: 'true', allowWatchBookmarks: 'true', resourceVersion: state.resourceVersion, timeoutSeconds: String(settings.watchTimeoutSeconds) };
   try {
-    const { response, release } = await get(informer, url, controller.signal);
+    const reply = await get(informer, query, controller.signal);
     clearTimeout(deadline);
     state.watchingSince = Date.now();
     const idle = setTimeout(() => controller.abort(new InformerAbort('idle')), settings.idleTimeoutMs);
     try {
-      await readEvents(informer, response, idle);
+      await readEvents(informer, reply, idle);
     } finally {
       clearTimeout(idle);
-      release();
+      // A handler that threw leaves the stream open: its connection goes with it.
+      if (!reply.body.destroyed) reply.body.destroy();
     }
   } finally {
     clearTimeout(deadline);
@@ -386,7 +356,7 @@ function ownAbort(informer: Informer): AbortWhy | undefined {
 
 function timeoutError(informer: Informer): AppError {
   const seconds = Math.round(informer.settings.requestTimeoutMs / 1000);
-  return new AppError('unavailable', `the Kubernetes API server at ${serverOrigin(informer.options.clients.server)} did not answer within ${seconds} s; trying again`);
+  return new AppError('unavailable', `the Kubernetes API server at ${serverOrigin(informer.options.connection.server)} did not answer within ${seconds} s; trying again`);
 }
 
 function classify(informer: Informer, error: unknown): Outcome {

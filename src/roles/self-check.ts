@@ -4,7 +4,7 @@
 // to do; nothing here stops the bot (a fix may come while it runs).
 import type { WebClient } from '@slack/web-api';
 import { missingPermissions, type ApiPermission } from '../kube/access-review.ts';
-import type { KubeClients } from '../kube/kube-clients.ts';
+import type { KubeConnection } from '../kube/kube-connection.ts';
 import type { Log } from '../log/create-logger.ts';
 import type { Policy, Verb } from '../policy/policy-schema.ts';
 import { checkAlertChannels } from '../slack/alert-slack.ts';
@@ -37,11 +37,11 @@ function policyChannels(policy: Policy): string[] {
   return [...new Set([...policy.bindings.flatMap((b) => b.channels ?? []), ...policy.alerts.routes.map((r) => r.channel)])];
 }
 
-async function checkKubernetes(clients: KubeClients, policy: Policy, log: Log): Promise<number> {
+async function checkKubernetes(connection: KubeConnection, policy: Policy, log: Log): Promise<number> {
   let problems = 0;
   for (const [namespace, verbs] of namespacesToCheck(policy)) {
     const wanted = [...verbs].flatMap((v) => needs[v] ?? []);
-    const missing = await missingPermissions(clients, namespace, wanted).catch((error: unknown) => {
+    const missing = await missingPermissions(connection, namespace, wanted).catch((error: unknown) => {
       log('warn', 'self-check: could not review the bot\'s Kubernetes permissions', { namespace, error: error instanceof Error ? error.message : String(error) });
       return [];
     });
@@ -55,13 +55,13 @@ async function checkKubernetes(clients: KubeClients, policy: Policy, log: Log): 
 }
 
 /** Runs every check; resolves to the number of problems found (also logged). */
-export async function selfCheck(deps: { readonly client: WebClient; readonly clients: KubeClients; readonly policy: Policy; readonly log: Log }): Promise<number> {
+export async function selfCheck(deps: { readonly client: WebClient; readonly connection: KubeConnection; readonly policy: Policy; readonly log: Log }): Promise<number> {
   const auth = await deps.client.auth.test().then(() => 0, (error: unknown) => {
     deps.log('error', 'self-check: Slack does not accept the bot token', { slackError: (error as { data?: { error?: string } }).data?.error ?? String(error), hint: 'check SLACK_BOT_TOKEN (xoxb-…) and that the app is installed' });
     return 1;
   });
   const channels = (await checkAlertChannels(deps.client, policyChannels(deps.policy), deps.log)).length;
-  const kube = await checkKubernetes(deps.clients, deps.policy, deps.log);
+  const kube = await checkKubernetes(deps.connection, deps.policy, deps.log);
   const problems = auth + channels + kube;
   deps.log(problems === 0 ? 'info' : 'warn', problems === 0 ? 'self-check passed' : `self-check found ${problems} problem(s); see the errors above`);
   return problems;

@@ -2,7 +2,7 @@
 // turn each change into a stored alert and a delivery job. Redis being away
 // loses nothing: the latest state of each changed subject waits here and is
 // applied when Redis answers again.
-import type { KubeClients } from '../kube/kube-clients.ts';
+import type { KubeConnection } from '../kube/kube-connection.ts';
 import { startPodInformer } from '../kube/pod-informer.ts';
 import type { Log } from '../log/create-logger.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
@@ -15,7 +15,7 @@ import { alertChannelFor } from './route-alert.ts';
 
 /** Everything the watcher needs, injected. */
 export interface AlertWatcherDeps {
-  readonly clients: KubeClients;
+  readonly connection: KubeConnection;
   readonly policy: Pick<PolicyStore, 'current'>;
   readonly store: Pick<AlertStore, 'apply' | 'get' | 'firingKeys'>;
   readonly queue: Pick<AlertQueue, 'enqueue'>;
@@ -98,7 +98,7 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
   };
 
   const informer = startPodInformer({
-    clients: deps.clients,
+    connection: deps.connection,
     onListStart: () => tracker.listStart(),
     onPod: (type, pod) => (type === 'DELETED' ? tracker.remove(pod) : tracker.upsert(pod)),
     onListEnd: () => {

@@ -3,12 +3,13 @@
 // the leader stops, a hand-over only after the lease runs out when the leader
 // is cut off from the API server (a TCP proxy we close), and never two leaders
 // at once, sampled every 50 ms and counted through the callbacks.
-import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { startLeaderElection, type LeaderElection, type LeaderElectionOptions } from '../../../src/kube/leader-election.ts';
-import { makeKubeClients, type KubeClients } from '../../../src/kube/kube-clients.ts';
+import { connectionOver, type KubeConnection } from '../../../src/kube/kube-connection.ts';
+import { kubeconfigCredentials } from '../../../src/kube/kube-credentials.ts';
 import type { LogLevel } from '../../../src/log/create-logger.ts';
 import type { ClusterState } from '../../support/cluster/cluster.ts';
 import { waitUntil } from '../../support/cluster/processes.ts';
@@ -21,13 +22,17 @@ const timing = { leaseDurationMs: 3_000, renewEveryMs: 1_000, retryEveryMs: 300 
 
 let cluster: ClusterState;
 let admin: k8s.CoordinationV1Api;
-let bot: KubeClients;
+let bot: KubeConnection;
+/** Connections made for proxies, closed after each test. */
+const connections: KubeConnection[] = [];
 
 beforeAll(async () => {
   cluster = await testCluster();
   admin = loadKubeConfig(cluster.adminKubeconfig).makeApiClient(k8s.CoordinationV1Api);
-  bot = makeKubeClients(loadKubeConfig(cluster.botKubeconfig));
+  bot = connectionOver(kubeconfigCredentials(cluster.botKubeconfig));
 });
+
+afterAll(() => bot.close());
 
 interface Entry { readonly at: number; readonly who: string; readonly what: string; readonly level?: LogLevel }
 
@@ -58,12 +63,13 @@ const newLease = (): string => {
 afterEach(async () => {
   await Promise.all(running.splice(0).map((e) => e.stop()));
   for (const proxy of proxies.splice(0)) proxy.close();
+  await Promise.all(connections.splice(0).map((c) => c.close()));
   await Promise.all(leases.splice(0).map((name) => admin.deleteNamespacedLease({ name, namespace }).catch(() => undefined)));
 });
 
 function candidate(timeline: Timeline, id: string, options: Partial<LeaderElectionOptions> & { name: string }): Candidate {
   const election = startLeaderElection({
-    clients: bot, namespace, identity: id, ...timing,
+    connection: bot, namespace, identity: id, ...timing,
     onStartedLeading: () => {
       timeline.leaders += 1;
       timeline.maxLeaders = Math.max(timeline.maxLeaders, timeline.leaders);
@@ -137,14 +143,11 @@ async function startProxy(target: string): Promise<{ readonly url: string; cut(h
   };
 }
 
-/** The bot's clients, but reaching the API server through `server`. */
-function botClientsVia(server: string): KubeClients {
-  const kc = loadKubeConfig(cluster.botKubeconfig);
-  const via = new k8s.KubeConfig();
-  via.loadFromOptions({
-    clusters: kc.clusters.map((c) => ({ ...c, server })), users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext,
-  });
-  return makeKubeClients(via);
+/** The bot's connection, but reaching the API server through `server`. */
+function botVia(server: string): KubeConnection {
+  const via = connectionOver({ ...kubeconfigCredentials(cluster.botKubeconfig), server });
+  connections.push(via);
+  return via;
 }
 
 describe('startLeaderElection', () => {
@@ -193,7 +196,7 @@ describe('startLeaderElection', () => {
     const name = newLease();
     const proxy = await startProxy(bot.server);
     proxies.push(proxy);
-    const doomed = candidate(timeline, 'doomed', { name, clients: botClientsVia(proxy.url) });
+    const doomed = candidate(timeline, 'doomed', { name, connection: botVia(proxy.url) });
     await leaderOf([doomed], 'the first candidate to lead');
     const standby = candidate(timeline, 'standby', { name });
     const sampler = sampleLeaders([doomed, standby]);

@@ -6,11 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type * as k8s from '@kubernetes/client-node';
 import type { AppError } from '../../../src/errors.ts';
-import { makeKubeClients } from '../../../src/kube/kube-clients.ts';
+import { connectionOver, kubeUrl, type KubeConnection } from '../../../src/kube/kube-connection.ts';
+import { kubeconfigCredentials } from '../../../src/kube/kube-credentials.ts';
 import { startPodInformer, type PodEventType, type PodInformer, type PodInformerOptions, type RawPod } from '../../../src/kube/pod-informer.ts';
 import type { ClusterState } from '../../support/cluster/cluster.ts';
 import { waitUntil } from '../../support/cluster/processes.ts';
-import { loadKubeConfig, makeDeployment, useTestNamespace } from '../../support/kube.ts';
+import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
 import { usePrivateCluster } from '../../support/private-cluster.ts';
 
 /**
@@ -73,26 +74,32 @@ class Mirror {
   }
 }
 
-/** Records the URL of every request the informer makes (it authenticates each one). */
-function recordRequests(config: k8s.KubeConfig, mirror: Mirror): URL[] {
+/** The bot's connection, recording the URL of every request the informer makes. */
+function recordingConnection(kubeconfig: string, mirror: Mirror): { connection: KubeConnection; urls: URL[] } {
   const urls: URL[] = [];
-  const authenticate = config.applySecurityAuthentication.bind(config);
-  config.applySecurityAuthentication = async (context) => {
-    const url = new URL(context.getUrl());
-    mirror.note(`GET ${url.pathname}${url.search}`);
-    urls.push(url);
-    return authenticate(context);
+  const connection = connectionOver(kubeconfigCredentials(kubeconfig));
+  const recording: KubeConnection = {
+    ...connection,
+    request: (path, request) => {
+      const url = kubeUrl(connection.server, path, request?.query);
+      mirror.note(`GET ${url.pathname}${url.search}`);
+      urls.push(url);
+      return connection.request(path, request);
+    },
   };
-  return urls;
+  connections.push(connection);
+  return { connection: recording, urls };
 }
 
 const isWatch = (url: URL): boolean => url.searchParams.get('watch') === 'true';
 
 let informer: PodInformer | undefined;
+const connections: KubeConnection[] = [];
 
-afterEach(() => {
+afterEach(async () => {
   informer?.stop();
   informer = undefined;
+  await Promise.all(connections.splice(0).map((c) => c.close()));
 });
 
 interface Started {
@@ -101,10 +108,9 @@ interface Started {
 }
 
 function startMirrored(kubeconfig: string, options: Partial<PodInformerOptions>): Started {
-  const config = loadKubeConfig(kubeconfig);
   const mirror = new Mirror();
-  const requests = recordRequests(config, mirror);
-  informer = startPodInformer({ clients: makeKubeClients(config), ...mirror.callbacks, ...options });
+  const { connection, urls: requests } = recordingConnection(kubeconfig, mirror);
+  informer = startPodInformer({ connection, ...mirror.callbacks, ...options });
   return { mirror, requests };
 }
 

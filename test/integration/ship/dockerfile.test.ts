@@ -48,17 +48,23 @@ async function runStep(dir: string, command: string): Promise<void> {
   }
 }
 
-/** The deps stage run, then the runtime stage's files assembled as its COPY lines say. */
+/** The deps stage run, then the runtime stage's files assembled as its COPY lines say (the build stage ran in its own test). */
 async function assembleRuntime(): Promise<string> {
   const deps = join(work, 'deps');
   for (const copy of stages[1]?.copies ?? []) await copyInto(deps, copy, (s) => join(root, s));
   for (const step of stages[1]?.runs ?? []) await runStep(deps, step);
   const app = join(work, 'app');
   for (const copy of stages[2]?.copies ?? []) {
-    const fromDeps = copy[0] === '--from=deps';
-    await copyInto(app, fromDeps ? copy.slice(1) : copy, (s) => (fromDeps ? join(deps, s.replace(/^\/app\//u, '')) : join(root, s)));
+    const stage = /^--from=(\S+)$/u.exec(copy[0] ?? '')?.[1];
+    await copyInto(app, stage ? copy.slice(1) : copy, (s) => (stage ? join(work, stage, s.replace(/^\/app\//u, '')) : join(root, s)));
   }
   return app;
+}
+
+/** The script the image's ENTRYPOINT runs, e.g. src/main.js. */
+async function entrypointScript(): Promise<string> {
+  const entry = /^ENTRYPOINT (\[.*\])$/mu.exec(await readFile(join(root, 'Dockerfile'), 'utf8'))?.[1];
+  return (JSON.parse(entry ?? '[]') as string[])[1] ?? '';
 }
 
 let work: string;
@@ -79,17 +85,21 @@ describe('the Dockerfile, step by step', () => {
     expect(text).toMatch(/^FROM \$\{RUNTIME_IMAGE\}$/mu);
   });
 
-  it('builds: the build stage installs and type-checks what it copies', async () => {
+  it('builds: the build stage installs, type-checks and compiles what it copies', async () => {
     const dir = join(work, 'build');
     for (const copy of stages[0]?.copies ?? []) await copyInto(dir, copy, (s) => join(root, s));
     for (const step of stages[0]?.runs ?? []) await runStep(dir, step);
+    await expect(readFile(join(dir, 'dist', 'src', 'main.js'), 'utf8')).resolves.toMatch(/from ["']\.\.\/commands\/index\.js["']/u);
   });
 
-  it('runs from the runtime stage\'s files alone: help, a refused start, and a real start serving /healthz', async () => {
+  it('runs from the runtime stage\'s compiled files alone: help, a refused start, and a real start serving /healthz', async () => {
     const app = await assembleRuntime();
-    const help = await run(node, ['src/main.ts', 'help'], { cwd: app });
+    const main = await entrypointScript();
+    expect(main).toBe('src/main.js');
+    await expect(readFile(join(app, 'src', 'main.ts'), 'utf8')).rejects.toThrow(/ENOENT/u);
+    const help = await run(node, [main, 'help'], { cwd: app });
     expect(help.stdout).toContain('coxswain start');
-    const refused = await run(node, ['src/main.ts', 'start'], { cwd: app, env: { PATH: process.env['PATH'] ?? '' } }).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const refused = await run(node, [main, 'start'], { cwd: app, env: { PATH: process.env['PATH'] ?? '' } }).then(() => undefined, (e: { code: number; stderr: string }) => e);
     expect(refused?.code).toBe(78);
     expect(refused?.stderr).toContain('SLACK_SIGNING_SECRET');
 
@@ -98,7 +108,7 @@ describe('the Dockerfile, step by step', () => {
     const port = await freePort();
     const policy = join(work, 'policy.yaml');
     await writeFile(policy, 'roles: {}\n');
-    const child = spawn(node, ['src/main.ts', 'start'], {
+    const child = spawn(node, [main, 'start'], {
       cwd: app, stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl,
         PORT: String(port), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', KUBECONFIG: cluster.botKubeconfig, COXSWAIN_POLICY: policy, COXSWAIN_CLUSTER: 'image-test' },

@@ -2,17 +2,16 @@
 // counts as a change, and what it writes. The API half runs against a real
 // API server in test/integration/kube/leader-election.test.ts.
 import { describe, expect, it } from '@jest/globals';
-import type { V1Lease, V1LeaseSpec } from '@kubernetes/client-node';
 import {
-  decideOnLease, holdingSpec, leaseDurationSeconds, observeLease, startLeaderElection, type LeaderElectionOptions,
+  decideOnLease, holdingSpec, leaseDurationSeconds, observeLease, startLeaderElection, type Lease, type LeaderElectionOptions, type LeaseSpec,
 } from '../../../src/kube/leader-election.ts';
-import type { KubeClients } from '../../../src/kube/kube-clients.ts';
+import type { KubeConnection } from '../../../src/kube/kube-connection.ts';
 
-const lease = (resourceVersion: string, spec: V1LeaseSpec): V1Lease => ({ metadata: { name: 'l', resourceVersion }, spec });
+const lease = (resourceVersion: string, spec: LeaseSpec): Lease => ({ metadata: { name: 'l', resourceVersion }, spec });
 
 describe('observeLease', () => {
   it('starts the clock when it first sees a version, from the Lease\'s own duration', () => {
-    expect(observeLease(undefined, lease('7', { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: new Date(0) }), 1_000))
+    expect(observeLease(undefined, lease('7', { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: '1970-01-01T00:00:00.000000Z' }), 1_000))
       .toEqual({ resourceVersion: '7', holder: 'a', leaseDurationMs: 15_000, observedAt: 1_000 });
   });
 
@@ -63,7 +62,7 @@ describe('holdingSpec', () => {
   });
 
   it('renewing keeps acquireTime and transitions', () => {
-    const current = { holderIdentity: 'a', acquireTime: '2026-01-01T00:00:00.000000Z', leaseTransitions: 3, leaseDurationSeconds: 15 } as unknown as V1LeaseSpec;
+    const current = { holderIdentity: 'a', acquireTime: '2026-01-01T00:00:00.000000Z', leaseTransitions: 3, leaseDurationSeconds: 15 };
     const spec = holdingSpec(current, 'a', 15_000, at);
     expect(spec).toMatchObject({ holderIdentity: 'a', acquireTime: '2026-01-01T00:00:00.000000Z', leaseTransitions: 3 });
     expect(JSON.parse(JSON.stringify(spec))).toMatchObject({ renewTime: '2026-01-02T03:04:05.678000Z' });
@@ -71,7 +70,7 @@ describe('holdingSpec', () => {
 
   it('taking over (expired or released) counts a transition and starts a new acquireTime', () => {
     for (const holderIdentity of ['b', '']) {
-      const current = { holderIdentity, acquireTime: '2026-01-01T00:00:00.000000Z', leaseTransitions: 3, leaseDurationSeconds: 1 } as unknown as V1LeaseSpec;
+      const current = { holderIdentity, acquireTime: '2026-01-01T00:00:00.000000Z', leaseTransitions: 3, leaseDurationSeconds: 1 };
       expect(JSON.parse(JSON.stringify(holdingSpec(current, 'a', 15_000, at))))
         .toMatchObject({ holderIdentity: 'a', leaseTransitions: 4, leaseDurationSeconds: 15, acquireTime: '2026-01-02T03:04:05.678000Z' });
     }
@@ -86,7 +85,7 @@ describe('leaseDurationSeconds', () => {
 
 describe('startLeaderElection', () => {
   const options = (timing: Partial<LeaderElectionOptions>): LeaderElectionOptions => ({
-    clients: {} as KubeClients, namespace: 'coxswain', name: 'l', identity: 'a',
+    connection: {} as KubeConnection, namespace: 'coxswain', name: 'l', identity: 'a',
     onStartedLeading: () => undefined, onStoppedLeading: () => undefined, log: () => undefined, ...timing,
   });
 

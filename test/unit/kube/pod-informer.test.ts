@@ -4,9 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import * as k8s from '@kubernetes/client-node';
 import type { AppError } from '../../../src/errors.ts';
-import { makeKubeClients } from '../../../src/kube/kube-clients.ts';
+import { connectionOver, type KubeConnection } from '../../../src/kube/kube-connection.ts';
 import { startPodInformer, type PodEventType, type PodInformer, type PodInformerOptions, type RawPod } from '../../../src/kube/pod-informer.ts';
 
 type Step = (res: ServerResponse, url: URL) => void;
@@ -81,24 +80,23 @@ let informer: PodInformer | undefined;
 afterEach(async () => {
   informer?.stop();
   informer = undefined;
+  await connection?.close();
+  connection = undefined;
   await api?.close();
   api = undefined;
 });
 
-function clientsFor(server: string): ReturnType<typeof makeKubeClients> {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
-    users: [{ name: 'bot', token: 'test-token' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'bot' }], currentContext: 'fake',
-  });
-  return makeKubeClients(kc);
+let connection: KubeConnection | undefined;
+
+function connectionTo(server: string): KubeConnection {
+  connection = connectionOver({ server, tls: { rejectUnauthorized: true }, auth: () => Promise.resolve({ headers: { authorization: 'Bearer test-token' } }) });
+  return connection;
 }
 
 function start(fake: FakeApi, options: Partial<PodInformerOptions> = {}): Recorded {
   const recorded: Recorded = { calls: [], errors: [], fatal: [] };
   informer = startPodInformer({
-    clients: clientsFor(fake.url), namespace: 'shop', initialBackoffMs: 10, maxBackoffMs: 40,
+    connection: connectionTo(fake.url), namespace: 'shop', initialBackoffMs: 10, maxBackoffMs: 40,
     onListStart: () => recorded.calls.push('start'),
     onPod: (type: PodEventType, p: RawPod) => recorded.calls.push(`${type} ${p.metadata?.name}`),
     onListEnd: () => recorded.calls.push('end'),

@@ -1,0 +1,57 @@
+// The gateway role: Bolt (HTTP or Socket Mode) takes /k8s commands and button
+// clicks, decides, queues and acks. Loaded only by processes that run it.
+import { Redis } from 'ioredis';
+import { createApprovalStore } from '../approvals/approval-store.ts';
+import { handleVote, type VoteDeps } from '../approvals/handle-vote.ts';
+import { openApproval } from '../approvals/open-approval.ts';
+import { createHoldStore } from '../locks/target-holds.ts';
+import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
+import { registerAlertActions } from '../slack/alert-actions.ts';
+import { createApprovalFlow } from '../slack/approval-flow.ts';
+import { registerApprovalActions } from '../slack/approval-actions.ts';
+import { createWebClient } from '../slack/create-web-client.ts';
+import { startGateway } from '../slack/create-gateway.ts';
+import type { GatewayDeps } from '../slack/handle-command.ts';
+import { limitsOf, redisPing, redisReady, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+
+/** Starts the gateway; resolves once it listens (or is connected, in Socket Mode). */
+export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
+  const { config, log } = o;
+  // Fail fast: with no offline queue a Redis outage is answered at once ("try again"), not after Slack's 3 s.
+  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', (error: Error) => log('warn', 'redis (gateway)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  // Without an offline queue, commands before the first connection would fail: take requests once Redis is up.
+  if (!(await redisReady(redis, 5000))) log('warn', 'Redis is not reachable yet; commands will be refused until it is', { url: safeRedisUrl(config.redisUrl) });
+  // BullMQ's job scripts would sit in front of the claim on a shared connection; the ack waits only for the claim.
+  const queueRedis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  queueRedis.on('error', (error: Error) => log('warn', 'redis (gateway queue)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  await redisReady(queueRedis, 5000);
+  const queue = createJobQueue(config.cluster, queueRedis);
+  const client = createWebClient(config, log);
+  const store = createApprovalStore(redis, keyPrefix(config.cluster));
+  const flow = createApprovalFlow({ client, queue, cluster: config.cluster, log, audit: o.audit });
+  const voteDeps: VoteDeps = { store, authorizer: o.authorizer, redraw: flow.redraw, enqueueApproved: flow.enqueueApproved, audit: o.audit };
+  const deps: GatewayDeps = {
+    registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client,
+    redis, queue, keyPrefix: keyPrefix(config.cluster), log,
+    authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
+    audit: o.audit,
+    holds: createHoldStore(redis, keyPrefix(config.cluster)),
+    approvals: {
+      open: (held, rule) => openApproval({ store, postCard: flow.postCard, enqueuePlan: flow.enqueuePlan }, held, rule),
+      vote: (vote) => handleVote(voteDeps, vote),
+    },
+  };
+  const gateway = await startGateway({
+    config,
+    ready: o.ready,
+    extend: (app) => { registerApprovalActions(app, voteDeps, log); registerAlertActions(app, deps, log); },
+    deps,
+  });
+  log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
+  return {
+    port: gateway.port,
+    ready: async () => ((await redisPing(redis)()) ? [] : ['redis (gateway)']),
+    stop: async () => { await gateway.stop(); await queue.close(); queueRedis.disconnect(); redis.disconnect(); },
+  };
+}

@@ -1,0 +1,87 @@
+// What the roles of one process share: the process-wide services start-roles.ts
+// opens once, and the Redis health helpers each role uses for /readyz.
+import type { Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Config, Role } from '../config/load-config.ts';
+import type { ClusterAccess } from '../kube/create-kube-api.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
+import type { KubeConnection } from '../kube/kube-connection.ts';
+import type { Log } from '../log/create-logger.ts';
+import type { Authorizer } from '../policy/authorizer.ts';
+import type { PolicyStore } from '../policy/policy-store.ts';
+import type { CommandRegistry } from '../registry/command-registry.ts';
+import type { CommandLimits } from '../registry/command-spec.ts';
+import type { Readiness } from './health-server.ts';
+
+/** A running set of roles. */
+export interface RunningRoles {
+  /** This role's part of /readyz: what it needs to work (Redis, the API server). */
+  readonly ready?: Readiness;
+  /** The gateway's HTTP port, when it runs. */
+  readonly port?: number;
+  stop(): Promise<void>;
+}
+
+/** Options of startRoles. */
+export interface StartRolesOptions {
+  readonly config: Config;
+  readonly role: Role;
+  readonly registry: CommandRegistry;
+  readonly log: Log;
+  /**
+   * Wraps the worker's KubeApi, e.g. to time every call in a benchmark.
+   * Default: none (the KubeApi is used as created).
+   */
+  readonly wrapKube?: (api: KubeApi) => KubeApi;
+}
+
+/** What start-roles.ts opens once per process and hands to each role. */
+export interface Shared extends StartRolesOptions {
+  readonly policy: PolicyStore;
+  readonly authorizer: Authorizer;
+  readonly audit: AuditLog;
+  /** /readyz of the whole process: every role's readiness. */
+  readonly ready: Readiness;
+  /** The cluster through client-node's typed API (the worker's); loaded on first use, once per process. */
+  readonly access: () => Promise<ClusterAccess>;
+  /** The API server as the bot, raw JSON (the watcher's pods and Lease, the probes); opened once per process. */
+  readonly connection: () => Promise<KubeConnection>;
+}
+
+/**
+ * Redis answers a PING within a second. A connection that waits for Redis forever
+ * (BullMQ's) would hold the PING in its offline queue, so a connection that is not
+ * ready is not asked at all.
+ */
+export const redisPing = (redis: Redis) => async (): Promise<boolean> => {
+  if (redis.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => { timer = setTimeout(() => resolve(''), 1000); });
+  try {
+    return (await Promise.race([redis.ping().catch(() => ''), late])) === 'PONG';
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/** Resolves when the connection is ready, or after `ms` (the caller carries on; /readyz tells the truth). */
+export function redisReady(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { redis.off('ready', onReady); resolve(false); }, ms);
+    const onReady = (): void => { clearTimeout(timer); resolve(true); };
+    redis.once('ready', onReady);
+  });
+}
+
+/** Redis URL without its password, for messages. */
+export function safeRedisUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+/** The bounds the parser and the worker apply to commands. */
+export function limitsOf(config: Config): CommandLimits {
+  return { maxReplicas: config.maxReplicas, defaultNamespace: config.defaultNamespace, rolloutTimeoutMs: config.rolloutTimeoutMs };
+}

@@ -1,0 +1,42 @@
+// The watcher role: every replica stands for election on a Lease; the leader
+// lists and watches pods and raises alerts, the others wait to take over. It
+// reaches the API server through the KubeConnection only, so a watcher process
+// never loads client-node's typed API (test/unit/roles/role-imports.test.ts).
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { apiServerProbe } from '../kube/api-server-ready.ts';
+import { startLeaderElection } from '../kube/leader-election.ts';
+import { watchQueueDepth } from '../metrics/metrics.ts';
+import { keyPrefix } from '../queue/job-queue.ts';
+import { alertQueueName, createAlertQueue } from '../watch/alert-queue.ts';
+import { createAlertStore } from '../watch/alert-store.ts';
+import { startAlertWatcher, type AlertWatcher } from '../watch/start-watcher.ts';
+import { redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+
+/** Joins the election and, while leading, watches pods for failures. */
+export async function startWatcherRole(o: Shared): Promise<RunningRoles> {
+  const { config, log } = o;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (error: Error) => log('warn', 'redis (watcher)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  const connection = await o.connection();
+  const store = createAlertStore(redis, keyPrefix(config.cluster));
+  const queue = createAlertQueue(config.cluster, redis, keyPrefix(config.cluster));
+  let watcher: AlertWatcher | undefined;
+  const election = startLeaderElection({
+    connection, namespace: config.namespace, name: `coxswain-watcher-${config.cluster}`, identity: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    leaseDurationMs: config.leaderLeaseMs, renewEveryMs: Math.max(200, Math.floor(config.leaderLeaseMs / 3)), retryEveryMs: Math.max(100, Math.floor(config.leaderLeaseMs / 7)),
+    onStartedLeading: () => {
+      log('info', 'watching pods for failures (this replica leads)', { cluster: config.cluster });
+      watcher = startAlertWatcher({ connection, policy: o.policy, store, queue, cluster: config.cluster, log });
+    },
+    onStoppedLeading: () => { watcher?.stop(); watcher = undefined; },
+    log,
+  });
+  const stopCounting = watchQueueDepth(async () => ({ [alertQueueName(config.cluster)]: await queue.counts() }));
+  const apiServer = apiServerProbe(connection);
+  return {
+    ready: async () => [...((await redisPing(redis)()) ? [] : ['redis (watcher)']), ...((await apiServer()) ? [] : ['kubernetes API (watcher)'])],
+    stop: async () => { stopCounting(); await election.stop(); watcher?.stop(); await queue.close(); redis.disconnect(); },
+  };
+}

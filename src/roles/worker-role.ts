@@ -1,0 +1,59 @@
+// The worker role: runs queued jobs against the cluster through client-node,
+// delivers alerts to Slack, sweeps expired approvals. Loaded only by processes that run it.
+import { Redis } from 'ioredis';
+import { createApprovalStore } from '../approvals/approval-store.ts';
+import { startExpirySweeper } from '../approvals/sweep-expired.ts';
+import { createWorkerApprovals } from '../approvals/worker-approvals.ts';
+import { apiServerProbe } from '../kube/api-server-ready.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
+import { createHoldStore } from '../locks/target-holds.ts';
+import { watchQueueDepth } from '../metrics/metrics.ts';
+import { acquireDeploymentLock } from '../queue/deployment-lock.ts';
+import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
+import { startWorker } from '../queue/start-worker.ts';
+import { createAlertSlack } from '../slack/alert-slack.ts';
+import { createApprovalFlow } from '../slack/approval-flow.ts';
+import { createWebClient } from '../slack/create-web-client.ts';
+import { createSlackMessenger } from '../slack/slack-messenger.ts';
+import { createAlertQueue, startAlertDelivery } from '../watch/alert-queue.ts';
+import { createAlertStore } from '../watch/alert-store.ts';
+import { createChannelGate } from '../watch/channel-gate.ts';
+import { createRolloutMarks } from '../watch/rollout-marks.ts';
+import { limitsOf, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+
+/** Starts consuming the cluster's job queue and its alert queue. */
+export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
+  const { config, log } = o;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  const client = createWebClient(config, log);
+  const access = await o.access();
+  const wrap = o.wrapKube ?? ((api: KubeApi) => api);
+  const kube = wrap(access.kube);
+  const store = createApprovalStore(redis, keyPrefix(config.cluster));
+  const producer = createJobQueue(config.cluster, redis);
+  const flow = createApprovalFlow({ client, queue: producer, cluster: config.cluster, log, audit: o.audit });
+  // Every worker sweeps; the store hands each expired request to exactly one of them.
+  const sweeper = startExpirySweeper({ store, redraw: flow.redraw, log, everyMs: 1000 });
+  const prefix = keyPrefix(config.cluster);
+  const alertQueue = createAlertQueue(config.cluster, redis, prefix);
+  const delivery = startAlertDelivery({
+    store: createAlertStore(redis, prefix), kube, slack: createAlertSlack(client), gate: createChannelGate(redis, prefix),
+    rollouts: createRolloutMarks(redis, prefix), log,
+  }, { cluster: config.cluster, connection: redis, redis, keyPrefix: prefix, queue: alertQueue });
+  const worker = startWorker({
+    rollouts: createRolloutMarks(redis, prefix),
+    registry: o.registry, limits: limitsOf(config), kube, kubeAs: (identity) => wrap(access.kubeAs(identity)), cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
+    approvals: createWorkerApprovals({ store, kube, redraw: flow.redraw, authorizer: o.authorizer }),
+    holds: createHoldStore(redis, keyPrefix(config.cluster)),
+    messengerFor: (payload) => createSlackMessenger(client, payload, log),
+    lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
+  }, { cluster: config.cluster, connection: redis });
+  log('info', 'worker consuming', { queue: `${keyPrefix(config.cluster)}` });
+  const stopCounting = watchQueueDepth(async () => ({ [config.cluster]: await producer.counts() }));
+  const apiServer = apiServerProbe(await o.connection());
+  return {
+    ready: async () => [...((await redisPing(redis)()) ? [] : ['redis (worker)']), ...((await apiServer()) ? [] : ['kubernetes API (worker)'])],
+    stop: async () => { stopCounting(); sweeper.stop(); await worker.close(); await delivery.close(); await alertQueue.close(); await producer.close(); redis.disconnect(); },
+  };
+}
