@@ -14,7 +14,7 @@
 //          --latency-pods 5000 --samples 30 --gap-ms 1500 --memory-pods 10000 --settle-s 15
 //          --storm-workloads 10 --storm-replicas 50 --observe-s 60
 //          --cluster-dir DIR (reuse a kept cluster) --keep-cluster --cpu-prof DIR (profile the watcher)
-//          --watcher-flags "NODE FLAGS" (for the watcher process only) --dump DIR (each storm's channel calls as JSON)
+//          --watcher-flags "NODE FLAGS" (the watcher's Node flags instead of the shipped ones; "" for none) --dump DIR (each storm's channel calls as JSON)
 //          --source compiled|ts (role processes run the compiled sources, as the image does; default compiled)]
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -52,11 +52,21 @@ if (!['latency', 'memory', 'storm', 'all'].includes(phase)) throw new Error(`--p
 const runs = num('runs');
 const latencyChannel = 'C0ALERTS';
 const stormChannel = 'C0STORM';
-// Node flags for the watcher process only, for experiments (e.g. --watcher-flags=--max-semi-space-size=2).
 if (!['compiled', 'ts'].includes(argv.source ?? '')) throw new Error(`--source must be compiled or ts, not ${String(argv.source)}`);
 // The role processes run what the image ships (compiled JavaScript) unless --source ts (Node's type stripping, ~17 MiB more each).
 const roleScript = argv.source === 'ts' ? undefined : compileForBench();
-const watcherArgs = [...(argv['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${argv['cpu-prof']}`] : []), ...(argv['watcher-flags']?.split(' ').filter(Boolean) ?? [])];
+// The watcher's Node flags: those its Deployment ships with, unless --watcher-flags replaces them (e.g. "" or --max-semi-space-size=2).
+const watcherArgs = [
+  ...(argv['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${argv['cpu-prof']}`] : []),
+  ...(argv['watcher-flags'] === undefined ? shippedWatcherFlags() : argv['watcher-flags'].split(' ').filter(Boolean)),
+];
+
+/** The Node flags the shipped watcher runs with: its Deployment's command, between the node binary and the script. */
+function shippedWatcherFlags(): string[] {
+  const manifest = readFileSync(new URL('../deploy/overlays/split/watcher.yaml', import.meta.url), 'utf8');
+  const command = /^\s*command: \[(.*)\]$/mu.exec(manifest)?.[1]?.split(',').map((part) => part.trim()) ?? [];
+  return command.slice(1, -1);
+}
 
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const median = (xs: readonly number[]): number => quantile(xs, 0.5);
@@ -180,7 +190,8 @@ async function memoryRun(c: BenchCluster, policyFile: string): Promise<MemoryRun
     const heap = `RSS ${String(m['rssMiB'])} MiB, heap used ${String(m['heapUsedMiB'])} of ${String(m['heapTotalMiB'])} MiB, external ${String(m['externalMiB'])} MiB`;
     const { samples } = sampler;
     const tail = samples.filter((s) => s.t >= samples[samples.length - 1]!.t - 5000).map((s) => s.rss);
-    const atLead = samples.filter((s) => s.t <= lead.t).at(-1)?.rss ?? 0;
+    // The sample just before the lead, or (when it came before the first sample) the first one after it.
+    const atLead = samples.filter((s) => s.t <= lead.t).at(-1)?.rss ?? samples[0]?.rss ?? 0;
     return {
       load, pods, listMs: synced.t - lead.t, startToSyncedMs: synced.t - bot.watcher.spawnedAt, pages: bot.watcher.events.filter((e) => e.event === 'list-page').length,
       peak: Math.max(...samples.map((s) => s.rss)), hwm: sampler.hwm(), steady: median(tail), atLead, heap,
@@ -354,6 +365,7 @@ async function stormPhase(c: BenchCluster, policyFile: string): Promise<void> {
 const c = await benchCluster({ ...(argv['cluster-dir'] ? { dir: argv['cluster-dir'] } : {}), keep: argv['keep-cluster'] ?? false });
 try {
   console.log(`alerts benchmark, phase ${phase}, ${runs} runs each — ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gmu)?.length ?? '?'} cores, node ${process.version}, load ${loadavg()}`);
+  console.log(`role processes: ${roleScript ? 'compiled JavaScript (as the image ships)' : 'TypeScript through type stripping'}; watcher flags: ${watcherArgs.join(' ') || 'none'}`);
   const policyFile = await writeBenchPolicy(c.state.dir, [{ prefix: 'abench-lat-', channel: latencyChannel }, { prefix: 'abench-storm-', channel: stormChannel }]);
   // In this order, so the baseline sees 0 pods and the latency phase 5,000 before the memory phase makes 10,000.
   if (phase === 'memory' || phase === 'all') await memoryBaseline(c, policyFile);

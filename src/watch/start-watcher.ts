@@ -36,6 +36,9 @@ export interface AlertWatcher {
 
 const ms = (text: string, fallback: number): number => parseDuration(text) ?? fallback;
 
+/** Pods per list page: a page's parsed JSON is garbage once handed over, and small pages die young (bench/RESULTS.md 4.2). */
+const listPageSize = 100;
+
 /** Starts watching; call only while leading. */
 export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
   const alerts = deps.policy.current().alerts;
@@ -99,6 +102,7 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
 
   const informer = startPodInformer({
     connection: deps.connection,
+    pageSize: listPageSize,
     onListStart: () => tracker.listStart(),
     onPod: (type, pod) => (type === 'DELETED' ? tracker.remove(pod) : tracker.upsert(pod)),
     onListEnd: () => {

@@ -4,6 +4,7 @@
 // the hardening deploy/README.md promises; and the bot's ServiceAccount, bound by
 // deploy/base/rbac.yaml exactly, may do what src/kube calls and nothing more.
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
@@ -229,6 +230,13 @@ describe('the split shape (deploy/overlays/split)', () => {
       ['coxswain-watcher', 2, 'start --role watcher'],
       ['coxswain-worker', 2, 'start --role worker'],
     ]);
+    // The watcher's command is the image's ENTRYPOINT with V8 flags in between (they are not allowed in NODE_OPTIONS).
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/mu.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'))?.[1] ?? '[]') as string[];
+    const watcher = deployments.find((d) => d.metadata?.name === 'coxswain-watcher');
+    const command = watcher ? podSpec(watcher).containers[0]?.command ?? [] : [];
+    expect([command[0], command.at(-1)]).toEqual([entrypoint[0], entrypoint.at(-1)]);
+    expect(command.slice(1, -1)).toEqual(['--optimize-for-size']);
+    expect(deployments.filter((d) => d !== watcher).map((d) => podSpec(d).containers[0]?.command)).toEqual([undefined, undefined]);
     const budgets = ofKind<k8s.V1PodDisruptionBudget>(r, 'PodDisruptionBudget').map((p) => p.spec?.selector?.matchLabels);
     expect(budgets.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(deployments.map((d) => d.spec.selector.matchLabels));
     const service = ofKind<k8s.V1Service>(r, 'Service').find((s) => s.metadata?.name === 'coxswain');
