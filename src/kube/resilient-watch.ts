@@ -1,7 +1,10 @@
 // A watch that outlives the connection. API servers end watches on their own
 // (timeoutSeconds, restarts, client-node's 30 s idle timer), so a rollout that
 // takes minutes needs reconnects; a capped exponential backoff keeps a broken
-// API server from being hammered. Permission and not-found errors are final.
+// API server from being hammered. Permission and not-found errors are final,
+// except after a watch has once been allowed: an API server that has just
+// restarted answers 403 for a moment, until its RBAC caches are filled, so a
+// refusal then is retried for `refusalGraceMs` before it counts.
 import * as k8s from '@kubernetes/client-node';
 import type { AppError } from '../errors.ts';
 import type { KubeClients } from './kube-clients.ts';
@@ -25,6 +28,8 @@ export interface ResilientWatchOptions {
   readonly initialBackoffMs?: number;
   /** Reconnect delays double up to this. Default 5 s. */
   readonly maxBackoffMs?: number;
+  /** Once a watch was allowed, refusals are retried this long before they are final. Default 30 s. */
+  readonly refusalGraceMs?: number;
 }
 
 /** A running watch. */
@@ -41,15 +46,25 @@ const fatalStatuses = new Set([401, 403, 404]);
 export function startResilientWatch(clients: KubeClients, options: ResilientWatchOptions): ResilientWatch {
   const initial = options.initialBackoffMs ?? 250;
   const max = options.maxBackoffMs ?? 5_000;
+  const grace = options.refusalGraceMs ?? 30_000;
   let stopped = false;
   let failures = 0;
+  let allowedOnce = false;
+  let refusedSince: number | undefined;
   let controller: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  /** A refusal is final before any watch was allowed, and after refusals have lasted the grace. */
+  const isFinal = (error: unknown): boolean => {
+    const status = httpStatusOf(error);
+    if (status === undefined || !fatalStatuses.has(status)) return false;
+    refusedSince ??= Date.now();
+    return !allowedOnce || Date.now() - refusedSince >= grace;
+  };
+
   const ended = (error: unknown, startedAt: number): void => {
     if (stopped) return;
-    const status = httpStatusOf(error);
-    if (status !== undefined && fatalStatuses.has(status)) {
+    if (isFinal(error)) {
       stopped = true;
       options.onFatal(toKubeError(error, { server: clients.server, ...(clients.actingAs ? { actingAs: clients.actingAs } : {}), what: options.path }));
       return;
@@ -73,6 +88,8 @@ export function startResilientWatch(clients: KubeClients, options: ResilientWatc
     const startedAt = Date.now();
     try {
       controller = await new k8s.Watch(clients.config).watch(options.path, { ...options.query }, onEvent, (error) => ended(error, startedAt));
+      allowedOnce = true;
+      refusedSince = undefined;
       if (stopped) controller.abort();
     } catch (error) {
       ended(error, startedAt);
