@@ -19,7 +19,7 @@ import { renderResult } from '../views/render-result.ts';
 import { renderError } from '../views/render-error.ts';
 import type { HeldLock, LockHolder } from './deployment-lock.ts';
 import type { RolloutMarks } from '../watch/rollout-marks.ts';
-import type { JobMessenger } from './job-messenger.ts';
+import { inOrder, type JobMessenger } from './job-messenger.ts';
 import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
 
 /** Everything runJob needs, injected. */
@@ -216,7 +216,7 @@ export async function runJob(jobDeps: JobRunnerDeps, job: JobEnvelope): Promise<
     return { kind: 'failed', error: new AppError('bad_input', 'This job is malformed and was not run.') };
   }
   const payload = parsed.data;
-  const messenger = deps.messengerFor(payload);
+  const messenger = inOrder(deps.messengerFor(payload));
   if (payload.approval?.phase === 'plan') return runPlanJob(deps, payload);
   return runCommandJob(deps, job, payload, messenger);
 }
