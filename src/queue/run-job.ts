@@ -57,6 +57,8 @@ export interface JobEnvelope {
   readonly attempt: number;
   readonly maxAttempts: number;
   readonly signal: AbortSignal;
+  /** The worker that ran this job before was lost mid-run (BullMQ moved the stalled job back). Default false. */
+  readonly resumed?: boolean;
 }
 
 /** How a run ended, for the queue: done, retry later, or give up. */
@@ -145,7 +147,7 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
     await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
     await messenger.updateRoot(base);
     const kube = decision.kubernetes ? deps.kubeAs(decision.kubernetes) : deps.kube;
-    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal };
+    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal, resumed: job.resumed === true };
     if (command.mutates && target.deployment) await rememberRollout(deps, payload, target.namespace, target.deployment);
     return await command.run(args, ctx);
   } finally {
