@@ -19,7 +19,7 @@ import { callText, waitForJob } from '../support/slack-flow.ts';
 
 const ns = useTestNamespace('redis-restart');
 const prod = useTestNamespace('redis-restart-prod');
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 const clusterName = `rr-${randomBytes(3).toString('hex')}`;
 const busy = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `busy-${i}`);
@@ -103,7 +103,7 @@ describe('Redis restarted while jobs wait and an approval is pending', () => {
     await waitUntil(async () => {
       const counts = await queue.getJobCounts('active', 'waiting');
       return counts['active'] === 8 && counts['waiting'] === 2;
-    }, { what: '8 jobs active and 2 waiting', timeoutMs: 20_000 });
+    }, { what: '8 jobs active and 2 waiting', timeoutMs: 60_000 });
     const before = await readAuditTrail(redis.url, clusterName);
     expect(before.records.some((r) => r.record.kind === 'approval.vote' && r.record.user === 'U0BOB')).toBe(true);
 
@@ -128,11 +128,11 @@ describe('Redis restarted while jobs wait and an approval is pending', () => {
     await waitUntil(async () => (await status(gateway.port)) === 200 && (await status(worker.port)) === 200, { what: 'gateway and worker ready again', timeoutMs: 30_000 });
     const readyMs = Date.now() - upAt;
     expect(await click('U0CAROL', card)).toContain('Approved');
-    const scaled = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] !== card && /^[✅❌] .*scale api/u.test(callText(c)), { timeoutMs: 60_000 });
+    const scaled = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] !== card && /^[✅❌] .*scale api/u.test(callText(c)), { timeoutMs: 120_000 });
     expect(callText(scaled)).toMatch(/^✅/u);
     expect((await prod.apps.readNamespacedDeployment({ name: 'api', namespace: prod.name })).spec?.replicas).toBe(3);
 
-    const jobs = await Promise.all([...busy, ...queued].map((name) => waitForJob(emu, `deploy ${name} to`, { since, timeoutMs: 90_000 })));
+    const jobs = await Promise.all([...busy, ...queued].map((name) => waitForJob(emu, `deploy ${name} to`, { since, timeoutMs: 180_000 })));
     for (const job of jobs) expect(job.finalText).toMatch(/^✅/u);
     for (const name of [...busy, ...queued]) {
       expect((await ns.apps.readNamespacedDeployment({ name, namespace: ns.name })).spec?.template.spec?.containers[0]?.image).toBe(`ghcr.io/acme/${name}:2.0`);

@@ -6,13 +6,15 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import { readAuditTrail } from '../support/audit-trail.ts';
+import { waitUntil } from '../support/cluster/processes.ts';
 import { spawnBot, type BotProcess } from '../support/bot.ts';
 import { makeDeployment, useTestNamespace, waitForObject } from '../support/kube.ts';
 import { SlackEmulator, type RecordedCall } from '../support/slack-emulator/index.ts';
 import { callText, waitForJob } from '../support/slack-flow.ts';
 
 const ns = useTestNamespace('sigterm');
-jest.setTimeout(120_000);
+// Generous: on a loaded machine kwok may take half a minute for a 3 s readiness delay.
+jest.setTimeout(300_000);
 
 const clusterName = `st-${randomBytes(3).toString('hex')}`;
 let emu: SlackEmulator;
@@ -33,8 +35,8 @@ beforeAll(async () => {
   // Each new pod turns Ready 3 s after it starts: the rollout to 3 replicas takes about 9 s.
   await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3, podAnnotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '3s' } }) });
   await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('api', 'ghcr.io/acme/api:1.0') });
-  await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, rolledOut('ghcr.io/acme/web:1.0'), { what: 'web 1.0 to be rolled out', timeoutMs: 60_000 });
-}, 90_000);
+  await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, rolledOut('ghcr.io/acme/web:1.0'), { what: 'web 1.0 to be rolled out', timeoutMs: 150_000 });
+}, 180_000);
 
 afterAll(async () => {
   for (const p of processes) await p.stop();
@@ -54,13 +56,15 @@ describe('SIGTERM to a worker in the middle of a deploy', () => {
     await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /\d\/3 updated/u.test(callText(c)), { timeoutMs: 30_000 });
     worker.kill('SIGTERM');
     const termAt = Date.now();
+    // The signal is handled when the worker's event loop gets to it; a job queued before that is fair game.
+    await waitUntil(async () => worker.output().includes('"message":"stopping"'), { what: 'the worker to say it is stopping', timeoutMs: 5000, intervalMs: 5 });
 
-    // A job queued after the SIGTERM, while the worker still finishes the deploy: not for it.
+    // A job queued once the worker is stopping, while it still finishes the deploy: not for it.
     const since = emu.calls.length;
     await slack.slashCommand('/k8s', `scale api 2 -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
     await emu.waitFor((c) => c.method === 'chat.postMessage' && callText(c).includes('scale api'), { since });
     // Read the moment the ✅ arrives: a premature "done" would find the last new pod still seconds from Ready.
-    const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)), { timeoutMs: 60_000 });
+    const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)), { timeoutMs: 180_000 });
     const atFinal = await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name });
     expect(callText(final)).toMatch(/^✅/u);
     expect(rolledOut('ghcr.io/acme/web:2.0')(atFinal)).toBe(true);
@@ -73,7 +77,7 @@ describe('SIGTERM to a worker in the middle of a deploy', () => {
     expect(worker.output()).not.toContain('scale api');
 
     const other = await spawn('worker');
-    const scaled = await waitForJob(emu, 'scale api', { since });
+    const scaled = await waitForJob(emu, 'scale api', { since, timeoutMs: 60_000 });
     expect(scaled.finalText).toMatch(/^✅/u);
     expect(other.output()).toContain('scale api');
     expect((await ns.apps.readNamespacedDeployment({ name: 'api', namespace: ns.name })).spec?.replicas).toBe(2);

@@ -8,7 +8,7 @@ import { SlackEmulator, type RecordedCall } from '../support/slack-emulator/inde
 import { callText, waitForJob, type FinishedJob } from '../support/slack-flow.ts';
 
 const ns = useTestNamespace('slack-errors');
-jest.setTimeout(150_000);
+jest.setTimeout(300_000);
 
 let emu: SlackEmulator;
 let bot: TestBot;
@@ -107,7 +107,7 @@ describe('when Slack keeps failing one edit of a thread root', () => {
     await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:3.0 -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
     await emu.waitFor((c) => c.method === 'chat.update' && callText(c).includes('web:3.0') && callText(c).includes(' · running'), { since });
     await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:4.0 -n ${ns.name}`, { user: 'U0BOB', channel: 'C0OPS' });
-    const jobs = await Promise.all(['web:3.0', 'web:4.0'].map((marker) => waitForJob(emu, marker, { since, timeoutMs: 60_000 })));
+    const jobs = await Promise.all(['web:3.0', 'web:4.0'].map((marker) => waitForJob(emu, marker, { since, timeoutMs: 120_000 })));
     // Until the refused edit's retries (0.5, 1, 2, 4, 8 s backoff, each up to twice that) would have come in had it not waited its turn.
     await settle(Math.max(0, faultFrom + 25_000 - Date.now()));
 

@@ -15,7 +15,7 @@ import { callText } from '../support/slack-flow.ts';
 
 const ns = useTestNamespace('sigkill');
 // Recovery alone may take 90 s with the shipped BullMQ settings.
-jest.setTimeout(300_000);
+jest.setTimeout(420_000);
 
 const clusterName = `sk-${randomBytes(3).toString('hex')}`;
 const image = 'ghcr.io/acme/web:2.0';
@@ -35,8 +35,8 @@ beforeAll(async () => {
   emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
   // Each new pod turns Ready 4 s after it starts: with maxSurge 1 the rollout to 3 replicas takes about 12 s.
   await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3, podAnnotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '4s' } }) });
-  await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, rolledOut, { what: 'web 1.0 to be rolled out', timeoutMs: 60_000 });
-}, 90_000);
+  await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, rolledOut, { what: 'web 1.0 to be rolled out', timeoutMs: 150_000 });
+}, 180_000);
 
 afterAll(async () => {
   for (const p of processes) await p.stop();
@@ -64,7 +64,7 @@ describe('a worker killed with SIGKILL in the middle of a deploy', () => {
     const second = await spawn('worker');
     const takeover = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts, { since, timeoutMs: 150_000 });
     const recoveredMs = Date.now() - killedAt;
-    const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)), { since, timeoutMs: 60_000 });
+    const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)), { since, timeoutMs: 180_000 });
     const doneMs = Date.now() - killedAt;
     expect(callText(final)).toMatch(/^✅/u);
     // Anything late (a duplicate result, a second edit) would land within this.
