@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { containerName, deploymentName, imageReference, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
-import { defineCommand } from '../src/registry/command-spec.ts';
+import { defineCommand, type WorkerContext } from '../src/registry/command-spec.ts';
 import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
 
 /** /k8s deploy: set a deployment's image and follow the rollout. */
@@ -28,12 +28,25 @@ export const deploy = defineCommand({
   run: async (a, ctx) => {
     const startedAt = Date.now();
     const ref = { namespace: a.namespace, name: a.deployment };
-    const set = await ctx.kube.setImage(ref, {
-      image: a.image,
-      ...(a.container ? { container: a.container } : {}),
-      changeCause: changeCause(ctx, `deploy ${a.deployment} ${a.image}`),
-    });
-    const change = `${set.container}: ${set.previousImage} → ${a.image}`;
+    const cause = changeCause(ctx, `deploy ${a.deployment} ${a.image}`);
+    const set = await ctx.kube.setImage(ref, { image: a.image, ...(a.container ? { container: a.container } : {}), changeCause: cause });
+    const before = set.previousImage === a.image && ctx.resumed === true ? await imageBeforeOwnRevision(ctx, ref, cause, a.image) : undefined;
+    const change = before === undefined ? `${set.container}: ${set.previousImage} → ${a.image}`
+      : `${set.container}: ${before} → ${a.image} (resumed: the worker that set it was lost)`;
     return reportRollout(ctx, ref, { action: 'deploy', change, startedAt });
   },
 });
+
+/**
+ * A resumed job finds its image already set, by its own first run. When the
+ * current revision carries this request's change cause, the image before it is
+ * what the job changed; else (someone else's revision) undefined.
+ */
+async function imageBeforeOwnRevision(ctx: WorkerContext, ref: { readonly namespace: string; readonly name: string }, cause: string, image: string): Promise<string | undefined> {
+  const revisions = await ctx.kube.history(ref);
+  const current = revisions.find((r) => r.current);
+  if (current?.changeCause !== cause) return undefined;
+  const previous = revisions.filter((r) => r.revision < current.revision).sort((x, y) => y.revision - x.revision)[0];
+  const index = current.images.findIndex((img, i) => img === image && previous?.images[i] !== undefined && previous.images[i] !== image);
+  return index < 0 ? undefined : previous?.images[index];
+}

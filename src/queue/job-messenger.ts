@@ -12,3 +12,22 @@ export interface JobMessenger {
   /** Posts a reply in the job's thread. */
   reply(message: SlackMessage): Promise<void>;
 }
+
+/**
+ * The same messenger, one call at a time in the order they were made. A job's
+ * edits are not all awaited where they are made (the "waiting for the lock"
+ * edit, progress), and Slack's client retries each call on its own schedule:
+ * without this, an edit Slack refused for a while landed after later ones, even
+ * after the ✅ (test/resilience/slack-errors.test.ts).
+ */
+export function inOrder(messenger: JobMessenger): JobMessenger {
+  let last: Promise<void> = Promise.resolve();
+  const enqueue = (send: () => Promise<void>): Promise<void> => {
+    last = last.then(send).catch(() => undefined);
+    return last;
+  };
+  return {
+    updateRoot: (view) => enqueue(() => messenger.updateRoot(view)),
+    reply: (message) => enqueue(() => messenger.reply(message)),
+  };
+}

@@ -18,7 +18,7 @@ import { renderResult } from '../views/render-result.ts';
 import { renderError } from '../views/render-error.ts';
 import type { HeldLock, LockHolder } from './deployment-lock.ts';
 import type { RolloutMarks } from '../watch/rollout-marks.ts';
-import type { JobMessenger } from './job-messenger.ts';
+import { inOrder, type JobMessenger } from './job-messenger.ts';
 import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
 
 /** Everything runJob needs, injected. */
@@ -56,6 +56,8 @@ export interface JobEnvelope {
   readonly attempt: number;
   readonly maxAttempts: number;
   readonly signal: AbortSignal;
+  /** The worker that ran this job before was lost mid-run (BullMQ moved the stalled job back). Default false. */
+  readonly resumed?: boolean;
 }
 
 /** How a run ended, for the queue: done, retry later, or give up. */
@@ -144,7 +146,7 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
     await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
     await messenger.updateRoot(base);
     const kube = decision.kubernetes ? deps.kubeAs(decision.kubernetes) : deps.kube;
-    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal };
+    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal, resumed: job.resumed === true };
     if (command.mutates && target.deployment) await rememberRollout(deps, payload, target.namespace, target.deployment);
     return await command.run(args, ctx);
   } finally {
@@ -215,7 +217,7 @@ export async function runJob(jobDeps: JobRunnerDeps, job: JobEnvelope): Promise<
     return { kind: 'failed', error: new AppError('bad_input', 'This job is malformed and was not run.') };
   }
   const payload = parsed.data;
-  const messenger = deps.messengerFor(payload);
+  const messenger = inOrder(deps.messengerFor(payload));
   if (payload.approval?.phase === 'plan') return runPlanJob(deps, payload);
   return runCommandJob(deps, job, payload, messenger);
 }

@@ -23,6 +23,7 @@ export function startWorker(deps: JobRunnerDeps, options: StartWorkerOptions): W
       attempt: job.attemptsMade + 1,
       maxAttempts: job.opts.attempts ?? 1,
       signal: signal ?? new AbortController().signal,
+      resumed: job.stalledCounter > 0,
     });
     if (outcome.kind === 'retry') throw new Error(outcome.error.userMessage);
     if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.error.userMessage);

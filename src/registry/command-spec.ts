@@ -68,6 +68,11 @@ export interface WorkerContext {
   /** Short live status for the thread root, e.g. "2/3 updated · 1/3 available"; throttled by the caller. */
   readonly progress: (detail: string) => void;
   readonly signal: AbortSignal;
+  /**
+   * This run took the job over from a worker that was lost in the middle of it (BullMQ's stalled-job
+   * recovery): the cluster may already show this job's change. Default false.
+   */
+  readonly resumed?: boolean;
 }
 
 interface CommandBase<A> {

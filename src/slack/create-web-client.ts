@@ -8,10 +8,14 @@ import type { Config } from '../config/load-config.ts';
 import { leanFetch } from './lean-fetch.ts';
 
 /**
- * Slack's own guidance: honour Retry-After on 429 and back off on 5xx. Up to 5
- * retries within about a minute; the queue retries the whole job beyond that.
+ * Slack's own guidance: honour Retry-After on 429 and back off on 5xx. Up to 8
+ * retries over 60-75 s (backoff 0.5 s doubling to 15 s, each randomized up to
+ * twice as long, plus any Retry-After), so a message rides out a minute of
+ * Slack trouble. (5 retries from 250 ms gave up after 8-16 s: a 25 s disturbance
+ * lost a job's thread root, test/resilience/slack-errors.test.ts.) Beyond that a
+ * message is given up and logged; the job's outcome stands in the audit trail.
  */
-export const slackRetryPolicy: RetryOptions = { retries: 5, factor: 2, minTimeout: 250, maxTimeout: 15_000, randomize: true };
+export const slackRetryPolicy: RetryOptions = { retries: 8, factor: 2, minTimeout: 500, maxTimeout: 15_000, randomize: true };
 
 /** Options of createWebClient. */
 export interface WebClientOptions {

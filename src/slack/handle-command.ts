@@ -256,9 +256,19 @@ export async function handleCommand(gatewayDeps: GatewayDeps, command: SlashComm
     parsed = parseCommand(deps.registry, command.text, limits);
     const allowed: Allowed = { command, actor, parsed, decision: await authorize(deps, actor, parsed) };
     return parsed.command.runsIn === 'gateway' ? await answerAtGateway(deps, allowed) : await queueJob(deps, allowed);
-  } catch (error) {
+  } catch (thrown) {
+    const error = duringRedisOutage(thrown, deps);
     const ack = refuse(error, deps);
     await deps.audit.record({ ...requestFields(command, parsed), ...refusalFields(error, deps) });
     return { ack };
   }
+}
+
+/**
+ * An unexpected error while the gateway's Redis connection is down comes from the outage, whichever read
+ * failed (a /k8s lock hold, an approval, the audit trail): the user is told to try again, not "internal error".
+ */
+function duringRedisOutage(error: unknown, deps: GatewayDeps): unknown {
+  if (error instanceof AppError || deps.redis.status === 'ready') return error;
+  return new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was done. Please try again shortly.', { cause: error });
 }

@@ -12,7 +12,7 @@ export function callText(call: RecordedCall): string {
 export interface WaitForJobOptions {
   /** Only calls from this index of emu.calls on. Default 0. */
   readonly since?: number;
-  /** Default 45 s. */
+  /** For the root and for its final edit, each. Default 45 s. */
   readonly timeoutMs?: number;
 }
 
@@ -29,10 +29,12 @@ export interface FinishedJob {
 /** Waits for the thread root whose text contains `marker`, then for its final ✅/❌ edit. */
 export async function waitForJob(emu: SlackEmulator, marker: string, options: WaitForJobOptions = {}): Promise<FinishedJob> {
   const since = options.since ?? 0;
-  const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && callText(c).includes(marker), { since });
+  // Only a post Slack accepted is the root: a refused one (429, 5xx) has no ts, and the bot posts it again.
+  const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.result['ok'] === true && c.params['thread_ts'] === undefined && callText(c).includes(marker),
+    { since, timeoutMs: options.timeoutMs ?? 45_000 });
   const ts = String(root.result['ts']);
   const channel = String(root.params['channel']);
-  const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)),
+  const final = await emu.waitFor((c) => c.method === 'chat.update' && c.result['ok'] === true && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)),
     { since, timeoutMs: options.timeoutMs ?? 45_000 });
   const threadText = emu.thread(channel, ts).slice(1).map((m) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`).join('\n');
   return { root, final, finalText: callText(final), threadText };

@@ -242,7 +242,7 @@ export class SlackEmulator {
     const latency = this.faults.delayFor('response_url');
     if (latency > 0) await this.#delay(latency);
     const base = { method: 'response_url', params, token: undefined, headers: req.headers, time: this.clock.now() };
-    const fault = this.faults.take('response_url');
+    const fault = this.faults.take('response_url', params);
     if (fault) {
       this.#recorder.record({ ...base, ...faultOutcome(fault), fault });
       sendFault(res, fault);

@@ -43,7 +43,7 @@ export class WebApi {
     const latency = faults.delayFor(method);
     if (latency > 0) await this.#options.delay(latency);
     const base = { method, params: request.params, token: request.token, headers: req.headers };
-    const fault = faults.take(method);
+    const fault = faults.take(method, request.params);
     if (fault) {
       recorder.record({ ...base, ...faultOutcome(fault), time: state.clock.now(), fault });
       sendFault(res, fault);

@@ -69,6 +69,24 @@ describe('runJob', () => {
     expect(h.replies.join('\n')).toContain('web');
   });
 
+  it('says what a resumed deploy changed when its own first run had set the image', async () => {
+    const changeOf = (o: Awaited<ReturnType<typeof runJob>>): string | undefined => (o.kind === 'done' && o.result.kind === 'rollout' ? o.result.change : undefined);
+    const withHistory = (cause: string): KubeApi => fakeKube({
+      setImage: async () => ({ container: 'web', previousImage: 'ghcr.io/acme/web:1.1', generation: 2 }),
+      history: async () => [
+        { revision: 2, changeCause: cause, images: ['ghcr.io/acme/web:1.1'], current: true },
+        { revision: 1, images: ['ghcr.io/acme/web:1.0'], current: false },
+      ],
+    });
+    const ours = withHistory('coxswain: @alice (U0ALICE) deploy web ghcr.io/acme/web:1.1');
+    expect(changeOf(await runJob(harness(ours).deps, { ...job(payload()), resumed: true })))
+      .toBe('web: ghcr.io/acme/web:1.0 → ghcr.io/acme/web:1.1 (resumed: the worker that set it was lost)');
+    // Not resumed, or the revision is someone else's: the image was already there, and that is what is said.
+    expect(changeOf(await runJob(harness(ours).deps, job(payload())))).toBe('web: ghcr.io/acme/web:1.1 → ghcr.io/acme/web:1.1');
+    expect(changeOf(await runJob(harness(withHistory('kubectl set image')).deps, { ...job(payload()), resumed: true })))
+      .toBe('web: ghcr.io/acme/web:1.1 → ghcr.io/acme/web:1.1');
+  });
+
   it('checks the policy again before acting, and refuses without locking when it no longer allows', async () => {
     const h = harness(fakeKube({ setImage: async () => { throw new Error('must not act'); } }), new Set(['deploy']));
     const outcome = await runJob(h.deps, job(payload()));

@@ -45,6 +45,27 @@ describe('SlackEmulator faults', () => {
     expect((await callApi(emu.apiUrl, 'users.info', { user: 'U0BOB' })).body.error).toBe('fatal_error');
   });
 
+  it('answers every call in an outage window, then runs calls again', async () => {
+    emu.faults.during('chat.postMessage', { status: 503 }, { forMs: 300 });
+    const post = (text: string): Promise<number> => fetch(`${emu.apiUrl}chat.postMessage`, { method: 'POST', headers: { authorization: 'Bearer xoxb-test' }, body: new URLSearchParams({ channel: 'C0OPS', text }) }).then((r) => r.status);
+    expect([await post('a'), await post('b')]).toEqual([503, 503]);
+    expect((await callApi(emu.apiUrl, 'auth.test', {})).body.ok).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    expect((await callApi(emu.apiUrl, 'chat.postMessage', { channel: 'C0OPS', text: 'c' })).body.ok).toBe(true);
+    expect(emu.callsTo('chat.postMessage').map((c) => c.status)).toEqual([503, 503, 200]);
+    expect(emu.messages('C0OPS').map((m) => m.text)).toEqual(['c']);
+  });
+
+  it('limits an outage to the calls it matches, and lets scripted faults go first', async () => {
+    emu.faults.during('chat.update', { status: 429, retryAfter: 1 }, { forMs: 10_000, match: (p) => p['ts'] === '1.2' });
+    emu.faults.next('chat.update', { ok: false, error: 'fatal_error' });
+    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.2', text: 'x' })).body.error).toBe('fatal_error');
+    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.2', text: 'x' })).status).toBe(429);
+    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.3', text: 'x' })).body.error).toBe('message_not_found');
+    emu.faults.clear();
+    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.2', text: 'x' })).body.error).toBe('message_not_found');
+  });
+
   it('delays answers by the configured latency until cleared', async () => {
     emu.faults.latency('auth.test', 150);
     const started = performance.now();

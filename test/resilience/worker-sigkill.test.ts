@@ -1,0 +1,95 @@
+// A worker process killed with SIGKILL while it follows a deploy's rollout: the
+// gateway and the workers run as separate `coxswain start --role …` processes
+// on one queue. BullMQ's stalled-job check hands the job to a second worker once
+// the dead one's job lock lapses (lockDuration 60 s, stalledInterval 30 s, as
+// shipped), which runs it again: the image is set once (one new ReplicaSet, one
+// change-cause), and the thread gets one result and one ✅, no duplicates.
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
+import { readAuditTrail } from '../support/audit-trail.ts';
+import { spawnBot, type BotProcess } from '../support/bot.ts';
+import { makeDeployment, useTestNamespace, waitForObject } from '../support/kube.ts';
+import { SlackEmulator, type RecordedCall } from '../support/slack-emulator/index.ts';
+import { callText } from '../support/slack-flow.ts';
+
+const ns = useTestNamespace('sigkill');
+// Recovery alone may take 90 s with the shipped BullMQ settings.
+jest.setTimeout(420_000);
+
+const clusterName = `sk-${randomBytes(3).toString('hex')}`;
+const image = 'ghcr.io/acme/web:2.0';
+let emu: SlackEmulator;
+const processes: BotProcess[] = [];
+
+async function spawn(role: 'gateway' | 'worker'): Promise<BotProcess> {
+  const bot = await spawnBot({ emu, cluster: ns.cluster, role, clusterName });
+  processes.push(bot);
+  return bot;
+}
+
+const rolledOut = (d: k8s.V1Deployment): boolean => d.metadata?.name === 'web' && (d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 1)
+  && d.status?.updatedReplicas === 3 && d.status.availableReplicas === 3 && d.status.replicas === 3;
+
+beforeAll(async () => {
+  emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
+  // Each new pod turns Ready 4 s after it starts: with maxSurge 1 the rollout to 3 replicas takes about 12 s.
+  await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3, podAnnotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '4s' } }) });
+  await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, rolledOut, { what: 'web 1.0 to be rolled out', timeoutMs: 150_000 });
+}, 180_000);
+
+afterAll(async () => {
+  for (const p of processes) await p.stop();
+  await emu?.stop();
+});
+
+const rootEdits = (ts: string): RecordedCall[] => emu.calls.filter((c) => c.method === 'chat.update' && c.status === 200 && c.params['ts'] === ts);
+
+describe('a worker killed with SIGKILL in the middle of a deploy', () => {
+  it('has its job finished by another worker: one new revision, one result, one ✅', async () => {
+    const gateway = await spawn('gateway');
+    const first = await spawn('worker');
+    const ack = await emu.driver(gateway.eventsUrl).slashCommand('/k8s', `deploy web ${image} -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    expect(ack.status).toBe(200);
+    const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && callText(c).includes('deploy web'));
+    const ts = String(root.result['ts']);
+    // The first worker follows the rollout: the root shows its progress, and no result yet.
+    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /\d\/3 updated/u.test(callText(c)), { timeoutMs: 30_000 });
+    first.kill('SIGKILL');
+    const killedAt = Date.now();
+    expect((await first.exited).signal).toBe('SIGKILL');
+    expect(rolledOut(await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name }))).toBe(false);
+    const since = emu.calls.length;
+
+    const second = await spawn('worker');
+    const takeover = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts, { since, timeoutMs: 150_000 });
+    const recoveredMs = Date.now() - killedAt;
+    const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)), { since, timeoutMs: 180_000 });
+    const doneMs = Date.now() - killedAt;
+    expect(callText(final)).toMatch(/^✅/u);
+    // Anything late (a duplicate result, a second edit) would land within this.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+
+    const finals = rootEdits(ts).filter((c) => /^[✅❌]/u.test(callText(c)));
+    expect(finals).toHaveLength(1);
+    expect(rootEdits(ts).at(-1)).toBe(final);
+    const replies = emu.thread('C0OPS', ts).slice(1);
+    expect(replies).toHaveLength(1);
+    // What the job changed, though the run that reports it found the image already set by the lost one.
+    expect(`${replies[0]?.text ?? ''}${JSON.stringify(replies[0]?.blocks ?? [])}`).toContain('web: ghcr.io/acme/web:1.0 → ghcr.io/acme/web:2.0 (resumed');
+
+    const deployment = await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name });
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe(image);
+    expect(deployment.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+    expect(deployment.metadata?.annotations?.['kubernetes.io/change-cause']).toBe(`coxswain: @alice (U0ALICE) deploy web ${image}`);
+    const replicaSets = (await ns.apps.listNamespacedReplicaSet({ namespace: ns.name, labelSelector: 'app=web' })).items;
+    expect(replicaSets.map((r) => r.spec?.template?.spec?.containers[0]?.image).sort()).toEqual(['ghcr.io/acme/web:1.0', image]);
+
+    // The trail shows the job started twice (the killed attempt, the recovered one) and finished once.
+    const jobRecords = (await readAuditTrail(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', clusterName)).records
+      .map((r) => r.record).filter((r) => r.kind.startsWith('job.'));
+    expect(jobRecords.map((r) => `${r.kind}${r.outcome ? `:${r.outcome}` : ''}`)).toEqual(['job.started', 'job.started', 'job.finished:succeeded']);
+    expect(second.output()).toContain('"kind":"job.finished"');
+    process.stdout.write(`worker-sigkill: takeover edit ${recoveredMs} ms after the kill (${callText(takeover).slice(0, 60)}…), ✅ after ${doneMs} ms\n`);
+  });
+});
