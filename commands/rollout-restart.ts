@@ -20,7 +20,8 @@ export const rolloutRestart = defineCommand({
   run: async (a, ctx) => {
     const startedAt = Date.now();
     const ref = { namespace: a.namespace, name: a.deployment };
-    await ctx.kube.restart(ref, { changeCause: changeCause(ctx, `rollout restart ${a.deployment}`) });
+    // Stamped with the request's time: a run resumed after a lost worker restarts nothing twice.
+    await ctx.kube.restart(ref, { changeCause: changeCause(ctx, `rollout restart ${a.deployment}`), ...(ctx.requestedAt ? { at: ctx.requestedAt } : {}) });
     return reportRollout(ctx, ref, { action: 'restart', startedAt });
   },
 });

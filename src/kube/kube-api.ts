@@ -51,6 +51,11 @@ export interface PodSummary {
 export interface ChangeOptions {
   /** e.g. "coxswain: @alice (U0ALICE) deploy web ghcr.io/acme/web:1.1". */
   readonly changeCause: string;
+  /**
+   * When the change was asked for (ISO 8601), for stamps such as restartedAt: a job run again after its
+   * worker was lost stamps the same value, so the template does not change twice. Default: now.
+   */
+  readonly at?: string;
 }
 
 /** Options of followRollout. */

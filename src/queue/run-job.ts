@@ -146,7 +146,7 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
     await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
     await messenger.updateRoot(base);
     const kube = decision.kubernetes ? deps.kubeAs(decision.kubernetes) : deps.kube;
-    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal, resumed: job.resumed === true };
+    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal, resumed: job.resumed === true, requestedAt: payload.requestedAt };
     if (command.mutates && target.deployment) await rememberRollout(deps, payload, target.namespace, target.deployment);
     return await command.run(args, ctx);
   } finally {

@@ -73,6 +73,8 @@ export interface WorkerContext {
    * recovery): the cluster may already show this job's change. Default false.
    */
   readonly resumed?: boolean;
+  /** When the person asked (ISO 8601): the same in every run of the job, so a change stamped with it is made once. */
+  readonly requestedAt?: string;
 }
 
 interface CommandBase<A> {

@@ -111,13 +111,14 @@ function runSelfCheck(o: Shared): void {
 async function startEach(o: Shared): Promise<RunningRoles[]> {
   const has = (role: Role): boolean => o.role === role || o.role === 'all';
   const started: RunningRoles[] = [];
-  if (has('worker')) started.push(await (await import('./worker-role.ts')).startWorkerRole(o));
-  if (has('gateway')) started.push(await (await import('./gateway-role.ts')).startGatewayRole(o));
-  if (has('watcher')) started.push(await (await import('./watcher-role.ts')).startWatcherRole(o));
+  // Started first, so it is stopped last: /healthz answers while the roles drain their work on SIGTERM.
   if (!has('gateway')) {
     const health = await startHealthServer(o.config.port, o.ready);
     started.push({ port: health.port, stop: () => health.stop() });
   }
+  if (has('worker')) started.push(await (await import('./worker-role.ts')).startWorkerRole(o));
+  if (has('gateway')) started.push(await (await import('./gateway-role.ts')).startGatewayRole(o));
+  if (has('watcher')) started.push(await (await import('./watcher-role.ts')).startWatcherRole(o));
   return started;
 }
 
@@ -132,12 +133,16 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     { stop: async () => { await (await connection().catch(() => undefined))?.close(); } },
     opened.running,
   ];
-  const ready: Readiness = async () => (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve([]))))).flat();
+  let starting = true;
+  // Not ready while the roles start: the health server is up before them.
+  const ready: Readiness = async () => (starting ? ['starting']
+    : (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve([]))))).flat());
   const o: Shared = {
     ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log)), audit: observed(opened.audit), ready,
     access: clusterAccess(options.config), connection,
   };
   running.push(...(await startEach(o)));
+  starting = false;
   const waiting = await untilReady(ready, 5000);
   if (waiting.length > 0) o.log('warn', 'started, but not ready yet; /readyz answers 503 until these answer', { unreachable: waiting });
   runSelfCheck(o);

@@ -182,4 +182,16 @@ describe('restart', () => {
     const revisions = await api.history({ namespace: ns.name, name: 'api' });
     expect(revisions[0]).toMatchObject({ revision: 3, current: true });
   });
+
+  it('stamped with the request\'s time, a second run of the same restart (a resumed job) changes nothing', async () => {
+    const ref = { namespace: ns.name, name: 'api' };
+    const at = new Date().toISOString();
+    const first = await api.restart(ref, { ...cause('rollout restart api'), at });
+    await waitRolledOut('api', first.generation);
+    const again = await api.restart(ref, { ...cause('rollout restart api'), at });
+    expect(again.generation).toBe(first.generation);
+    const d = await waitRolledOut('api', again.generation);
+    expect(d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBe(at);
+    expect((await api.history(ref))[0]).toMatchObject({ revision: 4, current: true });
+  });
 });
