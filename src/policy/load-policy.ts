@@ -34,7 +34,7 @@ function keyLine(doc: Document, counter: LineCounter, path: readonly PropertyKey
 }
 
 /** Control characters (a newline, a terminal escape) in a key or value would split or forge the one-line message. */
-const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const printable = (text: string): string => text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 function fieldOf(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
