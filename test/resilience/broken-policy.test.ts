@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -23,6 +23,10 @@ let dir: string;
 beforeAll(async () => {
   dir = join((await testCluster()).dir, `broken-policy-${randomBytes(3).toString('hex')}`);
   await mkdir(dir, { recursive: true });
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 interface Exit { readonly code: number | null; readonly stdout: string; readonly stderr: string }
