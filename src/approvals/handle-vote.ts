@@ -25,7 +25,16 @@ export interface Vote {
   readonly actor: Actor;
   readonly decision: 'approve' | 'reject';
   readonly reason?: string;
+  /**
+   * The message a button click came from (Slack sends its channel and ts). A click counts only on the request's own
+   * card: one from another channel or another message names a request it was not drawn for, so it is refused.
+   * Absent for `/k8s approve|reject`, which names the request by id.
+   */
+  readonly clicked?: { readonly channel: string; readonly ts: string };
 }
+
+/** What the ids of approval requests look like (approval-store.ts); anything else is not echoed back verbatim. */
+const requestIdShape = /^[a-z0-9]{1,16}$/;
 
 /** Whether this person is among the request's approvers (by role here, user ID or user group). */
 async function isApprover(deps: VoteDeps, request: ApprovalRequest, actor: Actor): Promise<boolean> {
@@ -60,11 +69,33 @@ async function record(deps: VoteDeps, vote: Vote, request: ApprovalRequest, resu
   });
 }
 
+/** Why a click is not one on this request's card, or undefined when it is (or the vote was typed). */
+function misplacedClick(request: ApprovalRequest, vote: Vote): string | undefined {
+  const clicked = vote.clicked;
+  if (!clicked) return undefined;
+  if (clicked.channel !== request.channel) {
+    return `This click came from another channel than request \`${request.id}\`'s card (in <#${request.channel}>); a vote counts only on its own card. Nothing changed.`;
+  }
+  if (clicked.ts !== request.cardTs) return `This button is not on request \`${request.id}\`'s card; a vote counts only on its own card. Nothing changed.`;
+  return undefined;
+}
+
+/** A vote on a request that does not exist is refused, and recorded: a made-up id is worth an auditor's look. */
+async function refuseMissing(deps: VoteDeps, vote: Vote): Promise<string> {
+  const known = requestIdShape.test(vote.requestId);
+  const answer = known ? `There is no approval request \`${vote.requestId}\`.` : 'That is not an approval request id; nothing changed.';
+  await deps.audit.record({
+    kind: 'approval.vote', user: vote.actor.userId, channel: vote.actor.channelId, decision: 'refused',
+    reason: `${vote.decision}: no such approval request${vote.clicked ? ' (button click)' : ''}`, detail: { request: vote.requestId.slice(0, 64) },
+  });
+  return answer;
+}
+
 /** Applies a vote and returns what to tell the voter (ephemerally). Nothing changes on a refusal. */
 export async function handleVote(deps: VoteDeps, vote: Vote): Promise<string> {
-  const request = await deps.store.get(vote.requestId);
-  if (!request) return `There is no approval request \`${vote.requestId}\`.`;
-  const refused = await refusalFor(deps, request, vote);
+  const request = requestIdShape.test(vote.requestId) ? await deps.store.get(vote.requestId) : undefined;
+  if (!request) return refuseMissing(deps, vote);
+  const refused = misplacedClick(request, vote) ?? await refusalFor(deps, request, vote);
   if (refused) {
     await record(deps, vote, request, { allowed: false, reason: refused });
     return refused;

@@ -14,6 +14,7 @@ export const auditKinds = [
   'request.repeated', // the same text from the same person within seconds
   'request.duplicate', // Slack delivered the same request again
   'request.failed', // allowed, but could not be queued (Redis or Slack failed)
+  'request.refused', // not Slack's: a bad or stale signature, or too large; who it claims to be is unverified
   'job.started',
   'job.refused', // the worker's re-check refused it, or the job was malformed
   'job.retrying',

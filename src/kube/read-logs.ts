@@ -3,6 +3,7 @@
 import { AppError } from '../errors.ts';
 import { didYouMean } from '../text/did-you-mean.ts';
 import { callKube } from './call-kube.ts';
+import { listPods } from './list-workloads.ts';
 import type { ReadLogsOptions } from './kube-api.ts';
 import type { KubeClients } from './kube-clients.ts';
 import { pickContainer } from './pick-container.ts';
@@ -16,8 +17,8 @@ export interface PodLogs {
 }
 
 async function podNotFound(clients: KubeClients, namespace: string, pod: string, cause: unknown): Promise<AppError> {
-  const list = await clients.core.listNamespacedPod({ namespace }).catch(() => undefined);
-  const guess = didYouMean(pod, (list?.items ?? []).map((p) => p.metadata?.name ?? ''));
+  const list = await listPods(clients, namespace).catch(() => []);
+  const guess = didYouMean(pod, list.map((p) => p.name));
   const hint = guess === undefined ? '' : ` — did you mean "${guess}"?`;
   return new AppError('not_found', `pod "${pod}" in namespace "${namespace}" was not found${hint}`, { cause });
 }
@@ -47,11 +48,19 @@ export async function readLogs(clients: KubeClients, namespace: string, pod: str
   const found = await readPod(clients, namespace, pod);
   const names = (found.spec?.containers ?? []).map((c) => c.name);
   const container = pickContainer(names, options.container, `pod "${pod}"`);
-  const text = await callKube(clients, `logs of pod "${pod}" container "${container}" in namespace "${namespace}"`,
-    () => clients.core.readNamespacedPodLog({
-      name: pod, namespace, container, previous: options.previous, tailLines: options.tailLines + 1, limitBytes: options.limitBytes,
-    }));
-  const all = splitLines(String(text));
-  const byteCapped = Buffer.byteLength(String(text)) >= options.limitBytes;
-  return { container, lines: all.slice(-options.tailLines), truncated: byteCapped || all.length > options.tailLines };
+  const read = async (tailLines: number): Promise<{ lines: string[]; byteCapped: boolean }> => {
+    const text = String(await callKube(clients, `logs of pod "${pod}" container "${container}" in namespace "${namespace}"`,
+      () => clients.core.readNamespacedPodLog({ name: pod, namespace, container, previous: options.previous, tailLines, limitBytes: options.limitBytes })));
+    return { lines: splitLines(text), byteCapped: Buffer.byteLength(text) >= options.limitBytes };
+  };
+  let tail = options.tailLines + 1;
+  let got = await read(tail);
+  // The API keeps the first limitBytes of the tail, so a cap cuts off the newest lines, the ones asked for. Ask again
+  // for only as many lines as arrived whole (at least the last one), a few times at most.
+  for (let attempt = 0; got.byteCapped && tail > 1 && attempt < 3; attempt += 1) {
+    tail = Math.max(1, Math.min(tail - 1, got.lines.length - 1));
+    got = await read(tail);
+  }
+  const cut = tail <= options.tailLines;
+  return { container, lines: got.lines.slice(-options.tailLines), truncated: got.byteCapped || cut || got.lines.length > options.tailLines };
 }

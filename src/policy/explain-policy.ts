@@ -35,9 +35,6 @@ function warnings(policy: Policy): string[] {
     const mutates = (policy.roles[b.role] ?? []).some((r) => r.verbs.some((v) => ['*', 'deploy', 'scale', 'restart', 'undo'].includes(v)));
     if (mutates && b.users?.includes('*') && !b.channels) out.push(`bindings[${i}] lets everyone in every channel change deployments (role ${b.role})`);
   });
-  policy.approvals.forEach((a, i) => {
-    if (!a.approvers.roles?.length && !a.approvers.users?.length && !a.approvers.groups?.length) out.push(`approvals[${i}] names no approvers: its requests can never be approved`);
-  });
   if (policy.bindings.length === 0) out.push('no bindings: nobody may do anything but help, whoami and can-i');
   return out;
 }

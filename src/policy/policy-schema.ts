@@ -42,14 +42,31 @@ const bindingSchema = z.strictObject({
   message: 'a binding names users, groups or channels (use users: ["*"] for everyone)',
 });
 
+/** Who may approve; at least one role, user or group, or no request it covers could ever be approved. */
+const approversSchema = z.strictObject({ roles: z.array(z.string()).optional(), users: z.array(userId).optional(), groups: z.array(groupId).optional() })
+  .refine((a) => (a.roles?.length ?? 0) + (a.users?.length ?? 0) + (a.groups?.length ?? 0) > 0, {
+    message: 'names no approvers: give roles, users or groups (otherwise every request it covers waits until it expires)',
+  });
+
+/** Named users only (no roles, groups or "*"): how many distinct people could ever approve; else undefined (no bound). */
+function namedApprovers(a: z.infer<typeof approversSchema>): number | undefined {
+  if ((a.roles?.length ?? 0) > 0 || (a.groups?.length ?? 0) > 0 || !a.users?.length || a.users.includes('*')) return undefined;
+  return new Set(a.users).size;
+}
+
 const approvalSchema = z.strictObject({
   namespaces: z.array(glob).min(1),
   verbs: z.array(z.enum(policyVerbs, { error: verbList })).min(1),
   deployments: z.array(glob).min(1).default(['*']),
-  approvers: z.strictObject({ roles: z.array(z.string()).optional(), users: z.array(userId).optional(), groups: z.array(groupId).optional() }),
+  approvers: approversSchema,
   required: z.number().int().min(1).max(10).default(1),
   expiresAfter: durationText.default('30m'),
   allowSelfApproval: z.boolean().default(false),
+}).superRefine((a, ctx) => {
+  const named = namedApprovers(a.approvers);
+  if (named !== undefined && a.required > named) {
+    ctx.addIssue({ code: 'custom', path: ['required'], message: `is ${a.required}, but approvers names only ${named} user(s): a request could never get that many approvals` });
+  }
 });
 
 const alertsSchema = z.strictObject({
@@ -70,7 +87,7 @@ export const policySchema = z.strictObject({
   approvals: z.array(approvalSchema).default([]),
   alerts: alertsSchema.default({ routes: [], cooldown: '10m', recoverAfter: '2m', unschedulableAfter: '1m' }),
   /** Namespace used when a command gives no -n. */
-  defaultNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
+  defaultNamespace: z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'is a namespace name: lowercase letters, digits and -').optional(),
 }).superRefine((p, ctx) => {
   p.bindings.forEach((b, i) => {
     if (!(b.role in p.roles)) ctx.addIssue({ code: 'custom', path: ['bindings', i, 'role'], message: `names role "${b.role}", which is not defined under roles` });
@@ -81,6 +98,12 @@ export const policySchema = z.strictObject({
     }
   });
 });
+
+/** Every key the file may use, at any level: an unknown key is compared with these to suggest the one meant. */
+export const policyKeys = [
+  'roles', 'bindings', 'approvals', 'alerts', 'defaultNamespace', 'verbs', 'namespaces', 'deployments', 'role', 'users', 'groups', 'channels',
+  'kubernetes', 'user', 'approvers', 'required', 'expiresAfter', 'allowSelfApproval', 'routes', 'channel', 'cooldown', 'recoverAfter', 'unschedulableAfter',
+] as const;
 
 /** A validated policy. */
 export type Policy = z.infer<typeof policySchema>;

@@ -1,6 +1,8 @@
 // The Approve / Reject buttons of approval cards. Each click is a signed
 // block_actions request (Bolt verifies it); it is acked at once, and the voter
-// is told privately what their click did.
+// is told privately what their click did. The click counts only on the
+// request's own card (its channel and message), so a crafted payload naming
+// another request, or sent from another channel, changes nothing.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { handleVote, type VoteDeps } from '../approvals/handle-vote.ts';
 import type { Log } from '../log/create-logger.ts';
@@ -23,7 +25,8 @@ export function registerApprovalActions(app: App, deps: VoteDeps, log: Log): voi
     app.action<BlockAction<ButtonAction>>({ action_id: actionId }, async ({ ack, body, action, respond }) => {
       await ack();
       const actor = actorOf(body);
-      const answer = await handleVote(deps, { requestId: action.value ?? '', actor, decision }).catch((error: unknown) => {
+      const clicked = { channel: actor.channelId, ts: String(body.container['message_ts'] ?? body.message?.ts ?? '') };
+      const answer = await handleVote(deps, { requestId: action.value ?? '', actor, decision, clicked }).catch((error: unknown) => {
         log('error', 'vote failed', { error: error instanceof Error ? error.stack : String(error), user: actor.userId });
         return 'Your click could not be counted; please try again.';
       });

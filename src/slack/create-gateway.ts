@@ -1,5 +1,6 @@
 // The Bolt app: Slack's signature check on every request (the real HTTPReceiver,
 // or Socket Mode when an app token is configured), /k8s, and health endpoints.
+// Over HTTP a guard checks the signature first, so that refusals are audited.
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -9,6 +10,7 @@ import { slackLogLevel } from './create-web-client.ts';
 import type { Config } from '../config/load-config.ts';
 import { serveHealth, type Readiness } from '../roles/health-server.ts';
 import { handleCommand, type GatewayDeps } from './handle-command.ts';
+import { guardSignatures, type SignatureGuard } from './signature-guard.ts';
 
 /** Options of createGateway. */
 export interface GatewayOptions {
@@ -33,7 +35,21 @@ function healthRoutes(ready: Readiness): CustomRoute[] {
   return ['/healthz', '/readyz', '/metrics'].map((path) => ({ path, method: ['GET'], handler }));
 }
 
-function buildApp(options: GatewayOptions): { app: App; receiver: HTTPReceiver | SocketModeReceiver } {
+interface BuiltApp {
+  readonly app: App;
+  readonly receiver: HTTPReceiver | SocketModeReceiver;
+  /** Over HTTP only: Socket Mode requests come over an authenticated WebSocket and carry no signature. */
+  readonly guard?: SignatureGuard;
+}
+
+/** Puts the signature guard in front of the receiver's request listener (Bolt's server calls it per request). */
+function guardReceiver(receiver: HTTPReceiver, options: GatewayOptions): SignatureGuard {
+  const guard = guardSignatures({ signingSecret: options.config.slack.signingSecret, audit: options.deps.audit, log: options.deps.log });
+  receiver.requestListener = guard.wrap(receiver.requestListener);
+  return guard;
+}
+
+function buildApp(options: GatewayOptions): BuiltApp {
   const { config } = options;
   const level = slackLogLevel(config.logLevel);
   const logger = slackLogger(options.deps.log, 'bolt', level);
@@ -51,7 +67,7 @@ function buildApp(options: GatewayOptions): { app: App; receiver: HTTPReceiver |
     // Bolt's conversation store keeps per-conversation state in memory on every request; Coxswain keeps its state in Redis.
     convoStore: false,
   });
-  return { app, receiver };
+  return { app, receiver, ...(receiver instanceof HTTPReceiver ? { guard: guardReceiver(receiver, options) } : {}) };
 }
 
 /**
@@ -66,7 +82,7 @@ function socketModePort(receiver: HTTPReceiver | SocketModeReceiver): number | u
 
 /** Builds and starts the gateway on config.port. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { app, receiver } = buildApp(options);
+  const { app, receiver, guard } = buildApp(options);
   options.extend?.(app);
   app.command('/k8s', async ({ command, ack, respond }) => {
     const answer = await handleCommand(options.deps, command);
@@ -84,5 +100,5 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const started = (await app.start(options.config.port)) as unknown;
   const server = started as Server | undefined;
   const address = server?.address?.() as AddressInfo | null | undefined;
-  return { port: address?.port ?? socketModePort(receiver) ?? options.config.port, stop: () => app.stop().then(() => undefined) };
+  return { port: address?.port ?? socketModePort(receiver) ?? options.config.port, stop: async () => { await app.stop(); await guard?.close(); } };
 }

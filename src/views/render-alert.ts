@@ -5,6 +5,7 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { WarningEvent } from '../results.ts';
 import type { AlertRecord } from '../watch/alert-record.ts';
+import { alertId } from '../watch/alert-store.ts';
 import { context, section } from './blocks.ts';
 import { boundMessage } from './bound-message.ts';
 import { formatDuration } from './format-duration.ts';
@@ -18,6 +19,8 @@ export const alertActions = { logs: 'alert_logs', restart: 'alert_restart', roll
 
 /** What a button click carries (JSON in the button's value, < 2000 characters). */
 export interface AlertButtonValue {
+  /** The alert the button was drawn for (alertId of its key): a click is checked against that alert before it acts. */
+  readonly alert: string;
   readonly namespace: string;
   readonly workload: string;
   readonly pod?: string;
@@ -108,7 +111,7 @@ function buttons(r: AlertRecord): ActionsBlock[] {
   if (r.state === 'recovered') return [];
   const pod = r.pods[0];
   const value: AlertButtonValue = {
-    namespace: r.subject.namespace, workload: `${r.subject.workload.kind}/${r.subject.workload.name}`,
+    alert: alertId(r.key), namespace: r.subject.namespace, workload: `${r.subject.workload.kind}/${r.subject.workload.name}`,
     ...(pod ? { pod: pod.name } : {}), ...(pod?.failure.container ? { container: pod.failure.container } : {}),
     ...(pod?.failure.lastTerminated ? { previous: true } : {}),
   };

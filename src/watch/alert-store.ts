@@ -23,6 +23,11 @@ export function alertId(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 20);
 }
 
+/** The Redis key of an alert record, by its id (the alert buttons carry the id). */
+export function alertRecordKey(prefix: string, id: string): string {
+  return `${prefix}:alert:${id}`;
+}
+
 /** The alert records of one cluster. */
 export interface AlertStore {
   get(key: string): Promise<AlertRecord | undefined>;
@@ -38,7 +43,7 @@ export interface AlertStore {
 
 /** Opens the store under `prefix` (e.g. coxswain:prod). */
 export function createAlertStore(redis: Redis, prefix: string): AlertStore {
-  const recordKey = (key: string): string => `${prefix}:alert:${alertId(key)}`;
+  const recordKey = (key: string): string => alertRecordKey(prefix, alertId(key));
   const firingSet = `${prefix}:alerts:firing`;
   const get = async (key: string): Promise<AlertRecord | undefined> => {
     const raw = await redis.get(recordKey(key));

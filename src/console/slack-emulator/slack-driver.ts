@@ -1,7 +1,7 @@
 import { postRaw } from './driver-http.ts';
 import type { DriverResponse } from './driver-http.ts';
 import { ackFromBody, clickPayload, showAck, slashCommandPayload } from './interaction-payloads.ts';
-import type { AckMessage, ClickTarget, CommandTarget, PayloadContext } from './interaction-payloads.ts';
+import type { AckMessage, ClickPayload, ClickTarget, CommandTarget, PayloadContext } from './interaction-payloads.ts';
 import { signSlackRequest } from './slack-signature.ts';
 
 export type { AckMessage } from './interaction-payloads.ts';
@@ -94,8 +94,22 @@ export class SlackDriver {
    * replaced, never posted), which is exactly the stale-UI bug a hand-built payload would hide.
    */
   async clickButton(options: ClickButtonOptions): Promise<ClickResult> {
-    const { payload, responseUrl } = clickPayload(this.#options, options);
-    const response = await this.post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), options);
+    const { payload, responseUrl } = this.buildClick(options);
+    const response = await this.sendClick(payload, options);
     return { ...response, responseUrl, payload };
+  }
+
+  /**
+   * Builds the `block_actions` payload of a click (with the same checks as clickButton) without sending it: send it
+   * later with sendClick to play a click on stale UI (the message changed meanwhile), or edit it first to play a
+   * crafted one (another request id, another channel).
+   */
+  buildClick(target: ClickTarget): ClickPayload {
+    return clickPayload(this.#options, target);
+  }
+
+  /** Signs and POSTs a `block_actions` payload, e.g. one from buildClick. */
+  sendClick(payload: Record<string, unknown>, options: DriverRequestOptions = {}): Promise<DriverResponse> {
+    return this.post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), options);
   }
 }

@@ -71,6 +71,11 @@ describe('readLogs', () => {
     expect(capped.lines.join('\n').length).toBeLessThanOrEqual(20);
   });
 
+  it('keeps the newest lines when the byte cap cuts the tail (the API keeps its first bytes)', async () => {
+    // The 20 bytes of a 101-line tail are "line 1 … line 3": asked again for 2 lines, the API gives the newest.
+    expect(await api.readLogs(ns.name, 'talker', { ...logs, limitBytes: 20 })).toEqual({ container: 'app', lines: ['line 29', 'line 30'], truncated: true });
+  });
+
   it('reads the previous instance of a crashed container', async () => {
     expect(await api.readLogs(ns.name, 'talker', { ...logs, previous: true })).toEqual({ container: 'app', lines: ['panic: boom'], truncated: false });
   });

@@ -4,12 +4,13 @@ import { applyRejection, applyVote } from '../../../src/approvals/approval-reque
 import type { ApprovalStore } from '../../../src/approvals/approval-store.ts';
 import { handleVote, type VoteDeps } from '../../../src/approvals/handle-vote.ts';
 import type { AccessSummary } from '../../../src/policy/authorizer.ts';
+import type { AuditEntry } from '../../../src/audit/audit-record.ts';
 
 const request: ApprovalRequest = {
   id: 'k7m2pq', state: 'pending', requester: { userId: 'U0ALICE', userName: 'alice', teamId: 'T1' }, channel: 'C0OPS',
   command: 'deploy', input: {}, description: 'deploy web to x:2 in prod', target: { namespace: 'prod', deployment: 'web' },
   required: 1, approvers: { roles: ['approver'], users: ['U0DAVE'], groups: ['S0SRE'] }, allowSelfApproval: false,
-  createdAt: 0, expiresAt: Date.now() + 60_000, votes: [],
+  createdAt: 0, expiresAt: Date.now() + 60_000, votes: [], cardTs: '1700000000.000100',
   plan: { generation: 1, images: ['x:1'], replicas: 1, change: 'web: x:1 → x:2' },
 };
 
@@ -34,13 +35,14 @@ const people: Record<string, { roles: string[]; groups: string[]; mayApproveProd
   U0ALICE: { roles: ['deployer'], groups: [], mayApproveProd: false },
 };
 
-function deps(store: ApprovalStore): VoteDeps & { redrawn: ApprovalRequest[]; queued: string[] } {
+function deps(store: ApprovalStore): VoteDeps & { redrawn: ApprovalRequest[]; queued: string[]; audited: AuditEntry[] } {
   const redrawn: ApprovalRequest[] = [];
   const queued: string[] = [];
+  const audited: AuditEntry[] = [];
   return {
-    store, redrawn, queued,
+    store, redrawn, queued, audited,
     redraw: async (r) => { redrawn.push(r); },
-    audit: { record: async () => undefined },
+    audit: { record: async (entry) => { audited.push(entry); } },
     enqueueApproved: async (r) => { queued.push(r.id); },
     authorizer: {
       summarize: async (actor) => ({ roles: (people[actor.userId]?.roles ?? []).map((role) => ({ role, rules: [] })), groups: people[actor.userId]?.groups ?? [], source: 'p', decide: () => ({ allowed: false, reason: '' }) }) satisfies AccessSummary,
@@ -90,7 +92,32 @@ describe('handleVote', () => {
     expect(d.queued).toEqual(['k7m2pq']);
   });
 
-  it('names a request that does not exist', async () => {
-    expect(await handleVote(deps(fakeStore()), { requestId: 'zzzzzz', actor: actor('U0BOB'), decision: 'approve' })).toBe('There is no approval request `zzzzzz`.');
+  it('names a request that does not exist, and records the attempt', async () => {
+    const d = deps(fakeStore());
+    expect(await handleVote(d, { requestId: 'zzzzzz', actor: actor('U0BOB'), decision: 'approve' })).toBe('There is no approval request `zzzzzz`.');
+    expect(d.audited).toEqual([expect.objectContaining({ kind: 'approval.vote', user: 'U0BOB', decision: 'refused', detail: { request: 'zzzzzz' } })]);
+  });
+
+  it('does not echo, or look up, a request id of another shape', async () => {
+    const d = deps(fakeStore());
+    expect(await handleVote(d, { requestId: '<!channel> `x`', actor: actor('U0BOB'), decision: 'approve' })).toBe('That is not an approval request id; nothing changed.');
+    expect(d.audited).toHaveLength(1);
+  });
+
+  it.each([
+    ['from another channel', { channel: 'C0OTHER', ts: '1700000000.000100' }, 'another channel'],
+    ['on another message', { channel: 'C0OPS', ts: '1700000000.000999' }, 'not on request'],
+  ])('refuses a click %s than the request\'s card, records it, and changes nothing', async (_how, clicked, words) => {
+    const store = fakeStore();
+    const d = deps(store);
+    expect(await handleVote(d, { requestId: 'k7m2pq', actor: actor('U0BOB'), decision: 'approve', clicked })).toContain(words);
+    expect(store.current.votes).toEqual([]);
+    expect([d.redrawn, d.queued]).toEqual([[], []]);
+    expect(d.audited).toEqual([expect.objectContaining({ kind: 'approval.vote', decision: 'denied' })]);
+  });
+
+  it('counts a click on the request\'s own card', async () => {
+    const d = deps(fakeStore());
+    expect(await handleVote(d, { requestId: 'k7m2pq', actor: actor('U0BOB'), decision: 'approve', clicked: { channel: 'C0OPS', ts: '1700000000.000100' } })).toContain('Approved');
   });
 });
