@@ -85,11 +85,12 @@ describe('guardSignatures', () => {
   });
 
   it('records a flood one by one up to the bound, then one summary with the count', async () => {
-    const h = await start({ perWindow: 3, windowMs: 300 });
+    // A window long enough for the 50 requests on a loaded machine (a 300 ms one rolled over mid-flood at load 7).
+    const h = await start({ perWindow: 3, windowMs: 4_000 });
     for (let i = 0; i < 50; i++) expect(await post(h.url, clickBody('U0BOB'), { secret: 'guess' })).toBe(401);
     await settle();
     expect(h.audited).toHaveLength(3);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    for (let waited = 0; h.audited.length < 4 && waited < 8_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(h.audited).toHaveLength(4);
     expect(h.audited[3]).toEqual(expect.objectContaining({ kind: 'request.refused', reason: 'flood', detail: expect.objectContaining({ suppressed: 47, bad_signature: 47 }) }));
   });
