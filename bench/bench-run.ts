@@ -147,6 +147,18 @@ export async function openCluster(teardown: Teardown, o: RunSetupOptions): Promi
 export interface RoleSpec {
   readonly label: string;
   readonly role: RoleProcessOptions['role'];
+  /** Node flags, e.g. shippedNodeFlags(role). Default none. */
+  readonly nodeFlags?: readonly string[];
+}
+
+/**
+ * The Node flags a role ships with in deploy/overlays/split: its Deployment's `command:` between the node binary
+ * and the script (the watcher's --optimize-for-size); none for a role whose manifest sets no command.
+ */
+export function shippedNodeFlags(role: RoleProcessOptions['role']): string[] {
+  const manifest = readFileSync(new URL(`../deploy/overlays/split/${role}.yaml`, import.meta.url), 'utf8');
+  const command = /^\s*command: \[(.*)\]$/mu.exec(manifest)?.[1]?.split(',').map((part) => part.trim()) ?? [];
+  return command.slice(1, -1);
 }
 
 /** The bot's role processes, by label. */
@@ -180,7 +192,7 @@ export async function startBotProcesses(teardown: Teardown, o: StartBotOptions):
   const children = new Map<string, RoleChild>();
   for (const spec of o.roles) {
     const options = { ...roleOptions(spec.role, o.emu, o.c.state, { cluster: o.name, policyFile: o.policyFile, ...(o.quiet ? { quiet: o.quiet } : {}) }), ...(o.env ? { env: o.env } : {}) };
-    const child = await spawnRole(options, [], o.script);
+    const child = await spawnRole(options, spec.nodeFlags ?? [], o.script);
     children.set(spec.label, child);
     teardown.add(`stop the ${spec.label} process`, () => child.stop());
   }

@@ -33,7 +33,7 @@ import { deleteNamespaceNow, ensureNamespace } from './alerts-kit.ts';
 import { benchDeployment, benchRedisUrl, describeLatencies, sleep } from './bench-kit.ts';
 import {
   loadavg, openCluster, parseBenchOptions, portOf, problemsLogged, readJobTimes, roleScriptFor, runSetupUsage, scanKeys, startBotProcesses, tally,
-  Finals, Teardown, usageError, watchDeployments, type BotProcesses, type DeploymentWatch, type JobTimes,
+  Finals, shippedNodeFlags, Teardown, usageError, watchDeployments, type BotProcesses, type DeploymentWatch, type JobTimes,
 } from './bench-run.ts';
 
 const usage = `npm run bench:load [-- --commands 1000 --deployments 50 --namespaces 2 --workers 2 --in-flight 8 --timeout-s 900 ${runSetupUsage}]`;
@@ -325,7 +325,10 @@ async function main(teardown: Teardown): Promise<boolean> {
   teardown.add('stop the Slack emulator', () => emu.stop());
   const name = `load-${id}`;
   const policyFile = fileURLToPath(new URL('../test/support/policies/everyone-everything.yaml', import.meta.url));
-  const roles = [...Array.from({ length: num.workers }, (_, i) => ({ label: `worker-${i + 1}`, role: 'worker' as const })), { label: 'gateway', role: 'gateway' as const }];
+  const roles = [
+    ...Array.from({ length: num.workers }, (_, i) => ({ label: `worker-${i + 1}`, role: 'worker' as const, nodeFlags: shippedNodeFlags('worker') })),
+    { label: 'gateway', role: 'gateway' as const, nodeFlags: shippedNodeFlags('gateway') },
+  ];
   const procs = await startBotProcesses(teardown, { c, emu, name, policyFile, roles, script, env: { COXSWAIN_LOG_LEVEL: 'info' } });
   const watch = await watchDeployments(c.admin, namespaces);
   teardown.add('stop the Deployment watch', () => Promise.resolve(watch.stop()));

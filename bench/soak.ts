@@ -32,7 +32,7 @@ import { deleteNamespaceNow, ensureNamespace, sampleRss, type BenchCluster, type
 import { benchDeployment, benchRedisUrl, describeLatencies, sleep } from './bench-kit.ts';
 import {
   Finals, leastSquaresSlope, loadavg, openCluster, parseBenchOptions, portOf, problemsLogged, readJobTimes, roleScriptFor, runSetupUsage, scanKeys,
-  startBotProcesses, tally, Teardown, usageError, type BotProcesses,
+  shippedNodeFlags, startBotProcesses, tally, Teardown, usageError, type BotProcesses,
 } from './bench-run.ts';
 
 const usage = 'npm run bench:soak [-- --minutes 30 --warmup-minutes 2 --interval-s 2 --sample-s 10 --churn-every-s 30 --fail-s 40 --recover-after-s 30'
@@ -196,10 +196,12 @@ async function setUp(teardown: Teardown, script: string | undefined): Promise<Se
   const policyFile = await writePolicy(c.state.dir);
   teardown.add('delete the policy file', () => rm(policyFile, { force: true }));
   const name = `soak-${id}`;
-  const roles = [{ label: 'worker', role: 'worker' as const }, { label: 'watcher', role: 'watcher' as const }, { label: 'gateway', role: 'gateway' as const }];
+  // Each with the Node flags its Deployment ships with (the watcher's --optimize-for-size).
+  const roles = (['worker', 'watcher', 'gateway'] as const).map((role) => ({ label: role, role, nodeFlags: shippedNodeFlags(role) }));
   const procs = await startBotProcesses(teardown, { c, emu, name, policyFile, roles, script });
   await procs.get('watcher')!.waitFor((e) => e.event === 'watching', 60_000);
-  console.log(`cluster name ${name} (Redis keys coxswain:${name}:*, coxswain:${name}.alerts:*); namespaces ${appsNs}, ${alertsNs}; processes: ${[...procs].map(([label, child]) => `${label} ${child.pid}`).join(', ')}`);
+  console.log(`cluster name ${name} (Redis keys coxswain:${name}:*, coxswain:${name}.alerts:*); namespaces ${appsNs}, ${alertsNs}`);
+  console.log(`processes: ${roles.map((r) => `${r.label} pid ${procs.get(r.label)?.pid} (node flags: ${r.nodeFlags.join(' ') || 'none'})`).join(', ')}; ${script ? 'compiled JavaScript, as the image ships' : 'TypeScript (--source ts)'}`);
   return { c, emu, procs, name, appsNs, alertsNs };
 }
 
