@@ -199,6 +199,18 @@ export async function startBotProcesses(teardown: Teardown, o: StartBotOptions):
   return children;
 }
 
+/** Waits until `want` Deployments in these namespaces have all their replicas available; throws after `timeoutMs`. */
+export async function waitForAvailable(c: BenchCluster, namespaces: readonly string[], want: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lists = await Promise.all(namespaces.map((namespace) => c.apps.listNamespacedDeployment({ namespace })));
+    const available = lists.flatMap((l) => l.items).filter((d) => (d.status?.availableReplicas ?? 0) === (d.spec?.replicas ?? 1)).length;
+    if (available >= want) return;
+    if (Date.now() > deadline) throw new Error(`only ${available} of ${want} Deployments became available within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** The port a role process reported when it started (the gateway's HTTP port). */
 export function portOf(child: RoleChild): number {
   const started = child.events.find((e) => e.event === 'started');

@@ -33,7 +33,7 @@ import { deleteNamespaceNow, ensureNamespace } from './alerts-kit.ts';
 import { benchDeployment, benchRedisUrl, describeLatencies, sleep } from './bench-kit.ts';
 import {
   loadavg, openCluster, parseBenchOptions, portOf, problemsLogged, readJobTimes, roleScriptFor, runSetupUsage, scanKeys, startBotProcesses, tally,
-  Finals, shippedNodeFlags, Teardown, usageError, watchDeployments, type BotProcesses, type DeploymentWatch, type JobTimes,
+  Finals, shippedNodeFlags, Teardown, usageError, waitForAvailable, watchDeployments, type BotProcesses, type DeploymentWatch, type JobTimes,
 } from './bench-run.ts';
 
 const usage = `npm run bench:load [-- --commands 1000 --deployments 50 --namespaces 2 --workers 2 --in-flight 8 --timeout-s 900 ${runSetupUsage}]`;
@@ -103,14 +103,7 @@ async function createDeployments(c: BenchCluster, namespaces: readonly string[])
     const namespace = namespaces[j % namespaces.length]!;
     await c.apps.createNamespacedDeployment({ namespace, body: benchDeployment(`ld-${j}`, { replicas: 1 }) });
   }
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const lists = await Promise.all(namespaces.map((namespace) => c.apps.listNamespacedDeployment({ namespace })));
-    const available = lists.flatMap((l) => l.items).filter((d) => d.status?.availableReplicas === 1).length;
-    if (available === num.deployments) return;
-    if (Date.now() > deadline) throw new Error(`only ${available} of ${num.deployments} Deployments became available within 180 s`);
-    await sleep(500);
-  }
+  await waitForAvailable(c, namespaces, num.deployments, 180_000);
 }
 
 /**

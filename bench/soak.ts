@@ -32,7 +32,7 @@ import { deleteNamespaceNow, ensureNamespace, sampleRss, type BenchCluster, type
 import { benchDeployment, benchRedisUrl, describeLatencies, sleep } from './bench-kit.ts';
 import {
   Finals, leastSquaresSlope, loadavg, openCluster, parseBenchOptions, portOf, problemsLogged, readJobTimes, roleScriptFor, runSetupUsage, scanKeys,
-  shippedNodeFlags, startBotProcesses, tally, Teardown, usageError, type BotProcesses,
+  shippedNodeFlags, startBotProcesses, tally, Teardown, usageError, waitForAvailable, type BotProcesses,
 } from './bench-run.ts';
 
 const usage = 'npm run bench:soak [-- --minutes 30 --warmup-minutes 2 --interval-s 2 --sample-s 10 --churn-every-s 30 --fail-s 40 --recover-after-s 30'
@@ -189,6 +189,7 @@ async function setUp(teardown: Teardown, script: string | undefined): Promise<Se
     await ensureNamespace(c.core, namespace);
   }
   for (let a = 0; a < apps; a++) await c.apps.createNamespacedDeployment({ namespace: appsNs, body: benchDeployment(`web-${a}`, { replicas: 1 }) });
+  await waitForAvailable(c, [appsNs], apps, 180_000);
   const emu = await SlackEmulator.start({
     channels: [{ id: opsChannel, name: 'ops', members: ['U0BOT', ...users] }, { id: alertChannel, name: 'soak-alerts', members: ['U0BOT'] }],
   });
