@@ -1,14 +1,18 @@
-// One role of the real bot (watcher or worker) in a process of its own, for
-// bench/alerts.ts: so the watcher's RSS is its own, and the Slack emulator and
-// the benchmark's own watch (Slack and an observer, elsewhere in real life) do
-// not share its event loop. Configured like test/support/bot.ts.
-// stdout is a protocol of JSON lines: {"event":"started"} once the roles run;
+// One role of the real bot (watcher, worker or gateway) in a process of its own,
+// for bench/alerts.ts, bench/load.ts and bench/soak.ts: so each role's RSS is its
+// own, and the Slack emulator and the benchmark's own watch (Slack and an
+// observer, elsewhere in real life) do not share its event loop. Configured like
+// test/support/bot.ts.
+// stdout is a protocol of JSON lines: {"event":"started","pid":N,"port":N} once
+// the roles run (port: the gateway's HTTP port, or the health server's);
 // {"event":"log",…} for each log line of the bot; {"event":"list-page"} and
 // {"event":"watching"} when the process sends a pod list page / its first pod
 // watch request (seen through undici's diagnostics channel, so the product is
 // not touched: the first watch request follows onListEnd at once, i.e. "synced");
 // on SIGUSR2 {"event":"memory",…} (process.memoryUsage() in MiB);
-// on SIGTERM {"event":"stopped","cpuMs":N,"maxRssMiB":N} and exit.
+// on SIGTERM or SIGINT {"event":"stopped","cpuMs":N,"maxRssMiB":N} and exit.
+// It also stops on its own when its parent is gone (a benchmark killed with
+// SIGKILL must not leave bots running against Redis).
 import { subscribe } from 'node:diagnostics_channel';
 import { loadConfig, type Role } from '../src/config/load-config.ts';
 import { startRoles } from '../src/roles/start-roles.ts';
@@ -16,7 +20,7 @@ import { createRegistry } from '../commands/index.ts';
 
 /** What the parent passes as argv[2] (JSON). */
 export interface RoleProcessOptions {
-  readonly role: Extract<Role, 'watcher' | 'worker'>;
+  readonly role: Extract<Role, 'watcher' | 'worker' | 'gateway'>;
   readonly botToken: string;
   readonly signingSecret: string;
   readonly apiUrl: string;
@@ -26,6 +30,8 @@ export interface RoleProcessOptions {
   readonly policyFile: string;
   /** Log lines whose message starts with one of these are not passed on (a storm logs thousands). Default none. */
   readonly quiet?: readonly string[];
+  /** More environment for loadConfig (e.g. COXSWAIN_LOG_LEVEL, COXSWAIN_FAILURE_GRACE); it wins over the above. Default none. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const o = JSON.parse(process.argv[2] ?? '{}') as RoleProcessOptions;
@@ -49,7 +55,7 @@ subscribe('undici:request:create', (message) => {
 const config = loadConfig({
   SLACK_SIGNING_SECRET: o.signingSecret, SLACK_BOT_TOKEN: o.botToken, SLACK_API_URL: o.apiUrl, PORT: '0',
   REDIS_URL: o.redisUrl, KUBECONFIG: o.kubeconfig, COXSWAIN_CLUSTER: o.cluster, COXSWAIN_LOG_LEVEL: 'info',
-  COXSWAIN_LEADER_LEASE: '3s', COXSWAIN_POLICY: o.policyFile,
+  COXSWAIN_LEADER_LEASE: '3s', COXSWAIN_POLICY: o.policyFile, ...o.env,
 });
 const quiet = o.quiet ?? [];
 const running = await startRoles({
@@ -64,12 +70,20 @@ process.on('SIGUSR2', () => {
   const mib = (x: number): number => Math.round(x / 2 ** 20);
   emit('memory', { rssMiB: mib(m.rss), heapTotalMiB: mib(m.heapTotal), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) });
 });
-process.once('SIGTERM', () => {
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
   const cpu = process.cpuUsage();
   const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   void running.stop().finally(() => {
     emit('stopped', { cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMiB });
     process.exit(0);
   });
-});
-emit('started', { pid: process.pid });
+};
+// Ctrl-C reaches the whole process group: stop cleanly, as on SIGTERM (the parent cleans up Redis and the cluster).
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) stop(); }, 2000).unref();
+emit('started', { pid: process.pid, port: running.port });
