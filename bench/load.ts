@@ -233,7 +233,7 @@ function printFigures(f: Figures, check: (ok: boolean, what: string) => void): v
   const firstAck = Math.min(...sent.map((s) => s.ackAt));
   const lastAck = Math.max(...sent.map((s) => s.ackAt));
   const refused = sent.filter((s) => s.status !== 200 || s.ackText !== undefined || s.ackMs > slackAckLimitMs);
-  console.log(`\nsend: ${sent.length} commands in ${((lastAck - f.sendStart) / 1000).toFixed(1)} s (${(sent.length / ((lastAck - f.sendStart) / 1000)).toFixed(0)}/s, ${num.deployments} at a time); ack ${describeLatencies(sent.map((s) => s.ackMs))}`);
+  console.log(`\nsend: ${sent.length} commands in ${((lastAck - f.sendStart) / 1000).toFixed(1)} s (${(sent.length / ((lastAck - f.sendStart) / 1000)).toFixed(0)}/s, at most ${num['in-flight']} open at a time); ack ${describeLatencies(sent.map((s) => s.ackMs))}`);
   const why = (s: Sent): string => (s.status !== 200 ? `status ${s.status}` : s.ackText !== undefined ? `refused: ${s.ackText}` : 'acked after 3 s');
   check(refused.length === 0, `every command acked 200 within Slack's 3 s, and queued (${sent.length - refused.length}/${sent.length}${refused.length > 0 ? `; not: ${tally(refused.map(why))}` : ''})`);
   const outcome = outcomeOf(f);
