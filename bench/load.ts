@@ -334,7 +334,7 @@ async function main(teardown: Teardown): Promise<boolean> {
   const jobs = await waitForResults(emu, name, sent, finals);
   const counts = await settledQueue(name);
   // Lock keys are leaks only once nothing runs any more.
-  const locks = await scanKeys(benchRedisUrl, `coxswain:${name}:lock:*`);
+  const locks = [...await scanKeys(benchRedisUrl, `coxswain:${name}:lock:*`), ...await scanKeys(benchRedisUrl, `coxswain:${name}:line:*`)];
   await sleep(1000);
   watch.stop();
 
@@ -350,7 +350,7 @@ async function main(teardown: Teardown): Promise<boolean> {
   const finalState = checkFinalState(sent, watch);
   check(finalState.length === 0, `final state = the last command's for every Deployment${finalState.length > 0 ? `: ${finalState.slice(0, 5).join('; ')}` : ''}`);
   const drained = (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0) === 0;
-  check(drained && locks.length === 0, `${drained ? '' : '(queue not drained: cannot tell) '}no deployment-lock key left in Redis (coxswain:${name}:lock:*): ${locks.length}${locks.length > 0 ? ` — ${locks.slice(0, 5).join(', ')}` : ''}`);
+  check(drained && locks.length === 0, `${drained ? '' : '(queue not drained: cannot tell) '}no deployment lock or line left in Redis (coxswain:${name}:lock:*, :line:*): ${locks.length}${locks.length > 0 ? ` — ${locks.slice(0, 5).join(', ')}` : ''}`);
   check(drained, `queue drained: ${JSON.stringify(counts)}`);
   console.log(`emulator: ${emu.calls.length} Web API calls; warnings other than channel_rate: ${tally(emu.blockKitWarnings.map((w) => w.code))}`);
   console.log(`processes (load after ${loadavg()}):`);

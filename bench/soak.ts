@@ -305,8 +305,8 @@ async function report(s: Setup, r: Collected): Promise<boolean> {
   const expectRecovered = r.churn.created.length - Math.ceil((num['fail-s'] + num['recover-after-s'] + 20) / num['churn-every-s']);
   check(alerts.workloads.size >= r.churn.created.length - 1 && alerts.recovered >= expectRecovered,
     `alert churn: ${r.churn.created.length} failing workloads made; ${alerts.posts} alerts posted for ${alerts.workloads.size} workloads, ${alerts.edits} edits, ${alerts.recovered} recovered (≥ ${expectRecovered} expected); churn errors: ${tally(r.churn.errors, 3)}`);
-  const locks = await scanKeys(benchRedisUrl, `coxswain:${s.name}:lock:*`);
-  check(locks.length === 0, `no deployment-lock key left: ${locks.length}`);
+  const locks = [...await scanKeys(benchRedisUrl, `coxswain:${s.name}:lock:*`), ...await scanKeys(benchRedisUrl, `coxswain:${s.name}:line:*`)];
+  check(locks.length === 0, `no deployment lock or line left: ${locks.length}`);
   // A command's root and its result reply often come within 1 s in the commands' channel (as in every benchmark); in the alert channel it would be a pacing bug.
   console.log(`emulator: ${s.emu.calls.length} Web API calls; warnings: ${tally(s.emu.blockKitWarnings.map((w) => `${w.code}${w.channel ? ` in ${w.channel}` : ''}`))}`);
   for (const [label, child] of s.procs) await reportProcess(label, child, check);

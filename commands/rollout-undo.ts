@@ -28,10 +28,15 @@ export const rolloutUndo = defineCommand({
     const startedAt = Date.now();
     const ref = { namespace: a.namespace, name: a.deployment };
     const toRevision = a['to-revision'];
+    // Marked with the job's id: a run of the same job again (retry, lost worker) finds it made and does not undo the undo.
     const done = await ctx.kube.undo(ref, {
       ...(toRevision ? { toRevision } : {}),
+      ...(ctx.requestId ? { request: ctx.requestId } : {}),
       changeCause: changeCause(ctx, `rollout undo ${a.deployment}${toRevision ? ` --to-revision ${toRevision}` : ''}`),
     });
-    return reportRollout(ctx, ref, { action: 'undo', change: `back to revision ${done.revision}`, startedAt });
+    const change = done.alreadyMade
+      ? `rolled back, now revision ${done.revision} (resumed: an earlier run of this job made the rollback)`
+      : `back to revision ${done.revision}`;
+    return reportRollout(ctx, ref, { action: 'undo', change, startedAt });
   },
 });

@@ -56,6 +56,11 @@ export interface ChangeOptions {
    * worker was lost stamps the same value, so the template does not change twice. Default: now.
    */
   readonly at?: string;
+  /**
+   * The job's id. undo records it on the Deployment (annotation coxswain.io/request), so a run of the same
+   * job again (a retry, or resumed after its worker was lost) finds its rollback made and does not undo it.
+   */
+  readonly request?: string;
 }
 
 /** Options of followRollout. */
@@ -104,7 +109,7 @@ export interface KubeApi {
   restart(ref: DeploymentRef, options: ChangeOptions): Promise<{ readonly generation: number }>;
   /** kubectl rollout undo: the chosen ReplicaSet's template back onto the Deployment. */
   undo(ref: DeploymentRef, options: ChangeOptions & { readonly toRevision?: number }):
-    Promise<{ readonly revision: number; readonly generation: number }>;
+    Promise<{ readonly revision: number; readonly generation: number; readonly alreadyMade?: boolean }>;
   /** Revisions from the Deployment's ReplicaSets, newest first. */
   history(ref: DeploymentRef): Promise<readonly Revision[]>;
   /** Follows by watch until complete, ProgressDeadlineExceeded, or timeout. */

@@ -16,7 +16,7 @@ import type { CommandResult } from '../results.ts';
 import type { JobStatusView } from '../views/job-status-view.ts';
 import { renderResult } from '../views/render-result.ts';
 import { renderError } from '../views/render-error.ts';
-import type { HeldLock, LockHolder } from './deployment-lock.ts';
+import { lockTargetOf, WaitInLine, type HeldLock, type LockHolder } from './deployment-lock.ts';
 import type { RolloutMarks } from '../watch/rollout-marks.ts';
 import { inOrder, type JobMessenger } from './job-messenger.ts';
 import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
@@ -60,9 +60,10 @@ export interface JobEnvelope {
   readonly resumed?: boolean;
 }
 
-/** How a run ended, for the queue: done, retry later, or give up. */
+/** How a run ended, for the queue: done, retry later, give up, or come back when the jobs ahead in line have run. */
 export type JobOutcome =
   | { readonly kind: 'done'; readonly result: CommandResult }
+  | { readonly kind: 'later'; readonly delayMs: number }
   | { readonly kind: 'retry'; readonly error: AppError }
   | { readonly kind: 'failed'; readonly error: AppError };
 
@@ -138,21 +139,32 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
     await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'denied', reason: decision.reason, rule: 're-checked by the worker: the policy changed after the request' });
     throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
   }
-  await deps.approvals.verify(payload, { verb: command.verb, ...target });
   const holder = { jobId: job.id, userId: payload.actor.userId, description: payload.description };
   const lock = command.mutates ? await holdTarget(deps, holder, target, (detail) => messenger.updateRoot({ ...base, state: 'waiting', detail })) : undefined;
+  let keepPlace = false;
   try {
+    // Under the lock: the approved plan must still hold when this job's turn comes, not only when it was picked up.
+    await deps.approvals.verify(payload, { verb: command.verb, ...target });
     const actingAs = decision.kubernetes ? `; acting as ${describeIdentity(decision.kubernetes)}` : '';
     await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
     await messenger.updateRoot(base);
     const kube = decision.kubernetes ? deps.kubeAs(decision.kubernetes) : deps.kube;
-    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal, resumed: job.resumed === true, requestedAt: payload.requestedAt };
+    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal, resumed: job.resumed === true, requestedAt: payload.requestedAt, requestId: job.id };
     if (command.mutates && target.deployment) await rememberRollout(deps, payload, target.namespace, target.deployment);
     return await command.run(args, ctx);
+  } catch (error) {
+    // A job that will be tried again keeps its place in the deployment's line: the jobs behind it wait for it.
+    keepPlace = willRetry(error, job);
+    throw error;
   } finally {
     await progress.flush();
-    await lock?.release();
+    await lock?.release({ keepPlace });
   }
+}
+
+/** Whether a failure is retried: retryable, with attempts left. */
+function willRetry(error: unknown, job: JobEnvelope): boolean {
+  return error instanceof AppError && error.retryable && job.attempt < job.maxAttempts;
 }
 
 /**
@@ -163,8 +175,8 @@ async function holdTarget(deps: JobRunnerDeps, holder: Omit<LockHolder, 'since'>
   waiting: (detail: string) => Promise<void>): Promise<HeldLock | undefined> {
   const hold = await deps.holds.blocking(target.namespace, target.deployment, holder.userId);
   if (hold) throw new AppError('locked', `${describeHold(hold)}. Nothing was done.`);
-  if (!target.deployment) return undefined;
-  const name = `${target.namespace}/${target.deployment}`;
+  const name = lockTargetOf(target);
+  if (!name) return undefined;
   return deps.lock(name, holder, (h) => { void waiting(`waiting for ${name}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})`); });
 }
 
@@ -234,8 +246,10 @@ async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: Job
     await messenger.updateRoot({ ...view, state: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
     return { kind: 'done', result };
   } catch (error) {
+    // Not a failure: the job gives its slot back and keeps its place in line (nothing was done, nothing to say).
+    if (error instanceof WaitInLine) return { kind: 'later', delayMs: error.delayMs };
     const appError = asAppError(error, job.id, deps);
-    const retry = appError.retryable && job.attempt < job.maxAttempts;
+    const retry = willRetry(appError, job);
     const durationMs = Date.now() - startedAt;
     await deps.audit.record({ kind: retry ? 'job.retrying' : 'job.finished', ...jobFields(deps, job.id, payload), outcome: retry ? 'retrying' : 'failed', durationMs, reason: appError.userMessage, attempt: job.attempt });
     if (retry) {

@@ -1,6 +1,7 @@
 // BullMQ glue around runJob: retryable failures are thrown as errors (BullMQ
-// backs off and retries), the rest as UnrecoverableError (no retry).
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+// backs off and retries), the rest as UnrecoverableError (no retry); a job that
+// waits in a deployment's line behind one not yet running is delayed.
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { JobPayload } from './job-payload.ts';
 import { queueName, queuePrefix } from './job-queue.ts';
 import { runJob, type JobRunnerDeps } from './run-job.ts';
@@ -16,7 +17,7 @@ export interface StartWorkerOptions {
 
 /** Starts consuming the cluster's queue. close() waits for running jobs (graceful SIGTERM). */
 export function startWorker(deps: JobRunnerDeps, options: StartWorkerOptions): Worker<JobPayload> {
-  const processor = async (job: Job<JobPayload>, _token?: string, signal?: AbortSignal): Promise<void> => {
+  const processor = async (job: Job<JobPayload>, token?: string, signal?: AbortSignal): Promise<void> => {
     const outcome = await runJob(deps, {
       id: job.id ?? 'unknown',
       data: job.data,
@@ -25,6 +26,11 @@ export function startWorker(deps: JobRunnerDeps, options: StartWorkerOptions): W
       signal: signal ?? new AbortController().signal,
       resumed: job.stalledCounter > 0,
     });
+    if (outcome.kind === 'later') {
+      // BullMQ's manual delay: the job leaves the slot without using an attempt.
+      await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+      throw new DelayedError();
+    }
     if (outcome.kind === 'retry') throw new Error(outcome.error.userMessage);
     if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.error.userMessage);
   };

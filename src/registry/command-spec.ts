@@ -75,6 +75,8 @@ export interface WorkerContext {
   readonly resumed?: boolean;
   /** When the person asked (ISO 8601): the same in every run of the job, so a change stamped with it is made once. */
   readonly requestedAt?: string;
+  /** The job's id: the same in every run of the job, so a change marked with it is made once. */
+  readonly requestId?: string;
 }
 
 interface CommandBase<A> {

@@ -17,6 +17,7 @@ import type { Decision } from '../policy/decide.ts';
 import { ParseError, parseCommand, type ParsedCommand } from '../parse/parse-command.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobPayload } from '../queue/job-payload.ts';
+import { lockTargetOf } from '../queue/deployment-lock.ts';
 import { claimRequest, jobIdFor, releaseRequest, type ClaimOptions } from '../queue/request-claims.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { Actor, CommandLimits } from '../registry/command-spec.ts';
@@ -136,7 +137,11 @@ interface Allowed { readonly command: SlashCommand; readonly actor: Actor; reado
 async function queueJob(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
   const { command, actor } = a;
   const jobId = jobIdFor(command.team_id, command.trigger_id);
-  const claim: ClaimOptions = { prefix: deps.keyPrefix, jobId, userId: actor.userId, channelId: actor.channelId, text: command.text };
+  const rule = deps.authorizer.approvalRule({ verb: a.parsed.command.verb, ...targetOf(a.parsed) });
+  // A change of a deployment joins that deployment's line as it is claimed, so the jobs act in the order they were acked.
+  // One that needs approval joins when it is approved (the worker puts it at the end of the line then).
+  const line = rule ? undefined : lineOf(a.parsed);
+  const claim: ClaimOptions = { prefix: deps.keyPrefix, jobId, userId: actor.userId, channelId: actor.channelId, text: command.text, ...(line ? { line } : {}) };
   const outcome = await claimRequest(deps.redis, claim).catch((error: unknown) => {
     throw new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
   });
@@ -150,9 +155,14 @@ async function queueJob(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
     return { ack: ephemeral(renderError({ message: 'You asked for exactly this a moment ago; it is already queued (see its thread).' })) };
   }
   // Ack first (STYLE habit 1): the claim already makes the request ours; posting and enqueueing follow.
-  const rule = deps.authorizer.approvalRule({ verb: a.parsed.command.verb, ...targetOf(a.parsed) });
   if (rule) return { ack: undefined, after: (tell) => holdForApproval(deps, { ...a, jobId, claim }, rule, tell) };
   return { ack: undefined, after: (tell) => postAndEnqueue(deps, { ...a, jobId, claim }, tell) };
+}
+
+/** The deployment a command changes ('ns/name'), the lock and line the worker will take; none for reads. */
+function lineOf(parsed: ParsedCommand): string | undefined {
+  const command = parsed.command;
+  return command.runsIn === 'worker' && command.mutates ? lockTargetOf(command.target(parsed.args)) : undefined;
 }
 
 function targetOf(parsed: ParsedCommand): { namespace: string; deployment?: string } {

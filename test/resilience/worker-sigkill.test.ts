@@ -3,7 +3,8 @@
 // on one queue. BullMQ's stalled-job check hands the job to a second worker once
 // the dead one's job lock lapses (lockDuration 60 s, stalledInterval 30 s, as
 // shipped), which runs it again: the image is set once (one new ReplicaSet, one
-// change-cause), and the thread gets one result and one ✅, no duplicates.
+// change-cause), and the thread gets one result and one ✅, no duplicates. Then
+// the same for a `rollout undo`, which must not undo its own undo when run again.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
@@ -91,5 +92,31 @@ describe('a worker killed with SIGKILL in the middle of a deploy', () => {
     expect(jobRecords.map((r) => `${r.kind}${r.outcome ? `:${r.outcome}` : ''}`)).toEqual(['job.started', 'job.started', 'job.finished:succeeded']);
     expect(second.output()).toContain('"kind":"job.finished"');
     process.stdout.write(`worker-sigkill: takeover edit ${recoveredMs} ms after the kill (${callText(takeover).slice(0, 60)}…), ✅ after ${doneMs} ms\n`);
+  });
+
+  it('rolls back once when the worker of a `rollout undo` is lost: the run that takes over does not undo the undo', async () => {
+    const gateway = processes.find((p) => p.role === 'gateway');
+    const worker = processes.filter((p) => p.role === 'worker').at(-1);
+    if (!gateway || !worker) throw new Error('the first case left no gateway and worker running');
+    await emu.driver(gateway.eventsUrl).slashCommand('/k8s', `rollout undo web -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && callText(c).includes('roll back web'));
+    const ts = String(root.result['ts']);
+    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /\d\/3 updated/u.test(callText(c)), { timeoutMs: 30_000 });
+    worker.kill('SIGKILL');
+    await worker.exited;
+    const since = emu.calls.length;
+    await spawn('worker');
+    const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)), { since, timeoutMs: 180_000 });
+    expect(callText(final)).toMatch(/^✅/u);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(rootEdits(ts).filter((c) => /^[✅❌]/u.test(callText(c)))).toHaveLength(1);
+    const replies = emu.thread('C0OPS', ts).slice(1);
+    expect(replies).toHaveLength(1);
+    expect(`${replies[0]?.text ?? ''}${JSON.stringify(replies[0]?.blocks ?? [])}`).toContain('an earlier run of this job made the rollback');
+
+    // Back on 1.0 as revision 3, once: run twice without the job's mark, it would be on 2.0 again as revision 4.
+    const deployment = await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name });
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/web:1.0');
+    expect(deployment.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
   });
 });

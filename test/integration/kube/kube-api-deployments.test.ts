@@ -141,6 +141,20 @@ describe('history and undo', () => {
     const d = await waitRolledOut('checkout', 4);
     expect(d.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/checkout:1.1');
   });
+
+  it('undoes once per request: the same job run again (a retry, a lost worker) finds its rollback made', async () => {
+    const ref = { namespace: ns.name, name: 'checkout' };
+    const first = await api.undo(ref, { ...cause('undo checkout'), request: 'slack-undo-once' });
+    expect(first).toEqual({ revision: 3, generation: 5 });
+    await waitRolledOut('checkout', 5);
+    // Without the mark this would go back again, to 1.1: the undo of the undo.
+    expect(await api.undo(ref, { ...cause('undo checkout'), request: 'slack-undo-once' })).toEqual({ revision: 5, generation: 5, alreadyMade: true });
+    const d = await waitRolledOut('checkout', 5);
+    expect(d.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/checkout:1.0');
+    // Another request is another undo.
+    expect(await api.undo(ref, { ...cause('undo checkout'), request: 'slack-undo-next' })).toMatchObject({ revision: 4 });
+    expect((await waitRolledOut('checkout', 6)).spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/checkout:1.1');
+  });
 });
 
 describe('scale and findAutoscaler', () => {

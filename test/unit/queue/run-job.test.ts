@@ -5,6 +5,7 @@ import { createRegistry } from '../../../commands/index.ts';
 import type { AuditEntry } from '../../../src/audit/audit-record.ts';
 import { AppError } from '../../../src/errors.ts';
 import type { KubeApi } from '../../../src/kube/kube-api.ts';
+import { WaitInLine } from '../../../src/queue/deployment-lock.ts';
 import type { JobMessenger } from '../../../src/queue/job-messenger.ts';
 import type { JobPayload } from '../../../src/queue/job-payload.ts';
 import { runJob, type JobEnvelope, type JobRunnerDeps } from '../../../src/queue/run-job.ts';
@@ -39,7 +40,7 @@ function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new S
     registry: createRegistry(), limits: { maxReplicas: 10, defaultNamespace: 'default', rolloutTimeoutMs: 1000 }, kube, cluster: 'prod',
     kubeAs: () => { throw new Error('no binding here names a Kubernetes identity'); },
     messengerFor: () => messenger,
-    lock: async (target) => { locks.push(target); return { release: async () => { locks.push(`released ${target}`); } }; },
+    lock: async (target) => { locks.push(target); return { release: async (how) => { locks.push(`released ${target}${how?.keepPlace ? ' (keeps its place)' : ''}`); } }; },
     progressIntervalMs: 0,
     approvals: { bindPlan: async () => { throw new Error('no plan jobs here'); }, verify: async () => undefined, failPlan: async () => undefined },
     holds: { blocking: async () => undefined },
@@ -157,10 +158,33 @@ describe('runJob', () => {
     expect((await runJob(h.deps, job(payload(), 1))).kind).toBe('retry');
     expect(h.roots.at(-1)).toMatchObject({ state: 'queued' });
     expect(h.roots.at(-1)?.detail).toContain('retrying (attempt 2 of 3)');
-    expect(h.locks.at(-1)).toBe('released staging/web');
+    // It will run again, so the jobs behind it in the deployment's line go on waiting for it.
+    expect(h.locks.at(-1)).toBe('released staging/web (keeps its place)');
     const last = await runJob(h.deps, job(payload(), 3));
     expect(last.kind).toBe('failed');
     expect(h.roots.at(-1)).toMatchObject({ state: 'failed', reason: down.userMessage });
+    expect(h.locks.at(-1)).toBe('released staging/web');
+  });
+
+  it('gives its slot back, saying and recording nothing, while a job ahead in the deployment\'s line is not running', async () => {
+    const h = harness(fakeKube({ setImage: async () => { throw new Error('must not act out of turn'); } }));
+    const deps: JobRunnerDeps = { ...h.deps, lock: async (target) => { throw new WaitInLine(target, 3); } };
+    expect(await runJob(deps, job(payload()))).toEqual({ kind: 'later', delayMs: 1500 });
+    expect(h.roots).toEqual([]);
+    expect(h.replies).toEqual([]);
+    expect(h.audits.map((a) => a.kind)).toEqual([]);
+  });
+
+  it('checks an approved plan only once the deployment is its own, so a change made ahead of it in line is seen', async () => {
+    const h = harness();
+    const order: string[] = [];
+    const deps: JobRunnerDeps = {
+      ...h.deps,
+      lock: async (target) => { order.push(`lock ${target}`); return { release: async () => { order.push('release'); } }; },
+      approvals: { ...h.deps.approvals, verify: async () => { order.push('verify'); throw new AppError('conflict', 'the deployment changed since it was approved', { retryable: false }); } },
+    };
+    expect((await runJob(deps, job(payload()))).kind).toBe('failed');
+    expect(order).toEqual(['lock staging/web', 'verify', 'release']);
   });
 
   it('does not retry what cannot succeed (404, 403, 422, bad input)', async () => {
