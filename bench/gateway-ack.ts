@@ -64,6 +64,9 @@ async function openLoop(slack: SlackDriver, rate: number, seconds: number): Prom
   return { samples: await Promise.all(inFlight), sendSeconds, maxLagMs };
 }
 
+/** The gateway's own time per request (connection accepted → answer written), quantiles in ms. */
+interface OwnTimes { readonly n: number; readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number }
+
 /** A gateway to send to: in this process (startTestBot) or in a child process of its own. */
 interface GatewayUnderTest {
   readonly eventsUrl: string;
@@ -71,7 +74,7 @@ interface GatewayUnderTest {
   /** Marks the start of the measured load (the child resets its CPU counter). */
   startMeasuring(): void;
   /** Stops it; for a child, its CPU ms since startMeasuring, its RSS and its event-loop delay (ms). */
-  stop(): Promise<{ cpuMs?: number; rssMiB?: number; loop?: { p50: number; p99: number; max: number } }>;
+  stop(): Promise<{ cpuMs?: number; rssMiB?: number; loop?: { p50: number; p99: number; max: number }; own?: OwnTimes }>;
 }
 
 async function inProcessGateway(emu: SlackEmulator, cluster: ClusterState): Promise<GatewayUnderTest> {
@@ -97,7 +100,12 @@ function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
   });
 }
 
-async function childGateway(emu: SlackEmulator, cluster: ClusterState): Promise<GatewayUnderTest> {
+/** `taskset -c CPUS node …` when --pin is set, so the gateway and the client each keep a core of their own. */
+function pinned(cpus: string | undefined, args: readonly string[]): [string, string[]] {
+  return cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, [...args]];
+}
+
+async function childGateway(emu: SlackEmulator, cluster: ClusterState, cpus?: string): Promise<GatewayUnderTest> {
   const name = `bench-${randomBytes(4).toString('hex')}`;
   const args: GatewayProcessOptions = {
     signingSecret: emu.signingSecret, botToken: emu.botToken, apiUrl: emu.apiUrl, redisUrl: benchRedisUrl, kubeconfig: cluster.botKubeconfig, cluster: name,
@@ -105,7 +113,8 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState): Promise<
   // BENCH_GATEWAY_NODE_ARGS: Node flags for the gateway alone, e.g. "--trace-gc --trace-gc-nvp" or "--heap-prof";
   // whatever such flags print to stdout is skipped by firstLine and copied to BENCH_GATEWAY_STDOUT (a file), if set.
   const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(new URL('gateway-process.ts', import.meta.url)), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, argv] = pinned(cpus, [...nodeArgs, fileURLToPath(new URL('gateway-process.ts', import.meta.url)), JSON.stringify(args)]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const copy = process.env['BENCH_GATEWAY_STDOUT'];
   if (copy) child.stdout?.pipe(createWriteStream(copy));
   const { port } = JSON.parse(await firstLine(child, 20_000)) as { port: number };
@@ -116,7 +125,7 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState): Promise<
       const report = firstLine(child, 10_000);
       const exited = new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 15_000).unref(); });
       child.kill('SIGTERM');
-      const parsed = JSON.parse(await report) as { cpuMs: number; rssMiB: number; loop: { p50: number; p99: number; max: number } };
+      const parsed = JSON.parse(await report) as { cpuMs: number; rssMiB: number; loop: { p50: number; p99: number; max: number }; own: OwnTimes };
       // Wait for the child to exit, so what it writes on exit (e.g. a --cpu-prof profile) is complete.
       await exited;
       return parsed;
@@ -125,33 +134,44 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState): Promise<
 }
 
 /** Runs the load from a process of its own (bench/ack-client.ts), so only the gateway shares nothing with the client. */
-async function separateClient(url: string, secret: string, rate: number, seconds: number): Promise<{ latencies: number[]; errors: number; notQueued: number; sendSeconds: number }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('ack-client.ts', import.meta.url)), JSON.stringify({ url, secret, rate, seconds, namespace: 'ack-bench' })], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function separateClient(url: string, secret: string, load: { rate: number; seconds: number; cpus?: string | undefined; namespace?: string }): Promise<{ latencies: number[]; errors: number; notQueued: number; sendSeconds: number }> {
+  const { rate, seconds } = load;
+  const [command, argv] = pinned(load.cpus, [fileURLToPath(new URL('ack-client.ts', import.meta.url)), JSON.stringify({ url, secret, rate, seconds, namespace: load.namespace ?? 'ack-bench' })]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   await new Promise((resolve) => child.once('exit', resolve));
   return JSON.parse(out) as { latencies: number[]; errors: number; notQueued: number; sendSeconds: number };
 }
 
-const options = numericOptions({ rate: 200, seconds: 60, inprocess: 0, client: 0 });
+// --warmup S: with --client 1, S seconds at the full rate first, not counted (JIT, pools, heap sizing).
+// --pin 1: with --client 1, the gateway on CPU 0 and the client on CPU 1 (taskset); the emulator and Redis float.
+const options = numericOptions({ rate: 200, seconds: 60, inprocess: 0, client: 0, warmup: 0, pin: 0 });
+const gatewayCpus = options.pin ? '0' : undefined;
+const clientCpus = options.pin ? '1' : undefined;
 const machine = describeMachine();
 const cluster = await runningCluster();
 // 200 root posts a second in one channel is far over Slack's 1/s guidance; this is a load test, not a usage pattern.
 const emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
-const gateway = options.inprocess ? await inProcessGateway(emu, cluster) : await childGateway(emu, cluster);
+const gateway = options.inprocess ? await inProcessGateway(emu, cluster) : await childGateway(emu, cluster, gatewayCpus);
 const slack = emu.driver(gateway.eventsUrl);
 const where = options.inprocess ? 'in the driver\'s process' : 'in a process of its own';
 try {
   for (let i = 0; i < 20; i++) await sendOne(slack, -1 - i, performance.now());
+  if (options.client && options.warmup > 0) {
+    const w = await separateClient(gateway.eventsUrl, emu.signingSecret, { rate: options.rate, seconds: options.warmup, cpus: clientCpus, namespace: 'ack-warmup' });
+    console.log(`  warm-up ${options.warmup} s at ${options.rate}/s (not counted): ${describeLatencies(w.latencies)}; errors ${w.errors}`);
+  }
   gateway.startMeasuring();
   if (options.client) {
-    const r = await separateClient(gateway.eventsUrl, emu.signingSecret, options.rate, options.seconds);
+    const r = await separateClient(gateway.eventsUrl, emu.signingSecret, { rate: options.rate, seconds: options.seconds, cpus: clientCpus });
     const child = await gateway.stop();
-    console.log(`gateway ack, client in a process of its own: ${options.rate}/s for ${options.seconds} s — ${machine}`);
+    console.log(`gateway ack, client in a process of its own${options.pin ? ' (gateway pinned to CPU 0, client to CPU 1)' : ''}: ${options.rate}/s for ${options.seconds} s — ${machine}`);
     console.log(`  ack from the scheduled time: ${describeLatencies(r.latencies)}; errors ${r.errors}; not queued ${r.notQueued}; gateway CPU ${(child.cpuMs === undefined ? 0 : child.cpuMs / r.sendSeconds / 10).toFixed(0)}%, RSS ${child.rssMiB ?? '?'} MiB`);
     // The first seconds include the gateway's warm-up at this rate (JIT, connection pools): shown apart, not dropped.
     const warm = Math.round(options.rate * 5);
     if (r.latencies.length > warm * 2) console.log(`  without the first 5 s:       ${describeLatencies(r.latencies.slice(warm))}; first 5 s: ${describeLatencies(r.latencies.slice(0, warm))}`);
+    if (child.own) console.log(`  the gateway's own time (connection accepted → answer written, n ${child.own.n}): p50 ${child.own.p50} · p90 ${child.own.p90} · p99 ${child.own.p99} · max ${child.own.max} ms`);
     if (child.loop) console.log(`  gateway event-loop delay: p50 ${child.loop.p50.toFixed(0)} · p99 ${child.loop.p99.toFixed(0)} · max ${child.loop.max.toFixed(0)} ms`);
     console.log(`  target p99 ≤ 20 ms and 0 errors: ${quantile(r.latencies, 0.99) <= 20 && r.errors === 0 ? 'met' : 'MISSED'}`);
   }

@@ -1,7 +1,8 @@
 // The gateway role alone in a process of its own, for bench/gateway-ack.ts: so
 // the Slack emulator and the driver (which play Slack, another machine in real
 // life) do not share the bot's event loop. Configured like test/support/bot.ts.
-// Prints {"port":N} when listening; on SIGTERM prints {"cpuMs":N,"rssMiB":N} and exits.
+// Prints {"port":N} when listening; on SIGTERM prints {"cpuMs":N,"rssMiB":N,"own":{…}} (own: the gateway's
+// own time per request, connection accepted → answer written, quantiles in ms) and exits.
 import { appendFileSync, createWriteStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
@@ -32,13 +33,14 @@ const config = loadConfig({
 // BENCH_GATEWAY_TRACE=<file>: every GC (kind, ms) and, each second, memory and the loop's worst delay, as JSON lines.
 // (--trace-gc would write to stdout, which is this process's protocol with the parent.)
 const traceFile = process.env['BENCH_GATEWAY_TRACE'];
-const serverSide = traceFile ? timeServerSide() : undefined;
+// The gateway's own share of every ack, always timed (one number per request): reported beside the client's.
+const serverSide = timeServerSide();
 const errors: string[] = [];
 const running = await startRoles({ config, role: 'gateway', registry: createRegistry(), log: (level, message) => { if (errors.length < 20) errors.push(`${level} ${message}`); } });
 let cpu0 = process.cpuUsage();
 // Event-loop delay: every request waits behind whatever blocks the loop (GC, parsing, rendering).
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-process.on('SIGUSR2', () => { cpu0 = process.cpuUsage(); loopDelay.reset(); loopDelay.enable(); serverSide?.all.splice(0); });
+process.on('SIGUSR2', () => { cpu0 = process.cpuUsage(); loopDelay.reset(); loopDelay.enable(); serverSide.all.splice(0); });
 // BENCH_GATEWAY_ALLOC=<file>: a sampling profile of everything allocated (garbage included), written on SIGTERM;
 // with BENCH_GATEWAY_ALLOC_MINOR=0, without what young-generation GCs freed: what lived long enough to be promoted.
 const allocFile = process.env['BENCH_GATEWAY_ALLOC'];
@@ -50,9 +52,10 @@ if (inspector) {
 process.once('SIGTERM', () => {
   const cpu = process.cpuUsage(cpu0);
   // The gateway's own share of the ack (connection accepted → answer written), for every request measured.
-  if (traceFile && serverSide) appendFileSync(traceFile, `${JSON.stringify({ serverSide: serverSideQuantiles(serverSide.all) })}\n`);
+  const own = serverSideQuantiles(serverSide.all);
+  if (traceFile) appendFileSync(traceFile, `${JSON.stringify({ serverSide: own })}\n`);
   const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
-  console.log(JSON.stringify({ cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), loop, errors }));
+  console.log(JSON.stringify({ cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), loop, own, errors }));
   void writeAllocationProfile().then(() => running.stop()).finally(() => process.exit(0));
 });
 if (traceFile) traceTo(traceFile);
@@ -125,8 +128,8 @@ function traceTo(file: string): void {
     const m = process.memoryUsage();
     const mib = (n: number): number => Math.round(n / 2 ** 20);
     out.write(`${JSON.stringify({ t: at(), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), ab: mib(m.arrayBuffers), loopMax: Math.round(second.max / 1e6), redisMax: Math.round(redisMax),
-      serverMax: Math.round(serverSide?.maxFromRequest ?? 0), serverFromConnMax: Math.round(serverSide?.maxFromConnection ?? 0), serverSlow: serverSide?.slow ?? 0 })}\n`);
-    if (serverSide) Object.assign(serverSide, { slow: 0, maxFromRequest: 0, maxFromConnection: 0 });
+      serverMax: Math.round(serverSide.maxFromRequest), serverFromConnMax: Math.round(serverSide.maxFromConnection), serverSlow: serverSide.slow })}\n`);
+    Object.assign(serverSide, { slow: 0, maxFromRequest: 0, maxFromConnection: 0 });
     second.reset();
     redisMax = 0;
   }, 1000).unref();

@@ -35,6 +35,8 @@ const envSchema = z.object({
   // The namespace the bot runs in: the watcher's leader Lease lives there.
   COXSWAIN_NAMESPACE: z.string().regex(dnsLabel, 'must be a DNS-1123 label').default('coxswain'),
   COXSWAIN_LEADER_LEASE: duration('24h').default(15_000),
+  // How long a worker's hold on a running job lasts unrenewed: a lost worker's job is run again after at most 1.5× this.
+  COXSWAIN_JOB_LEASE: duration('24h').pipe(z.number().min(5_000, 'must be at least 5s (shorter, a busy worker loses jobs it still runs)').max(600_000, 'must be at most 10m')).default(60_000),
   // A count, not an age: it bounds Redis memory whatever the traffic; the JSON log lines keep the full history.
   COXSWAIN_AUDIT_RETENTION: z.string().regex(/^\d+$/, 'must be a whole number of records, e.g. 100000').transform(Number)
     .pipe(z.number().min(100, 'must be at least 100 records').max(10_000_000, 'must be at most 10000000 records')).default(100_000),
@@ -70,6 +72,8 @@ export interface Config {
   readonly namespace: string;
   /** How long a watcher's leadership lasts without renewal; a standby takes over after it. */
   readonly leaderLeaseMs: number;
+  /** BullMQ's lockDuration: a worker renews its hold on a running job every half of it; a lost worker's job runs again after 1–1.5× it. */
+  readonly jobLeaseMs: number;
   /** How long a job follows a rollout before reporting a timeout. Default 10 min. */
   readonly rolloutTimeoutMs: number;
   /** How long every new pod must be hopelessly failing before a rollout is called failed. Default 20 s. */
@@ -153,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     failureGraceMs: e.COXSWAIN_FAILURE_GRACE,
     namespace: e.COXSWAIN_NAMESPACE,
     leaderLeaseMs: e.COXSWAIN_LEADER_LEASE,
+    jobLeaseMs: e.COXSWAIN_JOB_LEASE,
     auditRetention: e.COXSWAIN_AUDIT_RETENTION,
   });
 }

@@ -13,6 +13,11 @@ export interface StartWorkerOptions {
   readonly connection: ConnectionOptions;
   /** Jobs run at once by this process. Default 8 (most jobs wait on watches, not CPU). */
   readonly concurrency?: number;
+  /**
+   * BullMQ's lockDuration: renewed every half of it while a job runs. A lost worker's job is seen stalled (checked
+   * every half of it) and run again by another worker after 1–1.5× it. Default 60 s (COXSWAIN_JOB_LEASE).
+   */
+  readonly jobLeaseMs?: number;
 }
 
 /** Starts consuming the cluster's queue. close() waits for running jobs (graceful SIGTERM). */
@@ -38,7 +43,8 @@ export function startWorker(deps: JobRunnerDeps, options: StartWorkerOptions): W
     connection: options.connection,
     prefix: queuePrefix,
     concurrency: options.concurrency ?? 8,
-    lockDuration: 60_000,
+    lockDuration: options.jobLeaseMs ?? 60_000,
+    stalledInterval: Math.floor((options.jobLeaseMs ?? 60_000) / 2),
   });
   worker.on('error', (error) => deps.log('error', 'worker connection error', { error: error.message }));
   return worker;

@@ -48,7 +48,7 @@ export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
     holds: createHoldStore(redis, keyPrefix(config.cluster)),
     messengerFor: (payload) => createSlackMessenger(client, payload, log),
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
-  }, { cluster: config.cluster, connection: redis });
+  }, { cluster: config.cluster, connection: redis, jobLeaseMs: config.jobLeaseMs });
   log('info', 'worker consuming', { queue: `${keyPrefix(config.cluster)}` });
   const stopCounting = watchQueueDepth(async () => ({ [config.cluster]: await producer.counts() }));
   const apiServer = apiServerProbe(await o.connection());

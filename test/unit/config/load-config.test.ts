@@ -61,6 +61,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, COXSWAIN_AUDIT_RETENTION: '99999999' })).toThrow('COXSWAIN_AUDIT_RETENTION must be at most 10000000 records');
   });
 
+  it('holds a running job for 60 s by default, and takes a lease between 5 s and 10 min', () => {
+    expect(loadConfig(base).jobLeaseMs).toBe(60_000);
+    expect(loadConfig({ ...base, COXSWAIN_JOB_LEASE: '15s' }).jobLeaseMs).toBe(15_000);
+    expect(() => loadConfig({ ...base, COXSWAIN_JOB_LEASE: '2s' })).toThrow('COXSWAIN_JOB_LEASE must be at least 5s');
+    expect(() => loadConfig({ ...base, COXSWAIN_JOB_LEASE: '1h' })).toThrow('COXSWAIN_JOB_LEASE must be at most 10m');
+    expect(() => loadConfig({ ...base, COXSWAIN_JOB_LEASE: 'soon' })).toThrow('COXSWAIN_JOB_LEASE must be a duration');
+  });
+
   it('reads only Redis and the cluster for the audit CLI, without Slack tokens, validated the same way', () => {
     expect(loadAuditConfig({ REDIS_URL: 'redis://127.0.0.1:6390', COXSWAIN_CLUSTER: 'prod-eu' }))
       .toEqual({ redisUrl: 'redis://127.0.0.1:6390', cluster: 'prod-eu', auditRetention: 100_000 });
