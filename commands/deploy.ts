@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { containerName, deploymentName, imageReference, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
 import { defineCommand, type WorkerContext } from '../src/registry/command-spec.ts';
-import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
+import { askedFor, reportRollout } from '../src/rollout/report-rollout.ts';
 
 /** /k8s deploy: set a deployment's image and follow the rollout. */
 export const deploy = defineCommand({
@@ -28,9 +28,9 @@ export const deploy = defineCommand({
   run: async (a, ctx) => {
     const startedAt = Date.now();
     const ref = { namespace: a.namespace, name: a.deployment };
-    const cause = changeCause(ctx, `deploy ${a.deployment} ${a.image}`);
-    const set = await ctx.kube.setImage(ref, { image: a.image, ...(a.container ? { container: a.container } : {}), changeCause: cause });
-    const before = set.previousImage === a.image && ctx.resumed === true ? await imageBeforeOwnRevision(ctx, ref, cause, a.image) : undefined;
+    const asked = askedFor(ctx, `deploy ${a.deployment} ${a.image}`);
+    const set = await ctx.kube.setImage(ref, { image: a.image, ...(a.container ? { container: a.container } : {}), ...asked });
+    const before = set.previousImage === a.image && ctx.resumed === true ? await imageBeforeOwnRevision(ctx, ref, asked.changeCause, a.image) : undefined;
     const change = before === undefined ? `${set.container}: ${set.previousImage} → ${a.image}`
       : `${set.container}: ${before} → ${a.image} (resumed: the worker that set it was lost)`;
     return reportRollout(ctx, ref, { action: 'deploy', change, startedAt });

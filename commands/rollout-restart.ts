@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { deploymentTarget, namespaceFlag } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
-import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
+import { askedFor, reportRollout } from '../src/rollout/report-rollout.ts';
 
 /** /k8s rollout restart: replace every pod, one rollout step at a time. */
 export const rolloutRestart = defineCommand({
@@ -21,7 +21,7 @@ export const rolloutRestart = defineCommand({
     const startedAt = Date.now();
     const ref = { namespace: a.namespace, name: a.deployment };
     // Stamped with the request's time: a run resumed after a lost worker restarts nothing twice.
-    await ctx.kube.restart(ref, { changeCause: changeCause(ctx, `rollout restart ${a.deployment}`), ...(ctx.requestedAt ? { at: ctx.requestedAt } : {}) });
+    await ctx.kube.restart(ref, { ...askedFor(ctx, `rollout restart ${a.deployment}`), ...(ctx.requestedAt ? { at: ctx.requestedAt } : {}) });
     return reportRollout(ctx, ref, { action: 'restart', startedAt });
   },
 });

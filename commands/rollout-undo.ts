@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { boundedCount, deploymentName, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
-import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
+import { askedFor, reportRollout } from '../src/rollout/report-rollout.ts';
 
 /** /k8s rollout undo: back to the previous revision, or to --to-revision N. */
 export const rolloutUndo = defineCommand({
@@ -31,8 +31,7 @@ export const rolloutUndo = defineCommand({
     // Marked with the job's id: a run of the same job again (retry, lost worker) finds it made and does not undo the undo.
     const done = await ctx.kube.undo(ref, {
       ...(toRevision ? { toRevision } : {}),
-      ...(ctx.requestId ? { request: ctx.requestId } : {}),
-      changeCause: changeCause(ctx, `rollout undo ${a.deployment}${toRevision ? ` --to-revision ${toRevision}` : ''}`),
+      ...askedFor(ctx, `rollout undo ${a.deployment}${toRevision ? ` --to-revision ${toRevision}` : ''}`),
     });
     const change = done.alreadyMade
       ? `rolled back, now revision ${done.revision} (resumed: an earlier run of this job made the rollback)`

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../src/errors.ts';
 import { deploymentName, namespaceFlag, namespaceName, replicaCount } from '../src/parse/arguments.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
-import { changeCause, reportRollout } from '../src/rollout/report-rollout.ts';
+import { askedFor, reportRollout } from '../src/rollout/report-rollout.ts';
 
 /** /k8s scale: set a deployment's replicas through the scale subresource. */
 export const scale = defineCommand({
@@ -38,7 +38,7 @@ export const scale = defineCommand({
     if (hpa && !a.force) {
       throw new AppError('bad_input', `HorizontalPodAutoscaler ${hpa} manages ${a.namespace}/${a.deployment} and would undo this; add --force to scale anyway.`);
     }
-    const result = await ctx.kube.scale(ref, a.replicas, { changeCause: changeCause(ctx, `scale ${a.deployment} ${a.replicas}`) });
+    const result = await ctx.kube.scale(ref, a.replicas, askedFor(ctx, `scale ${a.deployment} ${a.replicas}`));
     return reportRollout(ctx, ref, { action: 'scale', change: `replicas: ${result.previous} → ${a.replicas}`, startedAt });
   },
 });

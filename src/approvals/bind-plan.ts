@@ -29,8 +29,8 @@ export async function bindPlan(deps: BindPlanDeps, requestId: string): Promise<A
 }
 
 /** Throws (not retried) when the target no longer matches the approved plan. */
-export async function assertPlanHolds(kube: Pick<KubeApi, 'readDeployment'>, target: { namespace: string; deployment?: string }, plan: ApprovalPlan): Promise<void> {
+export async function assertPlanHolds(kube: Pick<KubeApi, 'readDeployment'>, target: { namespace: string; deployment?: string }, plan: ApprovalPlan, ownJob?: string): Promise<void> {
   if (!target.deployment) return;
-  const drift = planDrift(plan, await kube.readDeployment({ namespace: target.namespace, name: target.deployment }));
+  const drift = planDrift(plan, await kube.readDeployment({ namespace: target.namespace, name: target.deployment }), ownJob);
   if (drift) throw new AppError('invalid', drift);
 }

@@ -35,8 +35,13 @@ function describeChange(current: DeploymentSummary, command: string, input: Inpu
   return changes[command]?.(current, input) ?? `${command} ${current.name}`;
 }
 
-/** What changed between the plan and the Deployment now, or undefined when it still holds. */
-export function planDrift(plan: ApprovalPlan, now: DeploymentSummary): string | undefined {
+/**
+ * What changed between the plan and the Deployment now, or undefined when it still holds. A Deployment whose
+ * last change was made by `ownJob` (this approved job's own earlier run: a retry, or resumed after a lost
+ * worker) holds: that change is the one approved.
+ */
+export function planDrift(plan: ApprovalPlan, now: DeploymentSummary, ownJob?: string): string | undefined {
+  if (ownJob !== undefined && now.lastRequest === ownJob) return undefined;
   const changes: string[] = [];
   const images = now.containers.map((c) => c.image);
   if (images.join(',') !== plan.images.join(',')) changes.push(`images ${plan.images.join(', ')} → ${images.join(', ')}`);

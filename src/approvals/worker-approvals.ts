@@ -16,8 +16,11 @@ export interface WorkerApprovals {
   bindPlan(requestId: string): Promise<ApprovalRequest>;
   /** Ends a request whose plan job failed for good, and redraws its card with the reason. */
   failPlan(requestId: string, reason: string): Promise<void>;
-  /** Throws unless the job may act: no approval needed, or a matching approved request whose plan holds. */
-  verify(payload: JobPayload, request: AccessRequest & { readonly namespace: string }): Promise<void>;
+  /**
+   * Throws unless the job may act: no approval needed, or a matching approved request whose plan holds
+   * (or whose target's last change is this job's own, `jobId`, from an earlier run).
+   */
+  verify(payload: JobPayload, request: AccessRequest & { readonly namespace: string }, jobId?: string): Promise<void>;
 }
 
 /** Options of createWorkerApprovals. */
@@ -44,7 +47,7 @@ export function createWorkerApprovals(o: WorkerApprovalsOptions): WorkerApproval
       const failed = await o.store.failPlan(requestId, reason);
       if (failed) await o.redraw(failed);
     },
-    verify: async (payload, request) => {
+    verify: async (payload, request, jobId) => {
       const rule = o.authorizer.approvalRule(request);
       if (!rule) return;
       const id = payload.approval?.phase === 'run' ? payload.approval.id : undefined;
@@ -52,7 +55,7 @@ export function createWorkerApprovals(o: WorkerApprovalsOptions): WorkerApproval
       if (!stored || !matches(stored, payload) || !stored.plan) {
         throw new AppError('forbidden', `This needs ${rule.required} approval(s) under the policy, and this job carries none that matches; nothing was done.`);
       }
-      await assertPlanHolds(o.kube, stored.target, stored.plan);
+      await assertPlanHolds(o.kube, stored.target, stored.plan, jobId);
     },
   };
 }

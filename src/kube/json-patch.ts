@@ -27,7 +27,14 @@ export function setAnnotationsOps(mapPath: string, existing: Readonly<Record<str
 /** The annotation kubectl reads for the CHANGE-CAUSE column of rollout history. */
 export const changeCauseAnnotation = 'kubernetes.io/change-cause';
 
-/** Records who asked for a change on the Deployment's own metadata. */
-export function changeCauseOps(metadataAnnotations: Readonly<Record<string, string>> | undefined, changeCause: string): JsonPatchOp[] {
-  return setAnnotationsOps('/metadata/annotations', metadataAnnotations, { [changeCauseAnnotation]: changeCause });
+/** Where a change records the job that made it (ChangeOptions.request). */
+export const requestAnnotation = 'coxswain.io/request';
+
+/**
+ * Records who asked for a change (change-cause) and, when known, which job made it, on the Deployment's own
+ * metadata: a run of the same job again (a retry, or resumed after a lost worker) can tell its own change.
+ */
+export function changeCauseOps(metadataAnnotations: Readonly<Record<string, string>> | undefined, change: { readonly changeCause: string; readonly request?: string }): JsonPatchOp[] {
+  const cause = { [changeCauseAnnotation]: change.changeCause };
+  return setAnnotationsOps('/metadata/annotations', metadataAnnotations, change.request === undefined ? cause : { ...cause, [requestAnnotation]: change.request });
 }

@@ -31,6 +31,8 @@ export interface DeploymentSummary {
   readonly progress: RolloutProgress;
   /** deployment.kubernetes.io/revision */
   readonly revision?: number;
+  /** The job that made its last change through Coxswain (coxswain.io/request). */
+  readonly lastRequest?: string;
   readonly age?: string;
 }
 
@@ -57,8 +59,9 @@ export interface ChangeOptions {
    */
   readonly at?: string;
   /**
-   * The job's id. undo records it on the Deployment (annotation coxswain.io/request), so a run of the same
-   * job again (a retry, or resumed after its worker was lost) finds its rollback made and does not undo it.
+   * The job's id, recorded on the Deployment with the change cause (annotation coxswain.io/request), so a run
+   * of the same job again (a retry, or resumed after its worker was lost) can tell its own change: undo does
+   * not undo it, and an approved job does not take it for a change made after the approval.
    */
   readonly request?: string;
 }

@@ -20,6 +20,6 @@ export async function restartDeployment(clients: KubeClients, ref: DeploymentRef
   const templateOps: JsonPatchOp[] = templateMetadata === undefined
     ? [{ op: 'add', path: '/spec/template/metadata', value: { annotations: stamp } }]
     : setAnnotationsOps('/spec/template/metadata/annotations', templateMetadata.annotations, stamp);
-  const patched = await patchDeployment(clients, ref, [...templateOps, ...changeCauseOps(deployment.metadata?.annotations, options.changeCause)]);
+  const patched = await patchDeployment(clients, ref, [...templateOps, ...changeCauseOps(deployment.metadata?.annotations, options)]);
   return { generation: patched.metadata?.generation ?? 0 };
 }

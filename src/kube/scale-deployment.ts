@@ -20,6 +20,6 @@ export async function scaleDeployment(clients: KubeClients, ref: DeploymentRef, 
     name: ref.name, namespace: ref.namespace, fieldManager,
     body: [{ op: 'replace', path: '/spec/replicas', value: replicas }],
   }));
-  const patched = await patchDeployment(clients, ref, changeCauseOps(deployment.metadata?.annotations, options.changeCause));
+  const patched = await patchDeployment(clients, ref, changeCauseOps(deployment.metadata?.annotations, options));
   return { previous: scale.spec?.replicas ?? 0, generation: patched.metadata?.generation ?? 0 };
 }

@@ -24,7 +24,7 @@ export async function setImage(clients: KubeClients, ref: DeploymentRef, options
   const ops: JsonPatchOp[] = [
     { op: 'test', path: `${base}/name`, value: container },
     { op: 'replace', path: `${base}/image`, value: options.image },
-    ...changeCauseOps(deployment.metadata?.annotations, options.changeCause),
+    ...changeCauseOps(deployment.metadata?.annotations, options),
   ];
   const patched = await patchDeployment(clients, ref, ops);
   return { container, previousImage: containers[index]?.image ?? '', generation: patched.metadata?.generation ?? 0 };

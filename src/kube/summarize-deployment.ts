@@ -1,5 +1,6 @@
 // Deployment → the neutral shapes commands and views use.
 import type * as k8s from '@kubernetes/client-node';
+import { requestAnnotation } from './json-patch.ts';
 import type { RolloutProgress } from '../results.ts';
 import type { DeploymentSummary } from './kube-api.ts';
 import { isObserved } from './rollout-rules.ts';
@@ -44,7 +45,6 @@ export function formatAge(since: Date, now: Date = new Date()): string {
 export function summarizeDeployment(deployment: k8s.V1Deployment): DeploymentSummary {
   const metadata = deployment.metadata ?? {};
   const containers = deployment.spec?.template.spec?.containers ?? [];
-  const revision = parseRevision(metadata.annotations);
   const created = metadata.creationTimestamp;
   return {
     namespace: metadata.namespace ?? '',
@@ -52,7 +52,14 @@ export function summarizeDeployment(deployment: k8s.V1Deployment): DeploymentSum
     generation: count(metadata.generation),
     containers: containers.map((c) => ({ name: c.name, image: c.image ?? '' })),
     progress: progressOf(deployment),
-    ...(revision === undefined ? {} : { revision }),
+    ...marksOf(metadata.annotations),
     ...(created === undefined ? {} : { age: formatAge(new Date(created)) }),
   };
+}
+
+/** The revision and the last Coxswain job, from the Deployment's annotations (each only when present). */
+function marksOf(annotations: Readonly<Record<string, string>> | undefined): Pick<DeploymentSummary, 'revision' | 'lastRequest'> {
+  const revision = parseRevision(annotations);
+  const lastRequest = annotations?.[requestAnnotation];
+  return { ...(revision === undefined ? {} : { revision }), ...(lastRequest === undefined ? {} : { lastRequest }) };
 }

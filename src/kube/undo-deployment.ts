@@ -2,7 +2,7 @@
 // Deployment, and the controller turns it into the newest revision.
 import type * as k8s from '@kubernetes/client-node';
 import { AppError } from '../errors.ts';
-import { changeCauseAnnotation, setAnnotationsOps } from './json-patch.ts';
+import { changeCauseOps, requestAnnotation } from './json-patch.ts';
 import type { ChangeOptions, DeploymentRef } from './kube-api.ts';
 import type { KubeClients } from './kube-clients.ts';
 import { listOwnedReplicaSets, type OwnedReplicaSet } from './owned-replica-sets.ts';
@@ -36,9 +36,6 @@ function templateWithoutHash(replicaSet: k8s.V1ReplicaSet): k8s.V1PodTemplateSpe
   return { ...template, metadata: { ...template.metadata, labels } };
 }
 
-/** Where an undo records the job that made it (see ChangeOptions.request). */
-export const undoRequestAnnotation = 'coxswain.io/request';
-
 /**
  * Rolls back to `toRevision`, or to the revision before the current one. When the
  * Deployment already carries this request's mark, the rollback was made by an
@@ -55,18 +52,12 @@ export async function undoDeployment(clients: KubeClients, ref: DeploymentRef, o
   const patched = await patchDeployment(clients, ref, [
     { op: 'test', path: '/metadata/uid', value: deployment.metadata?.uid },
     { op: 'replace', path: '/spec/template', value: templateWithoutHash(target.replicaSet) },
-    ...setAnnotationsOps('/metadata/annotations', annotations, marks(options)),
+    ...changeCauseOps(annotations, options),
   ]);
   return { revision: target.revision, generation: patched.metadata?.generation ?? 0 };
 }
 
-/** Whether the Deployment's last undo was made by `request`. */
+/** Whether the Deployment's last change was made by `request`. */
 function madeBy(annotations: Readonly<Record<string, string>> | undefined, request: string | undefined): boolean {
-  return request !== undefined && annotations?.[undoRequestAnnotation] === request;
-}
-
-/** Who asked (change-cause), and which request made it. */
-function marks(options: UndoOptions): Record<string, string> {
-  const cause = { [changeCauseAnnotation]: options.changeCause };
-  return options.request === undefined ? cause : { ...cause, [undoRequestAnnotation]: options.request };
+  return request !== undefined && annotations?.[requestAnnotation] === request;
 }

@@ -144,7 +144,7 @@ async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayloa
   let keepPlace = false;
   try {
     // Under the lock: the approved plan must still hold when this job's turn comes, not only when it was picked up.
-    await deps.approvals.verify(payload, { verb: command.verb, ...target });
+    await deps.approvals.verify(payload, { verb: command.verb, ...target }, job.id);
     const actingAs = decision.kubernetes ? `; acting as ${describeIdentity(decision.kubernetes)}` : '';
     await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
     await messenger.updateRoot(base);

@@ -49,3 +49,8 @@ export async function reportRollout(ctx: WorkerContext, ref: DeploymentRef, opti
 export function changeCause(ctx: WorkerContext, what: string): string {
   return `coxswain: @${ctx.actor.userName} (${ctx.actor.userId}) ${what}`;
 }
+
+/** What a write records: who asked (`changeCause`) and, so a run of the same job again can tell its own change, the job. */
+export function askedFor(ctx: WorkerContext, what: string): { readonly changeCause: string; readonly request?: string } {
+  return { changeCause: changeCause(ctx, what), ...(ctx.requestId ? { request: ctx.requestId } : {}) };
+}

@@ -154,6 +154,10 @@ describe('history and undo', () => {
     // Another request is another undo.
     expect(await api.undo(ref, { ...cause('undo checkout'), request: 'slack-undo-next' })).toMatchObject({ revision: 4 });
     expect((await waitRolledOut('checkout', 6)).spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/checkout:1.1');
+    // Every write marks its job the same way; the summary shows it (an approved job run again knows its own change).
+    expect((await api.readDeployment(ref)).lastRequest).toBe('slack-undo-next');
+    await api.scale(ref, 2, { ...cause('scale checkout 2'), request: 'slack-scale-mark' });
+    expect((await api.readDeployment(ref)).lastRequest).toBe('slack-scale-mark');
   });
 });
 

@@ -37,3 +37,17 @@ describe('planDrift', () => {
     expect(drift).toContain('Nothing was done');
   });
 });
+
+describe('planDrift, for a run of the approved job again', () => {
+  const plan = planChange(web, 'deploy', { image: 'ghcr.io/acme/web:2.0' });
+  const changedByJob = (job: string): DeploymentSummary => ({ ...web, generation: 8, containers: [{ name: 'web', image: 'ghcr.io/acme/web:2.0' }, { name: 'proxy', image: 'envoy:1.30' }], lastRequest: job });
+
+  it('takes the job\'s own earlier change (a retry, a lost worker) for the approved one', () => {
+    expect(planDrift(plan, changedByJob('slack-approved'), 'slack-approved')).toBeUndefined();
+  });
+
+  it('still stops at a change made by another job, or when the job is not known', () => {
+    expect(planDrift(plan, changedByJob('slack-someone-else'), 'slack-approved')).toContain('changed since the request was approved');
+    expect(planDrift(plan, changedByJob('slack-approved'))).toContain('changed since the request was approved');
+  });
+});

@@ -181,10 +181,11 @@ describe('runJob', () => {
     const deps: JobRunnerDeps = {
       ...h.deps,
       lock: async (target) => { order.push(`lock ${target}`); return { release: async () => { order.push('release'); } }; },
-      approvals: { ...h.deps.approvals, verify: async () => { order.push('verify'); throw new AppError('conflict', 'the deployment changed since it was approved', { retryable: false }); } },
+      approvals: { ...h.deps.approvals, verify: async (_payload, _request, jobId) => { order.push(`verify ${jobId}`); throw new AppError('conflict', 'the deployment changed since it was approved', { retryable: false }); } },
     };
     expect((await runJob(deps, job(payload()))).kind).toBe('failed');
-    expect(order).toEqual(['lock staging/web', 'verify', 'release']);
+    // With the job's id: a change this job made in an earlier run is not taken for a change since the approval.
+    expect(order).toEqual(['lock staging/web', 'verify j1', 'release']);
   });
 
   it('does not retry what cannot succeed (404, 403, 422, bad input)', async () => {
