@@ -17,6 +17,7 @@ import type { ClusterState } from '../test/support/cluster/cluster.ts';
 import { SlackEmulator, type SlackDriver } from '../test/support/slack-emulator/index.ts';
 import type { GatewayProcessOptions } from './gateway-process.ts';
 import { benchRedisUrl, deleteBotKeys, describeLatencies, describeMachine, numericOptions, quantile, runningCluster, sleep } from './bench-kit.ts';
+import { shippedNodeFlags } from './bench-run.ts';
 
 /** One answered request. */
 interface Sample {
@@ -110,9 +111,12 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState, cpus?: st
   const args: GatewayProcessOptions = {
     signingSecret: emu.signingSecret, botToken: emu.botToken, apiUrl: emu.apiUrl, redisUrl: benchRedisUrl, kubeconfig: cluster.botKubeconfig, cluster: name,
   };
-  // BENCH_GATEWAY_NODE_ARGS: Node flags for the gateway alone, e.g. "--trace-gc --trace-gc-nvp" or "--heap-prof";
+  // The gateway's Node flags: those its Deployment ships with (deploy/overlays/split/gateway.yaml), unless
+  // BENCH_GATEWAY_NODE_ARGS gives others ("" for none), e.g. "--trace-gc --trace-gc-nvp" or "--heap-prof";
   // whatever such flags print to stdout is skipped by firstLine and copied to BENCH_GATEWAY_STDOUT (a file), if set.
-  const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const given = process.env['BENCH_GATEWAY_NODE_ARGS'];
+  const nodeArgs = given === undefined ? shippedNodeFlags('gateway') : given.split(' ').filter((a) => a !== '');
+  console.log(`  gateway Node flags: ${nodeArgs.join(' ') || 'none'}${given === undefined ? ' (as shipped)' : ' (BENCH_GATEWAY_NODE_ARGS)'}`);
   const [command, argv] = pinned(cpus, [...nodeArgs, fileURLToPath(new URL('gateway-process.ts', import.meta.url)), JSON.stringify(args)]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const copy = process.env['BENCH_GATEWAY_STDOUT'];

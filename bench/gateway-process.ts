@@ -8,6 +8,7 @@ import { Session } from 'node:inspector/promises';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config.ts';
 import { startRoles } from '../src/roles/start-roles.ts';
@@ -127,7 +128,9 @@ function traceTo(file: string): void {
   setInterval(() => {
     const m = process.memoryUsage();
     const mib = (n: number): number => Math.round(n / 2 ** 20);
-    out.write(`${JSON.stringify({ t: at(), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), ab: mib(m.arrayBuffers), loopMax: Math.round(second.max / 1e6), redisMax: Math.round(redisMax),
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, mib(sp.space_size)]));
+    out.write(`${JSON.stringify({ t: at(), rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), ab: mib(m.arrayBuffers),
+      newSpace: spaces['new_space'], oldSpace: spaces['old_space'], codeSpace: spaces['code_space'], malloced: mib(getHeapStatistics().malloced_memory), loopMax: Math.round(second.max / 1e6), redisMax: Math.round(redisMax),
       serverMax: Math.round(serverSide.maxFromRequest), serverFromConnMax: Math.round(serverSide.maxFromConnection), serverSlow: serverSide.slow })}\n`);
     Object.assign(serverSide, { slow: 0, maxFromRequest: 0, maxFromConnection: 0 });
     second.reset();
