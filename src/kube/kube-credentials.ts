@@ -106,7 +106,10 @@ function execConfigOf(exec: Yaml, path: string): ExecConfig {
 function runPlugin(plugin: ExecConfig): Promise<ExecStatus> {
   const info = JSON.stringify({ apiVersion: plugin.apiVersion, kind: 'ExecCredential', spec: { interactive: false } });
   return new Promise((done, fail) => {
-    // The plugin gets the bot's environment, as kubectl gives it (cloud credentials, PATH, HOME), plus the kubeconfig's env.
+    // Intended, and the only process the product starts: a kubeconfig `exec:` credential plugin (client-go's
+    // ExecCredential protocol, e.g. aws-iam-authenticator), run as client-go and client-node run it — never kubectl.
+    // process.env is passed through, not read as configuration: the plugin needs the bot's environment as kubectl
+    // gives it (cloud credentials, PATH, HOME), plus the kubeconfig's env.
     execFile(plugin.command, [...plugin.args], { env: { ...process.env, ...plugin.env, KUBERNETES_EXEC_INFO: info }, timeout: execTimeoutMs, maxBuffer: 1 << 20 },
       (error, stdout) => {
         if (error) { fail(new Error(`the kubeconfig's exec plugin ${plugin.command} failed: ${error.message.split('\n')[0] ?? ''}`)); return; }

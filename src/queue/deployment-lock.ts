@@ -72,7 +72,7 @@ export class WaitInLine extends Error {
 /** How long a request the gateway claimed may take to reach the queue before the line stops waiting for it. */
 const unqueuedGraceMs = 180_000;
 /** A line nobody joins for this long expires (its entries are all ended by then). */
-const lineTtlSeconds = 86_400;
+export const lineTtlSeconds = 86_400;
 
 /** The name a deployment's lock and line go by, 'ns/name'; none for a target that is not one deployment. */
 export function lockTargetOf(target: { namespace: string; deployment?: string | undefined }): string | undefined {
@@ -89,8 +89,8 @@ const lockKey = (prefix: string, target: string): string => `${prefix}:lock:${ta
  * KEYS: line, lock, sequence. ARGV: job id, lock value, lease ms, key prefix, now ms, grace ms, line ttl s.
  * Joins the line (at its end, unless the gateway already placed it), drops entries
  * ahead that ended or were never queued, and takes the lock if this job is first.
- * Returns {'taken'}, {'held'} (first, but the lock is still held), or
- * {'running'|'queued', jobs ahead}.
+ * Returns {'taken'}, {'held', 0, lock value} (first, but the lock is still held),
+ * {'running', jobs ahead, lock value} or {'queued', jobs ahead}.
  */
 const takeScript = `
 if not redis.call('zscore', KEYS[1], ARGV[1]) then
@@ -101,7 +101,7 @@ for _ = 1, 1000 do
   local head = redis.call('zrange', KEYS[1], 0, 0)[1]
   if head == ARGV[1] then
     if redis.call('set', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then return {'taken', 0} end
-    return {'held', 0}
+    return {'held', 0, redis.call('get', KEYS[2]) or ''}
   end
   local job = ARGV[4] .. ':' .. head
   local ended
@@ -113,7 +113,7 @@ for _ = 1, 1000 do
   end
   if not ended then
     local ahead = redis.call('zrank', KEYS[1], ARGV[1])
-    if redis.call('lpos', ARGV[4] .. ':active', head) then return {'running', ahead} end
+    if redis.call('lpos', ARGV[4] .. ':active', head) then return {'running', ahead, redis.call('get', KEYS[2]) or ''} end
     return {'queued', ahead}
   end
   redis.call('zrem', KEYS[1], head)
@@ -126,8 +126,7 @@ if ARGV[3] ~= '1' then redis.call('zrem', KEYS[2], ARGV[2]) end
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const renewScript = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-async function readHolder(redis: Redis, key: string): Promise<LockHolder | undefined> {
-  const raw = await redis.get(key);
+function holderOf(raw: string | undefined): LockHolder | undefined {
   if (!raw) return undefined;
   const { jobId, userId, description, since } = JSON.parse(raw) as LockHolder;
   return { jobId, userId, description, since };
@@ -153,7 +152,8 @@ async function giveUp(redis: Redis, line: string, jobId: string, error: AppError
   throw error;
 }
 
-type TakeReply = ['taken' | 'held' | 'running' | 'queued', number];
+/** The state, the jobs ahead, and (while waiting in the slot) the lock's stored value. */
+type TakeReply = ['taken' | 'held' | 'running' | 'queued', number, string?];
 
 /**
  * Takes the lock on `target` when this job's turn comes, waiting (with onWait
@@ -170,10 +170,10 @@ export async function acquireDeploymentLock(redis: Redis, options: AcquireLockOp
   const pause = options.signal ? { signal: options.signal } : {};
   const onWait = once(options.onWait);
   for (;;) {
-    const [state, ahead] = await redis.eval(takeScript, 3, line, key, lineSeqKey(prefix), options.holder.jobId, value, leaseMs, prefix, Date.now(), unqueuedGraceMs, lineTtlSeconds) as TakeReply;
+    const [state, ahead, held] = await redis.eval(takeScript, 3, line, key, lineSeqKey(prefix), options.holder.jobId, value, leaseMs, prefix, Date.now(), unqueuedGraceMs, lineTtlSeconds) as TakeReply;
     if (state === 'taken') break;
     if (state === 'queued') throw new WaitInLine(target, ahead);
-    const holder = await readHolder(redis, key);
+    const holder = holderOf(held);
     if (holder) onWait(holder);
     if (Date.now() >= deadline) await giveUp(redis, line, options.holder.jobId, lockedError(target, holder));
     await sleep(250, undefined, pause);

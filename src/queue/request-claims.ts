@@ -2,7 +2,7 @@
 // A claim in Redis, taken before anything is posted, makes the second arrival a no-op.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { lineKey, lineSeqKey } from './deployment-lock.ts';
+import { lineKey, lineSeqKey, lineTtlSeconds } from './deployment-lock.ts';
 
 /** How long a request id stays claimed: longer than Slack ever retries. */
 const requestTtlSeconds = 3600;
@@ -46,8 +46,6 @@ if KEYS[3] ~= '' then
   redis.call('expire', KEYS[3], ARGV[5])
 end
 return 'new'`;
-
-const lineTtlSeconds = 86_400;
 
 const repeatKeyOf = (o: ClaimOptions): string => `${o.prefix}:recent:${hash(o.userId, o.channelId, o.text.trim().replace(/\s+/g, ' '))}`;
 
