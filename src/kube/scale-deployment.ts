@@ -1,5 +1,5 @@
-// kubectl scale: through the scale subresource, so RBAC can grant scaling
-// without granting edits of the pod template.
+// kubectl scale: through the scale subresource (what a HorizontalPodAutoscaler
+// and `kubectl scale` use), after the change cause and the job's mark.
 import { AppError } from '../errors.ts';
 import { callKube } from './call-kube.ts';
 import { describeDeployment } from './deployment-ref-text.ts';
@@ -9,17 +9,23 @@ import type { KubeClients } from './kube-clients.ts';
 import { fieldManager, patchDeployment } from './patch-deployment.ts';
 import { readDeployment } from './read-deployment.ts';
 
-/** Sets spec.replicas, then records the change cause on the Deployment (a second patch). */
+/**
+ * Records the change cause and the job's mark on the Deployment, then sets spec.replicas. In that order a worker
+ * lost between the two patches leaves a mark with no scale, which the job's next run takes for its own (and scales,
+ * to the same absolute count); the other order left a scale with no mark, which an approved job run again took for
+ * a change made since the approval.
+ */
 export async function scaleDeployment(clients: KubeClients, ref: DeploymentRef, replicas: number, options: ChangeOptions):
   Promise<{ readonly previous: number; readonly generation: number }> {
   if (!Number.isInteger(replicas) || replicas < 0) throw new AppError('bad_input', `replicas must be a whole number ≥ 0, not ${replicas}`);
   const deployment = await readDeployment(clients, ref);
   const what = describeDeployment(ref);
-  const scale = await callKube(clients, what, () => clients.apps.readNamespacedDeploymentScale(ref));
+  await patchDeployment(clients, ref, changeCauseOps(deployment.metadata?.annotations, options));
   await callKube(clients, what, () => clients.apps.patchNamespacedDeploymentScale({
     name: ref.name, namespace: ref.namespace, fieldManager,
     body: [{ op: 'replace', path: '/spec/replicas', value: replicas }],
   }));
-  const patched = await patchDeployment(clients, ref, changeCauseOps(deployment.metadata?.annotations, options));
-  return { previous: scale.spec?.replicas ?? 0, generation: patched.metadata?.generation ?? 0 };
+  // The Scale answer carries no generation: the rollout is followed from the Deployment's.
+  const scaled = await readDeployment(clients, ref);
+  return { previous: deployment.spec?.replicas ?? 1, generation: scaled.metadata?.generation ?? 0 };
 }

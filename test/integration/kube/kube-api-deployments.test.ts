@@ -1,7 +1,7 @@
 // KubeApi's Deployment operations against the test cluster, as the bot's
 // ServiceAccount: what they change, what they record, how they refuse.
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { createKubeApi } from '../../../src/kube/create-kube-api.ts';
 import type { KubeApi } from '../../../src/kube/kube-api.ts';
 import { makeDeployment, useTestNamespace, waitForObject } from '../../support/kube.ts';
@@ -168,6 +168,36 @@ describe('scale and findAutoscaler', () => {
     const d = await waitRolledOut('checkout', result.generation);
     expect(d.status?.availableReplicas).toBe(3);
     expect(d.metadata?.annotations?.['kubernetes.io/change-cause']).toBe('coxswain: @alice (U0ALICE) scale checkout 3');
+  });
+
+  it('marks the Deployment before it scales: no state of it shows the new count without the job\'s mark', async () => {
+    const ref = { namespace: ns.name, name: 'checkout' };
+    const before = await ns.apps.readNamespacedDeployment(ref);
+    // Every state the API server stored from here on, in order (a watch from the read's resourceVersion).
+    const states: k8s.V1Deployment[] = [];
+    let request: AbortController | undefined;
+    const seen = new Promise<void>((resolve, reject) => {
+      new k8s.Watch(ns.admin).watch(`/apis/apps/v1/namespaces/${ns.name}/deployments`,
+        { resourceVersion: before.metadata?.resourceVersion, fieldSelector: 'metadata.name=checkout' },
+        (_type: string, d: k8s.V1Deployment) => { states.push(d); if (d.spec?.replicas === 4) resolve(); },
+        (err: unknown) => { if (err) reject(err instanceof Error ? err : new Error(JSON.stringify(err))); },
+      ).then((r) => { request = r; }, reject);
+    });
+    let result: { previous: number; generation: number };
+    try {
+      result = await api.scale(ref, 4, { ...cause('scale checkout 4'), request: 'slack-scale-order' });
+      await seen;
+    } finally {
+      request?.abort();
+    }
+    const marked = (d: k8s.V1Deployment): boolean => d.metadata?.annotations?.['coxswain.io/request'] === 'slack-scale-order';
+    // A worker lost between the two writes leaves the mark without the scale, which the job's next run takes for its own.
+    expect(states.filter((d) => d.spec?.replicas === 4 && !marked(d))).toEqual([]);
+    expect(states.some((d) => marked(d) && d.spec?.replicas === before.spec?.replicas)).toBe(true);
+    expect(result.previous).toBe(before.spec?.replicas);
+    // The generation to follow is the scale's (the Scale answer has none; a changed annotation bumps it too).
+    expect(result.generation).toBe(states.find((d) => d.spec?.replicas === 4)?.metadata?.generation);
+    await waitRolledOut('checkout', result.generation);
   });
 
   it('refuses a negative replica count without calling the API', async () => {
