@@ -4,9 +4,14 @@
 // the dead one's job lock lapses (lockDuration 60 s, stalledInterval 30 s, as
 // shipped), which runs it again: the image is set once (one new ReplicaSet, one
 // change-cause), and the thread gets one result and one ✅, no duplicates. Then
-// the same for a `rollout undo`, which must not undo its own undo when run again.
+// the same for a `rollout undo`, which must not undo its own undo when run again,
+// and for an approved deploy, whose run that takes over must take the change the lost
+// run made for its own, not for a change "since the request was approved" (this one
+// with COXSWAIN_JOB_LEASE=10s, so the takeover comes within about 15 s).
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { readAuditTrail } from '../support/audit-trail.ts';
 import { spawnBot, type BotProcess } from '../support/bot.ts';
@@ -15,6 +20,7 @@ import { SlackEmulator, type RecordedCall } from '../support/slack-emulator/inde
 import { callText } from '../support/slack-flow.ts';
 
 const ns = useTestNamespace('sigkill');
+const prod = useTestNamespace('sigkill-prod');
 // Recovery alone may take 90 s with the shipped BullMQ settings.
 jest.setTimeout(420_000);
 
@@ -29,14 +35,16 @@ async function spawn(role: 'gateway' | 'worker'): Promise<BotProcess> {
   return bot;
 }
 
-const rolledOut = (d: k8s.V1Deployment): boolean => d.metadata?.name === 'web' && (d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 1)
+const rolledOut = (d: k8s.V1Deployment, name = 'web'): boolean => d.metadata?.name === name && (d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 1)
   && d.status?.updatedReplicas === 3 && d.status.availableReplicas === 3 && d.status.replicas === 3;
 
 beforeAll(async () => {
   emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
   // Each new pod turns Ready 4 s after it starts: with maxSurge 1 the rollout to 3 replicas takes about 12 s.
   await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3, podAnnotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '4s' } }) });
-  await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, rolledOut, { what: 'web 1.0 to be rolled out', timeoutMs: 150_000 });
+  await prod.apps.createNamespacedDeployment({ namespace: prod.name, body: makeDeployment('api', 'ghcr.io/acme/api:1.0', { replicas: 3, podAnnotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '4s' } }) });
+  await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, (d) => rolledOut(d), { what: 'web 1.0 to be rolled out', timeoutMs: 150_000 });
+  await waitForObject<k8s.V1Deployment>(prod.admin, `/apis/apps/v1/namespaces/${prod.name}/deployments`, (d) => rolledOut(d, 'api'), { what: 'api 1.0 to be rolled out', timeoutMs: 150_000 });
 }, 180_000);
 
 afterAll(async () => {
@@ -118,5 +126,62 @@ describe('a worker killed with SIGKILL in the middle of a deploy', () => {
     const deployment = await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name });
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/web:1.0');
     expect(deployment.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
+  });
+});
+
+describe('a worker killed in the middle of an approved deploy', () => {
+  it('has the job finished by another worker, which takes the lost run\'s change for its own, not for a change since the approval', async () => {
+    const policyFile = join(prod.cluster.dir, `sigkill-approvals-${randomBytes(3).toString('hex')}.yaml`);
+    await writeFile(policyFile, `
+roles:
+  ops:      [{ verbs: ["*"] }]
+  approver: [{ verbs: [approve] }]
+bindings:
+  - { role: ops,      users: [U0ALICE] }
+  - { role: approver, users: [U0BOB] }
+approvals:
+  - { namespaces: [${prod.name}], verbs: [deploy], approvers: { users: [U0BOB] } }
+`);
+    const options = { emu, cluster: prod.cluster, clusterName: `${clusterName}-a`, policyFile, env: { COXSWAIN_JOB_LEASE: '10s' } };
+    const start = async (role: 'gateway' | 'worker'): Promise<BotProcess> => {
+      const bot = await spawnBot({ ...options, role });
+      processes.push(bot);
+      return bot;
+    };
+    const slack = emu.driver((await start('gateway')).eventsUrl);
+    const first = await start('worker');
+    let since = emu.calls.length;
+    await slack.slashCommand('/k8s', `deploy api ghcr.io/acme/api:2.0 -n ${prod.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    const card = String((await emu.waitFor((c) => c.method === 'chat.postMessage' && callText(c).includes('approval request'), { since })).result['ts']);
+    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === card && JSON.stringify(c.params['blocks']).includes('approval_approve'), { since });
+    since = emu.calls.length;
+    expect((await slack.clickButton({ channel: 'C0OPS', ts: card, actionId: 'approval_approve', user: 'U0BOB' })).status).toBe(200);
+    await emu.waitFor((c) => c.method === 'response_url', { since });
+    expect(JSON.stringify(emu.ephemerals('U0BOB').at(-1))).toContain('Approved');
+
+    // The approved job runs in the card's thread; its first worker follows the rollout and is lost.
+    const job = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === card && callText(c).includes('deploy api'), { since });
+    const ts = String(job.result['ts']);
+    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /\d\/3 updated/u.test(callText(c)), { timeoutMs: 30_000 });
+    first.kill('SIGKILL');
+    const killedAt = Date.now();
+    await first.exited;
+    expect(rolledOut(await prod.apps.readNamespacedDeployment({ name: 'api', namespace: prod.name }), 'api')).toBe(false);
+    since = emu.calls.length;
+    await start('worker');
+    const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)), { since, timeoutMs: 120_000 });
+    const doneMs = Date.now() - killedAt;
+    // Before the job's mark, this run found the image it had set itself and refused: "changed since the request was approved".
+    expect(callText(final)).toMatch(/^✅/u);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(rootEdits(ts).filter((c) => /^[✅❌]/u.test(callText(c)))).toHaveLength(1);
+    const thread = emu.thread('C0OPS', card).map((m) => `${m.text ?? ''}${JSON.stringify(m.blocks ?? [])}`);
+    expect(thread.filter((text) => text.includes('changed since the request was approved'))).toEqual([]);
+    expect(thread.filter((text) => text.includes('ghcr.io/acme/api:1.0 → ghcr.io/acme/api:2.0 (resumed'))).toHaveLength(1);
+
+    const deployment = await prod.apps.readNamespacedDeployment({ name: 'api', namespace: prod.name });
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/api:2.0');
+    expect(deployment.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+    process.stdout.write(`worker-sigkill (approved deploy, lease 10 s): ✅ ${doneMs} ms after the kill\n`);
   });
 });
