@@ -16,7 +16,7 @@ import { fetch } from 'undici';
 import { readClusterState, startCluster, stopCluster, type ClusterState } from '../test/support/cluster/cluster.ts';
 import type { SlackEmulator } from '../test/support/slack-emulator/index.ts';
 import type { RoleProcessOptions } from './role-process.ts';
-import { benchRedisUrl, sleep } from './bench-kit.ts';
+import { benchRedisUrl, shippedEnv, sleep } from './bench-kit.ts';
 
 /** The kwok node of the test cluster (test/support/cluster/bootstrap.ts). */
 export const kwokNode = 'kwok-node-0';
@@ -57,7 +57,7 @@ export function compileForBench(): string {
 /** Starts `role-process.ts` (or `script`, its compiled form) for one role; resolves when its roles run. */
 export async function spawnRole(options: RoleProcessOptions, execArgv: readonly string[] = [], script = fileURLToPath(new URL('role-process.ts', import.meta.url))): Promise<RoleChild> {
   const spawnedAt = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [...execArgv, script, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...execArgv, script, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'], env: shippedEnv() });
   const events: RoleEvent[] = [];
   const listeners = new Set<(e: RoleEvent | undefined) => void>();
   let exited = false;

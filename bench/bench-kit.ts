@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { readClusterState, type ClusterState } from '../test/support/cluster/cluster.ts';
+import { imageEnv } from '../test/support/image-env.ts';
 
 /**
  * Numeric `--name value` options with their defaults, e.g.
@@ -24,6 +25,22 @@ export function numericOptions<K extends string>(defaults: Readonly<Record<K, nu
   }
   return out;
 }
+
+/**
+ * The environment of a role process the benchmark starts: this process's, with what the image sets (the
+ * Dockerfile's ENV, e.g. NODE_ENV) for every variable not set here, so a benchmark runs what ships unless told
+ * otherwise (`NODE_ENV=development npm run bench:soak`). Prints those variables once, as used.
+ */
+export function shippedEnv(): NodeJS.ProcessEnv {
+  const shipped = imageEnv();
+  const env = { ...shipped, ...process.env };
+  if (!shippedEnvShown) {
+    shippedEnvShown = true;
+    console.log(`  role processes' env from the image: ${Object.keys(shipped).map((k) => `${k}=${env[k] ?? ''}${env[k] === shipped[k] ? '' : ` (image: ${shipped[k]})`}`).join(' ') || 'none'}`);
+  }
+  return env;
+}
+let shippedEnvShown = false;
 
 /** The q-quantile (0..1) of xs by nearest rank; 0 for no samples. */
 export function quantile(xs: readonly number[], q: number): number {

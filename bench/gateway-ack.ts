@@ -16,7 +16,7 @@ import { startTestBot } from '../test/support/bot.ts';
 import type { ClusterState } from '../test/support/cluster/cluster.ts';
 import { SlackEmulator, type SlackDriver } from '../test/support/slack-emulator/index.ts';
 import type { GatewayProcessOptions } from './gateway-process.ts';
-import { benchRedisUrl, deleteBotKeys, describeLatencies, describeMachine, numericOptions, quantile, runningCluster, sleep } from './bench-kit.ts';
+import { benchRedisUrl, deleteBotKeys, describeLatencies, describeMachine, numericOptions, quantile, runningCluster, shippedEnv, sleep } from './bench-kit.ts';
 import { shippedNodeFlags } from './bench-run.ts';
 
 /** One answered request. */
@@ -118,7 +118,7 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState, cpus?: st
   const nodeArgs = given === undefined ? shippedNodeFlags('gateway') : given.split(' ').filter((a) => a !== '');
   console.log(`  gateway Node flags: ${nodeArgs.join(' ') || 'none'}${given === undefined ? ' (as shipped)' : ' (BENCH_GATEWAY_NODE_ARGS)'}`);
   const [command, argv] = pinned(cpus, [...nodeArgs, fileURLToPath(new URL('gateway-process.ts', import.meta.url)), JSON.stringify(args)]);
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: shippedEnv() });
   const copy = process.env['BENCH_GATEWAY_STDOUT'];
   if (copy) child.stdout?.pipe(createWriteStream(copy));
   const { port } = JSON.parse(await firstLine(child, 20_000)) as { port: number };
@@ -141,7 +141,7 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState, cpus?: st
 async function separateClient(url: string, secret: string, load: { rate: number; seconds: number; cpus?: string | undefined; namespace?: string }): Promise<{ latencies: number[]; errors: number; notQueued: number; sendSeconds: number }> {
   const { rate, seconds } = load;
   const [command, argv] = pinned(load.cpus, [fileURLToPath(new URL('ack-client.ts', import.meta.url)), JSON.stringify({ url, secret, rate, seconds, namespace: load.namespace ?? 'ack-bench' })]);
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: shippedEnv() });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   await new Promise((resolve) => child.once('exit', resolve));

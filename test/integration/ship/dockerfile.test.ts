@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitUntil } from '../../support/cluster/processes.ts';
+import { imageEnv } from '../../support/image-env.ts';
 import { testCluster } from '../../support/kube.ts';
 import { SlackEmulator } from '../../support/slack-emulator/index.ts';
 
@@ -110,7 +111,7 @@ describe('the Dockerfile, step by step', () => {
     await writeFile(policy, 'roles: {}\n');
     const child = spawn(node, [main, 'start'], {
       cwd: app, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl,
+      env: { PATH: process.env['PATH'] ?? '', ...imageEnv(), SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl,
         PORT: String(port), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', KUBECONFIG: cluster.botKubeconfig, COXSWAIN_POLICY: policy, COXSWAIN_CLUSTER: 'image-test' },
     });
     let output = '';
