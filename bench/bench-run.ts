@@ -235,6 +235,8 @@ export function tally(xs: readonly string[], limit = 8): string {
 /** The final (✅/❌) edit of each thread root, by its ts, from the emulator's record (incrementally). */
 export class Finals {
   readonly byTs = new Map<string, RecordedCall>();
+  /** The first ✅/❌ edit of each root (byTs holds the last). */
+  readonly firstByTs = new Map<string, RecordedCall>();
   /** Roots that were edited to "waiting for … locked by …" at least once. */
   readonly waited = new Set<string>();
   #seen = 0;
@@ -245,7 +247,10 @@ export class Finals {
       if (call.method !== 'chat.update' || call.status !== 200) continue;
       const ts = String(call.params['ts']);
       const text = callText(call);
-      if (/^[✅❌]/u.test(text)) this.byTs.set(ts, call);
+      if (/^[✅❌]/u.test(text)) {
+        this.byTs.set(ts, call);
+        if (!this.firstByTs.has(ts)) this.firstByTs.set(ts, call);
+      }
       else if (text.includes('waiting for')) this.waited.add(ts);
     }
   }

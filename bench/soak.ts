@@ -219,7 +219,7 @@ function alertFigures(emu: SlackEmulator): { posts: number; edits: number; recov
 }
 
 /** Waits (≤ 90 s) for every queued command's final root edit; returns how each ended. */
-async function commandOutcomes(s: Setup, sent: readonly SentCommand[]): Promise<{ ok: number; failed: string[]; unfinished: number; toResult: number[] }> {
+async function commandOutcomes(s: Setup, sent: readonly SentCommand[]): Promise<{ ok: number; failed: string[]; unfinished: number; toResult: number[]; slowest: string[] }> {
   const finals = new Finals();
   const queued = sent.filter((c) => c.queued);
   const rootOf = new Map<string, string>();
@@ -240,7 +240,11 @@ async function commandOutcomes(s: Setup, sent: readonly SentCommand[]): Promise<
     ok: ended.filter((c) => finalOf(c).startsWith('✅')).length,
     failed: ended.filter((c) => finalOf(c).startsWith('❌')).map((c) => finalOf(c).replace(/^.*?failed( after [^:]+)?: /u, '')),
     unfinished: queued.length - ended.length,
-    toResult: ended.map((c) => (finals.byTs.get(rootOf.get(c.jobId)!)?.time ?? 0) - c.sentAt),
+    toResult: ended.map((c) => (finals.firstByTs.get(rootOf.get(c.jobId)!)?.time ?? 0) - c.sentAt),
+    // The slowest five: what they were, when they were sent, and how many times their root was edited after the first result.
+    slowest: ended.map((c) => ({ c, ms: (finals.firstByTs.get(rootOf.get(c.jobId)!)?.time ?? 0) - c.sentAt }))
+      .sort((a, b) => b.ms - a.ms).slice(0, 5)
+      .map(({ c, ms }) => `${c.text} (sent at +${((c.sentAt - sent[0]!.sentAt) / 1000).toFixed(0)} s): ${ms} ms${finals.byTs.get(rootOf.get(c.jobId)!) === finals.firstByTs.get(rootOf.get(c.jobId)!) ? '' : ', edited again after'}`),
   };
 }
 
@@ -300,7 +304,8 @@ async function report(s: Setup, r: Collected): Promise<boolean> {
   const outcomes = await commandOutcomes(s, r.sent);
   const notQueued = r.sent.filter((c) => !c.queued);
   check(notQueued.length === 0, `commands: ${r.sent.length} sent, ${r.sent.length - notQueued.length} acked and queued; ack ${describeLatencies(r.sent.map((c) => c.ackMs))}`);
-  check(outcomes.unfinished === 0, `commands ended: ✅ ${outcomes.ok}, ❌ ${outcomes.failed.length}${outcomes.failed.length > 0 ? ` (${tally(outcomes.failed, 4)})` : ''}, unfinished ${outcomes.unfinished}; sent → result ${describeLatencies(outcomes.toResult)}`);
+  check(outcomes.unfinished === 0, `commands ended: ✅ ${outcomes.ok}, ❌ ${outcomes.failed.length}${outcomes.failed.length > 0 ? ` (${tally(outcomes.failed, 4)})` : ''}, unfinished ${outcomes.unfinished}; sent → first result ${describeLatencies(outcomes.toResult)}`);
+  console.log(`       slowest: ${outcomes.slowest.join('; ')}`);
   const alerts = alertFigures(s.emu);
   const expectRecovered = r.churn.created.length - Math.ceil((num['fail-s'] + num['recover-after-s'] + 20) / num['churn-every-s']);
   check(alerts.workloads.size >= r.churn.created.length - 1 && alerts.recovered >= expectRecovered,
