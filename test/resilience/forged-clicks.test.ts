@@ -3,11 +3,9 @@
 // nothing changes: the approval card keeps its buttons, no vote is counted, no
 // job is queued. The genuine click afterwards still works.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { startTestBot, type TestBot } from '../support/bot.ts';
 import { makeDeployment, useTestNamespace } from '../support/kube.ts';
+import { writeApprovalPolicy } from '../support/policies/approval-policy.ts';
 import { SlackEmulator, type SlackDriver } from '../support/slack-emulator/index.ts';
 import { callText } from '../support/slack-flow.ts';
 
@@ -19,17 +17,7 @@ let bot: TestBot;
 let slack: SlackDriver;
 
 beforeAll(async () => {
-  const policyFile = join(ns.cluster.dir, `forged-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(policyFile, `
-roles:
-  ops:      [{ verbs: ["*"] }]
-  approver: [{ verbs: [approve] }]
-bindings:
-  - { role: ops,      users: [U0ALICE] }
-  - { role: approver, users: [U0BOB] }
-approvals:
-  - { namespaces: [${ns.name}], verbs: [scale], approvers: { users: [U0BOB] } }
-`);
+  const policyFile = await writeApprovalPolicy(ns.cluster.dir, 'forged', [`{ namespaces: [${ns.name}], verbs: [scale], approvers: { users: [U0BOB] } }`]);
   emu = await SlackEmulator.start();
   bot = await startTestBot({ emu, cluster: ns.cluster, policyFile });
   slack = emu.driver(bot.eventsUrl);

@@ -10,12 +10,11 @@
 // with COXSWAIN_JOB_LEASE=10s, so the takeover comes within about 15 s).
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { readAuditTrail } from '../support/audit-trail.ts';
 import { spawnBot, type BotProcess } from '../support/bot.ts';
 import { makeDeployment, useTestNamespace, waitForObject } from '../support/kube.ts';
+import { writeApprovalPolicy } from '../support/policies/approval-policy.ts';
 import { SlackEmulator, type RecordedCall } from '../support/slack-emulator/index.ts';
 import { callText } from '../support/slack-flow.ts';
 
@@ -131,17 +130,7 @@ describe('a worker killed with SIGKILL in the middle of a deploy', () => {
 
 describe('a worker killed in the middle of an approved deploy', () => {
   it('has the job finished by another worker, which takes the lost run\'s change for its own, not for a change since the approval', async () => {
-    const policyFile = join(prod.cluster.dir, `sigkill-approvals-${randomBytes(3).toString('hex')}.yaml`);
-    await writeFile(policyFile, `
-roles:
-  ops:      [{ verbs: ["*"] }]
-  approver: [{ verbs: [approve] }]
-bindings:
-  - { role: ops,      users: [U0ALICE] }
-  - { role: approver, users: [U0BOB] }
-approvals:
-  - { namespaces: [${prod.name}], verbs: [deploy], approvers: { users: [U0BOB] } }
-`);
+    const policyFile = await writeApprovalPolicy(prod.cluster.dir, 'sigkill-approvals', [`{ namespaces: [${prod.name}], verbs: [deploy], approvers: { users: [U0BOB] } }`]);
     const options = { emu, cluster: prod.cluster, clusterName: `${clusterName}-a`, policyFile, env: { COXSWAIN_JOB_LEASE: '10s' } };
     const start = async (role: 'gateway' | 'worker'): Promise<BotProcess> => {
       const bot = await spawnBot({ ...options, role });
