@@ -232,11 +232,19 @@ export function tally(xs: readonly string[], limit = 8): string {
   return parts.length === 0 ? 'none' : parts.join('; ') + (counts.size > limit ? `; … (${counts.size - limit} more kinds)` : '');
 }
 
-/** The final (✅/❌) edit of each thread root, by its ts, from the emulator's record (incrementally). */
+/**
+ * The final (✅/❌) edit of each thread root in one channel, by its ts, from the emulator's record (incrementally).
+ * One channel, because a ts is unique only within its channel (in Slack as in the emulator): an alert's "✅ Recovered"
+ * edit in another channel may carry the ts of a command's root.
+ */
 export class Finals {
+  readonly channel: string;
+  constructor(channel: string) { this.channel = channel; }
   readonly byTs = new Map<string, RecordedCall>();
   /** The first ✅/❌ edit of each root (byTs holds the last). */
   readonly firstByTs = new Map<string, RecordedCall>();
+  /** Roots edited to ✅/❌ more than once (a job's result is told once: expected none). */
+  readonly reedited = new Set<string>();
   /** Roots that were edited to "waiting for … locked by …" at least once. */
   readonly waited = new Set<string>();
   #seen = 0;
@@ -244,12 +252,13 @@ export class Finals {
   scan(calls: readonly RecordedCall[]): void {
     for (; this.#seen < calls.length; this.#seen++) {
       const call = calls[this.#seen]!;
-      if (call.method !== 'chat.update' || call.status !== 200) continue;
+      if (call.method !== 'chat.update' || call.status !== 200 || call.params['channel'] !== this.channel) continue;
       const ts = String(call.params['ts']);
       const text = callText(call);
       if (/^[✅❌]/u.test(text)) {
         this.byTs.set(ts, call);
         if (!this.firstByTs.has(ts)) this.firstByTs.set(ts, call);
+        else this.reedited.add(ts);
       }
       else if (text.includes('waiting for')) this.waited.add(ts);
     }

@@ -330,7 +330,7 @@ async function main(teardown: Teardown): Promise<boolean> {
   console.log(`cluster name ${name}; namespaces ${namespaces.join(', ')}; sending (load ${loadavg()})`);
   const sendStart = Date.now();
   const sent = await sendAll(slack, plan(namespaces), emu.workspace.teamId);
-  const finals = new Finals();
+  const finals = new Finals(channel);
   const jobs = await waitForResults(emu, name, sent, finals);
   const counts = await settledQueue(name);
   // Lock keys are leaks only once nothing runs any more.
