@@ -15,8 +15,9 @@
 // a few alerts fire, are edited and recover at any time, each for a new workload.
 //
 // Measured: each process's RSS from /proc every --sample-s (default 10 s): at the
-// end of the warm-up (--warmup-minutes, default 2), at the end, the max, and the
-// least-squares slope after the warm-up in MiB per 10 min. Target "no growth
+// start (the median of the minute after the warm-up, --warmup-minutes, default 3),
+// at the end (the median of the last minute), the max, and the least-squares slope
+// after the warm-up in MiB per 10 min. Target "no growth
 // trend beyond 10%": (end − start) / start ≤ 10% and slope × measured span / start
 // ≤ 10%, met or missed per process. Also: commands acked, finished ✅/❌, alerts
 // posted, edited and recovered, lock keys left, and each process's heap at start
@@ -35,11 +36,11 @@ import {
   shippedNodeFlags, startBotProcesses, tally, Teardown, usageError, waitForAvailable, type BotProcesses,
 } from './bench-run.ts';
 
-const usage = 'npm run bench:soak [-- --minutes 30 --warmup-minutes 2 --interval-s 2 --sample-s 10 --churn-every-s 30 --fail-s 40 --recover-after-s 30'
+const usage = 'npm run bench:soak [-- --minutes 30 --warmup-minutes 3 --interval-s 2 --sample-s 10 --churn-every-s 30 --fail-s 40 --recover-after-s 30'
   + ` --samples-file FILE (every RSS sample as JSON) ${runSetupUsage}]`;
 const { num, str, flag } = parseBenchOptions(usage, {
   minutes: { default: 30, min: 1 },
-  'warmup-minutes': { default: 2, min: 0 },
+  'warmup-minutes': { default: 3, min: 0 },
   'interval-s': { default: 2, min: 0.1 },
   'sample-s': { default: 10, min: 1 },
   'churn-every-s': { default: 30, min: 5 },
@@ -140,12 +141,23 @@ function startChurn(c: BenchCluster, namespace: string): { created: string[]; er
 /** One process's RSS over the run and the verdict on its trend. */
 interface Trend { readonly start: number; readonly end: number; readonly max: number; readonly peak: number; readonly slopePer10Min: number; readonly growth: number; readonly extrapolated: number; readonly met: boolean }
 
+/** The median RSS of the samples in [from, to). */
+function medianRss(samples: readonly { t: number; rss: number }[], from: number, to: number): number | undefined {
+  const within = samples.filter((s) => s.t >= from && s.t < to).map((s) => s.rss).sort((a, b) => a - b);
+  return within.length === 0 ? undefined : within[Math.floor(within.length / 2)];
+}
+
+/**
+ * Start and end are medians of a minute each (the minute after the warm-up, the last minute), so that neither one
+ * sample's spike nor the start-up peak (the gateway's first ~2.5 min, in every run) sets the baseline.
+ */
 function trendOf(sampler: RssSampler, t0: number): Trend | undefined {
   const warm = t0 + num['warmup-minutes'] * 60_000;
   const after = sampler.samples.filter((s) => s.t >= warm);
   if (after.length < 2) return undefined;
-  const start = after[0]!.rss;
-  const end = after.at(-1)!.rss;
+  const lastT = after.at(-1)!.t;
+  const start = medianRss(after, warm, warm + 60_000)!;
+  const end = medianRss(after, lastT - 60_000 + 1, lastT + 1)!;
   const slopePerMs = leastSquaresSlope(after.map((s) => ({ x: s.t, y: s.rss })));
   const spanMs = after.at(-1)!.t - after[0]!.t;
   const growth = (end - start) / start;
@@ -219,8 +231,8 @@ function alertFigures(emu: SlackEmulator): { posts: number; edits: number; recov
 }
 
 /** Waits (≤ 90 s) for every queued command's final root edit; returns how each ended. */
-async function commandOutcomes(s: Setup, sent: readonly SentCommand[]): Promise<{ ok: number; failed: string[]; unfinished: number; toResult: number[]; slowest: string[] }> {
-  const finals = new Finals();
+async function commandOutcomes(s: Setup, sent: readonly SentCommand[]): Promise<{ ok: number; failed: string[]; unfinished: number; toResult: number[]; slowest: string[]; reedited: string[] }> {
+  const finals = new Finals(opsChannel);
   const queued = sent.filter((c) => c.queued);
   const rootOf = new Map<string, string>();
   const deadline = Date.now() + 90_000;
@@ -241,10 +253,12 @@ async function commandOutcomes(s: Setup, sent: readonly SentCommand[]): Promise<
     failed: ended.filter((c) => finalOf(c).startsWith('❌')).map((c) => finalOf(c).replace(/^.*?failed( after [^:]+)?: /u, '')),
     unfinished: queued.length - ended.length,
     toResult: ended.map((c) => (finals.firstByTs.get(rootOf.get(c.jobId)!)?.time ?? 0) - c.sentAt),
-    // The slowest five: what they were, when they were sent, and how many times their root was edited after the first result.
+    // The slowest five: what they were and when they were sent.
     slowest: ended.map((c) => ({ c, ms: (finals.firstByTs.get(rootOf.get(c.jobId)!)?.time ?? 0) - c.sentAt }))
       .sort((a, b) => b.ms - a.ms).slice(0, 5)
-      .map(({ c, ms }) => `${c.text} (sent at +${((c.sentAt - sent[0]!.sentAt) / 1000).toFixed(0)} s): ${ms} ms${finals.byTs.get(rootOf.get(c.jobId)!) === finals.firstByTs.get(rootOf.get(c.jobId)!) ? '' : ', edited again after'}`),
+      .map(({ c, ms }) => `${c.text} (sent at +${((c.sentAt - sent[0]!.sentAt) / 1000).toFixed(0)} s): ${ms} ms`),
+    reedited: ended.filter((c) => finals.reedited.has(rootOf.get(c.jobId)!))
+      .map((c) => `${c.text}: ${callText(finals.firstByTs.get(rootOf.get(c.jobId)!)!)} → ${callText(finals.byTs.get(rootOf.get(c.jobId)!)!)}`),
   };
 }
 
@@ -290,7 +304,7 @@ async function report(s: Setup, r: Collected): Promise<boolean> {
   const check = (ok: boolean, what: string): void => { allOk &&= ok; console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); };
   const loads = r.loads.slice(1).map(Number);
   console.log(`\nload average (1 min) during the run: min ${Math.min(...loads).toFixed(2)}, median ${[...loads].sort((a, b) => a - b)[Math.floor(loads.length / 2)]?.toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (before: ${r.loads[0]})`);
-  console.log(`RSS (MiB) from /proc every ${num['sample-s']} s; start = first sample after the ${num['warmup-minutes']}-min warm-up; slope = least squares after it; target: growth ≤ 10% (end vs start, and slope over the ${measuredMinutes} min)`);
+  console.log(`RSS (MiB) from /proc every ${num['sample-s']} s; start = median of the minute after the ${num['warmup-minutes']}-min warm-up, end = median of the last minute; slope = least squares after it; target: growth ≤ 10% (end vs start, and slope over the ${measuredMinutes} min)`);
   for (const [label, sampler] of r.samplers) {
     const t = trendOf(sampler, r.t0);
     if (!t) { check(false, `${label}: too few samples`); continue; }
@@ -306,6 +320,7 @@ async function report(s: Setup, r: Collected): Promise<boolean> {
   check(notQueued.length === 0, `commands: ${r.sent.length} sent, ${r.sent.length - notQueued.length} acked and queued; ack ${describeLatencies(r.sent.map((c) => c.ackMs))}`);
   check(outcomes.unfinished === 0, `commands ended: ✅ ${outcomes.ok}, ❌ ${outcomes.failed.length}${outcomes.failed.length > 0 ? ` (${tally(outcomes.failed, 4)})` : ''}, unfinished ${outcomes.unfinished}; sent → first result ${describeLatencies(outcomes.toResult)}`);
   console.log(`       slowest: ${outcomes.slowest.join('; ')}`);
+  check(outcomes.reedited.length === 0, `results told once: ${outcomes.reedited.length} roots edited to ✅/❌ again after their result${outcomes.reedited.length > 0 ? ` (${tally(outcomes.reedited, 3)})` : ''}`);
   const alerts = alertFigures(s.emu);
   const expectRecovered = r.churn.created.length - Math.ceil((num['fail-s'] + num['recover-after-s'] + 20) / num['churn-every-s']);
   check(alerts.workloads.size >= r.churn.created.length - 1 && alerts.recovered >= expectRecovered,
