@@ -230,13 +230,16 @@ describe('the split shape (deploy/overlays/split)', () => {
       ['coxswain-watcher', 2, 'start --role watcher'],
       ['coxswain-worker', 2, 'start --role worker'],
     ]);
-    // The watcher's command is the image's ENTRYPOINT with V8 flags in between (they are not allowed in NODE_OPTIONS).
+    // The gateway's and the watcher's commands are the image's ENTRYPOINT with V8 flags in between (they are not
+    // allowed in NODE_OPTIONS); the worker runs the ENTRYPOINT as it is.
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/mu.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'))?.[1] ?? '[]') as string[];
-    const watcher = deployments.find((d) => d.metadata?.name === 'coxswain-watcher');
-    const command = watcher ? podSpec(watcher).containers[0]?.command ?? [] : [];
-    expect([command[0], command.at(-1)]).toEqual([entrypoint[0], entrypoint.at(-1)]);
-    expect(command.slice(1, -1)).toEqual(['--optimize-for-size']);
-    expect(deployments.filter((d) => d !== watcher).map((d) => podSpec(d).containers[0]?.command)).toEqual([undefined, undefined]);
+    expect(entrypoint).toHaveLength(2);
+    const flags = Object.fromEntries(deployments.map((d) => {
+      const command = podSpec(d).containers[0]?.command;
+      if (command) expect([command[0], command.at(-1)]).toEqual(entrypoint);
+      return [d.metadata?.name ?? '', command?.slice(1, -1)] as const;
+    }));
+    expect(flags).toEqual({ 'coxswain-gateway': ['--no-maglev'], 'coxswain-watcher': ['--optimize-for-size'], 'coxswain-worker': undefined });
     const budgets = ofKind<k8s.V1PodDisruptionBudget>(r, 'PodDisruptionBudget').map((p) => p.spec?.selector?.matchLabels);
     expect(budgets.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(deployments.map((d) => d.spec.selector.matchLabels));
     const service = ofKind<k8s.V1Service>(r, 'Service').find((s) => s.metadata?.name === 'coxswain');
