@@ -152,11 +152,13 @@ export interface RoleSpec {
 }
 
 /**
- * The Node flags a role ships with in deploy/overlays/split: its Deployment's `command:` between the node binary
- * and the script (the watcher's --optimize-for-size); none for a role whose manifest sets no command.
+ * The Node flags a role ships with: its Deployment's `command:` between the node binary and the script (the split
+ * gateway's --no-maglev, the watcher's --optimize-for-size); none for a role whose manifest sets no command. `all`
+ * is deploy/base's Deployment, the others deploy/overlays/split's.
  */
 export function shippedNodeFlags(role: RoleProcessOptions['role']): string[] {
-  const manifest = readFileSync(new URL(`../deploy/overlays/split/${role}.yaml`, import.meta.url), 'utf8');
+  const file = role === 'all' ? '../deploy/base/deployment.yaml' : `../deploy/overlays/split/${role}.yaml`;
+  const manifest = readFileSync(new URL(file, import.meta.url), 'utf8');
   const command = /^\s*command: \[(.*)\]$/mu.exec(manifest)?.[1]?.split(',').map((part) => part.trim()) ?? [];
   return command.slice(1, -1);
 }

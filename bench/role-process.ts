@@ -1,4 +1,4 @@
-// One role of the real bot (watcher, worker or gateway) in a process of its own,
+// One role of the real bot (watcher, worker or gateway; or all three) in a process of its own,
 // for bench/alerts.ts, bench/load.ts and bench/soak.ts: so each role's RSS is its
 // own, and the Slack emulator and the benchmark's own watch (Slack and an
 // observer, elsewhere in real life) do not share its event loop. Configured like
@@ -20,7 +20,7 @@ import { createRegistry } from '../commands/index.ts';
 
 /** What the parent passes as argv[2] (JSON). */
 export interface RoleProcessOptions {
-  readonly role: Extract<Role, 'watcher' | 'worker' | 'gateway'>;
+  readonly role: Role;
   readonly botToken: string;
   readonly signingSecret: string;
   readonly apiUrl: string;

@@ -1,7 +1,9 @@
 // Benchmark (issue 7, SOAK): the bot's three roles under a steady, mixed load for
 // a long time, to see whether any process's memory grows. The gateway, the worker
-// and the watcher each run in a child process of their own (bench/role-process.ts,
-// the compiled sources as the image ships them); the Slack emulator, its signing
+// and the watcher each run in a child process of their own, as deploy/overlays/split
+// runs them (--shape split, the default), or all three in one, as deploy/base does
+// (--shape all) (bench/role-process.ts, the compiled sources as the image ships
+// them, with the Node flags of their Deployment); the Slack emulator, its signing
 // driver and the load are in this process. On a private test cluster (started
 // here, purged at the end) unless --cluster-dir reuses one.
 //
@@ -36,7 +38,7 @@ import {
   shippedNodeFlags, startBotProcesses, tally, Teardown, usageError, waitForAvailable, type BotProcesses,
 } from './bench-run.ts';
 
-const usage = 'npm run bench:soak [-- --minutes 30 --warmup-minutes 3 --interval-s 2 --sample-s 10 --churn-every-s 30 --fail-s 40 --recover-after-s 30'
+const usage = 'npm run bench:soak [-- --minutes 30 --warmup-minutes 3 --interval-s 2 --sample-s 10 --churn-every-s 30 --fail-s 40 --recover-after-s 30 --shape split|all'
   + ` --samples-file FILE (every RSS sample as JSON) ${runSetupUsage}]`;
 const { num, str, flag } = parseBenchOptions(usage, {
   minutes: { default: 30, min: 1 },
@@ -46,7 +48,9 @@ const { num, str, flag } = parseBenchOptions(usage, {
   'churn-every-s': { default: 30, min: 5 },
   'fail-s': { default: 40, min: 5 },
   'recover-after-s': { default: 30, min: 1, integer: true },
-}, ['cluster-dir', 'source', 'samples-file'], ['keep-cluster']);
+}, ['cluster-dir', 'source', 'samples-file', 'shape'], ['keep-cluster']);
+const shape = str.shape ?? 'split';
+if (shape !== 'split' && shape !== 'all') usageError(usage, `--shape must be split or all, not ${JSON.stringify(shape)}`);
 if (num['warmup-minutes'] >= num.minutes) usageError(usage, `--warmup-minutes (${num['warmup-minutes']}) must be less than --minutes (${num.minutes})`);
 const measuredMinutes = num.minutes - num['warmup-minutes'];
 if (measuredMinutes * 60 < 3 * num['sample-s']) usageError(usage, `the ${measuredMinutes} min after the warm-up hold fewer than 3 samples of --sample-s ${num['sample-s']}`);
@@ -209,10 +213,10 @@ async function setUp(teardown: Teardown, script: string | undefined): Promise<Se
   const policyFile = await writePolicy(c.state.dir);
   teardown.add('delete the policy file', () => rm(policyFile, { force: true }));
   const name = `soak-${id}`;
-  // Each with the Node flags its Deployment ships with (the watcher's --optimize-for-size).
-  const roles = (['worker', 'watcher', 'gateway'] as const).map((role) => ({ label: role, role, nodeFlags: shippedNodeFlags(role) }));
+  // Each with the Node flags its Deployment ships with.
+  const roles = (shape === 'all' ? (['all'] as const) : (['worker', 'watcher', 'gateway'] as const)).map((role) => ({ label: role, role, nodeFlags: shippedNodeFlags(role) }));
   const procs = await startBotProcesses(teardown, { c, emu, name, policyFile, roles, script });
-  await procs.get('watcher')!.waitFor((e) => e.event === 'watching', 60_000);
+  await procs.get(shape === 'all' ? 'all' : 'watcher')!.waitFor((e) => e.event === 'watching', 60_000);
   console.log(`cluster name ${name} (Redis keys coxswain:${name}:*, coxswain:${name}.alerts:*); namespaces ${appsNs}, ${alertsNs}`);
   console.log(`processes: ${roles.map((r) => `${r.label} pid ${procs.get(r.label)?.pid} (node flags: ${r.nodeFlags.join(' ') || 'none'})`).join(', ')}; ${script ? 'compiled JavaScript, as the image ships' : 'TypeScript (--source ts)'}`);
   return { c, emu, procs, name, appsNs, alertsNs };
@@ -269,7 +273,7 @@ async function run(teardown: Teardown): Promise<boolean> {
   const t0 = Date.now();
   const samplers = new Map([...s.procs].map(([label, child]) => [label, sampleRss(child.pid, num['sample-s'] * 1000)]));
   teardown.add('stop the RSS samplers', () => Promise.resolve(samplers.forEach((x) => x.stop())));
-  const commands = startCommandLoop(s.emu.driver(`http://127.0.0.1:${portOf(s.procs.get('gateway')!)}/slack/events`), s.appsNs, s.emu.workspace.teamId);
+  const commands = startCommandLoop(s.emu.driver(`http://127.0.0.1:${portOf(s.procs.get(shape === 'all' ? 'all' : 'gateway')!)}/slack/events`), s.appsNs, s.emu.workspace.teamId);
   const churn = startChurn(s.c, s.alertsNs);
   teardown.add('stop the load', async () => { churn.stop(); await commands.stop(); });
   const loads: string[] = [loadavg()];
