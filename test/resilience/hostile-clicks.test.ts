@@ -6,9 +6,6 @@
 // Slack would show it), changes nothing (no vote, no job, no card edit, the
 // cluster untouched) and is in the audit trail. The genuine clicks still work.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createApprovalStore } from '../../src/approvals/approval-store.ts';
@@ -17,6 +14,7 @@ import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { keyPrefix, queuePrefix } from '../../src/queue/job-queue.ts';
 import { startTestBot, type TestBot } from '../support/bot.ts';
 import { makeDeployment, useTestNamespace } from '../support/kube.ts';
+import { writeApprovalPolicy } from '../support/policies/approval-policy.ts';
 import { SlackEmulator, type RecordedCall, type SlackDriver } from '../support/slack-emulator/index.ts';
 import { callText, waitForJob } from '../support/slack-flow.ts';
 
@@ -33,23 +31,15 @@ const people = ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0BOT'];
 const attackerSecret = 'an-attacker-guess-0f3c9a';
 
 beforeAll(async () => {
-  const policyFile = join(ns.cluster.dir, `hostile-${randomBytes(3).toString('hex')}.yaml`);
   // Bob may approve in every channel: only the click's own checks can refuse a vote from elsewhere.
-  await writeFile(policyFile, `
-roles:
-  ops:      [{ verbs: ["*"] }]
-  approver: [{ verbs: [approve] }]
-bindings:
-  - { role: ops,      users: [U0ALICE] }
-  - { role: approver, users: [U0BOB] }
-approvals:
-  - { namespaces: [${ns.name}], verbs: [scale], deployments: [web], approvers: { users: [U0BOB] } }
-  - { namespaces: [${ns.name}], verbs: [scale], deployments: [short], approvers: { users: [U0BOB] }, expiresAfter: 3s }
-alerts:
+  const policyFile = await writeApprovalPolicy(ns.cluster.dir, 'hostile', [
+    `{ namespaces: [${ns.name}], verbs: [scale], deployments: [web], approvers: { users: [U0BOB] } }`,
+    `{ namespaces: [${ns.name}], verbs: [scale], deployments: [short], approvers: { users: [U0BOB] }, expiresAfter: 3s }`,
+  ], { more: `alerts:
   routes:
     - { namespaces: [${ns.name}], channel: C0ALERTS }
   recoverAfter: 2s
-`);
+` });
   emu = await SlackEmulator.start({
     allowWarnings: ['channel_rate'],
     users: [{ id: 'U0ALICE', name: 'alice' }, { id: 'U0BOB', name: 'bob' }, { id: 'U0CAROL', name: 'carol' }],

@@ -6,13 +6,12 @@
 // and commands and clicks during the outage are answered "try again", not dropped.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { readAuditTrail } from '../support/audit-trail.ts';
 import { startTestBot, type TestBot } from '../support/bot.ts';
 import { waitUntil } from '../support/cluster/processes.ts';
 import { makeDeployment, useTestNamespace } from '../support/kube.ts';
+import { writeApprovalPolicy } from '../support/policies/approval-policy.ts';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.ts';
 import { SlackEmulator, type SlackDriver } from '../support/slack-emulator/index.ts';
 import { callText, waitForJob } from '../support/slack-flow.ts';
@@ -33,17 +32,9 @@ let queue: Queue;
 
 beforeAll(async () => {
   redis = await startPrivateRedis({ appendOnly: true });
-  const policyFile = join(ns.cluster.dir, `redis-restart-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(policyFile, `
-roles:
-  ops:      [{ verbs: ["*"] }]
-  approver: [{ verbs: [approve] }]
-bindings:
-  - { role: ops,      users: [U0ALICE] }
-  - { role: approver, users: [U0BOB, U0CAROL] }
-approvals:
-  - { namespaces: [${prod.name}], verbs: [scale], approvers: { users: [U0BOB, U0CAROL] }, required: 2 }
-`);
+  const policyFile = await writeApprovalPolicy(ns.cluster.dir, 'redis-restart', [
+    `{ namespaces: [${prod.name}], verbs: [scale], approvers: { users: [U0BOB, U0CAROL] }, required: 2 }`,
+  ], { approvers: ['U0BOB', 'U0CAROL'] });
   emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
   const options = { emu, cluster: ns.cluster, clusterName, policyFile, env: { REDIS_URL: redis.url } };
   gateway = await startTestBot({ ...options, role: 'gateway' });

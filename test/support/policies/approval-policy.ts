@@ -1,11 +1,13 @@
-// The policy the approval tests share: U0ALICE may do everything, U0BOB may approve,
-// and the given approval rules (YAML flow mappings) say what needs his approval.
+// The policy the approval tests share: U0ALICE may do everything, U0BOB (or the given
+// approvers) may approve, and the given approval rules (YAML flow mappings) say what
+// needs approval; `more` is YAML appended as it is (e.g. an alerts section).
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Writes that policy as `<dir>/<name>-<random>.yaml` and returns its path. */
-export async function writeApprovalPolicy(dir: string, name: string, approvals: readonly string[]): Promise<string> {
+export async function writeApprovalPolicy(dir: string, name: string, approvals: readonly string[],
+  options: { approvers?: readonly string[]; more?: string } = {}): Promise<string> {
   const file = join(dir, `${name}-${randomBytes(3).toString('hex')}.yaml`);
   await writeFile(file, `
 roles:
@@ -13,9 +15,9 @@ roles:
   approver: [{ verbs: [approve] }]
 bindings:
   - { role: ops,      users: [U0ALICE] }
-  - { role: approver, users: [U0BOB] }
+  - { role: approver, users: [${(options.approvers ?? ['U0BOB']).join(', ')}] }
 approvals:
 ${approvals.map((rule) => `  - ${rule}`).join('\n')}
-`);
+${options.more ?? ''}`);
   return file;
 }
