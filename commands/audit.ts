@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../src/text/duration.ts';
-import type { StoredAuditRecord } from '../src/audit/audit-record.ts';
+import type { AuditRecord, StoredAuditRecord } from '../src/audit/audit-record.ts';
+import type { AccessSummary } from '../src/policy/authorizer.ts';
+import { everything } from '../src/policy/decide.ts';
 import { boundedCount } from '../src/parse/arguments.ts';
 import { policyVerbs } from '../src/policy/policy-schema.ts';
 import { defineCommand } from '../src/registry/command-spec.ts';
@@ -45,6 +47,26 @@ function filterWords(a: { user?: string | undefined; verb?: string | undefined; 
   return [a.user ? `by ${a.user}` : '', a.verb ? `verb ${a.verb}` : '', `in the last ${a.since}`].filter(Boolean).join(', ');
 }
 
+/**
+ * The records this reader may see: those of the namespaces (and deployments) their `audit` rules cover. A record of
+ * no namespace (a refused signature, a whoami) is the whole cluster's, so it needs `audit` on every namespace.
+ * Undefined when the reader sees the whole trail.
+ */
+function visibleTo(access: AccessSummary): ((record: AuditRecord) => boolean) | undefined {
+  if (access.decide({ verb: 'audit', namespace: everything, deployment: everything }).allowed) return undefined;
+  const seen = new Map<string, boolean>();
+  return (record) => {
+    if (record.namespace === undefined) return false;
+    const key = `${record.namespace}/${record.deployment ?? ''}`;
+    let allowed = seen.get(key);
+    if (allowed === undefined) {
+      allowed = access.decide({ verb: 'audit', namespace: record.namespace, ...(record.deployment ? { deployment: record.deployment } : {}) }).allowed;
+      seen.set(key, allowed);
+    }
+    return allowed;
+  };
+}
+
 /** /k8s audit: who asked for what, what was refused, what ran and how it ended. Newest first, bounded. */
 export const audit = defineCommand({
   name: 'audit',
@@ -69,8 +91,10 @@ export const audit = defineCommand({
   describe: (a) => `audit ${filterWords(a)}`,
   run: async (a, ctx): Promise<CommandResult> => {
     const sinceMs = Date.now() - durationMs(a.since);
-    const page = await ctx.audit.query({ ...(a.user ? { user: a.user } : {}), ...(a.verb ? { verb: a.verb } : {}), sinceMs, limit: a.limit });
-    const scope = `${filterWords(a)} (cluster ${ctx.cluster}, times UTC)${page.scanLimited ? '; older records were not searched' : ''}`;
+    const visible = visibleTo(ctx.access);
+    const page = await ctx.audit.query({ ...(a.user ? { user: a.user } : {}), ...(a.verb ? { verb: a.verb } : {}), sinceMs, limit: a.limit, ...(visible ? { visible } : {}) });
+    const narrowed = visible ? '; only the namespaces your audit rules cover' : '';
+    const scope = `${filterWords(a)} (cluster ${ctx.cluster}, times UTC${narrowed})${page.scanLimited ? '; older records were not searched' : ''}`;
     if (page.records.length === 0) return { kind: 'text', title: 'Audit', text: `No audit records ${scope}.` };
     return { kind: 'table', title: `Audit: ${page.records.length} newest ${scope}`, columns: ['TIME', 'USER', 'EVENT', 'REQUEST', 'DECISION / RESULT', 'JOB'], rows: page.records.map(row), omitted: 0 };
   },

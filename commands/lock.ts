@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { parseDuration } from '../src/text/duration.ts';
 import { deploymentName, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
 import { describeHold } from '../src/locks/target-holds.ts';
+import { everything } from '../src/policy/decide.ts';
+import type { Verb } from '../src/policy/policy-schema.ts';
 import { defineCommand, type GatewayContext } from '../src/registry/command-spec.ts';
 import type { CommandResult } from '../src/results.ts';
 
-/** Longest hold, and the default. */
+/** Longest --for, and the default. (A hold's whole life, renewals included, is capped by COXSWAIN_MAX_HOLD.) */
 export const maxHoldMs = 24 * 3600_000;
 const defaultHoldMs = 3600_000;
 
@@ -28,15 +30,21 @@ function resolveTarget(target: { kind: 'namespace' | 'deployment'; name: string 
 }
 
 /**
- * What lock and unlock share: the words resolved to a target, and `lock` checked
- * on that exact target (the gateway checked the verb alone). Returns the target,
- * or the answer that ends the command.
+ * What lock and unlock share: the words resolved to a target, and `verb` checked on that exact target (the gateway
+ * checked the verb alone). A whole namespace needs a rule that covers every deployment in it: a hold on `ns/prod`
+ * stops everyone's changes there, which a right limited to `web-*` must not reach. Returns the target, or the answer
+ * that ends the command.
  */
-export function allowedTarget(a: { target: { kind: 'namespace' | 'deployment'; name: string }; namespace: string }, ctx: GatewayContext): ResolvedTarget | CommandResult {
+export function allowedTarget(a: { target: { kind: 'namespace' | 'deployment'; name: string }; namespace: string }, ctx: GatewayContext, verb: Verb = 'lock'): ResolvedTarget | CommandResult {
   const resolved = resolveTarget(a.target, a.namespace);
   if (typeof resolved === 'string') return { kind: 'text', text: resolved };
-  const decision = ctx.access.decide({ verb: 'lock', namespace: resolved.namespace, ...(resolved.deployment ? { deployment: resolved.deployment } : {}) });
+  const decision = ctx.access.decide({ verb, namespace: resolved.namespace, deployment: resolved.deployment ?? everything });
   return decision.allowed ? resolved : { kind: 'text', title: 'no', text: decision.reason };
+}
+
+/** The words that give a hold up, for the answer to whoever took it. */
+export function unlockWords(target: ResolvedTarget): string {
+  return `/k8s unlock ${target.deployment ? `${target.deployment} -n ${target.namespace}` : `ns/${target.key}`}`;
 }
 
 /** /k8s lock: hold a deployment or a namespace; others' changes are refused until unlock or expiry. */
@@ -61,8 +69,14 @@ export const lock = defineCommand({
     const resolved = allowedTarget(a, ctx);
     if ('kind' in resolved) return resolved;
     const now = Date.now();
-    const outcome = await ctx.holds.take({ target: resolved.key, userId: ctx.actor.userId, since: now, until: now + a.for, ...(a.reason ? { reason: a.reason } : {}) });
+    const outcome = await ctx.holds.take({ target: resolved.key, userId: ctx.actor.userId, since: now, until: now + a.for, channel: ctx.actor.channelId, ...(a.reason ? { reason: a.reason } : {}) });
     if (outcome.kind === 'held') return { kind: 'text', text: `Not locked: ${describeHold(outcome.hold)}.` };
-    return { kind: 'text', text: `Locked: ${describeHold(outcome.hold)}. Others' changes are refused until then or until \`/k8s unlock ${a.target.kind === 'namespace' ? `ns/${resolved.key}` : `${resolved.deployment ?? ''} -n ${resolved.namespace}`}\`.` };
+    await ctx.audit.record({
+      kind: 'lock.taken', user: ctx.actor.userId, channel: ctx.actor.channelId, command: 'lock', verb: 'lock', namespace: resolved.namespace,
+      ...(resolved.deployment ? { deployment: resolved.deployment } : {}), decision: 'allowed', ...(a.reason ? { reason: a.reason } : {}),
+      detail: { target: resolved.key, until: new Date(outcome.hold.until).toISOString(), renewed: outcome.kind === 'renewed', capped: outcome.capped },
+    });
+    const capped = outcome.capped ? ' (a hold lasts at most COXSWAIN_MAX_HOLD from when it was first taken, renewals included)' : '';
+    return { kind: 'text', text: `${outcome.kind === 'renewed' ? 'Renewed' : 'Locked'}: ${describeHold(outcome.hold)}${capped}. Others' changes are refused until then or until \`${unlockWords(resolved)}\`.` };
   },
 });

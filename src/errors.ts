@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'unavailable' // API server, Redis or Slack unreachable, 429, 5xx: retried
   | 'timeout'
   | 'locked' // another job holds the target's lock
+  | 'limited' // too many requests from this person or channel: wait and ask again
   | 'rollout_failed'
   | 'internal';
 

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createRegistry } from '../commands/index.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import type { ChainVerdict } from './audit/verify-chain.ts';
-import { ConfigError, consoleEnvironment, loadAuditConfig, loadConfig, roles, type Role } from './config/load-config.ts';
+import { ConfigError, consoleEnvironment, loadAuditConfig, loadConfig, loadProtectedNamespaces, roles, type Role } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
@@ -58,7 +58,7 @@ async function checkPolicy(args: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    stdout.write(`${explainPolicy(await loadPolicy(file), file)}\n`);
+    stdout.write(`${explainPolicy(await loadPolicy(file), file, { protectedNamespaces: loadProtectedNamespaces() })}\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof PolicyError)) throw error;

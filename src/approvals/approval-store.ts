@@ -2,10 +2,14 @@
 // the same votes. Each change is a compare-and-swap (a Lua script that writes
 // only if the stored JSON is still what was read), retried on a concurrent
 // change, so two clicks at once never both count as the last vote. (WATCH would
-// not do: it belongs to a connection, and requests share one.)
+// not do: it belongs to a connection, and requests share one.) Every record is
+// sealed (src/seal) when written and checked when read: a request changed in
+// Redis by anyone but the bot — a vote added, its state set to approved — is
+// refused, not acted on.
 import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import { describeSealProblem, type Sealer } from '../seal/sealer.ts';
 import { applyRejection, applyVote, type ApprovalPlan, type ApprovalRequest, type VoteOutcome } from './approval-request.ts';
 
 /** Request ids: short enough to type in `/k8s approve <id>`, unambiguous (no 0/O, 1/l). */
@@ -43,22 +47,37 @@ function newId(): string {
   return Array.from({ length: 6 }, () => alphabet[randomInt(alphabet.length)]).join('');
 }
 
-/** Opens the store under `prefix` (e.g. coxswain:prod). */
-export function createApprovalStore(redis: Redis, prefix: string): ApprovalStore {
+/** The record as stored: the request and its seal. */
+function sealed(sealer: Pick<Sealer, 'seal'>, request: ApprovalRequest): string {
+  return JSON.stringify({ ...request, seal: sealer.seal('approval', request) });
+}
+
+/** The request in a stored record, if its seal holds; otherwise an error that says the record was tampered with. */
+function unsealed(sealer: Pick<Sealer, 'check'>, id: string, raw: string): ApprovalRequest {
+  const { seal, ...request } = JSON.parse(raw) as ApprovalRequest & { seal?: unknown };
+  const check = sealer.check('approval', request, seal);
+  if (check !== 'valid') {
+    throw new AppError('forbidden', `Approval request \`${id}\` is not acted on: ${describeSealProblem(check)}. Someone other than Coxswain may be writing to its Redis.`);
+  }
+  return request;
+}
+
+/** Opens the store under `prefix` (e.g. coxswain:prod); `sealer` seals every record and checks it on every read. */
+export function createApprovalStore(redis: Redis, prefix: string, sealer: Pick<Sealer, 'seal' | 'check'>): ApprovalStore {
   const key = (id: string): string => `${prefix}:approval:${id}`;
   const dueKey = `${prefix}:approvals:due`;
   const read = async (id: string): Promise<ApprovalRequest | undefined> => {
     const raw = await redis.get(key(id));
-    return raw ? (JSON.parse(raw) as ApprovalRequest) : undefined;
+    return raw ? unsealed(sealer, id, raw) : undefined;
   };
   const ttl = (r: ApprovalRequest): number => Math.max(60_000, r.expiresAt - Date.now() + keepFinishedMs);
   const update = async <T>(id: string, change: (r: ApprovalRequest) => { next: ApprovalRequest; result: T }): Promise<T> => {
     for (let attempt = 0; attempt < 20; attempt++) {
       const raw = await redis.get(key(id));
       if (!raw) throw new AppError('not_found', `There is no approval request \`${id}\`.`);
-      const { next, result } = change(JSON.parse(raw) as ApprovalRequest);
+      const { next, result } = change(unsealed(sealer, id, raw));
       const finished = next.state !== 'pending' && next.state !== 'planning';
-      const swapped = await redis.eval(compareAndSet, 2, key(id), dueKey, raw, JSON.stringify(next), ttl(next), finished ? id : '');
+      const swapped = await redis.eval(compareAndSet, 2, key(id), dueKey, raw, sealed(sealer, next), ttl(next), finished ? id : '');
       if (swapped === 1) return result;
     }
     throw new AppError('conflict', 'Too many people clicked at once; please click again.');
@@ -68,7 +87,7 @@ export function createApprovalStore(redis: Redis, prefix: string): ApprovalStore
     open: async (request) => {
       for (;;) {
         const created: ApprovalRequest = { ...request, id: newId(), state: 'planning', votes: [] };
-        const ok = await redis.set(key(created.id), JSON.stringify(created), 'PX', ttl(created), 'NX');
+        const ok = await redis.set(key(created.id), sealed(sealer, created), 'PX', ttl(created), 'NX');
         if (ok !== 'OK') continue;
         await redis.zadd(dueKey, created.expiresAt, created.id);
         return created;

@@ -2,6 +2,7 @@
 // check that this person may vote on this target, count it, redraw the card,
 // and queue the job once approved. Free of Bolt, so it is tested with fakes.
 import type { AuditRecorder } from '../audit/audit-log.ts';
+import { AppError } from '../errors.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { Actor } from '../registry/command-spec.ts';
 import type { ApprovalRequest, VoteOutcome } from './approval-request.ts';
@@ -91,9 +92,27 @@ async function refuseMissing(deps: VoteDeps, vote: Vote): Promise<string> {
   return answer;
 }
 
+/** A request whose record the bot did not write as it is (its seal fails) is not voted on; the attempt is recorded. */
+async function refuseTampered(deps: VoteDeps, vote: Vote, error: AppError): Promise<string> {
+  await deps.audit.record({
+    kind: 'approval.vote', user: vote.actor.userId, channel: vote.actor.channelId, decision: 'refused',
+    reason: `${vote.decision}: ${error.userMessage}`, detail: { request: vote.requestId.slice(0, 64) },
+  });
+  return error.userMessage;
+}
+
+/** The request voted on; undefined for an id that is not one. A record whose seal fails throws AppError 'forbidden'. */
+async function requestOf(deps: VoteDeps, vote: Vote): Promise<ApprovalRequest | undefined> {
+  return requestIdShape.test(vote.requestId) ? deps.store.get(vote.requestId) : undefined;
+}
+
 /** Applies a vote and returns what to tell the voter (ephemerally). Nothing changes on a refusal. */
 export async function handleVote(deps: VoteDeps, vote: Vote): Promise<string> {
-  const request = requestIdShape.test(vote.requestId) ? await deps.store.get(vote.requestId) : undefined;
+  const request = await requestOf(deps, vote).catch((error: unknown) => {
+    if (error instanceof AppError && error.code === 'forbidden') return error;
+    throw error;
+  });
+  if (request instanceof AppError) return refuseTampered(deps, vote, request);
   if (!request) return refuseMissing(deps, vote);
   const refused = misplacedClick(request, vote) ?? await refusalFor(deps, request, vote);
   if (refused) {

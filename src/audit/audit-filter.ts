@@ -12,11 +12,14 @@ export interface AuditFilter {
   readonly sinceMs?: number;
   /** Most records returned, newest first. */
   readonly limit: number;
+  /** Which records this reader may see at all (their `audit` rules' namespaces); absent: every record. */
+  readonly visible?: (record: AuditRecord) => boolean;
 }
 
 /** True when the record is one the filter asks for. */
 export function matchesFilter(record: AuditRecord, filter: AuditFilter): boolean {
   if (filter.user !== undefined && record.user !== filter.user) return false;
   if (filter.verb !== undefined && record.verb !== filter.verb) return false;
+  if (filter.visible !== undefined && !filter.visible(record)) return false;
   return filter.sinceMs === undefined || Date.parse(record.time) >= filter.sinceMs;
 }

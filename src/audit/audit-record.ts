@@ -14,13 +14,16 @@ export const auditKinds = [
   'request.repeated', // the same text from the same person within seconds
   'request.duplicate', // Slack delivered the same request again
   'request.failed', // allowed, but could not be queued (Redis or Slack failed)
-  'request.refused', // not Slack's: a bad or stale signature, or too large; who it claims to be is unverified
+  'request.refused', // not Slack's (a bad or stale signature, too large; who it claims to be is unverified), or from a workspace the bot does not serve
+  'request.limited', // over the person's or the channel's rate, or too many of the person's jobs queued: nothing was done
   'job.started',
   'job.refused', // the worker's re-check refused it, or the job was malformed
   'job.retrying',
   'job.finished',
   'audit.trimmed', // retention removed older records
-  'approval.requested', 'approval.vote', 'approval.expired', 'lock.taken', 'lock.released', // reserved
+  'approval.requested', 'approval.vote', 'approval.expired',
+  'lock.taken', 'lock.released',
+  'lock.broken', // someone the policy lets `break` ended another person's hold
 ] as const;
 
 /** A kind of audit record. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { derivedSealKey } from '../seal/sealer.ts';
 import { parseDuration } from '../text/duration.ts';
 
 /** Roles a process can run; `all` runs the three in one process. */
@@ -14,11 +15,31 @@ const duration = (max: string) => z.string()
   .transform((v) => parseDuration(v) ?? Number.NaN)
   .pipe(z.number().min(1, 'must be longer than 0').max(24 * 3_600_000, `must be at most ${max}`));
 
+/** A comma-separated list of values, each checked by `item`; blanks around commas are ignored. */
+const listOf = (item: z.ZodString, what: string) => z.string()
+  .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(item, { error: `must be a comma-separated list of ${what}` }).min(1, `must name at least one of ${what}`));
+
+/** `20/1m`: at most 20 at once, refilled at 20 per minute (a token bucket); `off` for no limit. */
+const rate = z.string()
+  .regex(/^(off|\d+\/\d+(s|m|h))$/, 'must be a rate such as 20/1m (20 at once, 20 more per minute) or off')
+  .transform((v) => {
+    if (v === 'off') return undefined;
+    const [count = '0', per = '1m'] = v.split('/');
+    return { capacity: Number(count), perMs: parseDuration(per) ?? 60_000 };
+  })
+  .pipe(z.object({ capacity: z.number().min(1, 'must allow at least 1').max(100_000), perMs: z.number().min(1000).max(24 * 3_600_000) }).optional());
+
+/** The namespaces no change may touch when COXSWAIN_PROTECTED_NAMESPACES is not set (the bot's own is always added). */
+export const defaultProtectedNamespaces = ['kube-system', 'kube-public', 'kube-node-lease'] as const;
+
 const envSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1, 'is missing'),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)'),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
   SLACK_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://slack.com/api/'),
+  // The workspaces (T…) or Enterprise Grid organizations (E…) the bot serves; unset: the bot token's own workspace.
+  SLACK_TEAM_ID: listOf(z.string().regex(/^[TE][A-Z0-9]{2,}$/), 'Slack workspace IDs (T…) or organization IDs (E…)').optional(),
   PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0).max(65535).default(3000),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
   KUBECONFIG: z.string().min(1).optional(),
@@ -35,6 +56,19 @@ const envSchema = z.object({
   // The namespace the bot runs in: the watcher's leader Lease lives there.
   COXSWAIN_NAMESPACE: z.string().regex(dnsLabel, 'must be a DNS-1123 label').default('coxswain'),
   COXSWAIN_LEADER_LEASE: duration('24h').default(15_000),
+  // Changes there are refused whatever the policy says; the bot's own namespace is always added.
+  COXSWAIN_PROTECTED_NAMESPACES: listOf(z.string().regex(dnsLabel), 'namespace names').default([...defaultProtectedNamespaces]),
+  // The longest a /k8s lock hold lasts from when it was first taken, renewals included.
+  COXSWAIN_MAX_HOLD: z.string().regex(/^\d+(m|h|d)$/, 'must be a duration such as 8h or 1d').transform((v) => parseDuration(v) ?? Number.NaN)
+    .pipe(z.number().min(60_000, 'must be at least 1m').max(7 * 86_400_000, 'must be at most 7d')).default(24 * 3_600_000),
+  COXSWAIN_RATE_USER: rate.default({ capacity: 30, perMs: 60_000 }),
+  COXSWAIN_RATE_CHANNEL: rate.default({ capacity: 120, perMs: 60_000 }),
+  // The key that seals jobs and approvals in Redis (a Secret); unset: derived from SLACK_SIGNING_SECRET.
+  COXSWAIN_SEAL_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  // During a rotation: the key before, still accepted until COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL (default 24 h after start-up).
+  COXSWAIN_SEAL_KEY_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
+  COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-12-06T12:00:00Z' }).optional(),
+  COXSWAIN_MAX_QUEUED_PER_USER: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(10_000).default(10),
   // How long a worker's hold on a running job lasts unrenewed: a lost worker's job is run again after at most 1.5× this.
   COXSWAIN_JOB_LEASE: duration('24h').pipe(z.number().min(5_000, 'must be at least 5s (shorter, a busy worker loses jobs it still runs)').max(600_000, 'must be at most 10m')).default(60_000),
   // A count, not an age: it bounds Redis memory whatever the traffic; the JSON log lines keep the full history.
@@ -45,6 +79,9 @@ const envSchema = z.object({
 /** The variables `coxswain audit verify` reads: it needs Redis and the cluster's name, not Slack. */
 const auditEnvSchema = envSchema.pick({ REDIS_URL: true, COXSWAIN_CLUSTER: true, COXSWAIN_AUDIT_RETENTION: true });
 
+/** The variables `coxswain check-policy` reads: which namespaces are protected, to warn of rules that reach them. */
+const policyCheckEnvSchema = envSchema.pick({ COXSWAIN_NAMESPACE: true, COXSWAIN_PROTECTED_NAMESPACES: true });
+
 /** Validated configuration, read once at start-up and frozen. */
 export interface Config {
   readonly slack: {
@@ -54,6 +91,8 @@ export interface Config {
     readonly appToken?: string;
     /** Web API base URL; every WebClient is made with it. */
     readonly apiUrl: string;
+    /** The workspaces (T…) and organizations (E…) the bot serves; empty: the bot token's own workspace (auth.test). */
+    readonly teamIds: readonly string[];
   };
   readonly port: number;
   readonly redisUrl: string;
@@ -80,6 +119,29 @@ export interface Config {
   readonly failureGraceMs: number;
   /** Audit records kept in Redis; older ones are trimmed (logged, and the chain stays verifiable). Default 100 000. */
   readonly auditRetention: number;
+  /** Namespaces no change may touch, whatever the policy says: the system namespaces and the bot's own. */
+  readonly protectedNamespaces: readonly string[];
+  /** The longest a hold (/k8s lock) lasts from when it was first taken, renewals included. Default 24 h. */
+  readonly maxHoldMs: number;
+  /** Requests per person and per channel (token buckets); undefined: no limit. */
+  readonly rates: { readonly user?: Rate; readonly channel?: Rate };
+  /** Jobs one person may have queued or running at once. Default 10. */
+  readonly maxQueuedPerUser: number;
+  /** The key that seals jobs and approvals in Redis, and during a rotation the previous one with the end of its grace. */
+  readonly seal: SealConfig;
+}
+
+/** The seal keys. `derived`: no COXSWAIN_SEAL_KEY, so the key comes from the signing secret. */
+export interface SealConfig {
+  readonly key: string;
+  readonly derived: boolean;
+  readonly previous?: { readonly key: string; readonly untilMs: number };
+}
+
+/** A token bucket: `capacity` requests at once, refilled at `capacity` per `perMs`. */
+export interface Rate {
+  readonly capacity: number;
+  readonly perMs: number;
 }
 
 /** What the audit CLI needs: where the trail is. */
@@ -116,6 +178,12 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConf
   return Object.freeze({ redisUrl: e.REDIS_URL, cluster: e.COXSWAIN_CLUSTER, auditRetention: e.COXSWAIN_AUDIT_RETENTION });
 }
 
+/** The protected namespaces as `coxswain start` would compute them, for `coxswain check-policy` (no Slack variables needed). */
+export function loadProtectedNamespaces(env: NodeJS.ProcessEnv = process.env): readonly string[] {
+  const e = parseEnv(policyCheckEnvSchema, env);
+  return Object.freeze([...new Set([...e.COXSWAIN_PROTECTED_NAMESPACES, e.COXSWAIN_NAMESPACE])]);
+}
+
 /**
  * The environment `coxswain console` runs the bot with: everything but the Slack
  * variables, which the console replaces with its in-process Slack's (a real token
@@ -130,6 +198,36 @@ function inClusterServer(host: string, port: number): string {
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/** The request rates, without the ones set to `off`. */
+function ratesOf(user: Rate | undefined, channel: Rate | undefined): Config['rates'] {
+  return Object.freeze({ ...(user ? { user } : {}), ...(channel ? { channel } : {}) });
+}
+
+/** How long the previous seal key is accepted when COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL is not set. */
+const defaultSealGraceMs = 24 * 3_600_000;
+
+/** The seal keys, the current one derived from the signing secret when none is set. */
+function sealOf(e: z.infer<typeof envSchema>): SealConfig {
+  const previous = e.COXSWAIN_SEAL_KEY_PREVIOUS
+    ? { key: e.COXSWAIN_SEAL_KEY_PREVIOUS, untilMs: e.COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL ? Date.parse(e.COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL) : Date.now() + defaultSealGraceMs }
+    : undefined;
+  return Object.freeze({
+    key: e.COXSWAIN_SEAL_KEY ?? derivedSealKey(e.SLACK_SIGNING_SECRET), derived: e.COXSWAIN_SEAL_KEY === undefined,
+    ...(previous ? { previous: Object.freeze(previous) } : {}),
+  });
+}
+
+/** The Slack part of the configuration. */
+function slackOf(e: z.infer<typeof envSchema>): Config['slack'] {
+  return Object.freeze({
+    signingSecret: e.SLACK_SIGNING_SECRET,
+    botToken: e.SLACK_BOT_TOKEN,
+    apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+    ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
+    teamIds: Object.freeze([...(e.SLACK_TEAM_ID ?? [])]),
+  });
+}
+
 /**
  * Reads the configuration from the environment. Bad or missing values throw one
  * ConfigError naming each variable; values are never echoed, so a secret put in
@@ -138,12 +236,7 @@ function inClusterServer(host: string, port: number): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(envSchema, env);
   return Object.freeze({
-    slack: Object.freeze({
-      signingSecret: e.SLACK_SIGNING_SECRET,
-      botToken: e.SLACK_BOT_TOKEN,
-      apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
-      ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
-    }),
+    slack: slackOf(e),
     port: e.PORT,
     redisUrl: e.REDIS_URL,
     ...(e.KUBECONFIG ? { kubeconfigPath: e.KUBECONFIG.split(':')[0] ?? e.KUBECONFIG } : {}),
@@ -159,5 +252,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaderLeaseMs: e.COXSWAIN_LEADER_LEASE,
     jobLeaseMs: e.COXSWAIN_JOB_LEASE,
     auditRetention: e.COXSWAIN_AUDIT_RETENTION,
+    protectedNamespaces: loadProtectedNamespaces(env),
+    maxHoldMs: e.COXSWAIN_MAX_HOLD,
+    rates: ratesOf(e.COXSWAIN_RATE_USER, e.COXSWAIN_RATE_CHANNEL),
+    maxQueuedPerUser: e.COXSWAIN_MAX_QUEUED_PER_USER,
+    seal: sealOf(e),
   });
 }

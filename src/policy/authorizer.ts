@@ -2,7 +2,7 @@
 // user groups, then decide against the policy in force at that moment.
 import type { KubeIdentity } from '../kube/kube-api.ts';
 import type { Actor } from '../registry/command-spec.ts';
-import { applicableBindings, approvalRuleFor, decide, describeRule, type AccessRequest, type Decision, type Subject } from './decide.ts';
+import { applicableBindings, approvalRuleFor, decide, describeRule, namesGuest, noGuards, type AccessRequest, type Decision, type Guards, type Subject } from './decide.ts';
 import type { ApprovalRule } from './policy-schema.ts';
 import { groupsNamedIn, type GroupMembership } from './group-membership.ts';
 import type { PolicyStore } from './policy-store.ts';
@@ -27,29 +27,36 @@ export interface Authorizer {
   /** The policy's approval rule for a request, if it needs someone else's yes. */
   approvalRule(request: AccessRequest): ApprovalRule | undefined;
   summarize(actor: Actor): Promise<AccessSummary>;
+  /** Whether the policy lets a person of another workspace in at all (names them, or their workspace under `teams`). */
+  admitsGuest(userId: string, teamId: string): boolean;
 }
 
-/** Builds the check over a policy store and a group-membership resolver. */
-export function createAuthorizer(store: PolicyStore, membership: GroupMembership): Authorizer {
+/**
+ * Builds the check over a policy store and a group-membership resolver. `guards` are what no policy can grant
+ * (protected namespaces); default none.
+ */
+export function createAuthorizer(store: PolicyStore, membership: GroupMembership, guards: Guards = noGuards): Authorizer {
   const subjectOf = async (actor: Actor): Promise<Subject> => {
     const named = groupsNamedIn(store.current());
-    const groups = named.length === 0 ? [] : await membership.groupsOf(actor.userId, named);
-    return { userId: actor.userId, channelId: actor.channelId, groups };
+    // A guest's groups are their own workspace's: the policy's user groups are the home workspace's.
+    const groups = named.length === 0 || actor.externalTeam ? [] : await membership.groupsOf(actor.userId, named);
+    return { userId: actor.userId, channelId: actor.channelId, groups, ...(actor.externalTeam ? { externalTeam: actor.externalTeam } : {}) };
   };
   return {
     get source() { return store.source; },
     check: async (actor, request) => {
       if (request.verb === 'none') return decide(store.current(), { userId: actor.userId, channelId: actor.channelId, groups: [] }, request);
-      return decide(store.current(), await subjectOf(actor), request);
+      return decide(store.current(), await subjectOf(actor), request, guards);
     },
     approvalRule: (request) => approvalRuleFor(store.current(), request),
+    admitsGuest: (userId, teamId) => namesGuest(store.current(), userId, teamId),
     summarize: async (actor) => {
       const policy = store.current();
       const subject = await subjectOf(actor);
       const roles = applicableBindings(policy, subject).map(({ binding }) => ({
         role: binding.role, rules: (policy.roles[binding.role] ?? []).map(describeRule), ...(binding.kubernetes ? { kubernetes: binding.kubernetes } : {}),
       }));
-      return { roles, decide: (request) => decide(policy, subject, request), source: store.source, groups: subject.groups };
+      return { roles, decide: (request) => decide(policy, subject, request, guards), source: store.source, groups: subject.groups };
     },
   };
 }

@@ -1,13 +1,14 @@
 // `coxswain check-policy FILE`: the policy in words — who may do what where,
 // what needs approval, where alerts go — and what looks like a mistake.
-import { describeRule } from './decide.ts';
-import type { Policy, PolicyBinding } from './policy-schema.ts';
+import { describeRule, globMatch, noGuards, type Guards } from './decide.ts';
+import { explicitOnlyVerbs, mutatingVerbs, type Policy, type PolicyBinding, type PolicyRule } from './policy-schema.ts';
 
 function who(b: PolicyBinding): string {
   const users = (b.users ?? []).map((u) => (u === '*' ? 'everyone' : u));
   const groups = (b.groups ?? []).map((g) => `group ${g}`);
   const all = [...users, ...groups];
-  return all.length > 0 ? all.join(', ') : 'everyone';
+  const guests = b.teams ? ` (also people of workspaces ${b.teams.join(', ')})` : '';
+  return `${all.length > 0 ? all.join(', ') : 'everyone'}${guests}`;
 }
 
 const where = (b: PolicyBinding): string => (b.channels ? `in ${b.channels.join(', ')}` : 'in every channel');
@@ -28,7 +29,27 @@ function approvalLines(policy: Policy): string[] {
   });
 }
 
-function warnings(policy: Policy): string[] {
+const changes = (rule: PolicyRule): boolean => rule.verbs.some((v) => v === '*' || (mutatingVerbs as readonly string[]).includes(v));
+
+/** Rules that would change a protected namespace if the guard were not there: worth fixing, since they say more than is meant. */
+function protectedWarnings(policy: Policy, guards: Guards): string[] {
+  return Object.entries(policy.roles).flatMap(([role, rules]) => rules.flatMap((rule, i) => {
+    const reached = guards.protectedNamespaces.filter((ns) => changes(rule) && rule.namespaces.some((g) => globMatch(g, ns)));
+    return reached.length === 0 ? [] : [
+      `role ${role} rule ${i + 1} (${describeRule(rule)}) would let changes reach ${reached.join(', ')}: protected, so Coxswain refuses them whatever the policy says; narrow its namespaces`,
+    ];
+  }));
+}
+
+/** `"*"` stopped meaning the verbs that must be named; a role relying on it is told so. */
+function starWarnings(policy: Policy): string[] {
+  return Object.entries(policy.roles).flatMap(([role, rules]) => rules.flatMap((rule, i) => {
+    const missing = explicitOnlyVerbs.filter((v) => rule.verbs.includes('*') && !rule.verbs.includes(v));
+    return missing.length === 0 ? [] : [`role ${role} rule ${i + 1} says "*", which does not include ${missing.join(' or ')}: name them if the role should have them`];
+  }));
+}
+
+function warnings(policy: Policy, guards: Guards): string[] {
   const bound = new Set(policy.bindings.map((b) => b.role));
   const out = Object.keys(policy.roles).filter((r) => !bound.has(r)).map((r) => `role ${r} is bound to nobody`);
   policy.bindings.forEach((b, i) => {
@@ -36,19 +57,20 @@ function warnings(policy: Policy): string[] {
     if (mutates && b.users?.includes('*') && !b.channels) out.push(`bindings[${i}] lets everyone in every channel change deployments (role ${b.role})`);
   });
   if (policy.bindings.length === 0) out.push('no bindings: nobody may do anything but help, whoami and can-i');
-  return out;
+  return [...out, ...protectedWarnings(policy, guards), ...starWarnings(policy)];
 }
 
-/** The policy explained, as lines of text. */
-export function explainPolicy(policy: Policy, file: string): string {
+/** The policy explained, as lines of text; `guards` are the protected namespaces the running bot would enforce. */
+export function explainPolicy(policy: Policy, file: string, guards: Guards = noGuards): string {
   const routes = policy.alerts.routes.map((r) => `${r.namespaces.join(', ')} → ${r.channel}`);
-  const warned = warnings(policy);
+  const warned = warnings(policy, guards);
   return [
     `${file}: valid — ${Object.keys(policy.roles).length} roles, ${policy.bindings.length} bindings, ${policy.approvals.length} approval rules, ${policy.alerts.routes.length} alert routes`,
     '', 'Who may do what (deny by default; the first binding whose role covers a request decides):', ...bindingLines(policy),
     '', 'Needs approval:', ...(policy.approvals.length ? approvalLines(policy) : ['  nothing']),
     '', `Alerts: ${routes.length ? routes.join('; ') : 'no routes'} (cooldown ${policy.alerts.cooldown})`,
     ...(policy.defaultNamespace ? ['', `Default namespace: ${policy.defaultNamespace}`] : []),
+    ...(guards.protectedNamespaces.length ? ['', `Protected (never changed, whatever the policy says): ${guards.protectedNamespaces.join(', ')}`] : []),
     ...(warned.length ? ['', 'Warnings:', ...warned.map((w) => `  - ${w}`)] : []),
   ].join('\n');
 }

@@ -3,14 +3,24 @@
 import { z } from 'zod';
 
 /** Every policy verb; commands name one of these (or none). */
-export const policyVerbs = ['get', 'logs', 'status', 'history', 'deploy', 'scale', 'restart', 'undo', 'approve', 'audit', 'lock'] as const;
+export const policyVerbs = ['get', 'logs', 'status', 'history', 'deploy', 'scale', 'restart', 'undo', 'approve', 'audit', 'lock', 'break'] as const;
 /** A policy verb. */
 export type Verb = (typeof policyVerbs)[number];
+
+/** The verbs that change a workload: the only ones an approval can hold, and the ones never allowed in a protected namespace. */
+export const mutatingVerbs = ['deploy', 'scale', 'restart', 'undo'] as const satisfies readonly Verb[];
+
+/**
+ * Verbs a rule grants only when it names them: `"*"` does not imply reading everyone's audit trail
+ * or breaking someone else's hold, which a role written for "do everything to our deployments" never meant to give.
+ */
+export const explicitOnlyVerbs: readonly Verb[] = ['audit', 'break'];
 
 /** A glob over names: `*` matches any run of characters, e.g. `team-*`. */
 const glob = z.string().min(1).max(253).regex(/^[a-z0-9*.-]+$/, 'is lowercase letters, digits, ., - and * (a glob)');
 const userId = z.string().regex(/^([UW][A-Z0-9]{2,}|\*)$/, 'is a Slack user ID (U…/W…) or "*"; display names change, IDs do not');
 const groupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'is a Slack user-group ID (S…)');
+const teamId = z.string().regex(/^[TE][A-Z0-9]{2,}$/, 'is a Slack workspace ID (T…) or organization ID (E…)');
 const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'is a Slack channel ID (C…/G…/D…)');
 const durationText = z.string().regex(/^\d+(s|m|h|d)$/, 'is a duration such as 30m, 2h or 1d');
 
@@ -36,6 +46,11 @@ const bindingSchema = z.strictObject({
   groups: z.array(groupId).optional(),
   /** Where: only in these channels. Absent means every channel. */
   channels: z.array(channelId).optional(),
+  /**
+   * Other workspaces (Slack Connect) whose people this binding also covers. Absent: only people of the
+   * workspaces the bot is pinned to (SLACK_TEAM_ID); a user ID named in `users` is covered wherever they come from.
+   */
+  teams: z.array(teamId).optional(),
   /** Kubernetes identity to impersonate for this binding's actions. */
   kubernetes: z.strictObject({ user: kubeName, groups: z.array(kubeName).default([]) }).optional(),
 }).refine((b) => b.users !== undefined || b.groups !== undefined || b.channels !== undefined, {
@@ -54,9 +69,16 @@ function namedApprovers(a: z.infer<typeof approversSchema>): number | undefined 
   return new Set(a.users).size;
 }
 
+/** Only changes wait for approval; anything else is answered at once, so a rule on it would never be enforced. */
+const approvableVerb = z.enum(mutatingVerbs, {
+  error: (issue) => ((policyVerbs as readonly unknown[]).includes(issue.input)
+    ? `${String(issue.input)} never waits for approval (it is answered at once), so a rule on it would never be enforced; approvals hold ${mutatingVerbs.join(', ')}`
+    : `is one of ${mutatingVerbs.join(', ')} (the verbs an approval can hold)`),
+});
+
 const approvalSchema = z.strictObject({
   namespaces: z.array(glob).min(1),
-  verbs: z.array(z.enum(policyVerbs, { error: verbList })).min(1),
+  verbs: z.array(approvableVerb).min(1),
   deployments: z.array(glob).min(1).default(['*']),
   approvers: approversSchema,
   required: z.number().int().min(1).max(10).default(1),
@@ -101,7 +123,7 @@ export const policySchema = z.strictObject({
 
 /** Every key the file may use, at any level: an unknown key is compared with these to suggest the one meant. */
 export const policyKeys = [
-  'roles', 'bindings', 'approvals', 'alerts', 'defaultNamespace', 'verbs', 'namespaces', 'deployments', 'role', 'users', 'groups', 'channels',
+  'roles', 'bindings', 'approvals', 'alerts', 'defaultNamespace', 'verbs', 'namespaces', 'deployments', 'role', 'users', 'groups', 'channels', 'teams',
   'kubernetes', 'user', 'approvers', 'required', 'expiresAfter', 'allowSelfApproval', 'routes', 'channel', 'cooldown', 'recoverAfter', 'unschedulableAfter',
 ] as const;
 

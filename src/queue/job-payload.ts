@@ -16,6 +16,7 @@ export const jobPayloadSchema = z.object({
     userName: z.string().max(80),
     teamId: z.string().max(20),
     channelId: z.string().regex(/^[CGD][A-Z0-9]+$/),
+    externalTeam: z.string().regex(/^[TE][A-Z0-9]+$/).optional(),
   }),
   /**
    * The message that shows the job's status (edited as it moves). Replies go to
@@ -41,3 +42,6 @@ export const jobPayloadSchema = z.object({
 
 /** A validated job payload. */
 export type JobPayload = z.infer<typeof jobPayloadSchema>;
+
+/** A job as queued: the payload and its seal (src/seal), made when it was queued (`at`, ms since the epoch). */
+export type SealedJob = JobPayload & { readonly seal: { readonly kid: string; readonly mac: string; readonly at: number } };

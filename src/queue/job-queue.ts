@@ -1,7 +1,8 @@
 // The queue of one cluster's jobs. BullMQ keys live under `coxswain:<cluster>:`,
 // so one Redis can carry several clusters, each drained by its own workers.
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { JobPayload } from './job-payload.ts';
+import type { Sealer } from '../seal/sealer.ts';
+import type { JobPayload, SealedJob } from './job-payload.ts';
 
 /** BullMQ's key prefix for every Coxswain queue. */
 export const queuePrefix = 'coxswain';
@@ -29,12 +30,23 @@ export interface JobQueue {
   close(): Promise<void>;
 }
 
-/** Opens the producer side. `connection` should fail fast (no offline queue) so the gateway can answer in time. */
-export function createJobQueue(cluster: string, connection: ConnectionOptions): JobQueue {
-  const queue = new Queue<JobPayload>(queueName(cluster), { connection, prefix: queuePrefix });
+/** What a job's seal covers: its id (so a sealed payload cannot be queued again under another), when, and the payload. */
+export function sealedContent(jobId: string, at: number, payload: unknown): unknown {
+  return { jobId, at, payload };
+}
+
+/**
+ * Opens the producer side. `connection` should fail fast (no offline queue) so the gateway can answer in time.
+ * Every job is sealed with `sealer`: the worker runs only jobs sealed by the bot.
+ */
+export function createJobQueue(cluster: string, connection: ConnectionOptions, sealer: Pick<Sealer, 'seal'>): JobQueue {
+  const queue = new Queue<SealedJob>(queueName(cluster), { connection, prefix: queuePrefix });
   return {
     enqueue: async (jobId, payload) => {
-      await queue.add(payload.command, payload, {
+      const at = Date.now();
+      // The payload as it will be read back: JSON drops undefined fields, so the seal is made over the same bytes.
+      const data = JSON.parse(JSON.stringify(payload)) as JobPayload;
+      await queue.add(payload.command, { ...data, seal: { ...sealer.seal('job', sealedContent(jobId, at, data)), at } }, {
         jobId,
         attempts: jobAttempts,
         backoff: jobBackoff,

@@ -20,6 +20,11 @@ import { lockTargetOf, WaitInLine, type HeldLock, type LockHolder } from './depl
 import type { RolloutMarks } from '../watch/rollout-marks.ts';
 import { inOrder, type JobMessenger } from './job-messenger.ts';
 import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
+import { sealedContent } from './job-queue.ts';
+import { describeSealProblem, type Sealer } from '../seal/sealer.ts';
+
+/** A sealed job older than this is not run: a queue that held it that long is not one to trust, and it bounds replays. */
+export const maxJobAgeMs = 24 * 3_600_000;
 
 /** Everything runJob needs, injected. */
 export interface JobRunnerDeps {
@@ -46,6 +51,10 @@ export interface JobRunnerDeps {
   readonly rollouts?: Pick<RolloutMarks, 'remember'>;
   /** Plan jobs of approval requests, and the approval a job needs before it may act. */
   readonly approvals: Pick<WorkerApprovals, 'bindPlan' | 'failPlan' | 'verify'>;
+  /** Checks each job's seal: only jobs the bot sealed run (Redis is not the authority). */
+  readonly sealer: Pick<Sealer, 'check'>;
+  /** Told when a job has ended for good, so it no longer counts against its person's bound on queued jobs. Default: nothing. */
+  readonly jobEnded?: (userId: string, jobId: string) => Promise<void>;
 }
 
 /** The job as BullMQ hands it over, reduced to what runJob reads. */
@@ -214,6 +223,28 @@ async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload): Promise<Job
   }
 }
 
+/** Why the job is not one the bot sealed (or is too old to run), or undefined when it is. */
+function sealProblem(deps: JobRunnerDeps, job: JobEnvelope): string | undefined {
+  const { seal, ...payload } = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as { seal?: { kid?: unknown; mac?: unknown; at?: unknown } };
+  const at = typeof seal?.at === 'number' ? seal.at : Number.NaN;
+  const check = deps.sealer.check('job', sealedContent(job.id, at, payload), seal && { kid: seal.kid, mac: seal.mac });
+  if (check !== 'valid') return describeSealProblem(check);
+  return Date.now() - at > maxJobAgeMs ? `it was queued more than ${maxJobAgeMs / 3_600_000} h ago` : undefined;
+}
+
+/**
+ * A job the bot did not seal is someone writing to Redis: nothing is run and nothing is said in Slack (its thread
+ * would be theirs to choose); the refusal is logged and recorded with whom the job claims to be from.
+ */
+async function refuseUnsealed(deps: JobRunnerDeps, job: JobEnvelope, problem: string): Promise<JobOutcome> {
+  const claimed = (job.data as { actor?: { userId?: unknown }; command?: unknown } | null) ?? {};
+  const text = (value: unknown, max: number): string => (typeof value === 'string' ? value.slice(0, max) : '-');
+  const detail = { claimedUser: text(claimed.actor?.userId, 32), claimedCommand: text(claimed.command, 40) };
+  deps.log('warn', 'refused a job that is not sealed by Coxswain', { problem, ...detail });
+  await deps.audit.record({ kind: 'job.refused', jobId: job.id, decision: 'refused', reason: `not run: ${problem}; someone other than Coxswain may be writing to its Redis`, detail });
+  return { kind: 'failed', error: new AppError('forbidden', 'This job is not sealed by Coxswain and was not run.') };
+}
+
 /**
  * Runs one job to an outcome. It never throws: the caller maps 'retry' to a
  * retryable failure and 'failed' to an unrecoverable one.
@@ -221,6 +252,8 @@ async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload): Promise<Job
 export async function runJob(jobDeps: JobRunnerDeps, job: JobEnvelope): Promise<JobOutcome> {
   // Every line this job logs carries its id, so one grep follows it.
   const deps: JobRunnerDeps = { ...jobDeps, log: withFields(jobDeps.log, { jobId: job.id }) };
+  const unsealed = sealProblem(deps, job);
+  if (unsealed) return refuseUnsealed(deps, job, unsealed);
   const parsed = jobPayloadSchema.safeParse(job.data);
   if (!parsed.success) {
     // Without a valid payload there is no thread to tell; the log and the audit trail are the only witnesses.
@@ -230,8 +263,11 @@ export async function runJob(jobDeps: JobRunnerDeps, job: JobEnvelope): Promise<
   }
   const payload = parsed.data;
   const messenger = inOrder(deps.messengerFor(payload));
-  if (payload.approval?.phase === 'plan') return runPlanJob(deps, payload);
-  return runCommandJob(deps, job, payload, messenger);
+  const outcome = payload.approval?.phase === 'plan' ? await runPlanJob(deps, payload) : await runCommandJob(deps, job, payload, messenger);
+  if (outcome.kind === 'done' || outcome.kind === 'failed') {
+    await deps.jobEnded?.(payload.actor.userId, job.id).catch((error: unknown) => deps.log('warn', 'could not count a job as ended', { error: String(error) }));
+  }
+  return outcome;
 }
 
 async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayload, messenger: JobMessenger): Promise<JobOutcome> {

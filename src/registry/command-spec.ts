@@ -2,9 +2,9 @@
 // policy verb it needs, and how it runs. src/ works from these specs and never
 // imports a particular command.
 import type { z } from 'zod';
-import type { AuditReader } from '../audit/audit-log.ts';
+import type { AuditReader, AuditRecorder } from '../audit/audit-log.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
-import type { HoldStore } from '../locks/target-holds.ts';
+import type { Hold, HoldStore } from '../locks/target-holds.ts';
 import type { AccessSummary } from '../policy/authorizer.ts';
 import type { Verb } from '../policy/policy-schema.ts';
 import type { CommandResult } from '../results.ts';
@@ -18,6 +18,11 @@ export interface Actor {
   readonly userName: string;
   readonly teamId: string;
   readonly channelId: string;
+  /**
+   * Their own workspace when it is not one the bot is pinned to (a Slack Connect guest, let in because the policy
+   * names them or their workspace); absent for people of the home workspaces. Set by the gateway's workspace check.
+   */
+  readonly externalTeam?: string;
 }
 
 /** A flag of a command's grammar; its key in `flags` is the long name and the argument name. */
@@ -43,6 +48,12 @@ export interface CommandLimits {
   readonly rolloutTimeoutMs: number;
 }
 
+/** The holds as gateway commands use them. */
+export interface GatewayHolds extends Pick<HoldStore, 'take' | 'release'> {
+  /** Ends whoever's hold it is (the caller has checked `break`); the holder is told why in the hold's thread. */
+  break(target: string, by: { readonly userId: string; readonly reason: string }): Promise<Hold | undefined>;
+}
+
 /** What a gateway command (answered at once, no cluster) gets. */
 export interface GatewayContext {
   readonly actor: Actor;
@@ -51,10 +62,10 @@ export interface GatewayContext {
   readonly commands: readonly AnyCommandSpec[];
   /** What the policy lets this person do here. */
   readonly access: AccessSummary;
-  /** The audit trail, read-only (for /k8s audit; the gateway has already checked the command's verb). */
-  readonly audit: AuditReader;
-  /** Holds on deployments and namespaces (`/k8s lock|unlock`). */
-  readonly holds: Pick<HoldStore, 'take' | 'release'>;
+  /** The audit trail: /k8s audit reads it (the gateway has already checked the command's verb); lock and unlock record what they did. */
+  readonly audit: AuditReader & AuditRecorder;
+  /** Holds on deployments and namespaces (`/k8s lock|unlock`); taking, giving up and breaking one is also said in the channel. */
+  readonly holds: GatewayHolds;
   /** Votes on approval requests as this person (`/k8s approve|reject`); returns what to tell them. */
   readonly approvals: { vote(vote: { requestId: string; decision: 'approve' | 'reject'; reason?: string }): Promise<string> };
 }
@@ -92,6 +103,8 @@ interface CommandBase<A> {
   /** Validates the parsed words; also re-run by the worker (the queue is a trust boundary). */
   readonly schema: (limits: CommandLimits) => z.ZodType<A>;
   readonly verb: PolicyVerb;
+  /** The verb these words need when it depends on them (`unlock --break` needs `break`). Default: `verb`. */
+  readonly verbOf?: (args: A) => PolicyVerb;
   /** What the command acts on, for locks, policy and audit; absent for gateway commands. */
   readonly target?: (args: A) => CommandTarget;
   /** "deploy checkout to ghcr.io/acme/checkout:1.4.2 in staging" — the thread root's wording. */

@@ -6,6 +6,10 @@ import { handleVote, type VoteDeps } from '../approvals/handle-vote.ts';
 import { openApproval } from '../approvals/open-approval.ts';
 import { createHoldStore } from '../locks/target-holds.ts';
 import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
+import { createRequestLimits } from '../queue/request-limits.ts';
+import { announcedHolds } from '../slack/hold-notices.ts';
+import { learnHomeWorkspaces } from '../slack/home-workspaces.ts';
+import { createWorkspaceGate } from '../slack/workspace-gate.ts';
 import { registerAlertActions } from '../slack/alert-actions.ts';
 import { createApprovalFlow } from '../slack/approval-flow.ts';
 import { registerApprovalActions } from '../slack/approval-actions.ts';
@@ -26,17 +30,25 @@ export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   const queueRedis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   queueRedis.on('error', (error: Error) => log('warn', 'redis (gateway queue)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   await redisReady(queueRedis, 5000);
-  const queue = createJobQueue(config.cluster, queueRedis);
+  const queue = createJobQueue(config.cluster, queueRedis, o.sealer);
   const client = createWebClient(config, log);
-  const store = createApprovalStore(redis, keyPrefix(config.cluster));
+  const store = createApprovalStore(redis, keyPrefix(config.cluster), o.sealer);
   const flow = createApprovalFlow({ client, queue, cluster: config.cluster, log, audit: o.audit });
+  const home = learnHomeWorkspaces({ configured: config.slack.teamIds, client, log });
+  // Learned before requests are taken when Slack answers at once; otherwise requests are refused until it does.
+  await Promise.race([home.known, new Promise((resolve) => { setTimeout(resolve, 5000).unref(); })]);
+  const workspaces = createWorkspaceGate({ home: () => home.current(), admitsGuest: (user, team) => o.authorizer.admitsGuest(user, team) });
   const voteDeps: VoteDeps = { store, authorizer: o.authorizer, redraw: flow.redraw, enqueueApproved: flow.enqueueApproved, audit: o.audit };
+  const holdStore = createHoldStore(redis, keyPrefix(config.cluster), { maxHoldMs: config.maxHoldMs });
+  const holds = announcedHolds(holdStore, client, log);
   const deps: GatewayDeps = {
-    registry: o.registry, limits: limitsOf(config), cluster: config.cluster, client,
+    registry: o.registry, commandLimits: limitsOf(config), cluster: config.cluster, client,
     redis, queue, keyPrefix: keyPrefix(config.cluster), log,
     authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
     audit: o.audit,
-    holds: createHoldStore(redis, keyPrefix(config.cluster)),
+    holds: { ...holds, blocking: (namespace, deployment, userId) => holdStore.blocking(namespace, deployment, userId) },
+    workspaces,
+    limits: createRequestLimits(redis, { prefix: keyPrefix(config.cluster), ...config.rates, maxQueuedPerUser: config.maxQueuedPerUser }),
     approvals: {
       open: (held, rule) => openApproval({ store, postCard: flow.postCard, enqueuePlan: flow.enqueuePlan }, held, rule),
       vote: (vote) => handleVote(voteDeps, vote),
@@ -45,13 +57,13 @@ export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   const gateway = await startGateway({
     config,
     ready: o.ready,
-    extend: (app) => { registerApprovalActions(app, voteDeps, log); registerAlertActions(app, deps, log); },
+    extend: (app) => { registerApprovalActions(app, { ...voteDeps, workspaces }, log); registerAlertActions(app, deps, log); },
     deps,
   });
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
   return {
     port: gateway.port,
     ready: async () => ((await redisPing(redis)()) ? [] : ['redis (gateway)']),
-    stop: async () => { await gateway.stop(); await queue.close(); queueRedis.disconnect(); redis.disconnect(); },
+    stop: async () => { home.stop(); await gateway.stop(); await holds.settle(); await queue.close(); queueRedis.disconnect(); redis.disconnect(); },
   };
 }

@@ -9,6 +9,7 @@ import type { KubeConnection } from '../kube/kube-connection.ts';
 import type { Log } from '../log/create-logger.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
+import type { Sealer } from '../seal/sealer.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { CommandLimits } from '../registry/command-spec.ts';
 import type { Readiness } from './health-server.ts';
@@ -46,6 +47,8 @@ export interface Shared extends StartRolesOptions {
   readonly access: () => Promise<ClusterAccess>;
   /** The API server as the bot, raw JSON (the watcher's pods and Lease, the probes); opened once per process. */
   readonly connection: () => Promise<KubeConnection>;
+  /** Seals what the bot queues and stores in Redis, and checks it before acting on it. */
+  readonly sealer: Sealer;
 }
 
 /**

@@ -16,6 +16,7 @@ import { createAuthorizer } from '../policy/authorizer.ts';
 import { createGroupMembership, type GroupMembership } from '../policy/group-membership.ts';
 import { PolicyError } from '../policy/load-policy.ts';
 import { emptyPolicy, openPolicyStore, staticPolicyStore, type PolicyStore } from '../policy/policy-store.ts';
+import { createSealer, type Sealer } from '../seal/sealer.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
 import { startHealthServer, type Readiness } from './health-server.ts';
 import { redisReady, safeRedisUrl, type RunningRoles, type Shared, type StartRolesOptions } from './role-kit.ts';
@@ -90,6 +91,13 @@ async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; r
   return { audit, running: { stop: async () => { await audit.close(); redis.disconnect(); } } };
 }
 
+/** The sealer of this process; a key derived from the signing secret works, but one of its own can be rotated on its own. */
+function openSealer(config: Config, log: Log): Sealer {
+  if (config.seal.derived) log('warn', 'COXSWAIN_SEAL_KEY is not set: jobs and approvals are sealed with a key derived from SLACK_SIGNING_SECRET; set a key of its own (docs/security.md)');
+  if (config.seal.previous) log('info', 'the previous seal key is accepted until', { until: new Date(config.seal.previous.untilMs).toISOString() });
+  return createSealer({ key: config.seal.key, ...(config.seal.previous ? { previous: config.seal.previous } : {}) });
+}
+
 /** Waits up to `ms` for the connections to come up; resolves to what is still unreachable. */
 async function untilReady(ready: Readiness, ms: number): Promise<readonly string[]> {
   const deadline = Date.now() + ms;
@@ -138,8 +146,8 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   const ready: Readiness = async () => (starting ? ['starting']
     : (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve([]))))).flat());
   const o: Shared = {
-    ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log)), audit: observed(opened.audit), ready,
-    access: clusterAccess(options.config), connection,
+    ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log), { protectedNamespaces: options.config.protectedNamespaces }), audit: observed(opened.audit), ready,
+    access: clusterAccess(options.config), connection, sealer: openSealer(options.config, options.log),
   };
   running.push(...(await startEach(o)));
   starting = false;

@@ -10,6 +10,7 @@ import { createHoldStore } from '../locks/target-holds.ts';
 import { watchQueueDepth } from '../metrics/metrics.ts';
 import { acquireDeploymentLock } from '../queue/deployment-lock.ts';
 import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
+import { createRequestLimits } from '../queue/request-limits.ts';
 import { startWorker } from '../queue/start-worker.ts';
 import { createAlertSlack } from '../slack/alert-slack.ts';
 import { createApprovalFlow } from '../slack/approval-flow.ts';
@@ -30,12 +31,13 @@ export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
   const access = await o.access();
   const wrap = o.wrapKube ?? ((api: KubeApi) => api);
   const kube = wrap(access.kube);
-  const store = createApprovalStore(redis, keyPrefix(config.cluster));
-  const producer = createJobQueue(config.cluster, redis);
+  const store = createApprovalStore(redis, keyPrefix(config.cluster), o.sealer);
+  const producer = createJobQueue(config.cluster, redis, o.sealer);
   const flow = createApprovalFlow({ client, queue: producer, cluster: config.cluster, log, audit: o.audit });
   // Every worker sweeps; the store hands each expired request to exactly one of them.
   const sweeper = startExpirySweeper({ store, redraw: flow.redraw, log, everyMs: 1000 });
   const prefix = keyPrefix(config.cluster);
+  const requestLimits = createRequestLimits(redis, { prefix, maxQueuedPerUser: config.maxQueuedPerUser });
   const alertQueue = createAlertQueue(config.cluster, redis, prefix);
   const delivery = startAlertDelivery({
     store: createAlertStore(redis, prefix), kube, slack: createAlertSlack(client), gate: createChannelGate(redis, prefix),
@@ -45,7 +47,9 @@ export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
     rollouts: createRolloutMarks(redis, prefix),
     registry: o.registry, limits: limitsOf(config), kube, kubeAs: (identity) => wrap(access.kubeAs(identity)), cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
     approvals: createWorkerApprovals({ store, kube, redraw: flow.redraw, authorizer: o.authorizer }),
-    holds: createHoldStore(redis, keyPrefix(config.cluster)),
+    holds: createHoldStore(redis, keyPrefix(config.cluster), { maxHoldMs: config.maxHoldMs }),
+    jobEnded: (userId, jobId) => requestLimits.jobEnded(userId, jobId),
+    sealer: o.sealer,
     messengerFor: (payload) => createSlackMessenger(client, payload, log),
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
   }, { cluster: config.cluster, connection: redis, jobLeaseMs: config.jobLeaseMs });

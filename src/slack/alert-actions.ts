@@ -13,6 +13,7 @@ import { alertRecordKey } from '../watch/alert-store.ts';
 import { alertActions } from '../views/render-alert.ts';
 import { inlineCode } from '../views/mrkdwn.ts';
 import { renderError } from '../views/render-error.ts';
+import { clickOrigin } from './approval-actions.ts';
 import { handleCommand, type GatewayDeps, type SlashCommand } from './handle-command.ts';
 
 const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253);
@@ -96,14 +97,17 @@ function clickOf(body: BlockAction): AlertClick {
 }
 
 function slashCommandOf(body: BlockAction, text: string): SlashCommand {
+  const origin = clickOrigin(body);
   return {
     text,
     user_id: body.user.id,
     user_name: body.user.username ?? body.user.name ?? body.user.id,
-    team_id: body.team?.id ?? body.user.team_id ?? '',
+    team_id: origin.team ?? origin.userTeam ?? '',
     channel_id: body.channel?.id ?? '',
     // Slack sends a new trigger_id per click: a redelivered click keeps it and runs once.
     trigger_id: body.trigger_id,
+    ...(origin.enterprise ? { enterprise_id: origin.enterprise } : {}),
+    ...(origin.userTeam ? { user_team_id: origin.userTeam } : {}),
   };
 }
 

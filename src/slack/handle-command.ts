@@ -20,7 +20,10 @@ import type { JobPayload } from '../queue/job-payload.ts';
 import { lockTargetOf } from '../queue/deployment-lock.ts';
 import { claimRequest, jobIdFor, releaseRequest, type ClaimOptions } from '../queue/request-claims.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
-import type { Actor, CommandLimits } from '../registry/command-spec.ts';
+import type { Actor, CommandLimits, GatewayHolds, PolicyVerb } from '../registry/command-spec.ts';
+import type { AuditKind } from '../audit/audit-record.ts';
+import { describeWait, type RequestLimits } from '../queue/request-limits.ts';
+import type { WorkspaceGate } from './workspace-gate.ts';
 import { renderError } from '../views/render-error.ts';
 import { renderJobStatus } from '../views/render-job-status.ts';
 import { renderResult } from '../views/render-result.ts';
@@ -34,6 +37,10 @@ export interface SlashCommand {
   readonly team_id: string;
   readonly channel_id: string;
   readonly trigger_id: string;
+  /** Enterprise Grid organization, when there is one. */
+  readonly enterprise_id?: string;
+  /** The person's own workspace, when Slack says it apart from team_id (a button click's `user.team_id`). */
+  readonly user_team_id?: string;
 }
 
 /** What the gateway acks with: nothing, or an ephemeral message. */
@@ -42,7 +49,7 @@ export type CommandAck = (SlackMessage & { readonly response_type: 'ephemeral' }
 /** Everything the gateway needs, injected. */
 export interface GatewayDeps {
   readonly registry: CommandRegistry;
-  readonly limits: CommandLimits;
+  readonly commandLimits: CommandLimits;
   readonly cluster: string;
   readonly client: WebClient;
   readonly redis: Redis;
@@ -56,8 +63,12 @@ export interface GatewayDeps {
   readonly audit: AuditRecorder & AuditReader;
   /** Requests the policy says need approval are held here instead of queued; votes from /k8s approve|reject. */
   readonly approvals: GatewayApprovals;
-  /** Holds from /k8s lock: others' changes to a held target are refused. */
-  readonly holds: HoldStore;
+  /** Holds from /k8s lock: others' changes to a held target are refused; lock and unlock change them. */
+  readonly holds: Pick<HoldStore, 'blocking'> & GatewayHolds;
+  /** Which workspaces' people may ask at all. */
+  readonly workspaces: WorkspaceGate;
+  /** Rates per person and channel, and the bound on a person's queued jobs. */
+  readonly limits: RequestLimits;
 }
 
 /** The gateway's approval operations. */
@@ -75,19 +86,38 @@ class PolicyDenial extends AppError {
   }
 }
 
+/** A refusal before the request is read: another workspace, or too many requests. `recorded` false: counted, not recorded one by one. */
+class GateRefusal extends AppError {
+  readonly kind: AuditKind;
+  readonly recorded: boolean;
+  readonly detail: Readonly<Record<string, string | number | boolean>>;
+  constructor(o: { kind: AuditKind; code: 'forbidden' | 'limited'; message: string; recorded: boolean; detail: Readonly<Record<string, string | number | boolean>> }) {
+    super(o.code, o.message);
+    this.kind = o.kind;
+    this.recorded = o.recorded;
+    this.detail = o.detail;
+  }
+}
+
+/** The verb these words need (`unlock --break` needs `break`). */
+function verbOf(parsed: ParsedCommand): PolicyVerb {
+  return parsed.command.verbOf?.(parsed.args) ?? parsed.command.verb;
+}
+
 /** The fields every record of this request shares: who, where, what was typed and what it targets. */
 function requestFields(command: SlashCommand, parsed?: ParsedCommand): Omit<AuditEntry, 'kind'> {
   const spec = parsed?.command;
   const target = spec?.runsIn === 'worker' && parsed ? spec.target(parsed.args) : undefined;
   return {
     user: command.user_id, channel: command.channel_id, text: command.text,
-    ...(spec ? { command: spec.name, verb: spec.verb } : {}),
+    ...(spec && parsed ? { command: spec.name, verb: verbOf(parsed) } : {}),
     ...(target ? { namespace: target.namespace, ...(target.deployment ? { deployment: target.deployment } : {}) } : {}),
   };
 }
 
-function refusalFields(error: unknown, deps: GatewayDeps): Pick<AuditEntry, 'kind' | 'decision' | 'reason' | 'rule'> {
+function refusalFields(error: unknown, deps: GatewayDeps): Pick<AuditEntry, 'kind' | 'decision' | 'reason' | 'rule' | 'detail'> {
   if (error instanceof ParseError) return { kind: 'request.invalid', decision: 'refused', reason: error.userMessage };
+  if (error instanceof GateRefusal) return { kind: error.kind, decision: 'refused', reason: error.userMessage, detail: error.detail };
   if (error instanceof PolicyDenial) return { kind: 'request.denied', decision: 'denied', reason: error.reason, rule: `policy: ${deps.authorizer.source}` };
   return { kind: 'request.failed', reason: error instanceof AppError ? error.userMessage : 'internal error' };
 }
@@ -154,9 +184,22 @@ async function queueJob(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
     await deps.audit.record({ kind: 'request.repeated', ...fields, decision: 'refused', reason: 'the same text from the same person within seconds' });
     return { ack: ephemeral(renderError({ message: 'You asked for exactly this a moment ago; it is already queued (see its thread).' })) };
   }
+  await refuseIfTooMany(deps, actor, claim);
   // Ack first (STYLE habit 1): the claim already makes the request ours; posting and enqueueing follow.
   if (rule) return { ack: undefined, after: (tell) => holdForApproval(deps, { ...a, jobId, claim }, rule, tell) };
   return { ack: undefined, after: (tell) => postAndEnqueue(deps, { ...a, jobId, claim }, tell) };
+}
+
+/** A person with as many jobs queued or running as COXSWAIN_MAX_QUEUED_PER_USER allows gets no more until one ends. */
+async function refuseIfTooMany(deps: GatewayDeps, actor: Actor, claim: ClaimOptions): Promise<void> {
+  const queued = await deps.limits.queued(actor.userId);
+  if (queued.allowed) return;
+  await releaseRequest(deps.redis, claim).catch(() => undefined);
+  throw new GateRefusal({
+    kind: 'request.limited', code: 'limited', recorded: await deps.limits.firstRefusal(actor.userId, 'queued'),
+    message: `You have ${queued.count} jobs queued or running, as many as Coxswain takes from one person at once; ask again when one of them has finished. Nothing was queued.`,
+    detail: { limitedBy: 'queued', queued: queued.count },
+  });
 }
 
 /** The deployment a command changes ('ns/name'), the lock and line the worker will take; none for reads. */
@@ -177,6 +220,7 @@ async function holdForApproval(deps: GatewayDeps, c: Claimed, rule: ApprovalRule
   try {
     const held = { actor, command: parsed.command.name, input: parsed.input, description: parsed.command.describe(parsed.args), target: targetOf(parsed) };
     const opened = await deps.approvals.open(held, rule);
+    await deps.limits.jobQueued(actor.userId, `plan-${opened.id}`).catch(() => undefined);
     await deps.audit.record({ kind: 'approval.requested', ...fields, decision: 'allowed', ...(c.decision.allowed ? { rule: c.decision.rule } : {}),
       reason: `needs ${rule.required} approval(s)`, detail: { request: opened.id } });
   } catch (error) {
@@ -202,6 +246,7 @@ async function postAndEnqueue(deps: GatewayDeps, c: Claimed, tell: (message: Non
     // Recorded before enqueueing, so the trail never shows a job starting before its request was allowed.
     await deps.audit.record({ kind: 'request.queued', ...fields, decision: 'allowed', ...(c.decision.allowed ? { rule: c.decision.rule } : {}) });
     await deps.queue.enqueue(jobId, payload);
+    await deps.limits.jobQueued(actor.userId, jobId).catch(() => undefined);
     deps.log('info', 'queued', { jobId, command: parsed.command.name, user: actor.userId, channel: actor.channelId });
   } catch (error) {
     await deps.audit.record({ kind: 'request.failed', ...fields, reason: error instanceof AppError ? error.userMessage : 'could not be queued' });
@@ -224,9 +269,10 @@ async function markNotQueued(deps: GatewayDeps, actor: Actor, parsed: ParsedComm
  */
 async function authorize(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<Decision> {
   const command = parsed.command;
-  if (command.verb === 'none') return { allowed: true, rule: 'needs no permission' };
+  const verb = verbOf(parsed);
+  if (verb === 'none') return { allowed: true, rule: 'needs no permission' };
   const target = command.runsIn === 'worker' ? command.target(parsed.args) : {};
-  const decision = await deps.authorizer.check(actor, { verb: command.verb, ...target });
+  const decision = await deps.authorizer.check(actor, { verb, ...target });
   if (decision.allowed) {
     await refuseIfHeld(deps, actor, parsed);
     return decision;
@@ -255,21 +301,50 @@ async function answerAtGateway(deps: GatewayDeps, a: Allowed): Promise<CommandAn
   return { ack: ephemeral(renderResult(result)) };
 }
 
+/** The person, if their workspace may ask at all; a guest carries their own workspace into every decision. */
+function admit(deps: GatewayDeps, command: SlashCommand): Actor {
+  const verdict = deps.workspaces.check({
+    userId: command.user_id, team: command.team_id,
+    ...(command.enterprise_id ? { enterprise: command.enterprise_id } : {}), ...(command.user_team_id ? { userTeam: command.user_team_id } : {}),
+  });
+  if (!verdict.ok) {
+    throw new GateRefusal({ kind: 'request.refused', code: 'forbidden', message: verdict.reason, recorded: true,
+      detail: { reason: 'foreign_workspace', team: command.team_id, ...(command.user_team_id ? { userTeam: command.user_team_id } : {}) } });
+  }
+  return {
+    userId: command.user_id, userName: command.user_name, teamId: command.user_team_id ?? command.team_id, channelId: command.channel_id,
+    ...(verdict.externalTeam ? { externalTeam: verdict.externalTeam } : {}),
+  };
+}
+
+/** One token from the person's and the channel's buckets; the first refusal in a minute is recorded, the rest only counted. */
+async function checkRate(deps: GatewayDeps, actor: Actor): Promise<void> {
+  const verdict = await deps.limits.take(actor.userId, actor.channelId);
+  if (verdict.allowed) return;
+  const who = verdict.limitedBy === 'user' ? 'you are' : 'this channel is';
+  throw new GateRefusal({
+    kind: 'request.limited', code: 'limited', recorded: await deps.limits.firstRefusal(actor.userId, `rate-${verdict.limitedBy}`),
+    message: `Too many requests: ${who} asking faster than Coxswain allows. Try again in ${describeWait(verdict.retryAfterMs)}; nothing was done.`,
+    detail: { limitedBy: verdict.limitedBy, retryAfterMs: verdict.retryAfterMs },
+  });
+}
+
 /** Handles one /k8s request: what to ack with, and what to do after the ack. Never throws. */
 export async function handleCommand(gatewayDeps: GatewayDeps, command: SlashCommand): Promise<CommandAnswer> {
   // Every line logged for this request carries its id (the job id it would get), so one grep follows it to the worker.
   const deps: GatewayDeps = { ...gatewayDeps, log: withFields(gatewayDeps.log, { requestId: jobIdFor(command.team_id, command.trigger_id) }) };
-  const actor: Actor = { userId: command.user_id, userName: command.user_name, teamId: command.team_id, channelId: command.channel_id };
   let parsed: ParsedCommand | undefined;
   try {
-    const limits = { ...deps.limits, defaultNamespace: deps.defaultNamespace() };
+    const actor = admit(deps, command);
+    await checkRate(deps, actor);
+    const limits = { ...deps.commandLimits, defaultNamespace: deps.defaultNamespace() };
     parsed = parseCommand(deps.registry, command.text, limits);
     const allowed: Allowed = { command, actor, parsed, decision: await authorize(deps, actor, parsed) };
     return parsed.command.runsIn === 'gateway' ? await answerAtGateway(deps, allowed) : await queueJob(deps, allowed);
   } catch (thrown) {
     const error = duringRedisOutage(thrown, deps);
     const ack = refuse(error, deps);
-    await deps.audit.record({ ...requestFields(command, parsed), ...refusalFields(error, deps) });
+    if (!(error instanceof GateRefusal) || error.recorded) await deps.audit.record({ ...requestFields(command, parsed), ...refusalFields(error, deps) });
     return { ack };
   }
 }

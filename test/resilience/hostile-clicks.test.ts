@@ -12,7 +12,7 @@ import { createApprovalStore } from '../../src/approvals/approval-store.ts';
 import { createAuditLog, type AuditLog } from '../../src/audit/audit-log.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { keyPrefix, queuePrefix } from '../../src/queue/job-queue.ts';
-import { startTestBot, type TestBot } from '../support/bot.ts';
+import { startTestBot, type TestBot, testSealer } from '../support/bot.ts';
 import { makeDeployment, useTestNamespace } from '../support/kube.ts';
 import { writeApprovalPolicy } from '../support/policies/approval-policy.ts';
 import { SlackEmulator, type RecordedCall, type SlackDriver } from '../support/slack-emulator/index.ts';
@@ -117,7 +117,7 @@ function moved(payload: Record<string, unknown>, where: { channel?: string; ts?:
 
 describe('approval buttons', () => {
   let card: { ts: string; id: string };
-  const store = () => createApprovalStore(redis, keyPrefix(bot.cluster));
+  const store = () => createApprovalStore(redis, keyPrefix(bot.cluster), testSealer());
 
   beforeAll(async () => {
     card = await requestApproval(`scale web 3 -n ${ns.name}`);

@@ -10,9 +10,18 @@ import { redact, type Log } from '../../src/log/create-logger.ts';
 import { startRoles, type RunningRoles } from '../../src/roles/start-roles.ts';
 import { createRegistry } from '../../commands/index.ts';
 import type { KubeApi } from '../../src/kube/kube-api.ts';
+import { createSealer, type Sealer } from '../../src/seal/sealer.ts';
 import type { ClusterState } from './cluster/cluster.ts';
 import { freePort, waitUntil } from './cluster/processes.ts';
 import type { SlackEmulator } from './slack-emulator/index.ts';
+
+/** The seal key every test bot runs with, so a test can seal (or forge) what the bot reads from Redis. */
+export const testSealKey = 'coxswain-test-seal-key-0123456789abcdef';
+
+/** A sealer with the test bots' key. */
+export function testSealer(): Sealer {
+  return createSealer({ key: testSealKey });
+}
 
 /** A bot started for a test. */
 export interface TestBot {
@@ -58,6 +67,11 @@ function botEnvironment(options: TestBotOptions, clusterName: string): Record<st
     // A watcher that dies without releasing its Lease is replaced after 3 s, not 15.
     COXSWAIN_LEADER_LEASE: '3s',
     COXSWAIN_POLICY: options.policyFile ?? fileURLToPath(new URL('./policies/everyone-everything.yaml', import.meta.url)),
+    // Tests fire commands faster than people do; the limits have tests of their own (test/integration/security/).
+    COXSWAIN_RATE_USER: 'off',
+    COXSWAIN_RATE_CHANNEL: 'off',
+    COXSWAIN_MAX_QUEUED_PER_USER: '1000',
+    COXSWAIN_SEAL_KEY: testSealKey,
     ...(options.socketMode === true ? { SLACK_APP_TOKEN: options.emu.appToken } : {}),
     ...options.env,
   };

@@ -62,7 +62,7 @@ function usersInfo(context: MethodContext): ApiResult {
     ok: true,
     user: {
       id: user.id,
-      team_id: context.state.workspace.teamId,
+      team_id: user.teamId ?? context.state.workspace.teamId,
       name: user.name,
       deleted: user.deleted ?? false,
       real_name: realName,

@@ -4,6 +4,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 export interface UserSeed {
   readonly id: string;
   readonly name: string;
+  /**
+   * A Slack Connect guest's own workspace (T…): their commands carry it as `team_id` and their clicks as
+   * `user.team_id`, as a person of another organization typing in a shared channel. Default: the workspace's.
+   */
+  readonly teamId?: string;
   readonly realName?: string;
   readonly isBot?: boolean;
   readonly isAdmin?: boolean;

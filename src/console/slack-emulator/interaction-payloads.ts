@@ -78,7 +78,7 @@ export function slashCommandPayload(context: PayloadContext, command: string, te
   const trigger = triggerId();
   const fields: Array<[string, string]> = [
     ['token', 'emulated-verification-token'],
-    ['team_id', workspace.teamId],
+    ['team_id', workspace.users.get(target.user)?.teamId ?? workspace.teamId],
     ['team_domain', workspace.teamDomain],
     ['channel_id', target.channel],
     ['channel_name', channel?.isIm === true ? 'directmessage' : (channel?.name ?? target.channel)],
@@ -212,15 +212,20 @@ interface ClickSource {
   readonly responseUrl: string;
 }
 
+/** The clicker as Slack names them: a Slack Connect guest's `team_id` is their own workspace. */
+function clickUser(workspace: Workspace, id: string): Record<string, string> {
+  const user = workspace.users.get(id);
+  return { id, username: user?.name ?? id, name: user?.name ?? id, team_id: user?.teamId ?? workspace.teamId };
+}
+
 function blockActions(context: PayloadContext, click: ClickSource, target: ClickTarget): Record<string, unknown> {
   const { workspace, clock, appId } = context;
   const { source, stored } = click;
-  const user = workspace.users.get(target.user);
   const channel = workspace.channels.get(target.channel);
   const threadTs = stored?.thread_ts !== undefined && stored.thread_ts !== stored.ts ? { thread_ts: stored.thread_ts } : {};
   return {
     type: 'block_actions',
-    user: { id: target.user, username: user?.name ?? target.user, name: user?.name ?? target.user, team_id: workspace.teamId },
+    user: clickUser(workspace, target.user),
     api_app_id: appId,
     token: 'emulated-verification-token',
     container: { type: 'message', message_ts: target.ts, channel_id: target.channel, is_ephemeral: source.kind === 'ephemeral', ...threadTs },

@@ -6,6 +6,7 @@ import type { ApprovalRequest } from '../../../src/approvals/approval-request.ts
 import { createApprovalStore } from '../../../src/approvals/approval-store.ts';
 import { durationMs, openApproval } from '../../../src/approvals/open-approval.ts';
 import { sweepExpired } from '../../../src/approvals/sweep-expired.ts';
+import { testSealer } from '../../support/bot.ts';
 
 let redis: Redis;
 const prefix = `coxswain:test-open-${randomBytes(4).toString('hex')}`;
@@ -24,7 +25,7 @@ const held = {
 
 describe('openApproval and the expiry sweep', () => {
   it('stores the request with its card and queues the plan; the sweep expires it once and redraws the card', async () => {
-    const store = createApprovalStore(redis, prefix);
+    const store = createApprovalStore(redis, prefix, testSealer());
     const planned: string[] = [];
     const now = Date.now();
     const opened = await openApproval({ store, postCard: async () => '1700000000.000100', enqueuePlan: async (r) => { planned.push(r.id); } }, held, rule, now);

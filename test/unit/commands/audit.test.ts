@@ -13,9 +13,9 @@ function context(page: AuditPage, asked: AuditFilter[]): GatewayContext {
   return {
     actor: { userId: 'U0AUDITOR', userName: 'a', teamId: 'T1', channelId: 'C0OPS' }, cluster: 'prod', commands: [],
     access: { roles: [], groups: [], decide: () => ({ allowed: true, rule: 'x' }), source: 'test' },
-    audit: { query: async (filter) => { asked.push(filter); return page; } },
+    audit: { query: async (filter) => { asked.push(filter); return page; }, record: async () => undefined },
     approvals: { vote: async () => 'unused' },
-    holds: { take: async () => { throw new Error('unused'); }, release: async () => ({ kind: 'not_held' }) },
+    holds: { take: async () => { throw new Error('unused'); }, release: async () => ({ kind: 'not_held' }), break: async () => undefined },
   };
 }
 

@@ -19,7 +19,7 @@ describe('parsePolicy', () => {
   });
 
   it.each([
-    ['roles:\n  viewer:\n    - { verbs: [get, destroy] }\n', 'policy.yaml:3: roles.viewer[0].verbs[1]: is one of get, logs, status, history, deploy, scale, restart, undo, approve, audit, lock, or "*"'],
+    ['roles:\n  viewer:\n    - { verbs: [get, destroy] }\n', 'policy.yaml:3: roles.viewer[0].verbs[1]: is one of get, logs, status, history, deploy, scale, restart, undo, approve, audit, lock, break, or "*"'],
     ['roles: { viewer: [{ verbs: [get] }] }\nbindings:\n  - { role: viewer, users: [alice] }\n', 'policy.yaml:3: bindings[0].users[0]: is a Slack user ID'],
     ['roles: { viewer: [{ verbs: [get] }] }\nbindings:\n  - { role: admin, users: ["*"] }\n', 'policy.yaml:3: bindings[0].role: names role "admin", which is not defined under roles'],
     ['roles: { viewer: [{ verbs: [get] }] }\nbindings:\n  - { role: viewer }\n', 'a binding names users, groups or channels'],

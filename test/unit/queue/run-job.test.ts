@@ -8,7 +8,9 @@ import type { KubeApi } from '../../../src/kube/kube-api.ts';
 import { WaitInLine } from '../../../src/queue/deployment-lock.ts';
 import type { JobMessenger } from '../../../src/queue/job-messenger.ts';
 import type { JobPayload } from '../../../src/queue/job-payload.ts';
-import { runJob, type JobEnvelope, type JobRunnerDeps } from '../../../src/queue/run-job.ts';
+import { sealedContent } from '../../../src/queue/job-queue.ts';
+import { maxJobAgeMs, runJob, type JobEnvelope, type JobRunnerDeps } from '../../../src/queue/run-job.ts';
+import { createSealer } from '../../../src/seal/sealer.ts';
 import type { JobStatusView } from '../../../src/views/job-status-view.ts';
 
 const progress = { desired: 2, updated: 2, ready: 2, available: 2, observed: true };
@@ -47,6 +49,7 @@ function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new S
     authorizer: { check: async (_actor, request) => (denied.has(request.verb) ? { allowed: false, reason: `You may not ${request.verb}.` } : { allowed: true, rule: 'test' }) },
     log: (level, message, fields) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); },
     audit: { record: async (entry) => { audits.push(entry); } },
+    sealer,
   };
   return { deps, roots, replies, locks, logs, audits };
 }
@@ -58,7 +61,10 @@ const payload = (over: Partial<JobPayload> = {}): JobPayload => ({
   cluster: 'prod', requestedAt: new Date().toISOString(), ...over,
 });
 
-const job = (data: unknown, attempt = 1): JobEnvelope => ({ id: 'j1', data, attempt, maxAttempts: 3, signal: new AbortController().signal });
+const sealer = createSealer({ key: 'unit-test-seal-key-0123456789abcdef' });
+/** The data as the gateway's queue stores it: sealed with the bot's key at `at`. */
+const sealed = (data: unknown, at = Date.now(), id = 'j1'): unknown => ({ ...(data as object), seal: { ...sealer.seal('job', sealedContent(id, at, data)), at } });
+const job = (data: unknown, attempt = 1): JobEnvelope => ({ id: 'j1', data: sealed(data), attempt, maxAttempts: 3, signal: new AbortController().signal });
 
 describe('runJob', () => {
   it('locks the deployment for a mutation, runs it, replies with the result and ends the root ✅', async () => {
@@ -238,5 +244,42 @@ describe('runJob', () => {
       expect(kinds(h)).toEqual(['job.refused', 'job.finished failed']);
       expect(h.audits[0]?.reason).toContain('cluster elsewhere');
     });
+  });
+});
+
+describe('runJob and the seal', () => {
+  const envelope = (data: unknown): JobEnvelope => ({ id: 'j1', data, attempt: 1, maxAttempts: 3, signal: new AbortController().signal });
+  const mustNotAct = fakeKube({ setImage: async () => { throw new Error('must not act'); } });
+
+  it.each([
+    ['no seal at all', (): unknown => payload(), 'it carries no seal'],
+    ['a seal made with another key', (): unknown => {
+      const other = createSealer({ key: 'another-key-of-at-least-32-characters!!' });
+      const at = Date.now();
+      return { ...payload(), seal: { ...other.seal('job', sealedContent('j1', at, payload())), at } };
+    }, 'its seal does not match'],
+    ['the actor changed after sealing', (): unknown => ({ ...(sealed(payload()) as object), actor: { userId: 'U0MALLORY', userName: 'm', teamId: 'T0001', channelId: 'C0OPS' } }), 'its seal does not match'],
+    ['a payload sealed for another job id', (): unknown => sealed(payload(), Date.now(), 'j0'), 'its seal does not match'],
+    ['the time of sealing moved', (): unknown => { const data = sealed(payload()) as { seal: { at: number } }; return { ...data, seal: { ...data.seal, at: data.seal.at + 1 } }; }, 'its seal does not match'],
+    ['a job sealed more than a day ago', (): unknown => sealed(payload(), Date.now() - maxJobAgeMs - 60_000), 'queued more than 24 h ago'],
+  ])('refuses %s: nothing is run, nothing said in Slack, the refusal is recorded', async (_what, data, reason) => {
+    const h = harness(mustNotAct);
+    const outcome = await runJob(h.deps, envelope(data()));
+    expect(outcome.kind).toBe('failed');
+    expect([h.roots, h.replies, h.locks]).toEqual([[], [], []]);
+    expect(h.audits).toEqual([expect.objectContaining({ kind: 'job.refused', jobId: 'j1', decision: 'refused', reason: expect.stringContaining(reason) })]);
+    expect(h.audits[0]?.detail).toMatchObject({ claimedCommand: 'deploy' });
+  });
+
+  it('accepts the previous key until its grace ends, then refuses it', async () => {
+    const old = createSealer({ key: 'the-previous-key-of-at-least-32-chars' });
+    let now = Date.now();
+    const data = { ...payload(), seal: { ...old.seal('job', sealedContent('j1', now, payload())), at: now } };
+    const rotating = createSealer({ key: 'unit-test-seal-key-0123456789abcdef', previous: { key: 'the-previous-key-of-at-least-32-chars', untilMs: now + 1000 }, now: () => now });
+    expect((await runJob({ ...harness().deps, sealer: rotating }, envelope(data))).kind).toBe('done');
+    now += 2000;
+    const h = harness(mustNotAct);
+    expect((await runJob({ ...h.deps, sealer: rotating }, envelope(data))).kind).toBe('failed');
+    expect(h.audits[0]?.reason).toContain('sealed with the previous key, whose grace period has ended');
   });
 });
