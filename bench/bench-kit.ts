@@ -7,6 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { readClusterState, type ClusterState } from '../test/support/cluster/cluster.ts';
 import { imageEnv } from '../test/support/image-env.ts';
+import { grantBotWrites } from '../test/support/kube-objects.ts';
 
 /**
  * Numeric `--name value` options with their defaults, e.g.
@@ -83,6 +84,7 @@ export async function createBenchNamespace(cluster: ClusterState, prefix: string
   const core = admin.makeApiClient(k8s.CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name, labels: { 'coxswain.test/owner': `bench-${prefix}` } } } });
+  await grantBotWrites(admin, name);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const found = await core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true, () => false);

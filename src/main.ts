@@ -3,11 +3,13 @@ import { argv, exit, stderr, stdout } from 'node:process';
 import { Redis } from 'ioredis';
 import { createRegistry } from '../commands/index.ts';
 import { createAuditLog } from './audit/audit-log.ts';
+import { AppError } from './errors.ts';
 import type { ChainVerdict } from './audit/verify-chain.ts';
-import { ConfigError, consoleEnvironment, loadAuditConfig, loadConfig, loadProtectedNamespaces, roles, type Role } from './config/load-config.ts';
+import { ConfigError, consoleEnvironment, loadAuditConfig, loadConfig, loadProtectedNamespaces, loadRbacConfig, roles, type RbacConfig, type Role } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
+import { planWriteGrants, renderWriteGrants, type ServiceAccountRef } from './policy/write-grants.ts';
 import { safeRedisUrl, startRoles } from './roles/start-roles.ts';
 
 /** The command-line contract of DESIGN.md; kept in one place so help and parsing agree. */
@@ -18,6 +20,8 @@ usage:
   coxswain console [--as U…] [--channel C…] [--group S…=U…,U…] [LINE…]
                                                        the bot in a terminal, no Slack needed (LINEs: run them and exit)
   coxswain check-policy FILE                           validate a policy file and explain it
+  coxswain rbac FILE [--namespaces a,b,…|--from-cluster] [--service-account NS/NAME]
+                                                       the bot's write grants (RoleBindings) the policy needs, as YAML
   coxswain audit verify                                check the audit trail's hash chain (needs only REDIS_URL, COXSWAIN_CLUSTER)
   coxswain help                                        this text
 
@@ -61,6 +65,56 @@ async function checkPolicy(args: readonly string[]): Promise<number> {
     stdout.write(`${explainPolicy(await loadPolicy(file), file, { protectedNamespaces: loadProtectedNamespaces() })}\n`);
     return 0;
   } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    stderr.write(`${file}: not valid\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    return 1;
+  }
+}
+
+const rbacUsage = 'usage: coxswain rbac FILE [--namespaces a,b,…|--from-cluster] [--service-account NS/NAME]\n';
+
+/** The namespaces globs are resolved against: given, or listed from the cluster (KUBECONFIG, as the admin). */
+async function knownNamespaces(args: readonly string[], config: RbacConfig): Promise<string[]> {
+  const given = flagValue(args, '--namespaces');
+  if (given !== undefined) return given.split(',').map((n) => n.trim()).filter(Boolean);
+  if (!args.includes('--from-cluster')) return [];
+  const { openKubeConnection } = await import('./kube/kube-connection.ts');
+  const { listNamespaces } = await import('./kube/list-namespaces.ts');
+  const connection = await openKubeConnection({ ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}), ...(config.inClusterServer ? { inClusterServer: config.inClusterServer } : {}) });
+  try {
+    return await listNamespaces(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
+function serviceAccountOf(args: readonly string[], config: RbacConfig): ServiceAccountRef | undefined {
+  const [namespace = '', name = ''] = (flagValue(args, '--service-account') ?? `${config.namespace}/coxswain`).split('/');
+  return /^[a-z0-9][-a-z0-9]*$/.test(namespace) && /^[a-z0-9][-a-z0-9.]*$/.test(name) ? { namespace, name } : undefined;
+}
+
+/** `coxswain rbac FILE`: the RoleBindings that give the bot write rights where the policy lets people change things, and nowhere else. */
+async function rbac(args: readonly string[]): Promise<number> {
+  const [file] = args;
+  const config = loadRbacConfig();
+  const serviceAccount = serviceAccountOf(args, config);
+  if (!file || file.startsWith('--') || !serviceAccount) {
+    stderr.write(rbacUsage);
+    return 2;
+  }
+  try {
+    const plan = planWriteGrants(await loadPolicy(file), { protectedNamespaces: config.protectedNamespaces }, await knownNamespaces(args, config));
+    if (plan.unresolved.length > 0) {
+      stderr.write(`${file}: no namespace given matches ${plan.unresolved.map((g) => `"${g}"`).join(', ')}: list the namespaces these globs should reach with --namespaces a,b,… or read them from the cluster with --from-cluster; nothing was written\n`);
+      return 1;
+    }
+    stdout.write(renderWriteGrants(plan, serviceAccount, file));
+    return 0;
+  } catch (error) {
+    if (error instanceof AppError) {
+      stderr.write(`coxswain rbac: could not list the cluster's namespaces: ${error.userMessage}\n`);
+      return 1;
+    }
     if (!(error instanceof PolicyError)) throw error;
     stderr.write(`${file}: not valid\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`);
     return 1;
@@ -126,6 +180,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   if (command === 'start') return start(rest);
   if (command === 'check-policy') return checkPolicy(rest);
+  if (command === 'rbac') return rbac(rest);
   if (command === 'audit') return audit(rest);
   if (command === 'console') return openConsole(rest);
   stderr.write(`coxswain: '${command}' is not available in this build yet\n\n${usage}`);

@@ -82,6 +82,28 @@ const auditEnvSchema = envSchema.pick({ REDIS_URL: true, COXSWAIN_CLUSTER: true,
 /** The variables `coxswain check-policy` reads: which namespaces are protected, to warn of rules that reach them. */
 const policyCheckEnvSchema = envSchema.pick({ COXSWAIN_NAMESPACE: true, COXSWAIN_PROTECTED_NAMESPACES: true });
 
+/** The variables `coxswain rbac` reads: the protected namespaces, the bot's own, and the cluster to list namespaces from. */
+const rbacEnvSchema = envSchema.pick({ COXSWAIN_NAMESPACE: true, COXSWAIN_PROTECTED_NAMESPACES: true, KUBECONFIG: true, KUBERNETES_SERVICE_HOST: true, KUBERNETES_SERVICE_PORT: true });
+
+/** What `coxswain rbac` needs. */
+export interface RbacConfig {
+  readonly protectedNamespaces: readonly string[];
+  /** The bot's namespace: its ServiceAccount's, unless --service-account says otherwise. */
+  readonly namespace: string;
+  readonly kubeconfigPath?: string;
+  readonly inClusterServer?: string;
+}
+
+/** Reads what `coxswain rbac` needs, validated as start-up validates it. */
+export function loadRbacConfig(env: NodeJS.ProcessEnv = process.env): RbacConfig {
+  const e = parseEnv(rbacEnvSchema, env);
+  return Object.freeze({
+    protectedNamespaces: loadProtectedNamespaces(env), namespace: e.COXSWAIN_NAMESPACE,
+    ...(e.KUBECONFIG ? { kubeconfigPath: e.KUBECONFIG.split(':')[0] ?? e.KUBECONFIG } : {}),
+    ...(e.KUBERNETES_SERVICE_HOST ? { inClusterServer: inClusterServer(e.KUBERNETES_SERVICE_HOST, e.KUBERNETES_SERVICE_PORT) } : {}),
+  });
+}
+
 /** Validated configuration, read once at start-up and frozen. */
 export interface Config {
   readonly slack: {

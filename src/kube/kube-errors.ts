@@ -80,8 +80,15 @@ function describeRefusal(verb: string, qualified: string, where: string, actingA
   if (actingAs) {
     return `Kubernetes refused: ${describeIdentity(actingAs)} may not ${verb} ${qualified} ${where}. The policy allowed it, but Kubernetes RBAC for that identity does not`;
   }
+  if (writeGranted.has(`${verb} ${qualified}`) && where.startsWith('in namespace')) {
+    return `Kubernetes refused: the bot may not ${verb} ${qualified} ${where}: no RoleBinding there grants it the ClusterRole coxswain-write. `
+      + 'The bot may change only the namespaces its grants name; an admin generates them from the policy with `coxswain rbac` (docs/security.md#kubernetes-rbac)';
+  }
   return `the bot's Kubernetes identity may not ${verb} ${qualified} ${where} (its RBAC lacks that permission)`;
 }
+
+/** What the ClusterRole coxswain-write grants (deploy/base/rbac.yaml): refusals of these mean a namespace's grant is missing. */
+const writeGranted: ReadonlySet<string> = new Set(['patch deployments.apps', 'patch deployments/scale.apps', 'get deployments/scale.apps']);
 
 function sanitizedCause(code: number, status: KubeStatus): Error {
   return new Error(`Kubernetes API answered HTTP ${code}${status.reason ? ` ${status.reason}` : ''}: ${clip(status.message ?? '')}`);

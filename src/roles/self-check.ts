@@ -48,7 +48,7 @@ async function checkKubernetes(connection: KubeConnection, policy: Policy, log: 
     if (missing.length === 0) continue;
     problems += 1;
     log('error', 'self-check: the policy allows what the bot\'s Kubernetes identity may not do', {
-      namespace, missing: missing.map((p) => `${p.verb} ${p.resource}${p.group ? `.${p.group}` : ''}`).join(', '), hint: 'widen deploy/base/rbac.yaml or narrow the policy',
+      namespace, missing: missing.map((p) => `${p.verb} ${p.resource}${p.group ? `.${p.group}` : ''}`).join(', '), hint: 'apply the write grants `coxswain rbac` generates from the policy (docs/security.md#kubernetes-rbac), or narrow the policy',
     });
   }
   return problems;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { startTestBot, type TestBot } from '../support/bot.ts';
-import { makeDeployment } from '../support/kube.ts';
+import { grantBotWrites, makeDeployment } from '../support/kube.ts';
 import { usePrivateCluster } from '../support/private-cluster.ts';
 import { SlackEmulator } from '../support/slack-emulator/index.ts';
 import { callText, waitForJob } from '../support/slack-flow.ts';
@@ -20,6 +20,7 @@ let apps: k8s.AppsV1Api;
 
 beforeAll(async () => {
   await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
+  await grantBotWrites(cluster.admin, namespace);
   apps = cluster.admin.makeApiClient(k8s.AppsV1Api);
   emu = await SlackEmulator.start();
   // A rollout outlives the outage: each new pod counts as available only 12 s after it is ready.

@@ -1,5 +1,6 @@
 // Kubernetes helpers that need no test runner: shared by tests, the playground and benchmarks.
 import * as k8s from '@kubernetes/client-node';
+import { writeGrant } from '../../src/policy/write-grants.ts';
 
 /** A KubeConfig loaded from a kubeconfig file. */
 export function loadKubeConfig(file: string): k8s.KubeConfig {
@@ -30,4 +31,18 @@ export function makeDeployment(name: string, image: string, options: DeploymentO
       },
     },
   };
+}
+
+/** The bot's ServiceAccount in the test cluster, as deploy/base creates it. */
+export const botServiceAccount = { namespace: 'coxswain', name: 'coxswain' } as const;
+
+/**
+ * Gives the bot write rights in `namespace`, exactly as `coxswain rbac` would (its RoleBinding of coxswain-write):
+ * deploy/base grants reading everywhere and changing nowhere.
+ */
+export async function grantBotWrites(admin: k8s.KubeConfig, namespace: string): Promise<void> {
+  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+  await rbac.createNamespacedRoleBinding({ namespace, body: writeGrant(namespace, botServiceAccount) as unknown as k8s.V1RoleBinding }).catch((error: unknown) => {
+    if ((error as { code?: number } | null)?.code !== 409) throw error;
+  });
 }

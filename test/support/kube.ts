@@ -7,9 +7,9 @@ import { afterAll, beforeAll } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { clusterDir, readClusterState, type ClusterState } from './cluster/cluster.ts';
 import { waitUntil } from './cluster/processes.ts';
-import { loadKubeConfig } from './kube-objects.ts';
+import { grantBotWrites, loadKubeConfig } from './kube-objects.ts';
 
-export { loadKubeConfig, makeDeployment, type DeploymentOptions } from './kube-objects.ts';
+export { grantBotWrites, loadKubeConfig, makeDeployment, type DeploymentOptions } from './kube-objects.ts';
 
 /** The running test cluster (started by the jest global setup). */
 export async function testCluster(): Promise<ClusterState> {
@@ -33,12 +33,19 @@ async function waitForDefaultServiceAccount(core: k8s.CoreV1Api, namespace: stri
     { what: `ServiceAccount default in ${namespace}`, timeoutMs: 30_000 });
 }
 
+/** Options of useTestNamespace. */
+export interface TestNamespaceOptions {
+  /** Grant the bot write rights there, as `coxswain rbac` would for a policy that changes it. Default true. */
+  readonly botWrites?: boolean;
+}
+
 /**
  * Gives the calling test file a fresh namespace (its `default` ServiceAccount
- * ready, so Deployments can create pods) and deletes it afterwards. The object
- * is filled in by beforeAll; read its fields inside tests only.
+ * ready, so Deployments can create pods; the bot's write grant, unless told not
+ * to) and deletes it afterwards. The object is filled in by beforeAll; read its
+ * fields inside tests only.
  */
-export function useTestNamespace(prefix: string): TestNamespace {
+export function useTestNamespace(prefix: string, options: TestNamespaceOptions = {}): TestNamespace {
   const ns = {} as { -readonly [K in keyof TestNamespace]: TestNamespace[K] };
   beforeAll(async () => {
     ns.cluster = await testCluster();
@@ -49,6 +56,7 @@ export function useTestNamespace(prefix: string): TestNamespace {
     ns.name = `${prefix}-${randomBytes(3).toString('hex')}`;
     await ns.core.createNamespace({ body: { metadata: { name: ns.name, labels: { 'coxswain.test/owner': prefix } } } });
     await waitForDefaultServiceAccount(ns.core, ns.name);
+    if (options.botWrites !== false) await grantBotWrites(ns.admin, ns.name);
   });
   afterAll(async () => {
     if (ns.name) await ns.core.deleteNamespace({ name: ns.name }).catch(() => undefined);

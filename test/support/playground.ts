@@ -13,7 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { createRegistry } from '../../commands/index.ts';
 import { runConsole } from '../../src/console/run-console.ts';
 import { clusterDir, isClusterHealthy, readClusterState, startCluster, stopCluster, type ClusterState } from './cluster/cluster.ts';
-import { loadKubeConfig, makeDeployment } from './kube-objects.ts';
+import { grantBotWrites, loadKubeConfig, makeDeployment } from './kube-objects.ts';
 import { pingRedis, startPrivateRedis, type PrivateRedis } from './redis-server.ts';
 
 const namespace = 'playground';
@@ -58,6 +58,8 @@ async function seed(state: ClusterState): Promise<void> {
   const core = admin.makeApiClient(k8s.CoreV1Api);
   const apps = admin.makeApiClient(k8s.AppsV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+  // What `coxswain rbac` generates for the playground's policy: the bot may change Deployments here only.
+  await grantBotWrites(admin, namespace);
   const slow = { 'pod-ready.stage.kwok.x-k8s.io/delay': '1s' };
   const samples = [
     makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3, podAnnotations: slow }),

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadPolicy } from '../../../src/policy/load-policy.ts';
-import { loadKubeConfig, testCluster } from '../../support/kube.ts';
+import { loadKubeConfig, testCluster, useTestNamespace } from '../../support/kube.ts';
 import { deployShapes, manifestTools, renderShape, repoRoot, type RenderedShape } from '../../support/manifest-tools.ts';
 
 const fieldManager = 'coxswain-deploy-test';
@@ -18,6 +18,8 @@ const bot = 'system:serviceaccount:coxswain:coxswain';
 const image = /^ghcr\.io\/coxswain\/coxswain:\d+\.\d+\.\d+$/;
 const rendered = new Map<string, RenderedShape>();
 let admin: k8s.KubeConfig;
+/** A namespace with the bot's write grant, as `coxswain rbac` makes it (useTestNamespace applies it). */
+const granted = useTestNamespace('rbac-granted');
 
 beforeAll(async () => {
   const tools = await manifestTools();
@@ -290,14 +292,18 @@ describe('deploy/examples', () => {
 
 interface Access { verb: string; resource: string; group?: string; subresource?: string; namespace?: string; why: string }
 
-/** Every call src/kube makes, and where; namespace '' is every namespace at once. */
+/**
+ * Every call src/kube makes, and where; namespace '' is every namespace at once, GRANTED a namespace with the bot's
+ * write grant (a RoleBinding of coxswain-write, which `coxswain rbac` generates per namespace the policy changes).
+ */
+const GRANTED = '<granted>';
 const needed: Access[] = [
   { group: 'apps', resource: 'deployments', verb: 'get', namespace: 'prod', why: 'read-deployment.ts: rollout status/history, approval plans' },
   { group: 'apps', resource: 'deployments', verb: 'list', namespace: 'prod', why: 'read-deployment.ts, get deployments' },
   { group: 'apps', resource: 'deployments', verb: 'watch', namespace: 'prod', why: 'follow-rollout.ts' },
-  { group: 'apps', resource: 'deployments', verb: 'patch', namespace: 'prod', why: 'patch-deployment.ts: deploy, rollout restart, undo' },
-  { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'get', namespace: 'prod', why: 'scale-deployment.ts' },
-  { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', namespace: 'prod', why: 'scale-deployment.ts' },
+  { group: 'apps', resource: 'deployments', verb: 'patch', namespace: GRANTED, why: 'patch-deployment.ts: deploy, rollout restart, undo' },
+  { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'get', namespace: GRANTED, why: 'scale-deployment.ts' },
+  { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', namespace: GRANTED, why: 'scale-deployment.ts' },
   { group: 'apps', resource: 'replicasets', verb: 'list', namespace: 'prod', why: 'owned-replica-sets.ts: history, undo, rollout evidence' },
   { group: 'autoscaling', resource: 'horizontalpodautoscalers', verb: 'list', namespace: 'prod', why: 'find-autoscaler.ts: scale refuses under an HPA' },
   { resource: 'pods', verb: 'get', namespace: 'prod', why: 'read-logs.ts' },
@@ -313,6 +319,9 @@ const needed: Access[] = [
 
 /** What the bot must never be able to do. */
 const refused: Access[] = [
+  { group: 'apps', resource: 'deployments', verb: 'patch', namespace: 'prod', why: 'no write grant in prod: changes only where `coxswain rbac` granted them' },
+  { group: 'apps', resource: 'deployments', subresource: 'scale', verb: 'patch', namespace: 'prod', why: 'no write grant in prod' },
+  { group: 'apps', resource: 'deployments', verb: 'patch', namespace: '', why: 'no write anywhere at once (no ClusterRoleBinding of coxswain-write)' },
   { group: 'apps', resource: 'replicasets', verb: 'get', namespace: 'prod', why: 'listed only (owned-replica-sets.ts)' },
   { group: 'apps', resource: 'replicasets', verb: 'watch', namespace: 'prod', why: 'nothing watches ReplicaSets' },
   { resource: 'events', verb: 'watch', namespace: 'prod', why: 'events are listed, never watched' },
@@ -350,7 +359,7 @@ async function botMay(access: Access): Promise<boolean> {
         user: bot,
         groups: ['system:serviceaccounts', 'system:serviceaccounts:coxswain', 'system:authenticated'],
         resourceAttributes: {
-          group: access.group ?? '', resource: access.resource, verb: access.verb, namespace: access.namespace ?? '',
+          group: access.group ?? '', resource: access.resource, verb: access.verb, namespace: access.namespace === GRANTED ? granted.name : access.namespace ?? '',
           ...(access.subresource ? { subresource: access.subresource } : {}),
           ...(access.resource === 'groups' ? { name: 'system:masters' } : access.resource === 'users' ? { name: 'system:admin' } : {}),
         },
@@ -360,7 +369,7 @@ async function botMay(access: Access): Promise<boolean> {
   return review.status?.allowed === true;
 }
 
-const describeAccess = (a: Access): string => `${a.verb} ${a.group ? `${a.group}/` : ''}${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.namespace === undefined ? '' : ` in ${a.namespace || 'every namespace'}`}`;
+const describeAccess = (a: Access): string => `${a.verb} ${a.group ? `${a.group}/` : ''}${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.namespace === undefined ? '' : ` in ${a.namespace === GRANTED ? 'a namespace with its write grant' : a.namespace || 'every namespace'}`}`;
 
 describe('the bot\'s ServiceAccount (deploy/base/rbac.yaml, as the test cluster applies it)', () => {
   it('is the identity of the bot kubeconfig the integration tests run as', async () => {

@@ -39,7 +39,10 @@ describe('describeForbidden with impersonation', () => {
     expect(describeForbidden(message, alice)).toContain('deploy/overlays/impersonation');
   });
 
-  it('keeps the bot\'s wording without impersonation', () => {
-    expect(describeForbidden(refused)).toBe('the bot\'s Kubernetes identity may not patch deployments.apps in namespace prod (its RBAC lacks that permission)');
+  it('blames the missing write grant without impersonation, and says how to make it', () => {
+    expect(describeForbidden(refused)).toBe('Kubernetes refused: the bot may not patch deployments.apps in namespace prod: no RoleBinding there grants it the ClusterRole coxswain-write. '
+      + 'The bot may change only the namespaces its grants name; an admin generates them from the policy with `coxswain rbac` (docs/security.md#kubernetes-rbac)');
+    expect(describeForbidden(refused.replace('patch resource "deployments"', 'list resource "pods"').replace('API group "apps"', 'API group ""')))
+      .toBe('the bot\'s Kubernetes identity may not list pods in namespace prod (its RBAC lacks that permission)');
   });
 });
