@@ -20,9 +20,17 @@
 //   `rest` (64 KiB), is the longest line anything here matches on: it never
 //   cuts a value short, so no tail of a secret is left behind.
 // No quantifier is nested, and alternatives under a quantifier begin with
-// different characters. Lines are capped before any matching (`maxLineChars`
-// for Slack, `maxLogLineChars` for the log); PEM blocks are found with indexOf
-// on the whole line first, so a BEGIN past the cap still opens a block.
+// different characters. The small bounds are the most anything real has: ≤ 8
+// spaces around a separator, ≤ 7 backslashes before a quote (three levels of
+// JSON in a string), a flag name ≤ 48, a URL scheme ≤ 32 and user ≤ 255, a PEM
+// kind ≤ 40. The one loop (escapedEnd) looks at each quote once.
+//
+// Lines are capped before any matching (`maxLineChars` for Slack,
+// `maxLogLineChars` for the log); PEM blocks are found with indexOf on the
+// whole line first, so a BEGIN past the cap still opens a block. A value or
+// shape that reaches the cap stops at the `…`, and the output is cut again
+// (never inside a marker) if redaction made it longer than the cap.
+
 /** Longest line shown in Slack, in UTF-16 units; a longer line is cut and ends with `…`. */
 export const maxLineChars = 2048;
 /**
@@ -34,7 +42,9 @@ export const maxLineChars = 2048;
  */
 export const maxLogLineChars = 64 * 1024;
 
+/** Longest part of a secret that something must follow (a JWT segment, a URL password). */
 const maxSecretChars = 8192;
+/** Longest run a trailing quantifier takes: a whole line. */
 const rest = maxLogLineChars;
 const marker = '[redacted]';
 const keyMarker = '[redacted private key]';
@@ -87,6 +97,9 @@ function cutPem(line: string, inside: boolean): PemCut {
 // ---------------------------------------------------------------------------
 // Shapes replaced whole or in part by a pattern.
 
+/** A pattern and what replaces each match (`$1` keeps the part that is not secret). */
+type Replacement = readonly [RegExp, string];
+
 /** A token recognised by its prefix: at least `min` characters of `body`, then the rest of the run. */
 interface TokenShape { readonly prefix: string; readonly min: number; readonly body?: string }
 
@@ -119,13 +132,14 @@ function tokenPattern(shape: TokenShape): RegExp {
   return new RegExp(`(?<![A-Za-z0-9])${shape.prefix}[${shape.body ?? 'A-Za-z0-9'}]{${shape.min}}[A-Za-z0-9_-]{0,${rest}}`, 'g');
 }
 
-/** A pattern and what replaces each match (`$1` keeps the part that is not secret). */
-type Replacement = readonly [RegExp, string];
+/**
+ * user:password@ in URLs: the password goes, scheme, user and host stay; an
+ * empty user (redis://:pw@) too. Scheme ≤ 32 (the longest registered is 31),
+ * user ≤ 255. Before the keys, or `x-access-token:` would take the host too.
+ */
+const urlCredentials: Replacement = [new RegExp(String.raw`(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/:@"'<>…]{0,255}:)[^\s/@"'<>…]{1,${maxSecretChars}}@`, 'g'), `$1${marker}@`];
 
 const shapeRules: readonly Replacement[] = [
-  // user:password@ in URLs: the password goes, scheme, user and host stay. An
-  // empty user (redis://:pw@) too. Scheme ≤ 32 (the longest registered is 31).
-  [new RegExp(String.raw`(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/:@"'<>…]{0,255}:)[^\s/@"'<>…]{1,${maxSecretChars}}@`, 'g'), `$1${marker}@`],
   // Incoming-webhook URLs: the team and hook ids stay, the secret goes.
   [new RegExp(String.raw`(hooks\.slack\.com\/services\/T[A-Z0-9]{1,31}\/B[A-Z0-9]{1,31}\/)[A-Za-z0-9]{8,${rest}}`, 'g'), `$1${marker}`],
   [new RegExp(String.raw`(discord(?:app)?\.com\/api\/webhooks\/[0-9]{1,32}\/)[A-Za-z0-9_-]{8,${rest}}`, 'g'), `$1${marker}`],
@@ -149,61 +163,109 @@ const shapeRules: readonly Replacement[] = [
  * letter (`bypass`, `compass`).
  */
 const secretKey = String.raw`(?:passw(?:or)?d|passphrase|pwd|(?<![a-z])pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key(?:[_-]?id)?|account[_-]?key|secret[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key|credentials?|session[_-]?id)`;
-/** Authorization schemes kept in front of the credential. */
-const knownScheme = /^(?:basic|bearer|token|bot|digest|negotiate|ntlm)$/i;
+/** Authorization schemes kept in front of the credential under any secret key (`auth_token: Bearer …`). */
 const scheme = String.raw`(?:basic|bearer|token|bot|digest|negotiate|ntlm)`;
+/** A value that is only a scheme is none (`Authorization: Bearer` at the end of a line). */
+const knownScheme = new RegExp(`^${scheme}$`, 'i');
 /** A value character outside quotes: not a space, quote, backslash, separator or the cut mark. */
 const bare = String.raw`[^\s"'\`\\,;&…]`;
 /** A backslash pair that is not a JSON escape of a quote, a newline, a tab or \u: part of the value. */
 const escapePair = String.raw`\\[^\s"'nrtu…]`;
-/** A quoted key (`"password":`), possibly escaped inside a JSON string (`\"password\":`); then =, :, :=, => … */
-const separator = String.raw`(?<kq>\\{0,3}["'])?[ \t]{0,8}(?::=|=>|={1,3}|:)[ \t]{0,8}`;
-const open = String.raw`(?<open>\\{1,3}["']|["'])?`;
+/**
+ * A quoted key (`"password":`), possibly escaped inside a JSON string
+ * (`\"password\":`; up to 7 backslashes: JSON in a string in a string in a
+ * log line); then =, :, :=, => …
+ */
+const separator = String.raw`(?<kq>\\{0,7}["'])?[ \t]{0,8}(?::=|=>|={1,3}|:)[ \t]{0,8}`;
+const open = String.raw`(?<open>\\{1,7}["']|["'])?`;
 /** A scheme is one only when a value follows it (`Authorization: abc123 …` has none: abc123 is the value). */
 const valueStart = String.raw`(?=[^\s"'\`\\,;&…])`;
 
-/** Where a value starts, by rule; the value itself is measured by how it is quoted. */
-const keyHeads: readonly RegExp[] = [
+/**
+ * Where a value starts: one pattern with an alternative per kind of key, so one
+ * pass finds them all in order (a value that swallows the next key by an
+ * unbalanced quote still leaves that key's value to be found). Alternatives
+ * share group names, which only one of them sets (ES2025).
+ */
+const keyHead = new RegExp([
   // Authorization headers: the first word is the scheme when a credential follows it; Go prints
   // headers as map[Authorization:[Bearer …]].
-  new RegExp(String.raw`(?:proxy-)?authorization${separator}(?<bracket>\[(?!redacted))?${open}(?<scheme>[A-Za-z][A-Za-z0-9_-]{0,31}[ \t]{1,8}${valueStart})?`, 'gi'),
-  new RegExp(`${secretKey}${separator}${open}(?<scheme>${scheme}[ \\t]{1,8}${valueStart})?`, 'gi'),
-  // --password x (with `=` the rule above applies); the value must not be the next flag.
-  new RegExp(String.raw`(?<=(?:^|[\s'"])--[A-Za-z0-9_.-]{0,48})${secretKey}[ \t]{1,8}${open}(?=[^\s-])`, 'gi'),
+  String.raw`(?:proxy-)?authorization${separator}(?<bracket>\[(?!redacted))?${open}(?<scheme>[A-Za-z][A-Za-z0-9_-]{0,31}[ \t]{1,8}${valueStart})?`,
+  String.raw`${secretKey}${separator}${open}(?<scheme>${scheme}[ \t]{1,8}${valueStart})?`,
+  // --password x (with `=` the alternative above applies); the value must not be the next flag.
+  String.raw`(?<=(?:^|[\s'"])--[A-Za-z0-9_.-]{0,48})${secretKey}[ \t]{1,8}${open}(?=[^\s-])`,
   // Signatures in query strings: Azure SAS (sig=), S3 and GCS presigned URLs.
-  /[?&](?:sig|signature|x-amz-signature|x-goog-signature)=/gi,
-];
+  String.raw`[?&](?:sig|signature|x-amz-signature|x-goog-signature)=`,
+].join('|'), 'gi');
 
-/** How far a value runs, by its opening quote. */
+/** How far a value runs, by its opening quote (escaped quotes: `escapedEnd`). */
 const valueBodies = {
-  /** Inside a JSON string, `\"…\"`: up to the next backslash or quote. */
-  escaped: new RegExp(String.raw`[^"'\\…]{1,${rest}}`, 'y'),
   double: new RegExp(String.raw`(?:[^"\\…]|\\[^…]){1,${rest}}`, 'y'),
   single: new RegExp(String.raw`[^'\\…]{1,${rest}}`, 'y'),
   bare: new RegExp(`(?:${bare}|${escapePair}){1,${rest}}`, 'y'),
   /** After a quoted key or a bracket: a JSON or YAML scalar, which also ends at } and ]. */
   scalar: new RegExp(String.raw`(?:[^\s"'\`\\,;&}\]…]|${escapePair}){1,${rest}}`, 'y'),
 };
+/** Up to the next double quote (or cut mark). */
+const toQuote = new RegExp(`[^"…]{0,${rest}}`, 'y');
 /** A value that is already a marker is left as it is (a marker is never followed by a letter or digit). */
 const redactedValue = /\[redacted(?: private key)?\](?![A-Za-z0-9_])/y;
 
 type HeadGroups = Partial<Record<'kq' | 'bracket' | 'open' | 'scheme', string>>;
 
+/**
+ * How deep in JSON-in-a-string a quote after `run` backslashes closes a string:
+ * 0 for `"`, 1 for `\"`, 2 for `\\\"`; `\\"` is an escaped backslash and then a
+ * plain quote, 0 again.
+ */
+function quoteLevel(run: number): number {
+  let level = 0;
+  for (let r = run; r % 2 === 1; r = (r - 1) / 2) level += 1;
+  return level;
+}
+
+/**
+ * The end of a value opened by `\"` inside a JSON string (or `\\\"` a level
+ * deeper): the first quote that closes a string at its level or an outer one.
+ * A quote inside the value is escaped once more, so it does not end it; the
+ * backslashes before the closing quote stay, so the JSON stays JSON. Each
+ * quote is looked at once.
+ */
+function escapedEnd(line: string, at: number, depth: number): number {
+  const level = quoteLevel(depth);
+  let q = at;
+  for (;;) {
+    toQuote.lastIndex = q;
+    toQuote.test(line);
+    q = toQuote.lastIndex;
+    if (line[q] !== '"') return q;
+    let run = 0;
+    while (run < q - at && line[q - run - 1] === '\\') run += 1;
+    if (quoteLevel(run) <= level) return q - run;
+    q += 1;
+  }
+}
+
 function bodyFor(groups: HeadGroups): RegExp {
   if (groups.open === undefined) return groups.kq === undefined && groups.bracket === undefined ? valueBodies.bare : valueBodies.scalar;
-  if (groups.open.length > 1) return valueBodies.escaped;
   return groups.open === '"' ? valueBodies.double : valueBodies.single;
+}
+
+function bodyEnd(line: string, at: number, groups: HeadGroups): number {
+  const open = groups.open ?? '';
+  if (open.length > 1 && open.endsWith('"')) return escapedEnd(line, at, open.length - 1);
+  const body = bodyFor(groups);
+  body.lastIndex = at;
+  return body.test(line) ? body.lastIndex : at;
 }
 
 /** The end of the value that starts at `at`, or undefined when there is nothing to redact there. */
 function valueEnd(line: string, at: number, groups: HeadGroups): number | undefined {
   redactedValue.lastIndex = at;
   if (redactedValue.test(line)) return undefined;
-  const body = bodyFor(groups);
-  body.lastIndex = at;
-  const value = body.exec(line)?.[0];
-  if (value === undefined || (groups.scheme === undefined && knownScheme.test(value))) return undefined;
-  return at + value.length;
+  const end = bodyEnd(line, at, groups);
+  if (end === at || (groups.scheme === undefined && knownScheme.test(line.slice(at, end)))) return undefined;
+  return end;
 }
 
 /**
@@ -213,10 +275,18 @@ function valueEnd(line: string, at: number, groups: HeadGroups): number | undefi
 function replacementFor(groups: HeadGroups): string {
   const kq = groups.kq;
   if (groups.open !== undefined || kq === undefined) return marker;
-  const quote = kq.length % 2 === 1 ? kq.slice(-1) : kq;
+  const escaped = (kq.length - 1) % 2 === 1;
+  const quote = escaped ? kq : kq.slice(-1);
   return `${quote}${marker}${quote}`;
 }
 
+/**
+ * Every value after a `head` replaced. The search goes on right after each head,
+ * not after its value: in `token: "abc password: "hunter2"` the first value runs
+ * to the quote before hunter2 (an unbalanced quote), and the head inside it
+ * still finds hunter2. A value that starts inside one already replaced is gone
+ * with it; values are disjoint, so each character is scanned for a value once.
+ */
 function redactValues(line: string, head: RegExp): string {
   let out = '';
   let done = 0;
@@ -224,11 +294,12 @@ function redactValues(line: string, head: RegExp): string {
   for (let m = head.exec(line); m !== null; m = head.exec(line)) {
     const groups: HeadGroups = m.groups ?? {};
     const at = m.index + m[0].length;
-    const end = valueEnd(line, at, groups);
+    const end = at < done ? undefined : valueEnd(line, at, groups);
     if (end === undefined) continue;
     out += line.slice(done, at) + replacementFor(groups);
     done = end;
-    head.lastIndex = end;
+    // A scheme may be a key itself (`Authorization: password := …`).
+    head.lastIndex = at - (groups.scheme?.length ?? 0);
   }
   return out + line.slice(done);
 }
@@ -253,11 +324,14 @@ function capLine(line: string, cap: number): string {
   return line.length <= cap ? line : line.slice(0, cutIndex(line, cap - cut.length)) + cut;
 }
 
-/** One line with no key block left in it. */
+/**
+ * One line with no key block left in it. Keys go first: a shape can be a word
+ * that is a key (`Bearer Proxy-Authorization: Basic …` would lose the key to
+ * the Bearer pattern), while a value swallows any shape inside it.
+ */
 function redactShown(line: string, cap: number): string {
-  let out = capLine(line, cap);
+  let out = redactValues(capLine(line, cap).replace(...urlCredentials), keyHead);
   for (const [pattern, replacement] of shapeRules) out = out.replace(pattern, replacement);
-  for (const head of keyHeads) out = redactValues(out, head);
   return capLine(out, cap);
 }
 

@@ -160,6 +160,18 @@ describe('redactSecrets: what it leaves alone', () => {
   });
 });
 
+// Found by the property tests: a value that runs over the next key must not hide that key's value.
+describe('redactSecrets: values that meet', () => {
+  it.each([
+    ['an unbalanced quote before a key', 'token: "abc password: "hunter2"', 'token: "[redacted]"[redacted]"'],
+    ['a quote inside an escaped JSON value', String.raw`{"msg":"cfg {\"password\":\"p\\\"ss\",\"user\":\"bob\"}"}`, String.raw`{"msg":"cfg {\"password\":\"[redacted]\",\"user\":\"bob\"}"}`],
+    ['a key after Bearer', 'Bearer Proxy-Authorization: Basic dXNlcjpwYXNz', 'Bearer [redacted]: Basic [redacted]'],
+    ['a key where a scheme goes', 'Authorization: password := "hunter2"', 'Authorization: password [redacted] "[redacted]"'],
+  ])('%s', (_what, line, expected) => {
+    expect(redactSecrets(line)).toBe(expected);
+  });
+});
+
 describe('redactSecrets: private keys', () => {
   it('replaces a block that spans lines by one marker', () => {
     const text = ['loading key', '-----BEGIN RSA PRIVATE KEY-----', 'MIIEowIBAAKCAQEAx4', 'q2Vb9c+aF==', '-----END RSA PRIVATE KEY-----', 'listening on :8080'].join('\n');
