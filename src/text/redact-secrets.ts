@@ -128,29 +128,42 @@ const tokenShapes: readonly TokenShape[] = [
   { prefix: 'AGE-SECRET-KEY-1', min: 50, body: 'A-Z0-9' }, // age
 ];
 
-function tokenPattern(shape: TokenShape): RegExp {
-  return new RegExp(`(?<![A-Za-z0-9])${shape.prefix}[${shape.body ?? 'A-Za-z0-9'}]{${shape.min}}[A-Za-z0-9_-]{0,${rest}}`, 'g');
+/**
+ * `prefix` where nothing of `run` comes right before it. The guard comes after
+ * the literal, not before it: V8 then looks for the literal and tries the guard
+ * only where it found one, instead of at every position.
+ */
+function guarded(prefix: string, run: string): string {
+  return `${prefix}(?<!${run}${prefix})`;
 }
 
 /**
- * user:password@ in URLs: the password goes, scheme, user and host stay; an
- * empty user (redis://:pw@) too. Scheme ≤ 32 (the longest registered is 31),
- * user ≤ 255. Before the keys, or `x-access-token:` would take the host too.
+ * All token shapes as one pattern (one pass over the line instead of one per
+ * shape): each alternative fails within its prefix and `min`, and whichever
+ * matches takes the rest of the run.
  */
-const urlCredentials: Replacement = [new RegExp(String.raw`(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/:@"'<>…]{0,255}:)[^\s/@"'<>…]{1,${maxSecretChars}}@`, 'g'), `$1${marker}@`];
+const tokenPattern = new RegExp(`(?:${tokenShapes.map((shape) => `${guarded(shape.prefix, '[A-Za-z0-9]')}[${shape.body ?? 'A-Za-z0-9'}]{${shape.min}}`).join('|')})[A-Za-z0-9_-]{0,${rest}}`, 'g');
+
+/**
+ * user:password@ in URLs: the password goes, scheme, user and host stay; an
+ * empty user (redis://:pw@) too. It starts on `://`, with the scheme (a letter,
+ * then up to 31 more: the longest registered has 31) looked at behind it; user
+ * ≤ 255. Before the keys, or `x-access-token:` would take the host too.
+ */
+const urlCredentials: Replacement = [new RegExp(String.raw`(?<=[A-Za-z][A-Za-z0-9+.-]{0,31})(:\/\/[^\s/:@"'<>…]{0,255}:)[^\s/@"'<>…]{1,${maxSecretChars}}@`, 'g'), `$1${marker}@`];
 
 const shapeRules: readonly Replacement[] = [
   // Incoming-webhook URLs: the team and hook ids stay, the secret goes.
   [new RegExp(String.raw`(hooks\.slack\.com\/services\/T[A-Z0-9]{1,31}\/B[A-Z0-9]{1,31}\/)[A-Za-z0-9]{8,${rest}}`, 'g'), `$1${marker}`],
   [new RegExp(String.raw`(discord(?:app)?\.com\/api\/webhooks\/[0-9]{1,32}\/)[A-Za-z0-9_-]{8,${rest}}`, 'g'), `$1${marker}`],
   // JWTs: three base64url segments, the first a JSON object (`eyJ` = `{"`).
-  [new RegExp(String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,${maxSecretChars}}\.[A-Za-z0-9_-]{8,${maxSecretChars}}\.[A-Za-z0-9_-]{0,${rest}}`, 'g'), marker],
-  ...tokenShapes.map((shape): Replacement => [tokenPattern(shape), marker]),
+  [new RegExp(String.raw`${guarded('eyJ', '[A-Za-z0-9_-]')}[A-Za-z0-9_-]{8,${maxSecretChars}}\.[A-Za-z0-9_-]{8,${maxSecretChars}}\.[A-Za-z0-9_-]{0,${rest}}`, 'g'), marker],
+  [tokenPattern, marker],
   // Base64 of a PEM block (a Kubernetes Secret's tls.key, a kubeconfig's
   // client-key-data). Certificates too: a bundle may carry its key after them.
-  [new RegExp(String.raw`(?<![A-Za-z0-9+/=])LS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,${rest}}`, 'g'), marker],
+  [new RegExp(String.raw`${guarded('LS0tLS1CRUdJTi', '[A-Za-z0-9+/=]')}[A-Za-z0-9+/=]{20,${rest}}`, 'g'), marker],
   // `Bearer <token>` outside a header (16+: not the words of "bearer authentication").
-  [new RegExp(String.raw`(\bbearer[ \t]{1,8})[A-Za-z0-9._~+/=-]{16,${rest}}`, 'gi'), `$1${marker}`],
+  [new RegExp(String.raw`(${guarded('bearer', '[A-Za-z0-9_]')}[ \t]{1,8})[A-Za-z0-9._~+/=-]{16,${rest}}`, 'gi'), `$1${marker}`],
 ];
 
 // ---------------------------------------------------------------------------
@@ -172,11 +185,20 @@ const bare = String.raw`[^\s"'\`\\,;&…]`;
 /** A backslash pair that is not a JSON escape of a quote, a newline, a tab or \u: part of the value. */
 const escapePair = String.raw`\\[^\s"'nrtu…]`;
 /**
- * A quoted key (`"password":`), possibly escaped inside a JSON string
- * (`\"password\":`; up to 7 backslashes: JSON in a string in a string in a
- * log line); then =, :, :=, => …
+ * The end of a quoted key (`"password":`), possibly escaped inside a JSON
+ * string (`\"password\":`; up to 7 backslashes: JSON in a string in a string in
+ * a log line), and the spaces before the operator.
  */
-const separator = String.raw`(?<kq>\\{0,7}["'])?[ \t]{0,8}(?::=|=>|={1,3}|:)[ \t]{0,8}`;
+const keyEnd = String.raw`(?<kq>\\{0,7}["'])?[ \t]{0,8}`;
+/**
+ * Where a key head starts: its operator (=, :, :=, =>, ==), with the key
+ * looked at behind it — `:` and `=` are rare in text, while a key's first
+ * letter is at half the positions of a line.
+ */
+function operatorAfter(key: string): string {
+  // The one-character look first rejects `::` and `==` runs cheaply.
+  return String.raw`[:=](?<=[A-Za-z"'\\ \t][:=])(?<=${key}${keyEnd}[:=])[=>]{0,2}[ \t]{0,8}`;
+}
 const open = String.raw`(?<open>\\{1,7}["']|["'])?`;
 /** A scheme is one only when a value follows it (`Authorization: abc123 …` has none: abc123 is the value). */
 const valueStart = String.raw`(?=[^\s"'\`\\,;&…])`;
@@ -185,15 +207,16 @@ const valueStart = String.raw`(?=[^\s"'\`\\,;&…])`;
  * Where a value starts: one pattern with an alternative per kind of key, so one
  * pass finds them all in order (a value that swallows the next key by an
  * unbalanced quote still leaves that key's value to be found). Alternatives
- * share group names, which only one of them sets (ES2025).
+ * share group names, which only one of them sets (ES2025). Every alternative
+ * starts on a character (`:`, `=`, `-`, `?`, `&`) that V8 looks for first.
  */
 const keyHead = new RegExp([
-  // Authorization headers: the first word is the scheme when a credential follows it; Go prints
-  // headers as map[Authorization:[Bearer …]].
-  String.raw`(?:proxy-)?authorization${separator}(?<bracket>\[(?!redacted))?${open}(?<scheme>[A-Za-z][A-Za-z0-9_-]{0,31}[ \t]{1,8}${valueStart})?`,
-  String.raw`${secretKey}${separator}${open}(?<scheme>${scheme}[ \t]{1,8}${valueStart})?`,
+  // Authorization headers (Proxy- too): the first word is the scheme when a credential follows it;
+  // Go prints headers as map[Authorization:[Bearer …]].
+  String.raw`${operatorAfter('authorization')}(?<bracket>\[(?!redacted))?${open}(?<scheme>[A-Za-z][A-Za-z0-9_-]{0,31}[ \t]{1,8}${valueStart})?`,
+  String.raw`${operatorAfter(secretKey)}${open}(?<scheme>${scheme}[ \t]{1,8}${valueStart})?`,
   // --password x (with `=` the alternative above applies); the value must not be the next flag.
-  String.raw`(?<=(?:^|[\s'"])--[A-Za-z0-9_.-]{0,48})${secretKey}[ \t]{1,8}${open}(?=[^\s-])`,
+  String.raw`${guarded('--', String.raw`[^\s'"]`)}[A-Za-z0-9_.-]{0,48}?${secretKey}[ \t]{1,8}${open}(?=[^\s-])`,
   // Signatures in query strings: Azure SAS (sig=), S3 and GCS presigned URLs.
   String.raw`[?&](?:sig|signature|x-amz-signature|x-goog-signature)=`,
 ].join('|'), 'gi');
@@ -264,7 +287,7 @@ function valueEnd(line: string, at: number, groups: HeadGroups): number | undefi
   redactedValue.lastIndex = at;
   if (redactedValue.test(line)) return undefined;
   const end = bodyEnd(line, at, groups);
-  if (end === at || (groups.scheme === undefined && knownScheme.test(line.slice(at, end)))) return undefined;
+  if (end === at || (groups.scheme === undefined && end - at <= 9 && knownScheme.test(line.slice(at, end)))) return undefined;
   return end;
 }
 
