@@ -7,14 +7,16 @@
 // quantifier that may start at every position and then fail rescans the rest
 // of the line from each one (the old URL pattern took seconds on 64 KiB of
 // `a-a-a-…`). Every pattern here keeps to three rules:
-// - It starts on a literal (`://`, `eyJ`, `ghp_`, `-----BEGIN`, a key word such
-//   as `password`), so most positions fail on their first character.
+// - It starts on a literal or a rare character (`://`, `eyJ`, `ghp_`,
+//   `-----BEGIN`, the `:` or `=` after a key such as `password`), which V8
+//   searches for; what must come before it is a lookbehind after it.
 // - A quantifier that something after it may still fail on (a JWT segment
 //   before its `.`, a URL password before its `@`) is bounded by the size of a
 //   real secret (`maxSecretChars`, 8 KiB: a JWT with a large claims set, a
-//   Kerberos ticket) and the pattern is guarded on the left (a lookbehind on the
-//   same characters), so it can only start where a run of them starts: each
-//   run is scanned a bounded number of times, not once per position in it.
+//   Kerberos ticket), and no two attempts scan the same run: a JWT must start
+//   where a run of its characters starts (a guard), a URL password stops at the
+//   `/` of the next `://`. So each character is scanned a bounded number of
+//   times, not once per position before it.
 // - A quantifier at the end (a value, the rest of a token) always succeeds, so
 //   whatever it scans it consumes and the search resumes after it. Its bound,
 //   `rest` (64 KiB), is the longest line anything here matches on: it never
