@@ -30,4 +30,15 @@ describe('createLogger', () => {
     expect(lines[0]).not.toContain('xoxb-1234');
     expect(lines[0]).not.toContain('eyJhbGciOiJIUzI1NiJ9');
   });
+
+  it('redacts with the shared redaction: a long line stays whole and JSON, with no secret left', () => {
+    const { lines, log } = capture();
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n';
+    const stack = Array.from({ length: 200 }, (_, i) => `    at frame${i} (file:///app/dist/m${i}.js:1:1)`).join('\n');
+    log('error', 'boot failed: DB_PASSWORD=hunter2 postgres://app:s3cr3t@db:5432/app', { config: JSON.stringify({ private_key: key }), stack });
+    const line = lines[0] ?? '';
+    expect(line.length).toBeGreaterThan(4096);
+    for (const secret of ['hunter2', 's3cr3t', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC']) expect(line).not.toContain(secret);
+    expect(JSON.parse(line)).toMatchObject({ message: 'boot failed: DB_PASSWORD=[redacted] postgres://app:[redacted]@db:5432/app', stack });
+  });
 });
