@@ -152,3 +152,8 @@ export function approvalRuleFor(policy: Policy, request: AccessRequest): Approva
   return policy.approvals.find((a) => (a.verbs as readonly Verb[]).includes(verb) && anyMatch(a.namespaces, namespace)
     && (deployment === undefined || anyMatch(a.deployments, deployment)));
 }
+
+/** Whether /k8s logs output in `namespace` is for the requester only (the policy's logs.requesterOnly). */
+export function logsRequesterOnly(policy: Policy, namespace: string): boolean {
+  return anyMatch(policy.logs.requesterOnly, namespace);
+}

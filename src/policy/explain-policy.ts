@@ -70,6 +70,7 @@ export function explainPolicy(policy: Policy, file: string, guards: Guards = noG
     '', 'Needs approval:', ...(policy.approvals.length ? approvalLines(policy) : ['  nothing']),
     '', `Alerts: ${routes.length ? routes.join('; ') : 'no routes'} (cooldown ${policy.alerts.cooldown})`,
     ...(policy.defaultNamespace ? ['', `Default namespace: ${policy.defaultNamespace}`] : []),
+    ...(policy.logs.requesterOnly.length ? ['', `/k8s logs output only to the requester in: ${policy.logs.requesterOnly.join(', ')}`] : []),
     ...(guards.protectedNamespaces.length ? ['', `Protected (never changed, whatever the policy says): ${guards.protectedNamespaces.join(', ')}`] : []),
     ...(warned.length ? ['', 'Warnings:', ...warned.map((w) => `  - ${w}`)] : []),
   ].join('\n');

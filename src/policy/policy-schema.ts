@@ -102,12 +102,19 @@ const alertsSchema = z.strictObject({
   unschedulableAfter: durationText.default('1m'),
 });
 
+const logsSchema = z.strictObject({
+  /** Namespaces whose /k8s logs output only the person who asked sees (ephemeral, in the job's thread); default none. */
+  requesterOnly: z.array(glob).default([]),
+});
+
 /** The whole file. */
 export const policySchema = z.strictObject({
   roles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words'), z.array(ruleSchema)).default({}),
   bindings: z.array(bindingSchema).default([]),
   approvals: z.array(approvalSchema).default([]),
   alerts: alertsSchema.default({ routes: [], cooldown: '10m', recoverAfter: '2m', unschedulableAfter: '1m' }),
+  /** Who sees /k8s logs output: the channel (default), or only the requester in the namespaces listed. */
+  logs: logsSchema.default({ requesterOnly: [] }),
   /** Namespace used when a command gives no -n. */
   defaultNamespace: z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'is a namespace name: lowercase letters, digits and -').optional(),
 }).superRefine((p, ctx) => {
@@ -124,7 +131,7 @@ export const policySchema = z.strictObject({
 /** Every key the file may use, at any level: an unknown key is compared with these to suggest the one meant. */
 export const policyKeys = [
   'roles', 'bindings', 'approvals', 'alerts', 'defaultNamespace', 'verbs', 'namespaces', 'deployments', 'role', 'users', 'groups', 'channels', 'teams',
-  'kubernetes', 'user', 'approvers', 'required', 'expiresAfter', 'allowSelfApproval', 'routes', 'channel', 'cooldown', 'recoverAfter', 'unschedulableAfter',
+  'kubernetes', 'user', 'approvers', 'required', 'expiresAfter', 'allowSelfApproval', 'routes', 'channel', 'cooldown', 'recoverAfter', 'unschedulableAfter', 'logs', 'requesterOnly',
 ] as const;
 
 /** A validated policy. */

@@ -11,6 +11,8 @@ export interface JobMessenger {
   updateRoot(view: JobStatusView): Promise<void>;
   /** Posts a reply in the job's thread. */
   reply(message: SlackMessage): Promise<void>;
+  /** Posts a reply in the job's thread that only the person who asked sees (ephemeral). */
+  replyPrivately(message: SlackMessage): Promise<void>;
 }
 
 /**
@@ -29,5 +31,6 @@ export function inOrder(messenger: JobMessenger): JobMessenger {
   return {
     updateRoot: (view) => enqueue(() => messenger.updateRoot(view)),
     reply: (message) => enqueue(() => messenger.reply(message)),
+    replyPrivately: (message) => enqueue(() => messenger.replyPrivately(message)),
   };
 }

@@ -16,12 +16,14 @@ import type { CommandResult } from '../results.ts';
 import type { JobStatusView } from '../views/job-status-view.ts';
 import { renderResult } from '../views/render-result.ts';
 import { renderError } from '../views/render-error.ts';
+import { renderText } from '../views/render-text.ts';
 import { lockTargetOf, WaitInLine, type HeldLock, type LockHolder } from './deployment-lock.ts';
 import type { RolloutMarks } from '../watch/rollout-marks.ts';
 import { inOrder, type JobMessenger } from './job-messenger.ts';
 import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
 import { sealedContent } from './job-queue.ts';
 import { describeSealProblem, type Sealer } from '../seal/sealer.ts';
+import { redactResult } from '../text/redact-result.ts';
 
 /** A sealed job older than this is not run: a queue that held it that long is not one to trust, and it bounds replays. */
 export const maxJobAgeMs = 24 * 3_600_000;
@@ -53,6 +55,8 @@ export interface JobRunnerDeps {
   readonly approvals: Pick<WorkerApprovals, 'bindPlan' | 'failPlan' | 'verify'>;
   /** Checks each job's seal: only jobs the bot sealed run (Redis is not the authority). */
   readonly sealer: Pick<Sealer, 'check'>;
+  /** Whether /k8s logs output in a namespace goes only to the person who asked (the policy's logs.requesterOnly). Default: never. */
+  readonly logsRequesterOnly?: (namespace: string) => boolean;
   /** Told when a job has ended for good, so it no longer counts against its person's bound on queued jobs. Default: nothing. */
   readonly jobEnded?: (userId: string, jobId: string) => Promise<void>;
 }
@@ -270,15 +274,26 @@ export async function runJob(jobDeps: JobRunnerDeps, job: JobEnvelope): Promise<
   return outcome;
 }
 
+/** The result in the thread; a pod's logs only to the person who asked where the policy says so, and the thread says that it did. */
+async function tellResult(deps: JobRunnerDeps, messenger: JobMessenger, payload: JobPayload, result: CommandResult): Promise<void> {
+  if (result.kind !== 'logs' || deps.logsRequesterOnly?.(result.namespace) !== true) {
+    await messenger.reply(renderResult(result));
+    return;
+  }
+  await messenger.replyPrivately(renderResult(result));
+  await messenger.reply(renderText(undefined, `The logs are shown only to <@${payload.actor.userId}>: the policy keeps /k8s logs in ${result.namespace} to whoever asks.`));
+}
+
 async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayload, messenger: JobMessenger): Promise<JobOutcome> {
   const startedAt = Date.now();
   const view: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
   try {
-    const result = await execute(deps, job, payload, messenger);
+    // Cluster text (log lines, events, waiting messages) is redacted before it is told or stored.
+    const result = redactResult(await execute(deps, job, payload, messenger));
     const end = outcomeOfResult(result);
     const durationMs = Date.now() - startedAt;
     await deps.audit.record({ kind: 'job.finished', ...jobFields(deps, job.id, payload), outcome: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
-    await messenger.reply(renderResult(result));
+    await tellResult(deps, messenger, payload, result);
     await messenger.updateRoot({ ...view, state: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
     return { kind: 'done', result };
   } catch (error) {

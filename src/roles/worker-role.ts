@@ -11,6 +11,7 @@ import { watchQueueDepth } from '../metrics/metrics.ts';
 import { acquireDeploymentLock } from '../queue/deployment-lock.ts';
 import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
 import { createRequestLimits } from '../queue/request-limits.ts';
+import { logsRequesterOnly } from '../policy/decide.ts';
 import { startWorker } from '../queue/start-worker.ts';
 import { createAlertSlack } from '../slack/alert-slack.ts';
 import { createApprovalFlow } from '../slack/approval-flow.ts';
@@ -50,6 +51,7 @@ export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
     holds: createHoldStore(redis, keyPrefix(config.cluster), { maxHoldMs: config.maxHoldMs }),
     jobEnded: (userId, jobId) => requestLimits.jobEnded(userId, jobId),
     sealer: o.sealer,
+    logsRequesterOnly: (namespace) => logsRequesterOnly(o.policy.current(), namespace),
     messengerFor: (payload) => createSlackMessenger(client, payload, log),
     lock: (target, holder, onWait) => acquireDeploymentLock(redis, { prefix: keyPrefix(config.cluster), target, holder, onWait }),
   }, { cluster: config.cluster, connection: redis, jobLeaseMs: config.jobLeaseMs });

@@ -19,5 +19,9 @@ export function createSlackMessenger(client: WebClient, payload: JobPayload, log
       await client.chat.postMessage({ channel, thread_ts: payload.root.threadTs ?? ts, text: message.text, blocks: message.blocks, unfurl_links: false })
         .then(() => undefined, failed('reply in the thread'));
     },
+    replyPrivately: async (message) => {
+      await client.chat.postEphemeral({ channel, user: payload.actor.userId, thread_ts: payload.root.threadTs ?? ts, text: message.text, blocks: message.blocks })
+        .then(() => undefined, failed('reply privately in the thread'));
+    },
   };
 }

@@ -3,6 +3,7 @@ import { context, section } from './blocks.ts';
 import { boundMessage } from './bound-message.ts';
 import { codeBlock, codeLine, escapeKeepingMentions, escapeMrkdwn, inlineCode } from './mrkdwn.ts';
 import type { SlackMessage } from './slack-message.ts';
+import { redactSecrets } from '../text/redact-secrets.ts';
 
 /** What renderError shows. */
 export interface ErrorReply {
@@ -28,7 +29,7 @@ function usageText(usage: string): string {
 }
 
 function fallback(reply: ErrorReply): string {
-  const parts = [escapeMrkdwn(reply.message.trim() === '' ? 'Something went wrong' : reply.message, 300)];
+  const parts = [escapeMrkdwn(reply.message.trim() === '' ? 'Something went wrong' : redactSecrets(reply.message), 300)];
   if (reply.suggestion !== undefined && reply.suggestion !== '') parts.push(`Did you mean ${escapeMrkdwn(reply.suggestion, MAX_NAME)}?`);
   if (reply.ref !== undefined && reply.ref !== '') parts.push(`internal error, ref ${escapeMrkdwn(reply.ref, MAX_NAME)}`);
   return parts.join(' · ');
@@ -39,7 +40,8 @@ function fallback(reply: ErrorReply): string {
  * meant, and for internal errors only a reference id, never the cause (it may hold secrets or cluster internals).
  */
 export function renderError(reply: ErrorReply): SlackMessage {
-  const message = reply.message.trim() === '' ? 'Something went wrong' : reply.message;
+  // Redacted before it is cut: an error may quote the cluster's or the user's words.
+  const message = reply.message.trim() === '' ? 'Something went wrong' : redactSecrets(reply.message);
   const lines = [`:warning: ${escapeKeepingMentions(message, MAX_MESSAGE)}`];
   if (reply.suggestion !== undefined && reply.suggestion !== '') lines.push(`Did you mean ${inlineCode(reply.suggestion, MAX_NAME)}?`);
   if (reply.usage !== undefined && reply.usage.trim() !== '') lines.push(usageText(reply.usage));

@@ -4,6 +4,7 @@ import { formatDuration } from './format-duration.ts';
 import type { JobStatusView } from './job-status-view.ts';
 import { escapeKeepingMentions, escapeMrkdwn, inlineCode } from './mrkdwn.ts';
 import type { SlackMessage } from './slack-message.ts';
+import { redactSecrets } from '../text/redact-secrets.ts';
 
 // One line in the channel per job: generous caps on each part still leave the section far under 3000 characters.
 const MAX_DESCRIPTION = 300;
@@ -13,7 +14,8 @@ const MAX_ID = 100;
 
 function stateText(view: JobStatusView): string {
   const took = view.durationMs === undefined ? undefined : formatDuration(view.durationMs);
-  const reason = view.reason === undefined || view.reason.trim() === '' ? '' : `: ${escapeKeepingMentions(view.reason, MAX_REASON)}`;
+  // Redacted before it is cut: a reason quotes an API error, and half a secret is still one.
+  const reason = view.reason === undefined || view.reason.trim() === '' ? '' : `: ${escapeKeepingMentions(redactSecrets(view.reason), MAX_REASON)}`;
   switch (view.state) {
     case 'succeeded':
       return took === undefined ? 'done' : `done in ${took}`;
@@ -27,7 +29,7 @@ function stateText(view: JobStatusView): string {
 /** "running · 2/3 updated"; a detail that already starts with the state ("waiting for the lock…") stands alone. */
 function inProgressText(state: string, detail: string | undefined): string {
   if (detail === undefined || detail.trim() === '') return state;
-  const escaped = escapeKeepingMentions(detail.trim(), MAX_DETAIL);
+  const escaped = escapeKeepingMentions(redactSecrets(detail.trim()), MAX_DETAIL);
   return escaped.startsWith(state) ? escaped : `${state} · ${escaped}`;
 }
 

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { LogsResult } from '../results.ts';
+import { redactLines } from '../text/redact-secrets.ts';
 import { context, section } from './blocks.ts';
 import { boundMessage } from './bound-message.ts';
 import { codeLine, escapeMrkdwn, inlineCode } from './mrkdwn.ts';
@@ -30,7 +31,8 @@ function notes(result: LogsResult, cut: number, shortened: boolean): string[] {
  * the lines in code blocks. Lines are neutralised so a ``` in a log cannot end the block, and what was cut is said.
  */
 export function renderLogs(result: LogsResult): SlackMessage {
-  const raw = result.lines.flatMap((line) => line.split('\n'));
+  // Redacted here as well as in the worker: a view may be handed lines from anywhere, and a key block spans lines.
+  const raw = redactLines(result.lines.flatMap((line) => line.split('\n')));
   const lines = raw.map((line) => codeLine(line, MAX_LINE));
   const shortened = lines.some((line) => charCount(line) >= MAX_LINE && line.endsWith('…'));
   const packed = packLines(lines, { budget: LOG_BUDGET, code: true, keep: 'tail' });

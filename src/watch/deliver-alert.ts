@@ -4,7 +4,7 @@
 // version already delivered does nothing, so duplicate and late jobs are harmless.
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { Log } from '../log/create-logger.ts';
-import { redactSecrets } from '../text/redact-secrets.ts';
+import { redactLines, redactSecrets } from '../text/redact-secrets.ts';
 import { renderAlert, renderRecovery, renderRolloutFailure, type AlertEvidence, type AlertMessage } from '../views/render-alert.ts';
 import type { SlackMessage } from '../views/slack-message.ts';
 import type { AlertRecord, PostedMessage } from './alert-record.ts';
@@ -58,9 +58,9 @@ async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<
   const [logs, events] = await Promise.all([
     wantsLogs
       ? deps.kube.readLogs(namespace, pod.name, { ...(pod.failure.container ? { container: pod.failure.container } : {}), tailLines: logLines, previous, limitBytes: 64 * 1024 })
-        .then((l) => ({ lines: l.lines.map(redactSecrets) }), (error: unknown) => ({ lines: [], unavailable: `logs unavailable: ${error instanceof Error ? error.message : String(error)}` }))
+        .then((l) => ({ lines: redactLines(l.lines) }), (error: unknown) => ({ lines: [], unavailable: redactSecrets(`logs unavailable: ${error instanceof Error ? error.message : String(error)}`) }))
       : Promise.resolve({ lines: [], unavailable: 'the container never started, so it has no logs' }),
-    deps.kube.podEvents(namespace, pod.name, 5).catch(() => []),
+    deps.kube.podEvents(namespace, pod.name, 5).then((events) => events.map((e) => ({ ...e, message: redactSecrets(e.message) })), () => []),
   ]);
   return {
     pod: pod.name, previous, lines: logs.lines, events,

@@ -14,13 +14,15 @@ describe('inOrder', () => {
         log.push(`end ${v.detail ?? ''}`);
       },
       reply: async (m) => { log.push(`reply ${m.text}`); },
+      replyPrivately: async (m) => { log.push(`private ${m.text}`); },
     };
     const messenger = inOrder(slow);
     const waiting = messenger.updateRoot(view('waiting'));
     await messenger.updateRoot(view('running'));
     await messenger.reply({ text: 'result', blocks: [] });
+    await messenger.replyPrivately({ text: 'logs', blocks: [] });
     await waiting;
-    expect(log).toEqual(['start waiting', 'end waiting', 'start running', 'end running', 'reply result']);
+    expect(log).toEqual(['start waiting', 'end waiting', 'start running', 'end running', 'reply result', 'private logs']);
   });
 
   it('goes on after a call that failed', async () => {
@@ -28,6 +30,7 @@ describe('inOrder', () => {
     const flaky: JobMessenger = {
       updateRoot: async (v) => { if (v.detail === 'bad') throw new Error('boom'); sent.push(v.detail ?? ''); },
       reply: async () => undefined,
+      replyPrivately: async () => undefined,
     };
     const messenger = inOrder(flaky);
     await messenger.updateRoot(view('bad'));

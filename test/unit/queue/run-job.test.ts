@@ -37,6 +37,7 @@ function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new S
   const messenger: JobMessenger = {
     updateRoot: async (view) => { roots.push(view); },
     reply: async (message) => { replies.push(message.text); },
+    replyPrivately: async (message) => { replies.push(`(only the requester) ${message.text}`); },
   };
   const deps: JobRunnerDeps = {
     registry: createRegistry(), limits: { maxReplicas: 10, defaultNamespace: 'default', rolloutTimeoutMs: 1000 }, kube, cluster: 'prod',

@@ -14,10 +14,19 @@ describe('boundMessage', () => {
   });
 
   it('drops blocks past the total text budget', () => {
-    const message = boundMessage('long', Array.from({ length: 10 }, () => section('y'.repeat(3000))));
+    // Lines of 1500: under the redaction's 2048-character line cap, so every section keeps its 3000 characters.
+    const message = boundMessage('long', Array.from({ length: 10 }, () => section(`${'y'.repeat(1499)}\n${'y'.repeat(1500)}`)));
     expectSlackAccepts(message);
     expect(message.blocks).toHaveLength(4);
     expect(allText(message)).toContain('… 7 more blocks not shown');
+  });
+
+  it('redacts every text that leaves views, whichever renderer forgot to: blocks and the fallback', () => {
+    const leak = 'dial postgres://app:s3cr3t@db:5432/app: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    const message = boundMessage(leak, [header(leak), section(leak), context(leak), { type: 'section', fields: [{ type: 'mrkdwn', text: leak }] }]);
+    const all = JSON.stringify(message);
+    for (const secret of ['s3cr3t', 'eyJhbGciOiJIUzI1NiJ9', 'c2lnbmF0dXJl']) expect(all).not.toContain(secret);
+    expect(message.text).toContain('postgres://app:[redacted]@db:5432/app');
   });
 
   it('fills in and bounds the fallback text', () => {
