@@ -1,6 +1,5 @@
 // Composition root and command-line entry of Coxswain.
 import { argv, exit, stderr, stdout } from 'node:process';
-import { Redis } from 'ioredis';
 import { createRegistry } from '../commands/index.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { AppError } from './errors.ts';
@@ -10,6 +9,7 @@ import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
 import { planWriteGrants, renderWriteGrants, type ServiceAccountRef } from './policy/write-grants.ts';
+import { openRedis } from './roles/role-kit.ts';
 import { safeRedisUrl, startRoles } from './roles/start-roles.ts';
 
 /** The command-line contract of DESIGN.md; kept in one place so help and parsing agree. */
@@ -140,7 +140,7 @@ async function audit(args: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loadAuditConfig();
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
+  const redis = openRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

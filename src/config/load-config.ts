@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { derivedSealKey } from '../seal/sealer.ts';
 import { parseDuration } from '../text/duration.ts';
@@ -42,6 +43,10 @@ const envSchema = z.object({
   SLACK_TEAM_ID: listOf(z.string().regex(/^[TE][A-Z0-9]{2,}$/), 'Slack workspace IDs (T…) or organization IDs (E…)').optional(),
   PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0).max(65535).default(3000),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+  // The password of Redis's ACL user (the user goes in REDIS_URL: redis://coxswain@host:6379), so the URL need not hold it.
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  // PEM file of the CA that signed the Redis server's certificate, for rediss:// to a private CA.
+  COXSWAIN_REDIS_CA: z.string().min(1).optional(),
   KUBECONFIG: z.string().min(1).optional(),
   // Set by Kubernetes in every pod: where the in-cluster API server is, when there is no KUBECONFIG.
   KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
@@ -77,7 +82,7 @@ const envSchema = z.object({
 });
 
 /** The variables `coxswain audit verify` reads: it needs Redis and the cluster's name, not Slack. */
-const auditEnvSchema = envSchema.pick({ REDIS_URL: true, COXSWAIN_CLUSTER: true, COXSWAIN_AUDIT_RETENTION: true });
+const auditEnvSchema = envSchema.pick({ REDIS_URL: true, REDIS_PASSWORD: true, COXSWAIN_REDIS_CA: true, COXSWAIN_CLUSTER: true, COXSWAIN_AUDIT_RETENTION: true });
 
 /** The variables `coxswain check-policy` reads: which namespaces are protected, to warn of rules that reach them. */
 const policyCheckEnvSchema = envSchema.pick({ COXSWAIN_NAMESPACE: true, COXSWAIN_PROTECTED_NAMESPACES: true });
@@ -118,6 +123,8 @@ export interface Config {
   };
   readonly port: number;
   readonly redisUrl: string;
+  /** How to reach Redis besides its URL: the ACL user's password, the CA of its TLS certificate (PEM, read at start-up). */
+  readonly redis: RedisAccess;
   /** Path of a kubeconfig; absent means the in-cluster service account. */
   readonly kubeconfigPath?: string;
   /** https://host:port of the API server from inside a pod (KUBERNETES_SERVICE_HOST/PORT). */
@@ -167,7 +174,28 @@ export interface Rate {
 }
 
 /** What the audit CLI needs: where the trail is. */
-export type AuditConfig = Pick<Config, 'redisUrl' | 'cluster' | 'auditRetention'>;
+export type AuditConfig = Pick<Config, 'redisUrl' | 'redis' | 'cluster' | 'auditRetention'>;
+
+/** Redis credentials and trust beyond the URL. */
+export interface RedisAccess {
+  readonly password?: string;
+  /** The CA certificate(s) that sign the server's TLS certificate (rediss://), as PEM text. */
+  readonly ca?: string;
+}
+
+/** Reads the CA file named by COXSWAIN_REDIS_CA; a file that cannot be read or is no certificate stops start-up. */
+function redisAccessOf(e: { REDIS_PASSWORD?: string | undefined; COXSWAIN_REDIS_CA?: string | undefined }): RedisAccess {
+  let ca: string | undefined;
+  if (e.COXSWAIN_REDIS_CA) {
+    try {
+      ca = readFileSync(e.COXSWAIN_REDIS_CA, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`configuration: COXSWAIN_REDIS_CA cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('configuration: COXSWAIN_REDIS_CA is not a PEM certificate file');
+  }
+  return Object.freeze({ ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}), ...(ca ? { ca } : {}) });
+}
 
 /** A configuration problem, phrased as one line that names the variable. */
 export class ConfigError extends Error {
@@ -197,7 +225,7 @@ function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.inf
  */
 export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConfig {
   const e = parseEnv(auditEnvSchema, env);
-  return Object.freeze({ redisUrl: e.REDIS_URL, cluster: e.COXSWAIN_CLUSTER, auditRetention: e.COXSWAIN_AUDIT_RETENTION });
+  return Object.freeze({ redisUrl: e.REDIS_URL, redis: redisAccessOf(e), cluster: e.COXSWAIN_CLUSTER, auditRetention: e.COXSWAIN_AUDIT_RETENTION });
 }
 
 /** The protected namespaces as `coxswain start` would compute them, for `coxswain check-policy` (no Slack variables needed). */
@@ -261,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     slack: slackOf(e),
     port: e.PORT,
     redisUrl: e.REDIS_URL,
+    redis: redisAccessOf(e),
     ...(e.KUBECONFIG ? { kubeconfigPath: e.KUBECONFIG.split(':')[0] ?? e.KUBECONFIG } : {}),
     ...(e.KUBERNETES_SERVICE_HOST ? { inClusterServer: inClusterServer(e.KUBERNETES_SERVICE_HOST, e.KUBERNETES_SERVICE_PORT) } : {}),
     ...(e.COXSWAIN_POLICY ? { policyPath: e.COXSWAIN_POLICY } : {}),

@@ -1,6 +1,5 @@
 // The gateway role: Bolt (HTTP or Socket Mode) takes /k8s commands and button
 // clicks, decides, queues and acks. Loaded only by processes that run it.
-import { Redis } from 'ioredis';
 import { createApprovalStore } from '../approvals/approval-store.ts';
 import { handleVote, type VoteDeps } from '../approvals/handle-vote.ts';
 import { openApproval } from '../approvals/open-approval.ts';
@@ -16,18 +15,18 @@ import { registerApprovalActions } from '../slack/approval-actions.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
 import { startGateway } from '../slack/create-gateway.ts';
 import type { GatewayDeps } from '../slack/handle-command.ts';
-import { limitsOf, redisPing, redisReady, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+import { limitsOf, openRedis, redisPing, redisReady, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
 
 /** Starts the gateway; resolves once it listens (or is connected, in Socket Mode). */
 export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   const { config, log } = o;
   // Fail fast: with no offline queue a Redis outage is answered at once ("try again"), not after Slack's 3 s.
-  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const redis = openRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   redis.on('error', (error: Error) => log('warn', 'redis (gateway)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   // Without an offline queue, commands before the first connection would fail: take requests once Redis is up.
   if (!(await redisReady(redis, 5000))) log('warn', 'Redis is not reachable yet; commands will be refused until it is', { url: safeRedisUrl(config.redisUrl) });
   // BullMQ's job scripts would sit in front of the claim on a shared connection; the ack waits only for the claim.
-  const queueRedis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const queueRedis = openRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   queueRedis.on('error', (error: Error) => log('warn', 'redis (gateway queue)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   await redisReady(queueRedis, 5000);
   const queue = createJobQueue(config.cluster, queueRedis, o.sealer);

@@ -1,8 +1,8 @@
 // What the roles of one process share: the process-wide services start-roles.ts
 // opens once, and the Redis health helpers each role uses for /readyz.
-import type { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { Config, Role } from '../config/load-config.ts';
+import type { Config, RedisAccess, Role } from '../config/load-config.ts';
 import type { ClusterAccess } from '../kube/create-kube-api.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { KubeConnection } from '../kube/kube-connection.ts';
@@ -49,6 +49,19 @@ export interface Shared extends StartRolesOptions {
   readonly connection: () => Promise<KubeConnection>;
   /** Seals what the bot queues and stores in Redis, and checks it before acting on it. */
   readonly sealer: Sealer;
+}
+
+/**
+ * A connection to the bot's Redis: REDIS_URL, with the ACL user's password (REDIS_PASSWORD) when the URL holds none,
+ * and for rediss:// the CA that signs the server's certificate (COXSWAIN_REDIS_CA; default: the system's CAs). Every
+ * connection of every role is made here, so none of them forgets TLS or the password.
+ */
+export function openRedis(config: { readonly redisUrl: string; readonly redis: RedisAccess }, options: RedisOptions = {}): Redis {
+  const tls = config.redis.ca && config.redisUrl.startsWith('rediss:') ? { tls: { ca: config.redis.ca } } : {};
+  // Into the URL, not the options: ioredis takes the URL's (empty) password over an option's.
+  const url = new URL(config.redisUrl);
+  if (config.redis.password && !url.password) url.password = encodeURIComponent(config.redis.password);
+  return new Redis(url.toString(), { ...options, ...tls });
 }
 
 /**

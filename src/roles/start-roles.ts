@@ -4,7 +4,6 @@
 // opened here once; each role's own code is imported only when the process runs
 // that role, so a watcher or gateway process does not carry the others' modules
 // (client-node's typed API alone is ~80 MiB).
-import { Redis } from 'ioredis';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { ConfigError, type Config, type Role } from '../config/load-config.ts';
 import type { ClusterAccess } from '../kube/create-kube-api.ts';
@@ -19,7 +18,7 @@ import { emptyPolicy, openPolicyStore, staticPolicyStore, type PolicyStore } fro
 import { createSealer, type Sealer } from '../seal/sealer.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
 import { startHealthServer, type Readiness } from './health-server.ts';
-import { redisReady, safeRedisUrl, type RunningRoles, type Shared, type StartRolesOptions } from './role-kit.ts';
+import { openRedis, redisReady, safeRedisUrl, type RunningRoles, type Shared, type StartRolesOptions } from './role-kit.ts';
 import { selfCheck } from './self-check.ts';
 
 export { safeRedisUrl, type RunningRoles, type StartRolesOptions } from './role-kit.ts';
@@ -84,7 +83,7 @@ function groupMembership(config: Config, log: Log): GroupMembership {
  * for Redis forever (BullMQ needs that), and a record must never hold a request up; the log line is written anyway.
  */
 async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; running: RunningRoles }> {
-  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 });
+  const redis = openRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 });
   redis.on('error', (error: Error) => log('warn', 'redis (audit)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   await redisReady(redis, 5000);
   const audit = createAuditLog({ redis, cluster: config.cluster, log, retention: config.auditRetention });

@@ -4,7 +4,6 @@
 // never loads client-node's typed API (test/unit/roles/role-imports.test.ts).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
 import { apiServerProbe } from '../kube/api-server-ready.ts';
 import { startLeaderElection } from '../kube/leader-election.ts';
 import { watchQueueDepth } from '../metrics/metrics.ts';
@@ -12,12 +11,12 @@ import { keyPrefix } from '../queue/job-queue.ts';
 import { alertQueueName, createAlertQueue } from '../watch/alert-queue.ts';
 import { createAlertStore } from '../watch/alert-store.ts';
 import { startAlertWatcher, type AlertWatcher } from '../watch/start-watcher.ts';
-import { redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+import { openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
 
 /** Joins the election and, while leading, watches pods for failures. */
 export async function startWatcherRole(o: Shared): Promise<RunningRoles> {
   const { config, log } = o;
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const redis = openRedis(config, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (watcher)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   const connection = await o.connection();
   const store = createAlertStore(redis, keyPrefix(config.cluster));

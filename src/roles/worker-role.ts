@@ -1,6 +1,5 @@
 // The worker role: runs queued jobs against the cluster through client-node,
 // delivers alerts to Slack, sweeps expired approvals. Loaded only by processes that run it.
-import { Redis } from 'ioredis';
 import { createApprovalStore } from '../approvals/approval-store.ts';
 import { startExpirySweeper } from '../approvals/sweep-expired.ts';
 import { createWorkerApprovals } from '../approvals/worker-approvals.ts';
@@ -21,12 +20,12 @@ import { createAlertQueue, startAlertDelivery } from '../watch/alert-queue.ts';
 import { createAlertStore } from '../watch/alert-store.ts';
 import { createChannelGate } from '../watch/channel-gate.ts';
 import { createRolloutMarks } from '../watch/rollout-marks.ts';
-import { limitsOf, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+import { limitsOf, openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
 
 /** Starts consuming the cluster's job queue and its alert queue. */
 export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
   const { config, log } = o;
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const redis = openRedis(config, { maxRetriesPerRequest: null });
   redis.on('error', (error: Error) => log('warn', 'redis (worker)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
   const client = createWebClient(config, log);
   const access = await o.access();

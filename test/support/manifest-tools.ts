@@ -69,6 +69,7 @@ export const deployShapes: readonly DeployShape[] = [
   { name: 'with Redis', dir: 'deploy/overlays/with-redis' },
   { name: 'split roles with Redis', compose: { resources: ['deploy/overlays/split'], components: ['deploy/components/redis'] } },
   { name: 'impersonation', dir: 'deploy/overlays/impersonation' },
+  { name: 'with Redis over TLS', compose: { resources: ['deploy/overlays/with-redis'], components: ['deploy/components/redis-tls'] } },
 ];
 
 /** A rendered shape: kustomize's output and its objects. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitUntil } from './cluster/processes.ts';
@@ -37,22 +38,44 @@ export interface PrivateRedisOptions {
   readonly appendOnly?: boolean;
   /** The redis-server binary. Default `redis-server` from PATH. */
   readonly binary?: string;
+  /** Serve TLS only, with this certificate (no plain port). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly caCert: string };
+  /** ACL file lines (`user … on >pw ~keys +cmds`): the server takes them as its users. */
+  readonly acl?: readonly string[];
+}
+
+/** Any answer to PING (PONG, or NOAUTH when the default user is off) means the server is up; over TLS with `caCert`. */
+function answersPing(port: number, caCert: string | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = caCert ? tlsConnect({ host: '127.0.0.1', port, ca: caCert, servername: 'localhost' }) : createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(1000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on(caCert ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data: Buffer) => done(/^[+-]/.test(data.toString())));
+  });
 }
 
 /** Starts a redis-server on a free loopback port with its own data directory. */
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'coxswain-redis-'));
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '',
-    '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--appendfsync', 'always'];
+  const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--appendfsync', 'always',
+    ...(options.tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.caCert, '--tls-auth-clients', 'no']
+      : ['--port', String(port)]),
+    ...(options.acl ? ['--aclfile', join(dir, 'users.acl')] : [])];
+  if (options.acl) await writeFile(join(dir, 'users.acl'), `${options.acl.join('\n')}\n`);
+  const caCert = options.tls ? await readFile(options.tls.caCert, 'utf8') : undefined;
+  const up = (): Promise<boolean> => answersPing(port, caCert);
   const start = async (): Promise<void> => {
     const proc = spawn(options.binary ?? 'redis-server', args, { stdio: 'ignore' });
     child = proc;
     const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`))));
     exited.catch(() => undefined);
-    await Promise.race([waitUntil(() => pingRedis(url), { what: `redis-server on ${port}`, timeoutMs: 10_000, intervalMs: 50 }), exited]);
+    await Promise.race([waitUntil(up, { what: `redis-server on ${port}`, timeoutMs: 10_000, intervalMs: 50 }), exited]);
   };
   const stop = async (): Promise<void> => {
     const proc = child;

@@ -253,14 +253,16 @@ describe('the Redis shapes (deploy/components/redis)', () => {
   it.each([['with Redis'], ['split roles with Redis']])('%s: an AOF-persistent Redis only the bot reaches, and REDIS_URL pointing at it', (name) => {
     const r = shape(name);
     const redis = only(ofKind<Workload & { spec: { volumeClaimTemplates?: k8s.V1PersistentVolumeClaim[] } }>(r, 'StatefulSet'), 'StatefulSet');
-    const args = only(podSpec(redis).containers, 'Redis container').args ?? [];
-    expect(args.slice(0, 3)).toEqual(['redis-server', '--appendonly', 'yes']);
-    expect(args).toEqual(expect.arrayContaining(['noeviction']));
+    const script = (only(podSpec(redis).containers, 'Redis container').args ?? []).join('\n');
+    expect(script).toContain('exec redis-server --aclfile /run/redis/users.acl');
+    expect(script).toContain('--appendonly yes');
+    expect(script).toContain('noeviction');
+    expect(script).toContain('user default off');
     expect(redis.spec.volumeClaimTemplates?.map((v) => v.metadata?.name)).toEqual(['data']);
     const policy = ofKind<k8s.V1NetworkPolicy>(r, 'NetworkPolicy').find((p) => p.metadata?.name === 'coxswain-redis');
     expect(policy?.spec?.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'coxswain' } } }], ports: [{ protocol: 'TCP', port: 6379 }] }]);
     const secret = only(ofKind<k8s.V1Secret>(r, 'Secret'), 'Secret');
-    expect(Buffer.from(secret.data?.['REDIS_URL'] ?? '', 'base64').toString()).toBe('redis://coxswain-redis:6379');
+    expect(Buffer.from(secret.data?.['REDIS_URL'] ?? '', 'base64').toString()).toBe('redis://coxswain@coxswain-redis:6379');
     const refs = ofKind<Workload>(r, 'Deployment').map((d) => secretKeyRefs(d).find((ref) => ref.key === 'REDIS_URL')?.name);
     expect(new Set(refs)).toEqual(new Set([secret.metadata?.name]));
   });
@@ -272,14 +274,20 @@ function secretKeyRefs(w: Workload): k8s.V1SecretKeySelector[] {
 }
 
 describe('deploy/examples', () => {
-  it.each([['slack-secret.yaml', ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']], ['redis-secret.yaml', ['REDIS_URL']]])(
-    '%s holds placeholders only, for the keys the Deployments read, and is valid', async (file, keys) => {
+  it.each([
+    ['slack-secret.yaml', ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'], 0],
+    ['redis-secret.yaml', ['REDIS_URL'], 0],
+    ['seal-secret.yaml', ['COXSWAIN_SEAL_KEY', 'COXSWAIN_SEAL_KEY_PREVIOUS', 'COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL'], 0],
+    ['redis-auth-secret.yaml', ['password'], 2],
+  ] as const)(
+    '%s holds placeholders only, for the keys the Deployments read, and is valid', async (file, keys, shapeIndex) => {
       const docs = parseAllDocuments(await readFile(join(repoRoot, 'deploy', 'examples', file), 'utf8')).map((d) => d.toJS() as k8s.V1Secret);
       const secret = only(docs, `object in ${file}`);
       const data = secret.stringData ?? {};
       expect(Object.keys(data)).toEqual(keys);
       expect(Object.values(data).filter((v) => !v.includes('REPLACE_ME'))).toEqual([]);
-      const deployments = ofKind<Workload>(shape(deployShapes[0]?.name ?? ''), 'Deployment');
+      // The default shape, or for the bundled Redis's password the shape with Redis.
+      const deployments = ofKind<Workload>(shape(deployShapes[shapeIndex]?.name ?? ''), 'Deployment');
       const read = new Set(deployments.flatMap(secretKeyRefs).filter((ref) => ref.name === secret.metadata?.name).map((ref) => ref.key));
       expect([...read].sort()).toEqual([...keys].sort());
       expect(await dryRunner(admin)(secret)).toEqual({ errors: [], warnings: [] });

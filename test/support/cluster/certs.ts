@@ -50,6 +50,21 @@ async function issueLeaf(dir: string, leaf: LeafOptions): Promise<void> {
 
 const serverSans = 'IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc';
 
+/** A throwaway CA (ca.crt, ca.key) in `dir`. */
+async function createCa(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
+  await openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=coxswain-test-ca', '-days', '30', '-sha256',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.crt'], dir);
+}
+
+/** A CA and one server certificate it signed, for 127.0.0.1 and localhost (a TLS redis-server of a test's own). */
+export async function generateServerCertificate(dir: string, name: string): Promise<{ readonly caCert: string; readonly cert: string; readonly key: string }> {
+  await createCa(dir);
+  await issueLeaf(dir, { name, subject: `/CN=${name}`, usage: 'serverAuth', sans: 'IP:127.0.0.1,DNS:localhost' });
+  return { caCert: join(dir, 'ca.crt'), cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
 /**
  * Generates a throwaway CA and every certificate the control plane needs, with
  * openssl (Node can make keys but not X.509 certificates). Elliptic-curve keys
@@ -57,10 +72,7 @@ const serverSans = 'IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.def
  * every Kubernetes version accepts.
  */
 export async function generateCertificates(dir: string): Promise<ClusterCertificates> {
-  await mkdir(dir, { recursive: true });
-  await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
-  await openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=coxswain-test-ca', '-days', '30', '-sha256',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.crt'], dir);
+  await createCa(dir);
   await issueLeaf(dir, { name: 'apiserver', subject: '/CN=kube-apiserver', usage: 'serverAuth', sans: serverSans });
   await issueLeaf(dir, { name: 'admin', subject: '/O=system:masters/CN=coxswain-test-admin', usage: 'clientAuth' });
   await issueLeaf(dir, { name: 'kubelet-client', subject: '/O=system:masters/CN=kube-apiserver-kubelet-client', usage: 'clientAuth' });

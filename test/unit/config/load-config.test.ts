@@ -71,7 +71,7 @@ describe('loadConfig', () => {
 
   it('reads only Redis and the cluster for the audit CLI, without Slack tokens, validated the same way', () => {
     expect(loadAuditConfig({ REDIS_URL: 'redis://127.0.0.1:6390', COXSWAIN_CLUSTER: 'prod-eu' }))
-      .toEqual({ redisUrl: 'redis://127.0.0.1:6390', cluster: 'prod-eu', auditRetention: 100_000 });
+      .toEqual({ redisUrl: 'redis://127.0.0.1:6390', redis: {}, cluster: 'prod-eu', auditRetention: 100_000 });
     expect(() => loadAuditConfig({ REDIS_URL: 'http://x' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL');
     expect(() => loadAuditConfig({ COXSWAIN_CLUSTER: 'Prod_EU' })).toThrow('COXSWAIN_CLUSTER must be a DNS-1123 label');
     expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6390' })).toThrow('SLACK_SIGNING_SECRET is missing');
