@@ -317,9 +317,16 @@ function admit(deps: GatewayDeps, command: SlashCommand): Actor {
   };
 }
 
-/** One token from the person's and the channel's buckets; the first refusal in a minute is recorded, the rest only counted. */
+/**
+ * One token from the person's and the channel's buckets; the first refusal in a minute is recorded, the rest only
+ * counted. With Redis unreachable the buckets cannot be read: the request goes on (help, whoami and can-i still
+ * answer; anything that needs the queue is refused by the queue), and the log says the limits were not checked.
+ */
 async function checkRate(deps: GatewayDeps, actor: Actor): Promise<void> {
-  const verdict = await deps.limits.take(actor.userId, actor.channelId);
+  const verdict = await deps.limits.take(actor.userId, actor.channelId).catch((error: unknown) => {
+    deps.log('warn', 'request rates not checked: Redis did not answer', { error: error instanceof Error ? error.message : String(error) });
+    return { allowed: true } as const;
+  });
   if (verdict.allowed) return;
   const who = verdict.limitedBy === 'user' ? 'you are' : 'this channel is';
   throw new GateRefusal({
