@@ -1,7 +1,7 @@
 // The permission matrix, unit level: users × groups × channels × verbs ×
 // namespaces × deployments against the design's example policy.
 import { describe, expect, it } from '@jest/globals';
-import { decide, globMatch, type AccessRequest, type Subject } from '../../../src/policy/decide.ts';
+import { decide, everything, globMatch, type AccessRequest, type Subject } from '../../../src/policy/decide.ts';
 import { parsePolicy } from '../../../src/policy/load-policy.ts';
 
 const policy = parsePolicy(`
@@ -66,5 +66,53 @@ describe('globMatch', () => {
     ['*', 'anything', true], ['team-*', 'team-a', true], ['team-*', 'team', false], ['web.v1', 'webxv1', false], ['*-prod', 'eu-prod', true],
   ])('%s ~ %s → %s', (pattern, value, expected) => {
     expect(globMatch(pattern, value)).toBe(expected);
+  });
+});
+
+describe('decide: what no rule can grant, and what must be named', () => {
+  const wide = parsePolicy(`
+roles:
+  viewer:   [{ verbs: [get] }]
+  star:     [{ verbs: ["*"] }]
+  web-lock: [{ verbs: [lock], namespaces: [prod], deployments: ["web-*"] }]
+  ns-lock:  [{ verbs: [lock, audit], namespaces: [prod] }]
+bindings:
+  - { role: viewer,   users: ["*"] }
+  - { role: star,     users: [U0ALICE, U0NAMED] }
+  - { role: web-lock, users: [U0BOB] }
+  - { role: ns-lock,  users: [U0CAROL], teams: [T0PARTNER] }
+`, 'wide.yaml');
+  const guards = { protectedNamespaces: ['kube-system', 'coxswain'] };
+  const guest = (userId: string, team = 'T0ELSE'): Subject => ({ userId, channelId: 'C0OPS', groups: [], externalTeam: team });
+
+  it.each([
+    ['deploy', 'coxswain', 'coxswain', false, 'coxswain is protected'],
+    ['scale', 'kube-system', 'coredns', false, 'kube-system is protected'],
+    ['get', 'kube-system', undefined, true, 'role viewer'],
+    ['deploy', 'prod', 'web', true, 'role star'],
+  ] as const)('%s in %s: guards before rules → %s', (verb, namespace, deployment, allowed, words) => {
+    const decision = decide(wide, who('U0ALICE', 'C0OPS'), ask(verb, namespace, deployment), guards);
+    expect(decision.allowed).toBe(allowed);
+    expect(decision.allowed ? decision.rule : decision.reason).toContain(words);
+  });
+
+  it('does not count "*" as audit or break', () => {
+    expect(decide(wide, who('U0ALICE', 'C0OPS'), ask('audit')).allowed).toBe(false);
+    expect(decide(wide, who('U0ALICE', 'C0OPS'), ask('break', 'prod', 'web')).allowed).toBe(false);
+    expect(decide(wide, who('U0CAROL', 'C0OPS'), ask('audit', 'prod')).allowed).toBe(true);
+  });
+
+  it('grants "every deployment" or "every namespace" only to a rule whose globs cover them all', () => {
+    expect(decide(wide, who('U0BOB', 'C0OPS'), ask('lock', 'prod', 'web-1')).allowed).toBe(true);
+    expect(decide(wide, who('U0BOB', 'C0OPS'), ask('lock', 'prod', everything))).toMatchObject({ allowed: false, reason: expect.stringContaining('lock every deployment in prod') });
+    expect(decide(wide, who('U0CAROL', 'C0OPS'), ask('lock', 'prod', everything)).allowed).toBe(true);
+    expect(decide(wide, who('U0CAROL', 'C0OPS'), ask('audit', everything)).allowed).toBe(false);
+  });
+
+  it('covers a guest only by the bindings that name them or their workspace', () => {
+    expect(decide(wide, guest('U0STRANGER'), ask('get', 'prod'))).toMatchObject({ allowed: false, reason: expect.stringContaining('You are from another workspace (T0ELSE)') });
+    expect(decide(wide, guest('U0CAROL', 'T0PARTNER'), ask('lock', 'prod', 'web')).allowed).toBe(true);
+    expect(decide(wide, guest('U0DAVE', 'T0PARTNER'), ask('get', 'prod')).allowed).toBe(false);
+    expect(decide(wide, guest('U0NAMED'), ask('deploy', 'prod', 'web')).allowed).toBe(true);
   });
 });
