@@ -57,7 +57,8 @@ const config = loadConfig({
   REDIS_URL: o.redisUrl, KUBECONFIG: o.kubeconfig, COXSWAIN_CLUSTER: o.cluster, COXSWAIN_LOG_LEVEL: 'info',
   COXSWAIN_LEADER_LEASE: '3s', COXSWAIN_POLICY: o.policyFile,
   // The benchmarks measure capacity: a load of commands from a few users in one channel is the point, not a flood.
-  COXSWAIN_RATE_USER: 'off', COXSWAIN_RATE_CHANNEL: 'off', COXSWAIN_MAX_QUEUED_PER_USER: '10000', ...o.env,
+  // The buckets are still checked (their cost is part of every request), but never run dry.
+  COXSWAIN_RATE_USER: '100000/1s', COXSWAIN_RATE_CHANNEL: '100000/1s', COXSWAIN_MAX_QUEUED_PER_USER: '10000', ...o.env,
 });
 const quiet = o.quiet ?? [];
 const running = await startRoles({
