@@ -68,6 +68,8 @@ const adversarial: readonly (readonly [string, string])[] = [
   ['password:" repeated', repeated('password:"')],
   ['Authorization:  repeated', repeated('Authorization: ')],
   ['--password  repeated', repeated('--password ')],
+  ['Bearer  repeated', repeated('Bearer ')],
+  ['Bearer + 15 letters repeated (the short-token lookahead)', repeated('Bearer aaaaaaaaaaaaaaa ')],
   ['{\\"token\\":\\"… (escaped JSON values)', repeated('{\\"token\\":\\"')],
   ['mixed a-eyJ:@//= "AKIA-----BEGIN \\"', repeated('a-eyJ:@//= "AKIA-----BEGIN \\"')],
 ];

@@ -164,8 +164,9 @@ const shapeRules: readonly Replacement[] = [
   // Base64 of a PEM block (a Kubernetes Secret's tls.key, a kubeconfig's
   // client-key-data). Certificates too: a bundle may carry its key after them.
   [new RegExp(String.raw`${guarded('LS0tLS1CRUdJTi', '[A-Za-z0-9+/=]')}[A-Za-z0-9+/=]{20,${rest}}`, 'g'), marker],
-  // `Bearer <token>` outside a header (16+: not the words of "bearer authentication").
-  [new RegExp(String.raw`(${guarded('bearer', '[A-Za-z0-9_]')}[ \t]{1,8})[A-Za-z0-9._~+/=-]{16,${rest}}`, 'gi'), `$1${marker}`],
+  // `Bearer <token>` outside a header: 16+ characters, or 6+ with a digit, dot or symbol among the first 16 (a
+  // short token, a JWT-like `abc.def.ghi`), but not the words of "bearer authentication".
+  [new RegExp(String.raw`(${guarded('bearer', '[A-Za-z0-9_]')}[ \t]{1,8})(?:[A-Za-z0-9._~+/=-]{16,${rest}}|(?=[A-Za-z]{0,15}[0-9._~+/=-])[A-Za-z0-9._~+/=-]{6,${rest}})`, 'gi'), `$1${marker}`],
 ];
 
 // ---------------------------------------------------------------------------

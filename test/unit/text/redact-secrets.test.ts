@@ -36,6 +36,7 @@ describe('redactSecrets: what it catches', () => {
     ['other scheme', 'Authorization: SSWS 00QCjAl4MlV-WPXM', 'Authorization: SSWS [redacted]'],
     ['Go header map', 'req headers map[Authorization:[Bearer abc123def456] Accept:[*/*]]', 'req headers map[Authorization:[Bearer [redacted]] Accept:[*/*]]'],
     ['bare Bearer token', 'retrying with Bearer 3f9a8b7c6d5e4f3a2b1c0d9e', 'retrying with Bearer [redacted]'],
+    ['short bare Bearer token with dots', 'failed: Bearer abc.def.ghi', 'failed: Bearer [redacted]'],
 
     // JWTs anywhere.
     ['JWT', `verify ${jwt} failed`, 'verify [redacted] failed'],
