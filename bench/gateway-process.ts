@@ -31,7 +31,7 @@ const config = loadConfig({
   // Measure the path of an allowed command (claim, root post, enqueue), not of a refusal.
   COXSWAIN_POLICY: fileURLToPath(new URL('../test/support/policies/everyone-everything.yaml', import.meta.url)),
   // The rate buckets are checked (a Redis round trip on every request, part of what is measured) but never run dry.
-  COXSWAIN_RATE_USER: '100000/1s', COXSWAIN_RATE_CHANNEL: '100000/1s', COXSWAIN_MAX_QUEUED_PER_USER: '10000',
+  COXSWAIN_RATE_USER: '100000/1s', COXSWAIN_RATE_CHANNEL: '100000/1s', COXSWAIN_MAX_QUEUED_PER_USER: '1000000',
 });
 // BENCH_GATEWAY_TRACE=<file>: every GC (kind, ms) and, each second, memory and the loop's worst delay, as JSON lines.
 // (--trace-gc would write to stdout, which is this process's protocol with the parent.)

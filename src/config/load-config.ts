@@ -73,7 +73,7 @@ const envSchema = z.object({
   // During a rotation: the key before, still accepted until COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL (default 24 h after start-up).
   COXSWAIN_SEAL_KEY_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-12-06T12:00:00Z' }).optional(),
-  COXSWAIN_MAX_QUEUED_PER_USER: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(10_000).default(10),
+  COXSWAIN_MAX_QUEUED_PER_USER: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(10),
   // How long a worker's hold on a running job lasts unrenewed: a lost worker's job is run again after at most 1.5× this.
   COXSWAIN_JOB_LEASE: duration('24h').pipe(z.number().min(5_000, 'must be at least 5s (shorter, a busy worker loses jobs it still runs)').max(600_000, 'must be at most 10m')).default(60_000),
   // A count, not an age: it bounds Redis memory whatever the traffic; the JSON log lines keep the full history.
