@@ -12,7 +12,7 @@ import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config.ts';
 import { startRoles } from '../src/roles/start-roles.ts';
-import { createRegistry } from '../commands/index.ts';
+import { allCommands } from '../commands/index.ts';
 
 /** What the parent passes as argv[2] (JSON). */
 export interface GatewayProcessOptions {
@@ -39,7 +39,7 @@ const traceFile = process.env['BENCH_GATEWAY_TRACE'];
 // The gateway's own share of every ack, always timed (one number per request): reported beside the client's.
 const serverSide = timeServerSide();
 const errors: string[] = [];
-const running = await startRoles({ config, role: 'gateway', registry: createRegistry(), log: (level, message) => { if (errors.length < 20) errors.push(`${level} ${message}`); } });
+const running = await startRoles({ config, role: 'gateway', commands: allCommands, log: (level, message) => { if (errors.length < 20) errors.push(`${level} ${message}`); } });
 let cpu0 = process.cpuUsage();
 // Event-loop delay: every request waits behind whatever blocks the loop (GC, parsing, rendering).
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });

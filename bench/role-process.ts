@@ -16,7 +16,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { loadConfig, type Role } from '../src/config/load-config.ts';
 import { startRoles } from '../src/roles/start-roles.ts';
-import { createRegistry } from '../commands/index.ts';
+import { allCommands } from '../commands/index.ts';
 
 /** What the parent passes as argv[2] (JSON). */
 export interface RoleProcessOptions {
@@ -62,7 +62,7 @@ const config = loadConfig({
 });
 const quiet = o.quiet ?? [];
 const running = await startRoles({
-  config, role: o.role, registry: createRegistry(),
+  config, role: o.role, commands: allCommands,
   log: (level, message, fields = {}) => { if (!quiet.some((q) => message.startsWith(q))) emit('log', { level, message, fields }); },
 });
 // The heap's share of the RSS, on request (the memory benchmark asks once the RSS has settled).

@@ -1,5 +1,6 @@
 // The registry of /k8s subcommands. main.ts hands it to the parser and the worker.
 import { createCommandRegistry, type CommandRegistry } from '../src/registry/command-registry.ts';
+import type { SchemaBounds } from '../src/registry/command-spec.ts';
 import { audit } from './audit.ts';
 import { approve } from './approve.ts';
 import { canI } from './can-i.ts';
@@ -22,7 +23,10 @@ export const allCommands = [
   deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, audit, lock, unlock, whoami, canI, approve, reject, help,
 ] as const;
 
-/** A fresh registry of all commands. */
-export function createRegistry(): CommandRegistry {
-  return createCommandRegistry(allCommands);
+/** COXSWAIN_MAX_REPLICAS's default: the bounds of a registry made without configuration (tests, the docs' examples). */
+export const defaultBounds: SchemaBounds = { maxReplicas: 100 };
+
+/** A fresh registry of all commands, their schemas built with `bounds`. */
+export function createRegistry(bounds: SchemaBounds = defaultBounds): CommandRegistry {
+  return createCommandRegistry(allCommands, bounds);
 }

@@ -1,6 +1,6 @@
 // Composition root and command-line entry of Coxswain.
 import { argv, exit, stderr, stdout } from 'node:process';
-import { createRegistry } from '../commands/index.ts';
+import { allCommands } from '../commands/index.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { AppError } from './errors.ts';
 import type { ChainVerdict } from './audit/verify-chain.ts';
@@ -42,8 +42,7 @@ async function start(args: readonly string[]): Promise<number> {
   const role = parseRole(args);
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, base: { role, cluster: config.cluster } });
-  const registry = createRegistry();
-  const starting = startRoles({ config, role, registry, log });
+  const starting = startRoles({ config, role, commands: allCommands, log });
   // Installed before start-up finishes: a SIGTERM while starting still stops cleanly, once started.
   const stop = (signal: string): void => {
     log('info', 'stopping', { signal });
@@ -167,7 +166,7 @@ async function openConsole(args: readonly string[]): Promise<number> {
     .map(([id = '', members = '']) => [id, members.split(',').filter(Boolean)]));
   // Imported here: it brings the Slack emulator, which no deployed process needs.
   const { runConsole } = await import('./console/run-console.ts');
-  await runConsole({ env: consoleEnvironment(), registry: createRegistry(), commands, groups, ...(as ? { as } : {}), ...(channel ? { channel } : {}) });
+  await runConsole({ env: consoleEnvironment(), specs: allCommands, commands, groups, ...(as ? { as } : {}), ...(channel ? { channel } : {}) });
   return 0;
 }
 

@@ -20,7 +20,7 @@ export interface WorkerApprovals {
    * Throws unless the job may act: no approval needed, or a matching approved request whose plan holds
    * (or whose target's last change is this job's own, `jobId`, from an earlier run).
    */
-  verify(payload: JobPayload, request: AccessRequest & { readonly namespace: string }, jobId?: string): Promise<void>;
+  verify(payload: JobPayload, request: AccessRequest, jobId?: string): Promise<void>;
 }
 
 /** Options of createWorkerApprovals. */

@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load-config.ts';
 import type { Log } from '../log/create-logger.ts';
 import { loadPolicy } from '../policy/load-policy.ts';
 import type { Policy } from '../policy/policy-schema.ts';
-import type { CommandRegistry } from '../registry/command-registry.ts';
+import type { AnyCommandSpec } from '../registry/command-spec.ts';
 import { startRoles } from '../roles/start-roles.ts';
 import { blocksToText } from '../views/blocks-to-text.ts';
 import { ButtonBoard, describeCall } from './console-view.ts';
@@ -18,7 +18,8 @@ import { SlackEmulator, type SlackDriver } from './slack-emulator/index.ts';
 export interface ConsoleOptions {
   /** The environment (REDIS_URL, KUBECONFIG, COXSWAIN_POLICY, COXSWAIN_CLUSTER…); Slack variables are ignored. */
   readonly env: NodeJS.ProcessEnv;
-  readonly registry: CommandRegistry;
+  /** Every /k8s command (commands/index.ts's allCommands). */
+  readonly specs: readonly AnyCommandSpec[];
   /** Who you are and where you type. Defaults: U0ALICE in C0OPS. */
   readonly as?: string;
   readonly channel?: string;
@@ -154,7 +155,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     ...options.env, SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl, SLACK_APP_TOKEN: undefined, PORT: '0',
   });
   const log = consoleLog(write);
-  const running = await startRoles({ config, role: 'all', registry: options.registry, log });
+  const running = await startRoles({ config, role: 'all', commands: options.specs, log });
   const board = new ButtonBoard();
   const stopFollowing = follow(emu, board, write);
   const session: Session = { user: as, channel, slack: emu.driver(`http://127.0.0.1:${running.port ?? 0}/slack/events`), board, write };

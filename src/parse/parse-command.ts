@@ -1,21 +1,46 @@
-// Text → { command, args }: words are matched against the registry's grammar
-// (positionals and flags), then validated by the command's zod schema. Every
-// refusal says what was wrong, shows the usage line, and suggests a spelling.
+// Text → a resolved request: words are matched against the registry's grammar
+// (positionals and flags), validated by the command's zod schema, and worked out
+// once — the verb the words need, the target, the deployment's line — so the
+// gateway and the worker act on the same answer instead of each working it out.
+// Every refusal says what was wrong, shows the usage line, and suggests a spelling.
 import type { z } from 'zod';
 import type { CommandRegistry } from '../registry/command-registry.ts';
-import type { AnyCommandSpec, CommandLimits, FlagSpec } from '../registry/command-spec.ts';
+import { everything, type AccessRequest } from '../policy/decide.ts';
+import { targetKey, type AnyCommandSpec, type CommandTarget, type FlagSpec, type PolicyVerb } from '../registry/command-spec.ts';
 import { didYouMean } from '../text/did-you-mean.ts';
 import { ParseError } from './parse-error.ts';
 import { tokenize } from './tokenize.ts';
 
 export { ParseError };
 
-/** A command with validated arguments. */
-export interface ParsedCommand {
+/** A request worked out: the command, its validated arguments, and what they mean for policy, locks and audit. */
+export interface CommandRequest {
   readonly command: AnyCommandSpec;
   readonly args: Record<string, unknown>;
   /** The words as bound to positionals and flags, before validation: what a job carries. */
   readonly input: Record<string, string | boolean>;
+  /** The policy verb these words need (`unlock --break` needs `break`). */
+  readonly verb: PolicyVerb;
+  /** What it acts on; absent for commands about no target (help, audit). */
+  readonly target?: CommandTarget;
+  /** For a change of one Deployment, `ns/name`: the line it joins and the lock it takes. */
+  readonly line?: string;
+  /** "deploy web to … in staging": the wording of its thread root and audit records. */
+  readonly description: string;
+}
+
+/** What the policy is asked about a request: its verb and target, a whole namespace as "every deployment" there. */
+export function accessOf(request: Pick<CommandRequest, 'verb' | 'target'>): AccessRequest {
+  const target = request.target;
+  if (!target) return { verb: request.verb };
+  const deployment = target.wholeNamespace ? everything : target.deployment;
+  return { verb: request.verb, namespace: target.namespace, ...(deployment ? { deployment } : {}) };
+}
+
+/** Defaults the parser fills in. */
+export interface ParseDefaults {
+  /** The namespace of commands that take one when no -n is given (the policy's, else COXSWAIN_DEFAULT_NAMESPACE). */
+  readonly defaultNamespace: string;
 }
 
 function findCommand(registry: CommandRegistry, words: readonly string[]): { command: AnyCommandSpec; rest: string[] } {
@@ -98,20 +123,40 @@ function describeZodIssue(issue: z.core.$ZodIssue, command: AnyCommandSpec): str
   return `${label}: ${issue.message}`;
 }
 
-/**
- * Parses `/k8s` text against the registry. The namespace defaults to
- * `limits.defaultNamespace` for commands that take one; `maxReplicas` bounds scale.
- * Throws ParseError (an AppError with code bad_input) on any problem.
- */
-export function parseCommand(registry: CommandRegistry, text: string, limits: CommandLimits): ParsedCommand {
-  const words = tokenize(text);
-  if (words.length === 0) return parseCommand(registry, 'help', limits);
-  const { command, rest } = findCommand(registry, words);
-  const bound = bindWords(command, rest);
-  if ('namespace' in command.flags && bound['namespace'] === undefined) bound['namespace'] = limits.defaultNamespace;
-  const parsed = command.schema(limits).safeParse(bound, { reportInput: true });
+/** Validates bound words and works out what they mean. Throws ParseError. */
+function resolve(registry: CommandRegistry, command: AnyCommandSpec, input: Record<string, string | boolean>): CommandRequest {
+  const parsed = registry.schemaOf(command).safeParse(input, { reportInput: true });
   if (!parsed.success) {
     throw new ParseError(parsed.error.issues.map((i) => describeZodIssue(i, command)).join(' '), { usage: command.usage });
   }
-  return { command, args: parsed.data as Record<string, unknown>, input: bound };
+  const args = parsed.data as Record<string, unknown>;
+  const target = command.target?.(args);
+  const line = command.runsIn === 'worker' && command.mutates ? targetKey(target) : undefined;
+  return {
+    command, args, input, verb: command.verbOf?.(args) ?? command.verb, description: command.describe(args),
+    ...(target ? { target } : {}), ...(line ? { line } : {}),
+  };
+}
+
+/**
+ * Parses `/k8s` text against the registry. The namespace defaults to `defaults.defaultNamespace` for commands that
+ * take one. Throws ParseError (an AppError with code bad_input) on any problem.
+ */
+export function parseCommand(registry: CommandRegistry, text: string, defaults: ParseDefaults): CommandRequest {
+  const words = tokenize(text);
+  if (words.length === 0) return parseCommand(registry, 'help', defaults);
+  const { command, rest } = findCommand(registry, words);
+  const bound = bindWords(command, rest);
+  if ('namespace' in command.flags && bound['namespace'] === undefined) bound['namespace'] = defaults.defaultNamespace;
+  return resolve(registry, command, bound);
+}
+
+/**
+ * The request a job carries (a command's name and its bound words), worked out again by the worker: the queue is a
+ * trust boundary, so the words are validated as the gateway validated them. Throws ParseError.
+ */
+export function resolveCommand(registry: CommandRegistry, name: string, input: Record<string, string | boolean>): CommandRequest {
+  const command = registry.get(name);
+  if (!command) throw new ParseError(`Unknown command \`${name}\`.`);
+  return resolve(registry, command, input);
 }

@@ -11,13 +11,15 @@ import type { Authorizer } from '../policy/authorizer.ts';
 import type { WorkerApprovals } from '../approvals/worker-approvals.ts';
 import { describeHold, type HoldStore } from '../locks/target-holds.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
-import type { CommandLimits, WorkerCommandSpec, WorkerContext } from '../registry/command-spec.ts';
+import type { WorkerCommandSpec, WorkerContext } from '../registry/command-spec.ts';
+import { accessOf, ParseError, resolveCommand, type CommandRequest } from '../parse/parse-command.ts';
+import type { Decision } from '../policy/decide.ts';
 import type { CommandResult } from '../results.ts';
 import type { JobStatusView } from '../views/job-status-view.ts';
 import { renderResult } from '../views/render-result.ts';
 import { renderError } from '../views/render-error.ts';
 import { renderText } from '../views/render-text.ts';
-import { lockTargetOf, WaitInLine, type HeldLock, type LockHolder } from './deployment-lock.ts';
+import { WaitInLine, type HeldLock, type LockHolder } from './deployment-lock.ts';
 import type { RolloutMarks } from '../watch/rollout-marks.ts';
 import { inOrder, type JobMessenger } from './job-messenger.ts';
 import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
@@ -31,7 +33,8 @@ export const maxJobAgeMs = 24 * 3_600_000;
 /** Everything runJob needs, injected. */
 export interface JobRunnerDeps {
   readonly registry: CommandRegistry;
-  readonly limits: CommandLimits;
+  /** How long a job follows a rollout before it reports a timeout (COXSWAIN_ROLLOUT_TIMEOUT). */
+  readonly rolloutTimeoutMs: number;
   /** The cluster as the bot's own identity. */
   readonly kube: KubeApi;
   /** The cluster acting as a Kubernetes identity a policy binding names (impersonation). */
@@ -80,37 +83,34 @@ export type JobOutcome =
   | { readonly kind: 'retry'; readonly error: AppError }
   | { readonly kind: 'failed'; readonly error: AppError };
 
-interface Validated { readonly payload: JobPayload; readonly command: WorkerCommandSpec<unknown>; readonly args: unknown }
-
-function validateCommand(deps: JobRunnerDeps, payload: JobPayload): Validated {
+/** The job's request, worked out again from its words (the queue is a trust boundary), or why it cannot be. */
+function resolveJob(deps: JobRunnerDeps, payload: JobPayload): CommandRequest | AppError {
   const command = deps.registry.get(payload.command);
-  if (!command || command.runsIn !== 'worker') throw new AppError('bad_input', `Unknown command \`${payload.command}\`; nothing was run.`);
-  if (payload.cluster !== deps.cluster) throw new AppError('bad_input', `This job is for cluster ${payload.cluster}, not ${deps.cluster}; nothing was run.`);
-  const args = command.schema(deps.limits).safeParse(payload.input);
-  if (!args.success) throw new AppError('bad_input', 'The command\'s arguments are no longer valid; nothing was run.');
-  return { payload, command: command as WorkerCommandSpec<unknown>, args: args.data };
-}
-
-/** validateCommand, with a refusal recorded: the queue is a trust boundary, and what it stops is worth knowing. */
-async function validateAudited(deps: JobRunnerDeps, payload: JobPayload, audited: Omit<AuditEntry, 'kind'>): Promise<Validated> {
+  if (!command || command.runsIn !== 'worker') return new AppError('bad_input', `Unknown command \`${payload.command}\`; nothing was run.`);
+  if (payload.cluster !== deps.cluster) return new AppError('bad_input', `This job is for cluster ${payload.cluster}, not ${deps.cluster}; nothing was run.`);
   try {
-    return validateCommand(deps, payload);
+    return resolveCommand(deps.registry, payload.command, payload.input);
   } catch (error) {
-    await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'refused', reason: error instanceof AppError ? error.userMessage : String(error) });
-    throw error;
+    if (!(error instanceof ParseError)) throw error;
+    return new AppError('bad_input', 'The command\'s arguments are no longer valid; nothing was run.');
   }
 }
 
 /** The fields every record of this job shares; the target when the words still validate. */
-function jobFields(deps: JobRunnerDeps, jobId: string, payload: JobPayload): Omit<AuditEntry, 'kind'> {
-  const command = deps.registry.get(payload.command);
-  const args = command?.runsIn === 'worker' ? command.schema(deps.limits).safeParse(payload.input) : undefined;
-  const target = command?.runsIn === 'worker' && args?.success ? command.target(args.data) : undefined;
+function jobFields(jobId: string, payload: JobPayload, request: CommandRequest | AppError): Omit<AuditEntry, 'kind'> {
+  const target = request instanceof AppError ? undefined : request.target;
   return {
     user: payload.actor.userId, channel: payload.actor.channelId, command: payload.command, description: payload.description, jobId,
-    ...(command ? { verb: command.verb } : {}),
+    ...(request instanceof AppError ? {} : { verb: request.verb }),
     ...(target ? { namespace: target.namespace, ...(target.deployment ? { deployment: target.deployment } : {}) } : {}),
   };
+}
+
+/** A job as the worker has worked it out: its payload, its request, and the fields of its audit records. */
+interface ResolvedJob {
+  readonly payload: JobPayload;
+  readonly request: CommandRequest;
+  readonly audited: Omit<AuditEntry, 'kind'>;
 }
 
 function throttled(intervalMs: number, send: (detail: string) => Promise<void>): { push: (d: string) => void; flush: () => Promise<void> } {
@@ -141,30 +141,36 @@ function outcomeOfResult(result: CommandResult): { state: 'succeeded' | 'failed'
   return { state: 'failed', reason: result.reason ?? (result.outcome === 'timeout' ? 'timed out' : 'rollout failed') };
 }
 
-async function execute(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayload, messenger: JobMessenger): Promise<CommandResult> {
-  const audited = jobFields(deps, job.id, payload);
-  const { command, args } = await validateAudited(deps, payload, audited);
+/** The policy again, right before acting: it may have changed while the job waited. A refusal is recorded and thrown. */
+async function recheck(deps: JobRunnerDeps, { payload, request, audited }: ResolvedJob): Promise<Decision & { allowed: true }> {
+  const decision = await deps.authorizer.check(payload.actor, accessOf(request));
+  if (decision.allowed) return decision;
+  await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'denied', reason: decision.reason, rule: 're-checked by the worker: the policy changed after the request' });
+  throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
+}
+
+async function execute(deps: JobRunnerDeps, job: JobEnvelope, resolved: ResolvedJob, messenger: JobMessenger): Promise<CommandResult> {
+  const { payload, request, audited } = resolved;
+  const command = request.command as WorkerCommandSpec<unknown>;
   const base: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
   const progress = throttled(deps.progressIntervalMs ?? 1000, (detail) => messenger.updateRoot({ ...base, detail }));
-  const target = command.target(args);
-  const decision = await deps.authorizer.check(payload.actor, { verb: command.verb, ...target });
-  if (!decision.allowed) {
-    await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'denied', reason: decision.reason, rule: 're-checked by the worker: the policy changed after the request' });
-    throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
-  }
+  const decision = await recheck(deps, resolved);
   const holder = { jobId: job.id, userId: payload.actor.userId, description: payload.description };
-  const lock = command.mutates ? await holdTarget(deps, holder, target, (detail) => messenger.updateRoot({ ...base, state: 'waiting', detail })) : undefined;
+  const lock = command.mutates ? await holdTarget(deps, holder, request, (detail) => messenger.updateRoot({ ...base, state: 'waiting', detail })) : undefined;
   let keepPlace = false;
   try {
     // Under the lock: the approved plan must still hold when this job's turn comes, not only when it was picked up.
-    await deps.approvals.verify(payload, { verb: command.verb, ...target }, job.id);
+    await deps.approvals.verify(payload, accessOf(request), job.id);
     const actingAs = decision.kubernetes ? `; acting as ${describeIdentity(decision.kubernetes)}` : '';
     await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
     await messenger.updateRoot(base);
     const kube = decision.kubernetes ? deps.kubeAs(decision.kubernetes) : deps.kube;
-    const ctx: WorkerContext = { actor: payload.actor, cluster: deps.cluster, kube, limits: deps.limits, progress: progress.push, signal: job.signal, resumed: job.resumed === true, requestedAt: payload.requestedAt, requestId: job.id };
-    if (command.mutates && target.deployment) await rememberRollout(deps, payload, target.namespace, target.deployment);
-    return await command.run(args, ctx);
+    const ctx: WorkerContext = {
+      actor: payload.actor, cluster: deps.cluster, kube, rolloutTimeoutMs: deps.rolloutTimeoutMs, progress: progress.push, signal: job.signal,
+      resumed: job.resumed === true, requestedAt: payload.requestedAt, requestId: job.id,
+    };
+    if (request.line && request.target?.deployment) await rememberRollout(deps, payload, request.target.namespace, request.target.deployment);
+    return await command.run(request.args, ctx);
   } catch (error) {
     // A job that will be tried again keeps its place in the deployment's line: the jobs behind it wait for it.
     keepPlace = willRetry(error, job);
@@ -184,11 +190,13 @@ function willRetry(error: unknown, job: JobEnvelope): boolean {
  * Before a mutation: refuse when someone else holds the target (/k8s lock), then
  * take the per-deployment lock, telling the thread whom it waits for.
  */
-async function holdTarget(deps: JobRunnerDeps, holder: Omit<LockHolder, 'since'>, target: { namespace: string; deployment?: string },
+async function holdTarget(deps: JobRunnerDeps, holder: Omit<LockHolder, 'since'>, request: CommandRequest,
   waiting: (detail: string) => Promise<void>): Promise<HeldLock | undefined> {
+  const target = request.target;
+  if (!target) return undefined;
   const hold = await deps.holds.blocking(target.namespace, target.deployment, holder.userId);
   if (hold) throw new AppError('locked', `${describeHold(hold)}. Nothing was done.`);
-  const name = lockTargetOf(target);
+  const name = request.line;
   if (!name) return undefined;
   return deps.lock(name, holder, (h) => { void waiting(`waiting for ${name}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})`); });
 }
@@ -284,15 +292,25 @@ async function tellResult(deps: JobRunnerDeps, messenger: JobMessenger, payload:
   await messenger.reply(renderText(undefined, `The logs are shown only to <@${payload.actor.userId}>: the policy keeps /k8s logs in ${result.namespace} to whoever asks.`));
 }
 
+/** The job worked out, or its words refused (recorded: the queue is a trust boundary, and what it stops is worth knowing). */
+async function resolveAudited(deps: JobRunnerDeps, payload: JobPayload, request: CommandRequest | AppError, audited: Omit<AuditEntry, 'kind'>): Promise<ResolvedJob> {
+  if (!(request instanceof AppError)) return { payload, request, audited };
+  await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'refused', reason: request.userMessage });
+  throw request;
+}
+
 async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayload, messenger: JobMessenger): Promise<JobOutcome> {
   const startedAt = Date.now();
   const view: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
+  const request = resolveJob(deps, payload);
+  const audited = jobFields(job.id, payload, request);
   try {
+    const resolved = await resolveAudited(deps, payload, request, audited);
     // Cluster text (log lines, events, waiting messages) is redacted before it is told or stored.
-    const result = redactResult(await execute(deps, job, payload, messenger));
+    const result = redactResult(await execute(deps, job, resolved, messenger));
     const end = outcomeOfResult(result);
     const durationMs = Date.now() - startedAt;
-    await deps.audit.record({ kind: 'job.finished', ...jobFields(deps, job.id, payload), outcome: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
+    await deps.audit.record({ kind: 'job.finished', ...audited, outcome: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
     await tellResult(deps, messenger, payload, result);
     await messenger.updateRoot({ ...view, state: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
     return { kind: 'done', result };
@@ -302,7 +320,7 @@ async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: Job
     const appError = asAppError(error, job.id, deps);
     const retry = willRetry(appError, job);
     const durationMs = Date.now() - startedAt;
-    await deps.audit.record({ kind: retry ? 'job.retrying' : 'job.finished', ...jobFields(deps, job.id, payload), outcome: retry ? 'retrying' : 'failed', durationMs, reason: appError.userMessage, attempt: job.attempt });
+    await deps.audit.record({ kind: retry ? 'job.retrying' : 'job.finished', ...audited, outcome: retry ? 'retrying' : 'failed', durationMs, reason: appError.userMessage, attempt: job.attempt });
     if (retry) {
       await messenger.updateRoot({ ...view, state: 'queued', detail: `retrying (attempt ${job.attempt + 1} of ${job.maxAttempts}): ${appError.userMessage}` });
       return { kind: 'retry', error: appError };

@@ -38,14 +38,19 @@ export interface FlagSpec {
 export interface CommandTarget {
   readonly namespace: string;
   readonly deployment?: string;
+  /** Every deployment of the namespace at once (a hold on `ns/prod`): only a rule covering them all allows it. */
+  readonly wholeNamespace?: boolean;
 }
 
-/** Limits and defaults the parser and commands apply. */
-export interface CommandLimits {
+/** The one Deployment a target names, as `ns/name`: the key of its job lock and line; none for a namespace or a read. */
+export function targetKey(target: CommandTarget | undefined): string | undefined {
+  return target?.deployment ? `${target.namespace}/${target.deployment}` : undefined;
+}
+
+/** Bounds from configuration that commands' schemas enforce; a registry builds each schema once with them. */
+export interface SchemaBounds {
+  /** Highest replica count `scale` accepts (COXSWAIN_MAX_REPLICAS). */
   readonly maxReplicas: number;
-  readonly defaultNamespace: string;
-  /** How long a job follows a rollout before it reports a timeout. */
-  readonly rolloutTimeoutMs: number;
 }
 
 /** The holds as gateway commands use them. */
@@ -75,7 +80,8 @@ export interface WorkerContext {
   readonly actor: Actor;
   readonly cluster: string;
   readonly kube: KubeApi;
-  readonly limits: CommandLimits;
+  /** How long a job follows a rollout before it reports a timeout (COXSWAIN_ROLLOUT_TIMEOUT). */
+  readonly rolloutTimeoutMs: number;
   /** Short live status for the thread root, e.g. "2/3 updated · 1/3 available"; throttled by the caller. */
   readonly progress: (detail: string) => void;
   readonly signal: AbortSignal;
@@ -100,12 +106,12 @@ interface CommandBase<A> {
   /** Names of positional arguments, in order. */
   readonly positionals: readonly string[];
   readonly flags: Readonly<Record<string, FlagSpec>>;
-  /** Validates the parsed words; also re-run by the worker (the queue is a trust boundary). */
-  readonly schema: (limits: CommandLimits) => z.ZodType<A>;
+  /** Validates the parsed words; also re-run by the worker (the queue is a trust boundary). Built once per registry. */
+  readonly schema: (bounds: SchemaBounds) => z.ZodType<A>;
   readonly verb: PolicyVerb;
   /** The verb these words need when it depends on them (`unlock --break` needs `break`). Default: `verb`. */
   readonly verbOf?: (args: A) => PolicyVerb;
-  /** What the command acts on, for locks, policy and audit; absent for gateway commands. */
+  /** What the command acts on, for locks, policy and audit; absent for commands about no target (help, audit). */
   readonly target?: (args: A) => CommandTarget;
   /** "deploy checkout to ghcr.io/acme/checkout:1.4.2 in staging" — the thread root's wording. */
   readonly describe: (args: A) => string;

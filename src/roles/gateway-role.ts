@@ -15,7 +15,7 @@ import { registerApprovalActions } from '../slack/approval-actions.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
 import { startGateway } from '../slack/create-gateway.ts';
 import type { GatewayDeps } from '../slack/handle-command.ts';
-import { limitsOf, openRedis, redisPing, redisReady, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+import { openRedis, redisPing, redisReady, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
 
 /** Starts the gateway; resolves once it listens (or is connected, in Socket Mode). */
 export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
@@ -41,7 +41,7 @@ export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   const holdStore = createHoldStore(redis, keyPrefix(config.cluster), { maxHoldMs: config.maxHoldMs });
   const holds = announcedHolds(holdStore, client, log);
   const deps: GatewayDeps = {
-    registry: o.registry, commandLimits: limitsOf(config), cluster: config.cluster, client,
+    registry: o.registry, cluster: config.cluster, client,
     redis, queue, keyPrefix: keyPrefix(config.cluster), log,
     authorizer: o.authorizer, defaultNamespace: () => o.policy.current().defaultNamespace ?? config.defaultNamespace,
     audit: o.audit,

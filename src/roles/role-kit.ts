@@ -11,7 +11,7 @@ import type { Authorizer } from '../policy/authorizer.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import type { Sealer } from '../seal/sealer.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
-import type { CommandLimits } from '../registry/command-spec.ts';
+import type { AnyCommandSpec } from '../registry/command-spec.ts';
 import type { Readiness } from './health-server.ts';
 
 /** A running set of roles. */
@@ -27,7 +27,8 @@ export interface RunningRoles {
 export interface StartRolesOptions {
   readonly config: Config;
   readonly role: Role;
-  readonly registry: CommandRegistry;
+  /** Every /k8s command (commands/index.ts's allCommands); their schemas are built once, with the configuration's bounds. */
+  readonly commands: readonly AnyCommandSpec[];
   readonly log: Log;
   /**
    * Wraps the worker's KubeApi, e.g. to time every call in a benchmark.
@@ -38,6 +39,7 @@ export interface StartRolesOptions {
 
 /** What start-roles.ts opens once per process and hands to each role. */
 export interface Shared extends StartRolesOptions {
+  readonly registry: CommandRegistry;
   readonly policy: PolicyStore;
   readonly authorizer: Authorizer;
   readonly audit: AuditLog;
@@ -97,7 +99,3 @@ export function safeRedisUrl(url: string): string {
   return u.toString();
 }
 
-/** The bounds the parser and the worker apply to commands. */
-export function limitsOf(config: Config): CommandLimits {
-  return { maxReplicas: config.maxReplicas, defaultNamespace: config.defaultNamespace, rolloutTimeoutMs: config.rolloutTimeoutMs };
-}

@@ -16,6 +16,7 @@ import { createGroupMembership, type GroupMembership } from '../policy/group-mem
 import { PolicyError } from '../policy/load-policy.ts';
 import { emptyPolicy, openPolicyStore, staticPolicyStore, type PolicyStore } from '../policy/policy-store.ts';
 import { createSealer, type Sealer } from '../seal/sealer.ts';
+import { createCommandRegistry } from '../registry/command-registry.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
 import { startHealthServer, type Readiness } from './health-server.ts';
 import { openRedis, redisReady, safeRedisUrl, type RunningRoles, type Shared, type StartRolesOptions } from './role-kit.ts';
@@ -145,7 +146,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   const ready: Readiness = async () => (starting ? ['starting']
     : (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve([]))))).flat());
   const o: Shared = {
-    ...options, policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log), { protectedNamespaces: options.config.protectedNamespaces }), audit: observed(opened.audit), ready,
+    ...options, registry: createCommandRegistry(options.commands, { maxReplicas: options.config.maxReplicas }), policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log), { protectedNamespaces: options.config.protectedNamespaces }), audit: observed(opened.audit), ready,
     access: clusterAccess(options.config), connection, sealer: openSealer(options.config, options.log),
   };
   running.push(...(await startEach(o)));

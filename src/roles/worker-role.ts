@@ -20,7 +20,7 @@ import { createAlertQueue, startAlertDelivery } from '../watch/alert-queue.ts';
 import { createAlertStore } from '../watch/alert-store.ts';
 import { createChannelGate } from '../watch/channel-gate.ts';
 import { createRolloutMarks } from '../watch/rollout-marks.ts';
-import { limitsOf, openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+import { openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
 
 /** Starts consuming the cluster's job queue and its alert queue. */
 export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
@@ -45,7 +45,7 @@ export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
   }, { cluster: config.cluster, connection: redis, redis, keyPrefix: prefix, queue: alertQueue });
   const worker = startWorker({
     rollouts: createRolloutMarks(redis, prefix),
-    registry: o.registry, limits: limitsOf(config), kube, kubeAs: (identity) => wrap(access.kubeAs(identity)), cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
+    registry: o.registry, rolloutTimeoutMs: config.rolloutTimeoutMs, kube, kubeAs: (identity) => wrap(access.kubeAs(identity)), cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
     approvals: createWorkerApprovals({ store, kube, redraw: flow.redraw, authorizer: o.authorizer }),
     holds: createHoldStore(redis, keyPrefix(config.cluster), { maxHoldMs: config.maxHoldMs }),
     jobEnded: (userId, jobId) => requestLimits.jobEnded(userId, jobId),

@@ -26,7 +26,7 @@ export interface ReportRolloutOptions {
 /** Follows the rollout of `ref` to its end and describes it. */
 export async function reportRollout(ctx: WorkerContext, ref: DeploymentRef, options: ReportRolloutOptions): Promise<RolloutResult> {
   const report = await ctx.kube.followRollout(ref, {
-    timeoutMs: ctx.limits.rolloutTimeoutMs,
+    timeoutMs: ctx.rolloutTimeoutMs,
     onProgress: (p) => ctx.progress(formatProgress(p)),
     signal: ctx.signal,
   });

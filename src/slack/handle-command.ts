@@ -14,13 +14,12 @@ import { withFields, type Log } from '../log/create-logger.ts';
 import type { ApprovalRule } from '../policy/policy-schema.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { Decision } from '../policy/decide.ts';
-import { ParseError, parseCommand, type ParsedCommand } from '../parse/parse-command.ts';
+import { accessOf, ParseError, parseCommand, type CommandRequest } from '../parse/parse-command.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { JobPayload } from '../queue/job-payload.ts';
-import { lockTargetOf } from '../queue/deployment-lock.ts';
 import { claimRequest, jobIdFor, releaseRequest, type ClaimOptions } from '../queue/request-claims.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
-import type { Actor, CommandLimits, GatewayHolds, PolicyVerb } from '../registry/command-spec.ts';
+import type { Actor, GatewayHolds } from '../registry/command-spec.ts';
 import type { AuditKind } from '../audit/audit-record.ts';
 import { describeWait, type RequestLimits } from '../queue/request-limits.ts';
 import type { WorkspaceGate } from './workspace-gate.ts';
@@ -49,7 +48,6 @@ export type CommandAck = (SlackMessage & { readonly response_type: 'ephemeral' }
 /** Everything the gateway needs, injected. */
 export interface GatewayDeps {
   readonly registry: CommandRegistry;
-  readonly commandLimits: CommandLimits;
   readonly cluster: string;
   readonly client: WebClient;
   readonly redis: Redis;
@@ -99,21 +97,16 @@ class GateRefusal extends AppError {
   }
 }
 
-/** The verb these words need (`unlock --break` needs `break`). */
-function verbOf(parsed: ParsedCommand): PolicyVerb {
-  return parsed.command.verbOf?.(parsed.args) ?? parsed.command.verb;
-}
-
 /** The fields every record of this request shares: who, where, what was typed and what it targets. */
-function requestFields(command: SlashCommand, parsed?: ParsedCommand): Omit<AuditEntry, 'kind'> {
-  const spec = parsed?.command;
-  const target = spec?.runsIn === 'worker' && parsed ? spec.target(parsed.args) : undefined;
+function requestFields(command: SlashCommand, request?: CommandRequest): Omit<AuditEntry, 'kind'> {
+  const target = request?.target;
   return {
     user: command.user_id, channel: command.channel_id, text: command.text,
-    ...(spec && parsed ? { command: spec.name, verb: verbOf(parsed) } : {}),
+    ...(request ? { command: request.command.name, verb: request.verb } : {}),
     ...(target ? { namespace: target.namespace, ...(target.deployment ? { deployment: target.deployment } : {}) } : {}),
   };
 }
+
 
 function refusalFields(error: unknown, deps: GatewayDeps): Pick<AuditEntry, 'kind' | 'decision' | 'reason' | 'rule' | 'detail'> {
   if (error instanceof ParseError) return { kind: 'request.invalid', decision: 'refused', reason: error.userMessage };
@@ -139,8 +132,8 @@ function slackErrorCode(error: unknown): string | undefined {
   return typeof data?.error === 'string' ? data.error : undefined;
 }
 
-async function postRoot(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<string> {
-  const message = renderJobStatus({ requester: actor.userId, description: parsed.command.describe(parsed.args), state: 'queued' });
+async function postRoot(deps: GatewayDeps, actor: Actor, request: CommandRequest): Promise<string> {
+  const message = renderJobStatus({ requester: actor.userId, description: request.description, state: 'queued' });
   try {
     const posted = await deps.client.chat.postMessage({ channel: actor.channelId, text: message.text, blocks: message.blocks });
     if (!posted.ts) throw new AppError('unavailable', 'Slack did not return the message it posted.');
@@ -162,20 +155,20 @@ export interface CommandAnswer {
 }
 
 /** A request the policy allowed, on its way to the queue. */
-interface Allowed { readonly command: SlashCommand; readonly actor: Actor; readonly parsed: ParsedCommand; readonly decision: Decision }
+interface Allowed { readonly command: SlashCommand; readonly actor: Actor; readonly request: CommandRequest; readonly decision: Decision }
 
 async function queueJob(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
   const { command, actor } = a;
   const jobId = jobIdFor(command.team_id, command.trigger_id);
-  const rule = deps.authorizer.approvalRule({ verb: a.parsed.command.verb, ...targetOf(a.parsed) });
+  const rule = deps.authorizer.approvalRule(accessOf(a.request));
   // A change of a deployment joins that deployment's line as it is claimed, so the jobs act in the order they were acked.
   // One that needs approval joins when it is approved (the worker puts it at the end of the line then).
-  const line = rule ? undefined : lineOf(a.parsed);
+  const line = rule ? undefined : a.request.line;
   const claim: ClaimOptions = { prefix: deps.keyPrefix, jobId, userId: actor.userId, channelId: actor.channelId, text: command.text, ...(line ? { line } : {}) };
   const outcome = await claimRequest(deps.redis, claim).catch((error: unknown) => {
     throw new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
   });
-  const fields = { ...requestFields(command, a.parsed), jobId };
+  const fields = { ...requestFields(command, a.request), jobId };
   if (outcome === 'redelivered') {
     await deps.audit.record({ kind: 'request.duplicate', ...fields, reason: 'Slack delivered this request again; it runs once' });
     return { ack: undefined };
@@ -202,23 +195,12 @@ async function refuseIfTooMany(deps: GatewayDeps, actor: Actor, claim: ClaimOpti
   });
 }
 
-/** The deployment a command changes ('ns/name'), the lock and line the worker will take; none for reads. */
-function lineOf(parsed: ParsedCommand): string | undefined {
-  const command = parsed.command;
-  return command.runsIn === 'worker' && command.mutates ? lockTargetOf(command.target(parsed.args)) : undefined;
-}
-
-function targetOf(parsed: ParsedCommand): { namespace: string; deployment?: string } {
-  const command = parsed.command;
-  return command.runsIn === 'worker' ? command.target(parsed.args) : { namespace: '' };
-}
-
 /** Opens an approval request instead of queueing: the card becomes the thread, the job waits for the votes. */
 async function holdForApproval(deps: GatewayDeps, c: Claimed, rule: ApprovalRule, tell: (message: NonNullable<CommandAck>) => Promise<void>): Promise<void> {
-  const { actor, parsed } = c;
-  const fields = { ...requestFields(c.command, parsed), jobId: c.jobId };
+  const { actor, request } = c;
+  const fields = { ...requestFields(c.command, request), jobId: c.jobId };
   try {
-    const held = { actor, command: parsed.command.name, input: parsed.input, description: parsed.command.describe(parsed.args), target: targetOf(parsed) };
+    const held = { actor, command: request.command.name, input: request.input, description: request.description, target: request.target ?? { namespace: '' } };
     const opened = await deps.approvals.open(held, rule);
     await deps.limits.jobQueued(actor.userId, `plan-${opened.id}`).catch(() => undefined);
     await deps.audit.record({ kind: 'approval.requested', ...fields, decision: 'allowed', ...(c.decision.allowed ? { rule: c.decision.rule } : {}),
@@ -234,70 +216,63 @@ async function holdForApproval(deps: GatewayDeps, c: Claimed, rule: ApprovalRule
 interface Claimed extends Allowed { readonly jobId: string; readonly claim: ClaimOptions }
 
 async function postAndEnqueue(deps: GatewayDeps, c: Claimed, tell: (message: NonNullable<CommandAck>) => Promise<void>): Promise<void> {
-  const { jobId, actor, parsed } = c;
-  const fields = { ...requestFields(c.command, parsed), jobId };
+  const { jobId, actor, request } = c;
+  const fields = { ...requestFields(c.command, request), jobId };
   let ts: string | undefined;
   try {
-    ts = await postRoot(deps, actor, parsed);
+    ts = await postRoot(deps, actor, request);
     const payload: JobPayload = {
-      v: 1, command: parsed.command.name, input: parsed.input, actor, root: { channel: actor.channelId, ts },
-      description: parsed.command.describe(parsed.args), cluster: deps.cluster, requestedAt: new Date().toISOString(),
+      v: 1, command: request.command.name, input: request.input, actor, root: { channel: actor.channelId, ts },
+      description: request.description, cluster: deps.cluster, requestedAt: new Date().toISOString(),
     };
     // Recorded before enqueueing, so the trail never shows a job starting before its request was allowed.
     await deps.audit.record({ kind: 'request.queued', ...fields, decision: 'allowed', ...(c.decision.allowed ? { rule: c.decision.rule } : {}) });
     await deps.queue.enqueue(jobId, payload);
     await deps.limits.jobQueued(actor.userId, jobId).catch(() => undefined);
-    deps.log('info', 'queued', { jobId, command: parsed.command.name, user: actor.userId, channel: actor.channelId });
+    deps.log('info', 'queued', { jobId, command: request.command.name, user: actor.userId, channel: actor.channelId });
   } catch (error) {
     await deps.audit.record({ kind: 'request.failed', ...fields, reason: error instanceof AppError ? error.userMessage : 'could not be queued' });
     await releaseRequest(deps.redis, c.claim).catch(() => undefined);
-    if (ts) await markNotQueued(deps, actor, parsed, ts);
+    if (ts) await markNotQueued(deps, actor, request, ts);
     const appError = error instanceof AppError ? error : new AppError('unavailable', 'The job queue (Redis) is unreachable; nothing was queued. Please try again shortly.', { cause: error });
     const message = refuse(appError, deps);
     if (message) await tell(message);
   }
 }
 
-async function markNotQueued(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand, ts: string): Promise<void> {
-  const message = renderJobStatus({ requester: actor.userId, description: parsed.command.describe(parsed.args), state: 'failed', reason: 'could not be queued; nothing was done' });
+async function markNotQueued(deps: GatewayDeps, actor: Actor, request: CommandRequest, ts: string): Promise<void> {
+  const message = renderJobStatus({ requester: actor.userId, description: request.description, state: 'failed', reason: 'could not be queued; nothing was done' });
   await deps.client.chat.update({ channel: actor.channelId, ts, text: message.text, blocks: message.blocks }).catch(() => undefined);
 }
 
-/**
- * The policy check for any command with a verb. A worker command is decided on
- * its target; a gateway command (audit) has none and is decided on the verb alone.
- */
-async function authorize(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<Decision> {
-  const command = parsed.command;
-  const verb = verbOf(parsed);
-  if (verb === 'none') return { allowed: true, rule: 'needs no permission' };
-  const target = command.runsIn === 'worker' ? command.target(parsed.args) : {};
-  const decision = await deps.authorizer.check(actor, { verb, ...target });
+/** The policy check of any request with a verb, on its target (a gateway command may declare one: lock), else on the verb. */
+async function authorize(deps: GatewayDeps, actor: Actor, request: CommandRequest): Promise<Decision> {
+  if (request.verb === 'none') return { allowed: true, rule: 'needs no permission' };
+  const access = accessOf(request);
+  const decision = await deps.authorizer.check(actor, access);
   if (decision.allowed) {
-    await refuseIfHeld(deps, actor, parsed);
+    await refuseIfHeld(deps, actor, request);
     return decision;
   }
-  deps.log('info', 'denied', { user: actor.userId, channel: actor.channelId, command: command.name, ...target, reason: decision.reason });
+  deps.log('info', 'denied', { user: actor.userId, channel: actor.channelId, command: request.command.name, ...access, reason: decision.reason });
   throw new PolicyDenial(decision.reason, deps.authorizer.source);
 }
 
-/** A mutation of a target someone else holds (/k8s lock) is refused, naming who, since when and why. */
-async function refuseIfHeld(deps: GatewayDeps, actor: Actor, parsed: ParsedCommand): Promise<void> {
-  const command = parsed.command;
-  if (command.runsIn !== 'worker' || !command.mutates) return;
-  const target = command.target(parsed.args);
-  const hold = await deps.holds.blocking(target.namespace, target.deployment, actor.userId);
+/** A change of a target someone else holds (/k8s lock) is refused, naming who, since when and why. */
+async function refuseIfHeld(deps: GatewayDeps, actor: Actor, request: CommandRequest): Promise<void> {
+  if (!request.line || !request.target) return;
+  const hold = await deps.holds.blocking(request.target.namespace, request.target.deployment, actor.userId);
   if (hold) throw new AppError('locked', `${describeHold(hold)}. Only they can change it until then.`);
 }
 
 /** help, whoami, can-i, audit: answered in the ack, only to the asker (audit output is sensitive). */
 async function answerAtGateway(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
-  const { actor, parsed } = a;
-  if (parsed.command.runsIn !== 'gateway') throw new Error(`${parsed.command.name} does not run at the gateway`);
+  const { actor, request } = a;
+  if (request.command.runsIn !== 'gateway') throw new Error(`${request.command.name} does not run at the gateway`);
   const access = await deps.authorizer.summarize(actor);
   const approvals = { vote: (vote: Omit<Vote, 'actor'>) => deps.approvals.vote({ ...vote, actor }) };
-  const result = await parsed.command.run(parsed.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access, audit: deps.audit, approvals, holds: deps.holds });
-  await deps.audit.record({ kind: 'request.answered', ...requestFields(a.command, parsed), decision: 'allowed', ...(a.decision.allowed ? { rule: a.decision.rule } : {}) });
+  const result = await request.command.run(request.args, { actor, cluster: deps.cluster, commands: deps.registry.commands, access, audit: deps.audit, approvals, holds: deps.holds });
+  await deps.audit.record({ kind: 'request.answered', ...requestFields(a.command, request), decision: 'allowed', ...(a.decision.allowed ? { rule: a.decision.rule } : {}) });
   return { ack: ephemeral(renderResult(result)) };
 }
 
@@ -340,18 +315,18 @@ async function checkRate(deps: GatewayDeps, actor: Actor): Promise<void> {
 export async function handleCommand(gatewayDeps: GatewayDeps, command: SlashCommand): Promise<CommandAnswer> {
   // Every line logged for this request carries its id (the job id it would get), so one grep follows it to the worker.
   const deps: GatewayDeps = { ...gatewayDeps, log: withFields(gatewayDeps.log, { requestId: jobIdFor(command.team_id, command.trigger_id) }) };
-  let parsed: ParsedCommand | undefined;
+  let request: CommandRequest | undefined;
   try {
     const actor = admit(deps, command);
     await checkRate(deps, actor);
-    const limits = { ...deps.commandLimits, defaultNamespace: deps.defaultNamespace() };
-    parsed = parseCommand(deps.registry, command.text, limits);
-    const allowed: Allowed = { command, actor, parsed, decision: await authorize(deps, actor, parsed) };
-    return parsed.command.runsIn === 'gateway' ? await answerAtGateway(deps, allowed) : await queueJob(deps, allowed);
+    request = parseCommand(deps.registry, command.text, { defaultNamespace: deps.defaultNamespace() });
+    const allowed: Allowed = { command, actor, request, decision: await authorize(deps, actor, request) };
+    // The one place a request goes one way or the other: answered here at once, or queued for a worker.
+    return request.command.runsIn === 'gateway' ? await answerAtGateway(deps, allowed) : await queueJob(deps, allowed);
   } catch (thrown) {
     const error = duringRedisOutage(thrown, deps);
     const ack = refuse(error, deps);
-    if (!(error instanceof GateRefusal) || error.recorded) await deps.audit.record({ ...requestFields(command, parsed), ...refusalFields(error, deps) });
+    if (!(error instanceof GateRefusal) || error.recorded) await deps.audit.record({ ...requestFields(command, request), ...refusalFields(error, deps) });
     return { ack };
   }
 }

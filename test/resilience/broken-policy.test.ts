@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { startRoles } from '../../src/roles/start-roles.ts';
-import { createRegistry } from '../../commands/index.ts';
+import { allCommands } from '../../commands/index.ts';
 import { startTestBot, type TestBot } from '../support/bot.ts';
 import { testCluster } from '../support/kube.ts';
 import { SlackEmulator, type SlackDriver } from '../support/slack-emulator/index.ts';
@@ -133,7 +133,7 @@ describe('a policy file with one mistake', () => {
     expect(check.stderr).toContain(words);
     // What `coxswain start` does first; Redis on port 1 answers nothing, so a policy let through would fail otherwise.
     const logged: string[] = [];
-    const outcome = await startRoles({ config: loadConfig(env(file)), role: 'all', registry: createRegistry(), log: (_l, message) => { logged.push(message); } })
+    const outcome = await startRoles({ config: loadConfig(env(file)), role: 'all', commands: allCommands, log: (_l, message) => { logged.push(message); } })
       .then(async (running) => { await running.stop(); return 'started'; }, (error: unknown) => (error instanceof Error ? error.message : String(error)));
     expect(outcome).toMatch(new RegExp(`^COXSWAIN_POLICY: .*${escaped(file)}:${line}: .*${escaped(words)}`));
     expect(logged).toEqual([]);

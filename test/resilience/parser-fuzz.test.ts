@@ -10,7 +10,7 @@ import { ParseError, parseCommand } from '../../src/parse/parse-command.ts';
 import { imageReference } from '../../src/parse/arguments.ts';
 
 const registry = createRegistry();
-const limits = { maxReplicas: 100, defaultNamespace: 'default', rolloutTimeoutMs: 60_000 };
+const limits = { defaultNamespace: 'default' };
 const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const names = registry.commands.map((c) => c.name);
@@ -46,7 +46,7 @@ function outcome(text: string): 'valid' | 'refused' {
 
 function checkValidated(parsed: ReturnType<typeof parseCommand>): void {
   const spec = parsed.command;
-  expect(spec.schema(limits).safeParse(parsed.input).success).toBe(true);
+  expect(registry.schemaOf(spec).safeParse(parsed.input).success).toBe(true);
   if (spec.runsIn !== 'worker') return;
   const target = spec.target(parsed.args);
   expect(target.namespace).toMatch(dns1123Label);

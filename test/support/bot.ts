@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type Role } from '../../src/config/load-config.ts';
 import { redact, type Log } from '../../src/log/create-logger.ts';
 import { startRoles, type RunningRoles } from '../../src/roles/start-roles.ts';
-import { createRegistry } from '../../commands/index.ts';
+import { allCommands } from '../../commands/index.ts';
 import type { KubeApi } from '../../src/kube/kube-api.ts';
 import { createSealer, type Sealer } from '../../src/seal/sealer.ts';
 import type { ClusterState } from './cluster/cluster.ts';
@@ -83,7 +83,7 @@ export async function startTestBot(options: TestBotOptions): Promise<TestBot> {
   const config = loadConfig(botEnvironment(options, clusterName));
   const logs: string[] = [];
   const log: Log = (level, message, fields = {}) => { logs.push(redact(JSON.stringify({ level, message, ...fields }))); };
-  const running: RunningRoles = await startRoles({ config, role: options.role ?? 'all', registry: createRegistry(), log, ...(options.wrapKube ? { wrapKube: options.wrapKube } : {}) });
+  const running: RunningRoles = await startRoles({ config, role: options.role ?? 'all', commands: allCommands, log, ...(options.wrapKube ? { wrapKube: options.wrapKube } : {}) });
   const port = running.port ?? 0;
   return { eventsUrl: `http://127.0.0.1:${port}/slack/events`, port, cluster: clusterName, logs, stop: () => running.stop() };
 }

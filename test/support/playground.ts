@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { createRegistry } from '../../commands/index.ts';
+import { allCommands } from '../../commands/index.ts';
 import { runConsole } from '../../src/console/run-console.ts';
 import { clusterDir, isClusterHealthy, readClusterState, startCluster, stopCluster, type ClusterState } from './cluster/cluster.ts';
 import { grantBotWrites, loadKubeConfig, makeDeployment } from './kube-objects.ts';
@@ -82,7 +82,7 @@ async function main(commands: readonly string[]): Promise<void> {
         KUBECONFIG: state.botKubeconfig, REDIS_URL: redis.url, COXSWAIN_CLUSTER: `demo-${randomBytes(3).toString('hex')}`, COXSWAIN_LOG_LEVEL: 'error',
         COXSWAIN_POLICY: fileURLToPath(new URL('./policies/playground.yaml', import.meta.url)), COXSWAIN_FAILURE_GRACE: '5s',
       },
-      registry: createRegistry(),
+      specs: allCommands,
       groups: { S0ADMINS: ['U0ALICE'] },
       commands,
     });

@@ -4,7 +4,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRegistry } from '../../../commands/index.ts';
+import { allCommands } from '../../../commands/index.ts';
 import { runConsole } from '../../../src/console/run-console.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
 
@@ -29,7 +29,7 @@ approvals:
     await runConsole({
       env: { KUBECONFIG: ns.cluster.botKubeconfig, REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', COXSWAIN_POLICY: policy,
         COXSWAIN_CLUSTER: `c-${randomBytes(4).toString('hex')}`, COXSWAIN_LOG_LEVEL: 'error' },
-      registry: createRegistry(),
+      specs: allCommands,
       groups: { S0LEADS: ['U0BOB'] },
       commands: ['whoami', `deploy web ghcr.io/acme/web:1.1 -n ${ns.name}`, ':click 1', ':as U0BOB', ':click 1'],
       write: (line) => lines.push(line),

@@ -6,7 +6,7 @@ import type { AuditPage } from '../../../src/audit/audit-log.ts';
 import { parseCommand, ParseError } from '../../../src/parse/parse-command.ts';
 import type { GatewayContext } from '../../../src/registry/command-spec.ts';
 
-const limits = { maxReplicas: 10, defaultNamespace: 'default', rolloutTimeoutMs: 1000 };
+const limits = { defaultNamespace: 'default' };
 const parse = (text: string): Record<string, unknown> => parseCommand(createRegistry(), text, limits).args;
 
 function context(page: AuditPage, asked: AuditFilter[]): GatewayContext {

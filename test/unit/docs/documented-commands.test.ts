@@ -9,7 +9,7 @@ import { ParseError, parseCommand } from '../../../src/parse/parse-command.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const registry = createRegistry();
-const limits = { maxReplicas: 100, defaultNamespace: 'default', rolloutTimeoutMs: 60_000 };
+const limits = { defaultNamespace: 'default' };
 
 async function markdownFiles(): Promise<string[]> {
   const docs = (await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f));

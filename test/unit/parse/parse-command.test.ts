@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { createRegistry } from '../../../commands/index.ts';
 import { ParseError, parseCommand } from '../../../src/parse/parse-command.ts';
 
-const registry = createRegistry();
-const limits = { maxReplicas: 50, defaultNamespace: 'default', rolloutTimeoutMs: 600_000 };
+const registry = createRegistry({ maxReplicas: 50 });
+const limits = { defaultNamespace: 'default' };
 const parse = (text: string): { name: string; args: Record<string, unknown> } => {
   const { command, args } = parseCommand(registry, text, limits);
   return { name: command.name, args };

@@ -40,7 +40,7 @@ function harness(kube: KubeApi = fakeKube(), denied: ReadonlySet<string> = new S
     replyPrivately: async (message) => { replies.push(`(only the requester) ${message.text}`); },
   };
   const deps: JobRunnerDeps = {
-    registry: createRegistry(), limits: { maxReplicas: 10, defaultNamespace: 'default', rolloutTimeoutMs: 1000 }, kube, cluster: 'prod',
+    registry: createRegistry({ maxReplicas: 10 }), rolloutTimeoutMs: 1000, kube, cluster: 'prod',
     kubeAs: () => { throw new Error('no binding here names a Kubernetes identity'); },
     messengerFor: () => messenger,
     lock: async (target) => { locks.push(target); return { release: async (how) => { locks.push(`released ${target}${how?.keepPlace ? ' (keeps its place)' : ''}`); } }; },
