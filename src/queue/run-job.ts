@@ -20,7 +20,7 @@ import { renderResult } from '../views/render-result.ts';
 import { renderError } from '../views/render-error.ts';
 import { renderText } from '../views/render-text.ts';
 import { WaitInLine, type HeldLock, type LockHolder } from './deployment-lock.ts';
-import type { RolloutMarks } from '../watch/rollout-marks.ts';
+import type { RolloutMarks } from '../alerts/rollout-marks.ts';
 import { inOrder, type JobMessenger } from './job-messenger.ts';
 import { jobPayloadSchema, type JobPayload } from './job-payload.ts';
 import { sealedContent } from './job-queue.ts';

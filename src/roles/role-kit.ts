@@ -12,7 +12,7 @@ import type { PolicyStore } from '../policy/policy-store.ts';
 import type { Sealer } from '../seal/sealer.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { AnyCommandSpec } from '../registry/command-spec.ts';
-import type { Readiness } from './health-server.ts';
+import type { Readiness } from '../metrics/health-server.ts';
 
 /** A running set of roles. */
 export interface RunningRoles {

@@ -18,7 +18,7 @@ import { emptyPolicy, openPolicyStore, staticPolicyStore, type PolicyStore } fro
 import { createSealer, type Sealer } from '../seal/sealer.ts';
 import { createCommandRegistry } from '../registry/command-registry.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
-import { startHealthServer, type Readiness } from './health-server.ts';
+import { startHealthServer, type Readiness } from '../metrics/health-server.ts';
 import { openRedis, redisReady, safeRedisUrl, type RunningRoles, type Shared, type StartRolesOptions } from './role-kit.ts';
 import { selfCheck } from './self-check.ts';
 

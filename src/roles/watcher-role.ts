@@ -8,8 +8,8 @@ import { apiServerProbe } from '../kube/api-server-ready.ts';
 import { startLeaderElection } from '../kube/leader-election.ts';
 import { watchQueueDepth } from '../metrics/metrics.ts';
 import { keyPrefix } from '../queue/job-queue.ts';
-import { alertQueueName, createAlertQueue } from '../watch/alert-queue.ts';
-import { createAlertStore } from '../watch/alert-store.ts';
+import { alertQueueName, createAlertQueue } from '../alerts/alert-queue.ts';
+import { createAlertStore } from '../alerts/alert-store.ts';
 import { startAlertWatcher, type AlertWatcher } from '../watch/start-watcher.ts';
 import { openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
 

@@ -16,10 +16,10 @@ import { createAlertSlack } from '../slack/alert-slack.ts';
 import { createApprovalFlow } from '../slack/approval-flow.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
 import { createSlackMessenger } from '../slack/slack-messenger.ts';
-import { createAlertQueue, startAlertDelivery } from '../watch/alert-queue.ts';
-import { createAlertStore } from '../watch/alert-store.ts';
-import { createChannelGate } from '../watch/channel-gate.ts';
-import { createRolloutMarks } from '../watch/rollout-marks.ts';
+import { createAlertQueue, startAlertDelivery } from '../alerts/alert-queue.ts';
+import { createAlertStore } from '../alerts/alert-store.ts';
+import { createChannelGate } from '../alerts/channel-gate.ts';
+import { createRolloutMarks } from '../alerts/rollout-marks.ts';
 import { openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
 
 /** Starts consuming the cluster's job queue and its alert queue. */

@@ -8,8 +8,8 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
 import type { Log } from '../log/create-logger.ts';
-import type { AlertRecord } from '../watch/alert-record.ts';
-import { alertRecordKey } from '../watch/alert-store.ts';
+import type { AlertRecord } from '../alerts/alert-record.ts';
+import { alertRecordKey } from '../alerts/alert-store.ts';
 import { alertActions } from '../views/render-alert.ts';
 import { inlineCode } from '../views/mrkdwn.ts';
 import { renderError } from '../views/render-error.ts';

@@ -2,7 +2,7 @@
 // in every channel alerts are routed to.
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log/create-logger.ts';
-import type { AlertSlack } from '../watch/deliver-alert.ts';
+import type { AlertSlack } from '../alerts/deliver-alert.ts';
 
 /** Alert delivery's Slack calls over a WebClient (which honours Retry-After on 429). */
 export function createAlertSlack(client: WebClient): AlertSlack {

@@ -8,7 +8,7 @@ import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/
 import { slackLogger } from '../log/slack-logger.ts';
 import { slackLogLevel } from './create-web-client.ts';
 import type { Config } from '../config/load-config.ts';
-import { serveHealth, type Readiness } from '../roles/health-server.ts';
+import { serveHealth, type Readiness } from '../metrics/health-server.ts';
 import { handleCommand, type GatewayDeps } from './handle-command.ts';
 import { guardSignatures, type SignatureGuard } from './signature-guard.ts';
 

@@ -4,8 +4,8 @@
 // colour bar (an attachment) is red while firing and green once recovered.
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { WarningEvent } from '../results.ts';
-import type { AlertRecord } from '../watch/alert-record.ts';
-import { alertId } from '../watch/alert-store.ts';
+import type { AlertRecord } from '../alerts/alert-record.ts';
+import { alertId } from '../alerts/alert-store.ts';
 import { context, section } from './blocks.ts';
 import { boundMessage } from './bound-message.ts';
 import { formatDuration } from './format-duration.ts';

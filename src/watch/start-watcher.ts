@@ -8,10 +8,10 @@ import type { Log } from '../log/create-logger.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import { parseDuration } from '../text/duration.ts';
 import { countAlert } from '../metrics/metrics.ts';
-import type { AlertQueue } from './alert-queue.ts';
-import type { AlertStore } from './alert-store.ts';
+import type { AlertQueue } from '../alerts/alert-queue.ts';
+import type { AlertStore } from '../alerts/alert-store.ts';
 import { createFailureTracker, type SubjectState } from './failure-tracker.ts';
-import { alertChannelFor } from './route-alert.ts';
+import { alertChannelFor } from '../alerts/route-alert.ts';
 
 /** Everything the watcher needs, injected. */
 export interface AlertWatcherDeps {

@@ -1,7 +1,7 @@
 // What each alert button stands for: exactly the command its clicker could type.
 import { describe, expect, it } from '@jest/globals';
 import { alertClickProblem, commandForClick, parseAlertButton } from '../../../src/slack/alert-actions.ts';
-import type { AlertRecord } from '../../../src/watch/alert-record.ts';
+import type { AlertRecord } from '../../../src/alerts/alert-record.ts';
 
 const alert = '0123456789abcdef0123';
 const value = { alert, namespace: 'prod', workload: 'Deployment/web', pod: 'web-7d4b9c6f5-x2x9q', container: 'web', previous: true };

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
-import type { SubjectState } from './failure-tracker.ts';
+import type { SubjectState } from '../watch/failure-tracker.ts';
 import { observe, type AlertChange, type AlertRecord, type ObserveContext, type PostedMessage, type RolloutThread } from './alert-record.ts';
 
 /** KEYS: record, firing set. ARGV: expected JSON ('' = absent), new JSON, ttl ms, key, 'firing'|'recovered'. */

@@ -1,7 +1,7 @@
 // One alert as stored: its subject, the episode (first post, occurrences, last
 // seen), the failing pods now, and what was delivered to Slack. Pure functions
 // decide what an observation changes, so dedupe is tested without Redis.
-import type { AlertSubject, FailingPod, SubjectState } from './failure-tracker.ts';
+import type { AlertSubject, FailingPod, SubjectState } from '../watch/failure-tracker.ts';
 
 /** A Slack message of the alert. */
 export interface PostedMessage {

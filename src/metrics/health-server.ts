@@ -4,7 +4,7 @@
 // through this small server.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { registry } from '../metrics/metrics.ts';
+import { registry } from './metrics.ts';
 
 /** What keeps the process from being ready, e.g. ['redis (worker)']; empty when ready. */
 export type Readiness = () => Promise<readonly string[]>;

@@ -1,6 +1,6 @@
 // Dedupe rules without Redis: what opens a new episode, what edits, what changes nothing.
 import { describe, expect, it } from '@jest/globals';
-import { observe, type AlertRecord } from '../../../src/watch/alert-record.ts';
+import { observe, type AlertRecord } from '../../../src/alerts/alert-record.ts';
 import type { SubjectState } from '../../../src/watch/failure-tracker.ts';
 
 const subject = { namespace: 'prod', workload: { kind: 'Deployment' as const, name: 'web' }, reason: 'CrashLoopBackOff' as const };

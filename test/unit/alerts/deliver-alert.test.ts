@@ -1,8 +1,8 @@
 // Delivery with fakes: a first post, spaced edits, recovery in the thread, a
 // channel the bot is not in, the channel's pace, and the rollout's thread.
 import { describe, expect, it } from '@jest/globals';
-import { observe, type AlertRecord } from '../../../src/watch/alert-record.ts';
-import { deliverAlert, type AlertDeliveryDeps } from '../../../src/watch/deliver-alert.ts';
+import { observe, type AlertRecord } from '../../../src/alerts/alert-record.ts';
+import { deliverAlert, type AlertDeliveryDeps } from '../../../src/alerts/deliver-alert.ts';
 import type { SubjectState } from '../../../src/watch/failure-tracker.ts';
 import { validateBlocks } from '../../support/slack-emulator/index.ts';
 
