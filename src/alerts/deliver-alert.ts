@@ -2,6 +2,7 @@
 // episode, an edit for a change, the recovery in the thread, and the note in
 // the thread of a recent rollout of that workload. Idempotent: a delivery of a
 // version already delivered does nothing, so duplicate and late jobs are harmless.
+import { failureKinds } from '../kube/failure-reasons.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { Log } from '../log/create-logger.ts';
 import { redactLines, redactSecrets } from '../text/redact-secrets.ts';
@@ -45,16 +46,16 @@ function slackErrorCode(error: unknown): string | undefined {
   return typeof data?.error === 'string' ? data.error : undefined;
 }
 
-/** Reasons whose container crashed: its previous instance's logs say why. */
-const crashed = new Set(['CrashLoopBackOff', 'OOMKilled', 'RestartJump']);
 const logLines = 20;
 
 async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<AlertEvidence | undefined> {
   const pod = r.pods[0];
   if (!pod) return undefined;
   const namespace = r.subject.namespace;
-  const previous = crashed.has(r.subject.reason);
-  const wantsLogs = previous || r.subject.reason === 'Evicted';
+  // Which logs say why: the crashed instance's, the evicted pod's own, or none (the container never started).
+  const whichLogs = failureKinds[r.subject.reason].logs;
+  const previous = whichLogs === 'previous';
+  const wantsLogs = whichLogs !== 'none';
   const [logs, events] = await Promise.all([
     wantsLogs
       ? deps.kube.readLogs(namespace, pod.name, { ...(pod.failure.container ? { container: pod.failure.container } : {}), tailLines: logLines, previous, limitBytes: 64 * 1024 })

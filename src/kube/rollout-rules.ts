@@ -1,6 +1,7 @@
 // When a rollout counts as done or failed. Pure functions of API objects, so the
 // rules can be read, unit-tested and compared with kubectl's in one place.
 import type * as k8s from '@kubernetes/client-node';
+import { hopelessWaitingReasons, waitingReasons } from './failure-reasons.ts';
 
 /**
  * Thresholds for calling a rollout failed before its progress deadline. Waiting
@@ -10,7 +11,7 @@ import type * as k8s from '@kubernetes/client-node';
 export interface HardFailureRules {
   /** A CrashLoopBackOff counts once the container restarted this often. Default 2. */
   readonly crashLoopMinRestarts: number;
-  /** Waiting reasons that need no restart count to be hopeless. Default ImagePullBackOff, ErrImagePull, CreateContainerConfigError. */
+  /** Waiting reasons that need no restart count to be hopeless. Default: those failure-reasons.ts calls so (ImagePullBackOff, ErrImagePull, CreateContainerConfigError). */
   readonly hopelessReasons: readonly string[];
   /** All new pods must stay failing this long before the rollout is called failed. Default 20 s. */
   readonly graceMs: number;
@@ -19,7 +20,7 @@ export interface HardFailureRules {
 /** The defaults documented on HardFailureRules. */
 export const defaultHardFailureRules: HardFailureRules = Object.freeze({
   crashLoopMinRestarts: 2,
-  hopelessReasons: Object.freeze(['ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError']),
+  hopelessReasons: Object.freeze(hopelessWaitingReasons()),
   graceMs: 20_000,
 });
 
@@ -61,13 +62,15 @@ export function isObserved(deployment: k8s.V1Deployment): boolean {
 
 /** The reason a pod is hopeless under `rules`, or undefined while it may still come up. */
 export function hardFailureOf(pod: k8s.V1Pod, rules: HardFailureRules): string | undefined {
-  for (const status of pod.status?.containerStatuses ?? []) {
-    const reason = status.state?.waiting?.reason;
-    if (reason === undefined) continue;
-    if (rules.hopelessReasons.includes(reason)) return reason;
-    if (reason === 'CrashLoopBackOff' && status.restartCount >= rules.crashLoopMinRestarts) return reason;
-  }
-  return undefined;
+  return (pod.status?.containerStatuses ?? []).map((status) => hopelessReason(status, rules)).find((reason) => reason !== undefined);
+}
+
+/** The container's waiting reason when it makes the pod hopeless under `rules`. */
+function hopelessReason(status: k8s.V1ContainerStatus, rules: HardFailureRules): string | undefined {
+  const reason = status.state?.waiting?.reason;
+  if (reason === undefined) return undefined;
+  if (rules.hopelessReasons.includes(reason)) return reason;
+  return waitingReasons[reason]?.rollout === 'after-restarts' && status.restartCount >= rules.crashLoopMinRestarts ? reason : undefined;
 }
 
 /**

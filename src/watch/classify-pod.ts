@@ -1,15 +1,10 @@
 // Is this pod failing, and how? A pure function of the pod and the time, so
 // each rule is tested on its own. Pods being deleted and finished pods are not
 // failures; the first failing container (init containers first) decides.
+import { failureKinds, waitingReasons, type FailureReason } from '../kube/failure-reasons.ts';
 import type { WatchedContainer, WatchedPod } from './watched-pod.ts';
 
-/** The kinds of failure the watcher alerts on; the reason of the alert's key. */
-export const failureReasons = [
-  'CrashLoopBackOff', 'OOMKilled', 'ImagePullBackOff', 'CreateContainerConfigError', 'CreateContainerError',
-  'Evicted', 'Unschedulable', 'RestartJump',
-] as const;
-/** One kind of failure. */
-export type FailureReason = (typeof failureReasons)[number];
+export { failureReasons, type FailureReason } from '../kube/failure-reasons.ts';
 
 /** Why a pod fails, with what on-call reads first. */
 export interface PodFailure {
@@ -35,27 +30,17 @@ export interface ClassifyOptions {
 /** Defaults of ClassifyOptions. */
 export const defaultClassifyOptions: ClassifyOptions = { unschedulableAfterMs: 60_000, restartJump: 3 };
 
-/** Waiting reasons and the failure each is; ErrImagePull and ImagePullBackOff are one failure seen twice. */
-const waitingFailures: Readonly<Record<string, FailureReason>> = {
-  CrashLoopBackOff: 'CrashLoopBackOff',
-  ErrImagePull: 'ImagePullBackOff',
-  ImagePullBackOff: 'ImagePullBackOff',
-  InvalidImageName: 'ImagePullBackOff',
-  CreateContainerConfigError: 'CreateContainerConfigError',
-  CreateContainerError: 'CreateContainerError',
-};
-
 const totalRestarts = (pod: WatchedPod): number => pod.containers.reduce((sum, c) => sum + c.restarts, 0);
 
 function containerFailure(pod: WatchedPod, c: WatchedContainer): PodFailure | undefined {
-  const kind = c.waitingReason === undefined ? undefined : waitingFailures[c.waitingReason];
+  const kind = c.waitingReason === undefined ? undefined : waitingReasons[c.waitingReason]?.failure;
   if (!kind) return undefined;
   // A crash loop whose last instance was OOM-killed is an OOM problem, not a code one.
   const reason = kind === 'CrashLoopBackOff' && c.lastTerminated?.reason === 'OOMKilled' ? 'OOMKilled' : kind;
   return {
     reason, container: c.name, restarts: totalRestarts(pod),
     ...(c.waitingMessage ? { message: c.waitingMessage } : {}),
-    ...(c.lastTerminated && (reason === 'CrashLoopBackOff' || reason === 'OOMKilled') ? { lastTerminated: c.lastTerminated } : {}),
+    ...(c.lastTerminated && failureKinds[reason].crashLoop ? { lastTerminated: c.lastTerminated } : {}),
   };
 }
 

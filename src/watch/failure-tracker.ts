@@ -2,6 +2,7 @@
 // (namespace, workload, reason) — so 20 crashing pods of one Deployment are one
 // subject with 20 pods, and a subject with no failing pod for a while has
 // recovered. Kept small: a healthy pod costs a restart count and a time.
+import { failureKinds } from '../kube/failure-reasons.ts';
 import { classifyPod, defaultClassifyOptions, type ClassifyOptions, type FailureReason, type PodFailure } from './classify-pod.ts';
 import { watchedPod, type PodJson, type WatchedPod, type Workload } from './watched-pod.ts';
 
@@ -71,8 +72,6 @@ interface Subject {
   emptySince?: number;
 }
 
-/** A crash loop's pod is briefly Running between crashes; it stays a crash loop rather than becoming a restart jump. */
-const crashFamily: ReadonlySet<FailureReason> = new Set(['CrashLoopBackOff', 'OOMKilled']);
 
 /** The text key of a subject. */
 export function subjectKey(s: AlertSubject): string {
@@ -114,7 +113,8 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
 
   const classify = (pod: WatchedPod, track: PodTrack, at: number): PodFailure | undefined => {
     const failure = classifyPod(pod, at, track.baseline, classifyOptions);
-    if (failure?.reason === 'RestartJump' && track.failure && crashFamily.has(track.failure.reason)) return { ...track.failure, restarts: failure.restarts };
+    // A crash loop's pod is briefly Running between crashes; it stays a crash loop rather than becoming a restart jump.
+    if (failure?.reason === 'RestartJump' && track.failure && failureKinds[track.failure.reason].crashLoop) return { ...track.failure, restarts: failure.restarts };
     return failure;
   };
 
