@@ -1,7 +1,13 @@
 // One alert as stored: its subject, the episode (first post, occurrences, last
 // seen), the failing pods now, and what was delivered to Slack. Pure functions
 // decide what an observation changes, so dedupe is tested without Redis.
-import type { AlertSubject, FailingPod, SubjectState } from '../watch/failure-tracker.ts';
+import { createHash } from 'node:crypto';
+import type { AlertSubject, SubjectPod, SubjectState } from '../watch/failure-tracker.ts';
+
+/** A short, stable id of a subject key, safe in Redis keys, BullMQ job ids and button values. */
+export function alertId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 20);
+}
 
 /** A Slack message of the alert. */
 export interface PostedMessage {
@@ -17,6 +23,8 @@ export interface RolloutThread extends PostedMessage {
 
 /** One alert episode. */
 export interface AlertRecord {
+  /** alertId(key): what the alert's buttons carry, and its store key. */
+  readonly id: string;
   readonly key: string;
   readonly cluster: string;
   readonly subject: AlertSubject;
@@ -27,7 +35,7 @@ export interface AlertRecord {
   /** Pods that entered the failure plus restarts seen, within this episode. */
   readonly occurrences: number;
   /** Failing pods now, newest first, at most maxPods. */
-  readonly pods: readonly FailingPod[];
+  readonly pods: readonly SubjectPod[];
   readonly podCount: number;
   /** Restart counts by pod, to count occurrences once (bounded). */
   readonly seen: Readonly<Record<string, number>>;
@@ -51,7 +59,7 @@ export const alertLimits = { maxPods: 20, maxSeen: 200 } as const;
 /** What an observation did. */
 export type AlertChange = 'opened' | 'updated' | 'recovered' | 'unchanged';
 
-function counted(seen: Readonly<Record<string, number>>, pods: readonly FailingPod[]): { seen: Record<string, number>; added: number } {
+function counted(seen: Readonly<Record<string, number>>, pods: readonly SubjectPod[]): { seen: Record<string, number>; added: number } {
   const next: Record<string, number> = { ...seen };
   let added = 0;
   for (const pod of pods) {
@@ -77,14 +85,14 @@ export interface ObserveContext {
 function opened(state: SubjectState, c: ObserveContext, previous: AlertRecord | undefined): AlertRecord {
   const { seen, added } = counted({}, state.pods);
   return {
-    key: state.key, cluster: c.cluster, subject: state.subject, channel: c.channel, state: 'firing',
+    id: alertId(state.key), key: state.key, cluster: c.cluster, subject: state.subject, channel: c.channel, state: 'firing',
     firstSeen: c.now, lastSeen: c.now, occurrences: Math.max(1, added), pods: state.pods.slice(0, alertLimits.maxPods), podCount: state.pods.length,
     seen, version: (previous?.version ?? 0) + 1,
     ...(previous?.message ? { previous: { channel: previous.message.channel, ts: previous.message.ts } } : {}),
   };
 }
 
-const samePods = (a: readonly FailingPod[], b: readonly FailingPod[]): boolean => JSON.stringify(a) === JSON.stringify(b);
+const samePods = (a: readonly SubjectPod[], b: readonly SubjectPod[]): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Applies what the tracker saw to the stored record. A failure with no record,

@@ -1,11 +1,12 @@
 // Alert records in Redis, so dedupe survives restarts and is shared by every
 // replica. Each change is a compare-and-swap of the record's JSON (a Lua script
 // writes only if the stored value is still what was read), retried on a race.
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { SubjectState } from '../watch/failure-tracker.ts';
-import { observe, type AlertChange, type AlertRecord, type ObserveContext, type PostedMessage, type RolloutThread } from './alert-record.ts';
+import { alertId, observe, type AlertChange, type AlertRecord, type ObserveContext, type PostedMessage, type RolloutThread } from './alert-record.ts';
+
+export { alertId } from './alert-record.ts';
 
 /** KEYS: record, firing set. ARGV: expected JSON ('' = absent), new JSON, ttl ms, key, 'firing'|'recovered'. */
 const compareAndSet = `
@@ -18,11 +19,6 @@ return 1`;
 /** Records outlive their last change by a week: long enough to link the next episode to this one. */
 const keepMs = 7 * 24 * 3600_000;
 
-/** A short, stable id of a subject key, safe in Redis keys and BullMQ job ids. */
-export function alertId(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 20);
-}
-
 /** The Redis key of an alert record, by its id (the alert buttons carry the id). */
 export function alertRecordKey(prefix: string, id: string): string {
   return `${prefix}:alert:${id}`;
@@ -31,6 +27,8 @@ export function alertRecordKey(prefix: string, id: string): string {
 /** The alert records of one cluster. */
 export interface AlertStore {
   get(key: string): Promise<AlertRecord | undefined>;
+  /** The record an alert button names, by its id. */
+  getById(id: string): Promise<AlertRecord | undefined>;
   /** Applies an observation of the tracker (see observe in alert-record.ts). */
   apply(state: SubjectState, context: ObserveContext): Promise<{ record: AlertRecord | undefined; change: AlertChange }>;
   /** Records that `version` reached Slack, and the message when it was a new post. */
@@ -41,18 +39,24 @@ export interface AlertStore {
   firingKeys(): Promise<string[]>;
 }
 
+/** A stored record; one written before records carried their id gets it from its key. */
+function parseRecord(raw: string): AlertRecord {
+  const record = JSON.parse(raw) as AlertRecord;
+  return record.id ? record : { ...record, id: alertId(record.key) };
+}
+
 /** Opens the store under `prefix` (e.g. coxswain:prod). */
 export function createAlertStore(redis: Redis, prefix: string): AlertStore {
   const recordKey = (key: string): string => alertRecordKey(prefix, alertId(key));
   const firingSet = `${prefix}:alerts:firing`;
-  const get = async (key: string): Promise<AlertRecord | undefined> => {
-    const raw = await redis.get(recordKey(key));
-    return raw ? (JSON.parse(raw) as AlertRecord) : undefined;
+  const getById = async (id: string): Promise<AlertRecord | undefined> => {
+    const raw = await redis.get(alertRecordKey(prefix, id));
+    return raw ? parseRecord(raw) : undefined;
   };
   const update = async <T>(key: string, change: (r: AlertRecord | undefined) => { next: AlertRecord | undefined; result: T }): Promise<T> => {
     for (let attempt = 0; attempt < 20; attempt++) {
       const raw = (await redis.get(recordKey(key))) ?? '';
-      const { next, result } = change(raw ? (JSON.parse(raw) as AlertRecord) : undefined);
+      const { next, result } = change(raw ? parseRecord(raw) : undefined);
       if (!next || JSON.stringify(next) === raw) return result;
       const swapped = await redis.eval(compareAndSet, 2, recordKey(key), firingSet, raw, JSON.stringify(next), keepMs, key, next.state);
       if (swapped === 1) return result;
@@ -60,7 +64,8 @@ export function createAlertStore(redis: Redis, prefix: string): AlertStore {
     throw new AppError('conflict', `alert ${key} changed too often to update`);
   };
   return {
-    get,
+    get: (key) => getById(alertId(key)),
+    getById,
     apply: (state, context) => update(state.key, (r) => {
       const outcome = observe(r, state, context);
       return { next: outcome.record, result: outcome };

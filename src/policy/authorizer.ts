@@ -2,7 +2,7 @@
 // user groups, then decide against the policy in force at that moment.
 import type { KubeIdentity } from '../kube/kube-api.ts';
 import type { Actor } from '../registry/command-spec.ts';
-import { applicableBindings, approvalRuleFor, decide, describeRule, namesGuest, noGuards, type AccessRequest, type Decision, type Guards, type Subject } from './decide.ts';
+import { applicableBindings, approvalRuleFor, decide, describeRule, namesGuest, noGuards, type AccessRequest, type Decision, type Guards, type Person } from './decide.ts';
 import type { ApprovalRule } from './policy-schema.ts';
 import { groupsNamedIn, type GroupMembership } from './group-membership.ts';
 import type { PolicyStore } from './policy-store.ts';
@@ -36,7 +36,7 @@ export interface Authorizer {
  * (protected namespaces); default none.
  */
 export function createAuthorizer(store: PolicyStore, membership: GroupMembership, guards: Guards = noGuards): Authorizer {
-  const subjectOf = async (actor: Actor): Promise<Subject> => {
+  const personOf = async (actor: Actor): Promise<Person> => {
     const named = groupsNamedIn(store.current());
     // A guest's groups are their own workspace's: the policy's user groups are the home workspace's.
     const groups = named.length === 0 || actor.externalTeam ? [] : await membership.groupsOf(actor.userId, named);
@@ -46,17 +46,17 @@ export function createAuthorizer(store: PolicyStore, membership: GroupMembership
     get source() { return store.source; },
     check: async (actor, request) => {
       if (request.verb === 'none') return decide(store.current(), { userId: actor.userId, channelId: actor.channelId, groups: [] }, request);
-      return decide(store.current(), await subjectOf(actor), request, guards);
+      return decide(store.current(), await personOf(actor), request, guards);
     },
     approvalRule: (request) => approvalRuleFor(store.current(), request),
     admitsGuest: (userId, teamId) => namesGuest(store.current(), userId, teamId),
     summarize: async (actor) => {
       const policy = store.current();
-      const subject = await subjectOf(actor);
-      const roles = applicableBindings(policy, subject).map(({ binding }) => ({
+      const person = await personOf(actor);
+      const roles = applicableBindings(policy, person).map(({ binding }) => ({
         role: binding.role, rules: (policy.roles[binding.role] ?? []).map(describeRule), ...(binding.kubernetes ? { kubernetes: binding.kubernetes } : {}),
       }));
-      return { roles, decide: (request) => decide(policy, subject, request, guards), source: store.source, groups: subject.groups };
+      return { roles, decide: (request) => decide(policy, person, request, guards), source: store.source, groups: person.groups };
     },
   };
 }

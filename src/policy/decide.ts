@@ -5,7 +5,7 @@ import { explicitOnlyVerbs, mutatingVerbs, type ApprovalRule, type Policy, type 
 import type { KubeIdentity } from '../kube/kube-api.ts';
 
 /** The person asking, where. */
-export interface Subject {
+export interface Person {
   readonly userId: string;
   readonly channelId: string;
   /** IDs of the Slack user groups they belong to (only those the policy names need be known). */
@@ -63,17 +63,17 @@ export function globMatch(pattern: string, value: string): boolean {
 const anyMatch = (patterns: readonly string[], value: string): boolean => patterns.some((p) => globMatch(p, value));
 
 /** True when the binding's people include this person: by ID, by "*" or user group, or (users and groups absent) everyone. */
-function coversPerson(binding: PolicyBinding, subject: Subject): boolean {
+function coversPerson(binding: PolicyBinding, person: Person): boolean {
   if (binding.users === undefined && binding.groups === undefined) return true;
-  return (binding.users?.includes('*') ?? false) || (binding.groups?.some((g) => subject.groups.includes(g)) ?? false);
+  return (binding.users?.includes('*') ?? false) || (binding.groups?.some((g) => person.groups.includes(g)) ?? false);
 }
 
 /** True when the binding applies to this person in this channel. A guest from another workspace needs to be named. */
-export function bindingApplies(binding: PolicyBinding, subject: Subject): boolean {
-  if (binding.channels && !binding.channels.includes(subject.channelId)) return false;
-  if (binding.users?.includes(subject.userId)) return true;
-  const guestNamed = subject.externalTeam === undefined || (binding.teams?.includes(subject.externalTeam) ?? false);
-  return guestNamed && coversPerson(binding, subject);
+export function bindingApplies(binding: PolicyBinding, person: Person): boolean {
+  if (binding.channels && !binding.channels.includes(person.channelId)) return false;
+  if (binding.users?.includes(person.userId)) return true;
+  const guestNamed = person.externalTeam === undefined || (binding.teams?.includes(person.externalTeam) ?? false);
+  return guestNamed && coversPerson(binding, person);
 }
 
 /** True when the rule names the verb, or says "*" and the verb is not one that must be named. */
@@ -112,19 +112,19 @@ export function namesGuest(policy: Policy, userId: string, teamId: string): bool
   return policy.bindings.some((b) => b.users?.includes(userId) === true || b.teams?.includes(teamId) === true);
 }
 
-/** The bindings that apply to a subject, with their index in the file (for naming rules). */
-export function applicableBindings(policy: Policy, subject: Subject): { binding: PolicyBinding; index: number }[] {
-  return policy.bindings.map((binding, index) => ({ binding, index })).filter(({ binding }) => bindingApplies(binding, subject));
+/** The bindings that apply to a person, with their index in the file (for naming rules). */
+export function applicableBindings(policy: Policy, person: Person): { binding: PolicyBinding; index: number }[] {
+  return policy.bindings.map((binding, index) => ({ binding, index })).filter(({ binding }) => bindingApplies(binding, person));
 }
 
 /** Decides a request: the guards first, then the first rule that covers it, in file order, allows it. */
-export function decide(policy: Policy, subject: Subject, request: AccessRequest, guards: Guards = noGuards): Decision {
+export function decide(policy: Policy, person: Person, request: AccessRequest, guards: Guards = noGuards): Decision {
   if (request.verb === 'none') return { allowed: true, rule: 'needs no permission' };
   const guarded = guardRefusal(request, guards);
   if (guarded) return guarded;
-  const bindings = applicableBindings(policy, subject);
+  const bindings = applicableBindings(policy, person);
   if (bindings.length === 0) {
-    const guest = subject.externalTeam ? ` You are from another workspace (${subject.externalTeam}): only bindings that name you, or your workspace under \`teams\`, apply.` : '';
+    const guest = person.externalTeam ? ` You are from another workspace (${person.externalTeam}): only bindings that name you, or your workspace under \`teams\`, apply.` : '';
     return { allowed: false, reason: `You may not ${describeRequest(request)}: no role of the policy applies to you in this channel.${guest}` };
   }
   for (const { binding, index } of bindings) {

@@ -1,5 +1,6 @@
 // The gateway role: Bolt (HTTP or Socket Mode) takes /k8s commands and button
 // clicks, decides, queues and acks. Loaded only by processes that run it.
+import { createAlertStore } from '../alerts/alert-store.ts';
 import { createApprovalStore } from '../approvals/approval-store.ts';
 import { handleVote, type VoteDeps } from '../approvals/handle-vote.ts';
 import { openApproval } from '../approvals/open-approval.ts';
@@ -47,6 +48,7 @@ export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
     audit: o.audit,
     holds: { ...holds, blocking: (namespace, deployment, userId) => holdStore.blocking(namespace, deployment, userId) },
     workspaces,
+    alerts: createAlertStore(redis, keyPrefix(config.cluster)),
     limits: createRequestLimits(redis, { prefix: keyPrefix(config.cluster), ...config.rates, maxQueuedPerUser: config.maxQueuedPerUser }),
     approvals: {
       open: (held, rule) => openApproval({ store, postCard: flow.postCard, enqueuePlan: flow.enqueuePlan }, held, rule),

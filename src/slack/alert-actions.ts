@@ -9,7 +9,6 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
 import type { Log } from '../log/create-logger.ts';
 import type { AlertRecord } from '../alerts/alert-record.ts';
-import { alertRecordKey } from '../alerts/alert-store.ts';
 import { alertActions } from '../views/render-alert.ts';
 import { inlineCode } from '../views/mrkdwn.ts';
 import { renderError } from '../views/render-error.ts';
@@ -82,11 +81,6 @@ export function alertClickProblem(record: AlertRecord | undefined, value: Button
   return `This click came from another channel than the alert${record.message ? ` (<#${record.message.channel}>)` : ''}.`;
 }
 
-async function readAlert(deps: GatewayDeps, id: string): Promise<AlertRecord | undefined> {
-  const raw = await deps.redis.get(alertRecordKey(deps.keyPrefix, id));
-  return raw ? (JSON.parse(raw) as AlertRecord) : undefined;
-}
-
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 function clickOf(body: BlockAction): AlertClick {
@@ -114,7 +108,7 @@ function slashCommandOf(body: BlockAction, text: string): SlashCommand {
 /** Checks the click against its alert; a Redis that cannot answer refuses it too (nothing is done unchecked). */
 async function clickProblem(deps: GatewayDeps, value: ButtonValue, body: BlockAction): Promise<string | undefined> {
   try {
-    return alertClickProblem(await readAlert(deps, value.alert), value, clickOf(body));
+    return alertClickProblem(await deps.alerts.getById(value.alert), value, clickOf(body));
   } catch (error) {
     deps.log('warn', 'could not read the alert of a button click', { error: error instanceof Error ? error.message : String(error) });
     return 'Coxswain could not check this alert just now (Redis did not answer); please try again.';

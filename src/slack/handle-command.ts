@@ -21,6 +21,7 @@ import { claimRequest, jobIdFor, releaseRequest, type ClaimOptions } from '../qu
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { Actor, GatewayHolds } from '../registry/command-spec.ts';
 import type { AuditKind } from '../audit/audit-record.ts';
+import type { AlertStore } from '../alerts/alert-store.ts';
 import { describeWait, type RequestLimits } from '../queue/request-limits.ts';
 import type { WorkspaceGate } from './workspace-gate.ts';
 import { renderError } from '../views/render-error.ts';
@@ -67,6 +68,8 @@ export interface GatewayDeps {
   readonly workspaces: WorkspaceGate;
   /** Rates per person and channel, and the bound on a person's queued jobs. */
   readonly limits: RequestLimits;
+  /** The alert records, for checking a click on an alert's button against the alert it was drawn for. */
+  readonly alerts: Pick<AlertStore, 'getById'>;
 }
 
 /** The gateway's approval operations. */

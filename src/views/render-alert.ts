@@ -5,7 +5,6 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { WarningEvent } from '../results.ts';
 import type { AlertRecord } from '../alerts/alert-record.ts';
-import { alertId } from '../alerts/alert-store.ts';
 import { context, section } from './blocks.ts';
 import { boundMessage } from './bound-message.ts';
 import { formatDuration } from './format-duration.ts';
@@ -111,7 +110,7 @@ function buttons(r: AlertRecord): ActionsBlock[] {
   if (r.state === 'recovered') return [];
   const pod = r.pods[0];
   const value: AlertButtonValue = {
-    alert: alertId(r.key), namespace: r.subject.namespace, workload: `${r.subject.workload.kind}/${r.subject.workload.name}`,
+    alert: r.id, namespace: r.subject.namespace, workload: `${r.subject.workload.kind}/${r.subject.workload.name}`,
     ...(pod ? { pod: pod.name } : {}), ...(pod?.failure.container ? { container: pod.failure.container } : {}),
     ...(pod?.failure.lastTerminated ? { previous: true } : {}),
   };

@@ -14,7 +14,7 @@ export interface AlertSubject {
 }
 
 /** One failing pod of a subject. */
-export interface FailingPod {
+export interface SubjectPod {
   readonly name: string;
   readonly failure: PodFailure;
 }
@@ -24,7 +24,7 @@ export interface SubjectState {
   readonly subject: AlertSubject;
   /** Stable text key: `namespace/Kind/name/reason`. */
   readonly key: string;
-  readonly pods: readonly FailingPod[];
+  readonly pods: readonly SubjectPod[];
   readonly recovered: boolean;
 }
 
@@ -66,9 +66,9 @@ interface PodTrack {
   listed: boolean;
 }
 
-interface Subject {
+interface TrackedSubject {
   readonly subject: AlertSubject;
-  readonly pods: Map<string, FailingPod>;
+  readonly pods: Map<string, SubjectPod>;
   emptySince?: number;
 }
 
@@ -85,9 +85,9 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
   const windowMs = options.restartWindowMs ?? 600_000;
   const classifyOptions = options.classify ?? defaultClassifyOptions;
   const pods = new Map<string, PodTrack>();
-  const subjects = new Map<string, Subject>();
+  const subjects = new Map<string, TrackedSubject>();
 
-  const stateOf = (key: string, s: Subject, recovered = false): SubjectState => ({
+  const stateOf = (key: string, s: TrackedSubject, recovered = false): SubjectState => ({
     subject: s.subject, key, recovered, pods: [...s.pods.values()].reverse(),
   });
 
@@ -102,7 +102,7 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
   const join = (uid: string, pod: WatchedPod, failure: PodFailure): string => {
     const subject: AlertSubject = { namespace: pod.namespace, workload: pod.workload, reason: failure.reason };
     const key = subjectKey(subject);
-    const s = subjects.get(key) ?? { subject, pods: new Map<string, FailingPod>() };
+    const s = subjects.get(key) ?? { subject, pods: new Map<string, SubjectPod>() };
     subjects.set(key, s);
     delete s.emptySince;
     s.pods.delete(uid); // re-inserted last: newest first in stateOf

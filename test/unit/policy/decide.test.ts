@@ -1,7 +1,7 @@
 // The permission matrix, unit level: users × groups × channels × verbs ×
 // namespaces × deployments against the design's example policy.
 import { describe, expect, it } from '@jest/globals';
-import { decide, everything, globMatch, type AccessRequest, type Subject } from '../../../src/policy/decide.ts';
+import { decide, everything, globMatch, type AccessRequest, type Person } from '../../../src/policy/decide.ts';
 import { parsePolicy } from '../../../src/policy/load-policy.ts';
 
 const policy = parsePolicy(`
@@ -19,7 +19,7 @@ bindings:
   - { role: auditor,  channels: [C0AUDIT] }
 `, 'policy.yaml');
 
-const who = (userId: string, channelId: string, groups: string[] = []): Subject => ({ userId, channelId, groups });
+const who = (userId: string, channelId: string, groups: string[] = []): Person => ({ userId, channelId, groups });
 const ask = (verb: AccessRequest['verb'], namespace?: string, deployment?: string): AccessRequest =>
   ({ verb, ...(namespace ? { namespace } : {}), ...(deployment ? { deployment } : {}) });
 
@@ -83,7 +83,7 @@ bindings:
   - { role: ns-lock,  users: [U0CAROL], teams: [T0PARTNER] }
 `, 'wide.yaml');
   const guards = { protectedNamespaces: ['kube-system', 'coxswain'] };
-  const guest = (userId: string, team = 'T0ELSE'): Subject => ({ userId, channelId: 'C0OPS', groups: [], externalTeam: team });
+  const guest = (userId: string, team = 'T0ELSE'): Person => ({ userId, channelId: 'C0OPS', groups: [], externalTeam: team });
 
   it.each([
     ['deploy', 'coxswain', 'coxswain', false, 'coxswain is protected'],
