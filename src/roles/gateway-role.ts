@@ -2,8 +2,7 @@
 // clicks, decides, queues and acks. Loaded only by processes that run it.
 import { createAlertStore } from '../alerts/alert-store.ts';
 import { createApprovalStore } from '../approvals/approval-store.ts';
-import { handleVote, type VoteDeps } from '../approvals/handle-vote.ts';
-import { openApproval } from '../approvals/open-approval.ts';
+import { createApprovals } from '../approvals/create-approvals.ts';
 import { createHoldStore } from '../locks/target-holds.ts';
 import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
 import { createRequestLimits } from '../queue/request-limits.ts';
@@ -33,12 +32,11 @@ export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   const queue = createJobQueue(config.cluster, queueRedis, o.sealer);
   const client = createWebClient(config, log);
   const store = createApprovalStore(redis, keyPrefix(config.cluster), o.sealer);
-  const flow = createApprovalFlow({ client, queue, cluster: config.cluster, log, audit: o.audit });
+  const approvals = createApprovals({ store, flow: createApprovalFlow({ client, queue, cluster: config.cluster, log }), authorizer: o.authorizer, audit: o.audit, log });
   const home = learnHomeWorkspaces({ configured: config.slack.teamIds, client, log });
   // Learned before requests are taken when Slack answers at once; otherwise requests are refused until it does.
   await Promise.race([home.known, new Promise((resolve) => { setTimeout(resolve, 5000).unref(); })]);
   const workspaces = createWorkspaceGate({ home: () => home.current(), admitsGuest: (user, team) => o.authorizer.admitsGuest(user, team) });
-  const voteDeps: VoteDeps = { store, authorizer: o.authorizer, redraw: flow.redraw, enqueueApproved: flow.enqueueApproved, audit: o.audit };
   const holdStore = createHoldStore(redis, keyPrefix(config.cluster), { maxHoldMs: config.maxHoldMs });
   const holds = announcedHolds(holdStore, client, log);
   const deps: GatewayDeps = {
@@ -50,15 +48,12 @@ export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
     workspaces,
     alerts: createAlertStore(redis, keyPrefix(config.cluster)),
     limits: createRequestLimits(redis, { prefix: keyPrefix(config.cluster), ...config.rates, maxQueuedPerUser: config.maxQueuedPerUser }),
-    approvals: {
-      open: (held, rule) => openApproval({ store, postCard: flow.postCard, enqueuePlan: flow.enqueuePlan }, held, rule),
-      vote: (vote) => handleVote(voteDeps, vote),
-    },
+    approvals,
   };
   const gateway = await startGateway({
     config,
     ready: o.ready,
-    extend: (app) => { registerApprovalActions(app, { ...voteDeps, workspaces }, log); registerAlertActions(app, deps, log); },
+    extend: (app) => { registerApprovalActions(app, { approvals, audit: o.audit, workspaces }, log); registerAlertActions(app, deps, log); },
     deps,
   });
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });

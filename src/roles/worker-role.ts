@@ -2,7 +2,7 @@
 // delivers alerts to Slack, sweeps expired approvals. Loaded only by processes that run it.
 import { createApprovalStore } from '../approvals/approval-store.ts';
 import { startExpirySweeper } from '../approvals/sweep-expired.ts';
-import { createWorkerApprovals } from '../approvals/worker-approvals.ts';
+import { createApprovals } from '../approvals/create-approvals.ts';
 import { apiServerProbe } from '../kube/api-server-ready.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import { createHoldStore } from '../locks/target-holds.ts';
@@ -34,9 +34,9 @@ export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
   const kube = wrap(access.kube);
   const store = createApprovalStore(redis, keyPrefix(config.cluster), o.sealer);
   const producer = createJobQueue(config.cluster, redis, o.sealer);
-  const flow = createApprovalFlow({ client, queue: producer, cluster: config.cluster, log, audit: o.audit });
+  const approvals = createApprovals({ store, flow: createApprovalFlow({ client, queue: producer, cluster: config.cluster, log }), authorizer: o.authorizer, audit: o.audit, log, kube });
   // Every worker sweeps; the store hands each expired request to exactly one of them.
-  const sweeper = startExpirySweeper({ store, redraw: flow.redraw, log, everyMs: 1000 });
+  const sweeper = startExpirySweeper({ sweep: () => approvals.expireDue(), log, everyMs: 1000 });
   const prefix = keyPrefix(config.cluster);
   const requestLimits = createRequestLimits(redis, { prefix, maxQueuedPerUser: config.maxQueuedPerUser });
   const alertQueue = createAlertQueue(config.cluster, redis, prefix);
@@ -47,7 +47,7 @@ export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
   const worker = startWorker({
     rollouts: createRolloutMarks(redis, prefix),
     registry: o.registry, rolloutTimeoutMs: config.rolloutTimeoutMs, kube, kubeAs: (identity) => wrap(access.kubeAs(identity)), cluster: config.cluster, log, authorizer: o.authorizer, audit: o.audit,
-    approvals: createWorkerApprovals({ store, kube, redraw: flow.redraw, authorizer: o.authorizer }),
+    approvals,
     holds: createHoldStore(redis, keyPrefix(config.cluster), { maxHoldMs: config.maxHoldMs }),
     jobEnded: (userId, jobId) => requestLimits.jobEnded(userId, jobId),
     sealer: o.sealer,

@@ -4,7 +4,7 @@
 // request's own card (its channel and message), so a crafted payload naming
 // another request, or sent from another channel, changes nothing.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { handleVote, type VoteDeps } from '../approvals/handle-vote.ts';
+import type { Approvals } from '../approvals/create-approvals.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import type { Log } from '../log/create-logger.ts';
@@ -39,8 +39,8 @@ async function refuseForeign(audit: AuditRecorder, body: BlockAction, reason: st
   return reason;
 }
 
-/** Routes the card's buttons to handleVote, once the clicker's workspace is let in. */
-export function registerApprovalActions(app: App, deps: VoteDeps & { readonly workspaces: WorkspaceGate }, log: Log): void {
+/** Routes the card's buttons to the approvals' vote, once the clicker's workspace is let in. */
+export function registerApprovalActions(app: App, deps: { readonly approvals: Pick<Approvals, 'vote'>; readonly audit: AuditRecorder; readonly workspaces: WorkspaceGate }, log: Log): void {
   for (const [decision, actionId] of [['approve', approvalActions.approve], ['reject', approvalActions.reject]] as const) {
     app.action<BlockAction<ButtonAction>>({ action_id: actionId }, async ({ ack, body, action, respond }) => {
       await ack();
@@ -52,7 +52,7 @@ export function registerApprovalActions(app: App, deps: VoteDeps & { readonly wo
       }
       const actor = actorOf(body, verdict);
       const clicked = { channel: actor.channelId, ts: String(body.container['message_ts'] ?? body.message?.ts ?? '') };
-      const answer = await handleVote(deps, { requestId: action.value ?? '', actor, decision, clicked }).catch((error: unknown) => {
+      const answer = await deps.approvals.vote({ requestId: action.value ?? '', actor, decision, clicked }).catch((error: unknown) => {
         if (error instanceof AppError) return error.userMessage;
         log('error', 'vote failed', { error: error instanceof Error ? error.stack : String(error), user: actor.userId });
         return 'Your click could not be counted; please try again.';

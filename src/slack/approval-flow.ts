@@ -3,7 +3,7 @@
 // message is a reply in the card's thread, so everything stays together).
 import type { WebClient } from '@slack/web-api';
 import type { ApprovalRequest } from '../approvals/approval-request.ts';
-import type { AuditRecorder } from '../audit/audit-log.ts';
+import type { ApprovalFlow } from '../approvals/create-approvals.ts';
 import type { Log } from '../log/create-logger.ts';
 import type { JobPayload } from '../queue/job-payload.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
@@ -16,15 +16,6 @@ export interface ApprovalFlowOptions {
   readonly queue: JobQueue;
   readonly cluster: string;
   readonly log: Log;
-  readonly audit: AuditRecorder;
-}
-
-/** Card and queue operations shared by the gateway (open, votes) and the worker (plan, expiry). */
-export interface ApprovalFlow {
-  readonly postCard: (request: ApprovalRequest) => Promise<string>;
-  readonly redraw: (request: ApprovalRequest) => Promise<void>;
-  readonly enqueuePlan: (request: ApprovalRequest) => Promise<void>;
-  readonly enqueueApproved: (request: ApprovalRequest) => Promise<void>;
 }
 
 function payloadOf(request: ApprovalRequest, cluster: string): Omit<JobPayload, 'root' | 'approval'> {
@@ -34,7 +25,7 @@ function payloadOf(request: ApprovalRequest, cluster: string): Omit<JobPayload, 
   };
 }
 
-/** Builds the flow over a WebClient and the cluster's queue. */
+/** Cards in Slack, plan and approved jobs in the cluster's queue: the flow of src/approvals' service. */
 export function createApprovalFlow(o: ApprovalFlowOptions): ApprovalFlow {
   const cardTs = (r: ApprovalRequest): string => {
     if (!r.cardTs) throw new Error(`approval request ${r.id} has no card`);
@@ -50,10 +41,6 @@ export function createApprovalFlow(o: ApprovalFlowOptions): ApprovalFlow {
       const card = renderApprovalCard(r);
       await o.client.chat.update({ channel: r.channel, ts: cardTs(r), text: card.text, blocks: card.blocks })
         .catch((error: unknown) => { o.log('warn', 'could not redraw an approval card', { id: r.id, error: String(error) }); });
-      if (r.state === 'expired') {
-        await o.audit.record({ kind: 'approval.expired', user: r.requester.userId, channel: r.channel, command: r.command, description: r.description,
-          ...r.target, decision: 'refused', reason: `expired with ${r.votes.length} of ${r.required} approvals`, detail: { request: r.id } });
-      }
     },
     enqueuePlan: async (r) => {
       await o.queue.enqueue(`plan-${r.id}`, { ...payloadOf(r, o.cluster), root: { channel: r.channel, ts: cardTs(r) }, approval: { id: r.id, phase: 'plan', approvedBy: [] } });

@@ -6,9 +6,8 @@ import type { Redis } from 'ioredis';
 import type { AuditReader, AuditRecorder } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
 import { AppError } from '../errors.ts';
-import type { ApprovalRequest } from '../approvals/approval-request.ts';
+import type { Approvals } from '../approvals/create-approvals.ts';
 import type { Vote } from '../approvals/handle-vote.ts';
-import type { HeldCommand } from '../approvals/open-approval.ts';
 import { describeHold, type HoldStore } from '../locks/target-holds.ts';
 import { withFields, type Log } from '../log/create-logger.ts';
 import type { ApprovalRule } from '../policy/policy-schema.ts';
@@ -61,7 +60,7 @@ export interface GatewayDeps {
   /** Every request is recorded here, allowed or not; /k8s audit reads it. */
   readonly audit: AuditRecorder & AuditReader;
   /** Requests the policy says need approval are held here instead of queued; votes from /k8s approve|reject. */
-  readonly approvals: GatewayApprovals;
+  readonly approvals: Pick<Approvals, 'open' | 'vote'>;
   /** Holds from /k8s lock: others' changes to a held target are refused; lock and unlock change them. */
   readonly holds: Pick<HoldStore, 'blocking'> & GatewayHolds;
   /** Which workspaces' people may ask at all. */
@@ -72,11 +71,6 @@ export interface GatewayDeps {
   readonly alerts: Pick<AlertStore, 'getById'>;
 }
 
-/** The gateway's approval operations. */
-export interface GatewayApprovals {
-  open(held: HeldCommand, rule: ApprovalRule): Promise<ApprovalRequest>;
-  vote(vote: Vote): Promise<string>;
-}
 
 /** A refusal by the policy, kept apart from other errors so the audit record names the reason and the policy. */
 class PolicyDenial extends AppError {

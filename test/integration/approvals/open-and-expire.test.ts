@@ -34,10 +34,10 @@ describe('openApproval and the expiry sweep', () => {
 
     const redrawn: ApprovalRequest[] = [];
     const log = (): void => undefined;
-    expect(await sweepExpired({ store, redraw: async (r) => { redrawn.push(r); }, log }, now + 29 * 60_000)).toBe(0);
-    expect(await sweepExpired({ store, redraw: async (r) => { redrawn.push(r); }, log }, now + 31 * 60_000)).toBe(1);
+    expect(await sweepExpired({ store, expired: async (r) => { redrawn.push(r); }, log }, now + 29 * 60_000)).toBe(0);
+    expect(await sweepExpired({ store, expired: async (r) => { redrawn.push(r); }, log }, now + 31 * 60_000)).toBe(1);
     expect(redrawn.map((r) => [r.id, r.state])).toEqual([[opened.id, 'expired']]);
-    expect(await sweepExpired({ store, redraw: async (r) => { redrawn.push(r); }, log }, now + 32 * 60_000)).toBe(0);
+    expect(await sweepExpired({ store, expired: async (r) => { redrawn.push(r); }, log }, now + 32 * 60_000)).toBe(0);
   });
 
   it.each([['30s', 30_000], ['30m', 1_800_000], ['2h', 7_200_000], ['1d', 86_400_000]])('reads %s as %d ms', (text, ms) => {
