@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /**
  * What kind of failure an AppError is. The code decides whether a job is retried
  * (see `retryable`) and which wording the user sees.
@@ -43,7 +45,20 @@ export class AppError extends Error {
   }
 }
 
-/** True for an AppError (also across module copies, by shape). */
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
+/**
+ * Any failure as an AppError a user may read. An AppError is itself; anything else is a bug or a surprise, so the
+ * user gets a reference instead of its message (which may hold secrets or internals), and `report` logs it under
+ * that reference. One wording everywhere: "Something went wrong on our side (internal error, ref gw/3f9a0c1d)".
+ */
+export function asAppError(error: unknown, refPrefix: string, report: (ref: string, error: unknown) => void): AppError {
+  if (error instanceof AppError) return error;
+  const ref = `${refPrefix}/${randomUUID().slice(0, 8)}`;
+  report(ref, error);
+  return new AppError('internal', `Something went wrong on our side (internal error, ref ${ref}).`, { retryable: false, cause: error });
+}
+
+/** The error code of a failed Slack Web API call (`not_in_channel`, `ratelimited`, …), if it is one. */
+export function slackErrorCode(error: unknown): string | undefined {
+  const data = (error as { data?: { error?: unknown } } | null)?.data;
+  return typeof data?.error === 'string' ? data.error : undefined;
 }

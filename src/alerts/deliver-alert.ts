@@ -2,6 +2,7 @@
 // episode, an edit for a change, the recovery in the thread, and the note in
 // the thread of a recent rollout of that workload. Idempotent: a delivery of a
 // version already delivered does nothing, so duplicate and late jobs are harmless.
+import { slackErrorCode } from '../errors.ts';
 import { failureKinds } from '../kube/failure-reasons.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { Log } from '../log/create-logger.ts';
@@ -40,11 +41,6 @@ export type DeliveryOutcome = { readonly kind: 'done' } | { readonly kind: 'late
 
 /** Slack errors that retrying will not fix. */
 const permanentSlackErrors = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'invalid_blocks', 'msg_too_long']);
-
-function slackErrorCode(error: unknown): string | undefined {
-  const data = (error as { data?: { error?: unknown } } | null)?.data;
-  return typeof data?.error === 'string' ? data.error : undefined;
-}
 
 const logLines = 20;
 

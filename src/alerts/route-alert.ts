@@ -7,8 +7,3 @@ import type { Policy } from '../policy/policy-schema.ts';
 export function alertChannelFor(policy: Policy, namespace: string): string | undefined {
   return policy.alerts.routes.find((route) => route.namespaces.some((glob) => globMatch(glob, namespace)))?.channel;
 }
-
-/** Every channel some route names, for the start-up check that the bot is in them. */
-export function routedChannels(policy: Policy): string[] {
-  return [...new Set(policy.alerts.routes.map((route) => route.channel))];
-}

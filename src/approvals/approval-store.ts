@@ -10,10 +10,8 @@ import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import { describeSealProblem, type Sealer } from '../seal/sealer.ts';
-import { applyRejection, applyVote, type ApprovalPlan, type ApprovalRequest, type VoteOutcome } from './approval-request.ts';
+import { applyRejection, applyVote, approvalIdAlphabet, type ApprovalPlan, type ApprovalRequest, type VoteOutcome } from './approval-request.ts';
 
-/** Request ids: short enough to type in `/k8s approve <id>`, unambiguous (no 0/O, 1/l). */
-const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
 /** KEYS: request, due set. ARGV: expected JSON, new JSON, ttl ms, id to drop from the due set (or ''). */
 const compareAndSet = `
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -44,7 +42,7 @@ export interface ApprovalStore {
 }
 
 function newId(): string {
-  return Array.from({ length: 6 }, () => alphabet[randomInt(alphabet.length)]).join('');
+  return Array.from({ length: 6 }, () => approvalIdAlphabet[randomInt(approvalIdAlphabet.length)]).join('');
 }
 
 /** The record as stored: the request and its seal. */

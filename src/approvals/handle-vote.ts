@@ -5,7 +5,7 @@ import type { AuditRecorder } from '../audit/audit-log.ts';
 import { AppError } from '../errors.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { Actor } from '../registry/command-spec.ts';
-import type { ApprovalRequest, VoteOutcome } from './approval-request.ts';
+import { approvalIdPattern, type ApprovalRequest, type VoteOutcome } from './approval-request.ts';
 import type { ApprovalStore } from './approval-store.ts';
 
 /** Everything a vote needs, injected. */
@@ -34,8 +34,6 @@ export interface Vote {
   readonly clicked?: { readonly channel: string; readonly ts: string };
 }
 
-/** What the ids of approval requests look like (approval-store.ts); anything else is not echoed back verbatim. */
-const requestIdShape = /^[a-z0-9]{1,16}$/;
 
 /** Whether this person is among the request's approvers (by role here, user ID or user group). */
 async function isApprover(deps: VoteDeps, request: ApprovalRequest, actor: Actor): Promise<boolean> {
@@ -83,7 +81,7 @@ function misplacedClick(request: ApprovalRequest, vote: Vote): string | undefine
 
 /** A vote on a request that does not exist is refused, and recorded: a made-up id is worth an auditor's look. */
 async function refuseMissing(deps: VoteDeps, vote: Vote): Promise<string> {
-  const known = requestIdShape.test(vote.requestId);
+  const known = approvalIdPattern.test(vote.requestId);
   const answer = known ? `There is no approval request \`${vote.requestId}\`.` : 'That is not an approval request id; nothing changed.';
   await deps.audit.record({
     kind: 'approval.vote', user: vote.actor.userId, channel: vote.actor.channelId, decision: 'refused',
@@ -103,7 +101,7 @@ async function refuseTampered(deps: VoteDeps, vote: Vote, error: AppError): Prom
 
 /** The request voted on; undefined for an id that is not one. A record whose seal fails throws AppError 'forbidden'. */
 async function requestOf(deps: VoteDeps, vote: Vote): Promise<ApprovalRequest | undefined> {
-  return requestIdShape.test(vote.requestId) ? deps.store.get(vote.requestId) : undefined;
+  return approvalIdPattern.test(vote.requestId) ? deps.store.get(vote.requestId) : undefined;
 }
 
 /** Applies a vote and returns what to tell the voter (ephemerally). Nothing changes on a refusal. */

@@ -56,8 +56,6 @@ function apiOver(clients: KubeClients, options: CreateKubeApiOptions): KubeApi {
 
 /** The bot's own access to the cluster, and the same access acting as someone else. */
 export interface ClusterAccess {
-  /** The bot's clients, for the watcher (pod informer, leader Lease). */
-  readonly clients: KubeClients;
   /** As the bot's own identity (its ServiceAccount or kubeconfig user). */
   readonly kube: KubeApi;
   /** As a Kubernetes user and groups, by impersonation; the bot's identity needs the `impersonate` verb for them. */
@@ -88,7 +86,7 @@ export function createClusterAccess(options: CreateKubeApiOptions = {}): Cluster
     acting.set(key, api);
     return api;
   };
-  return { clients, kube, kubeAs };
+  return { kube, kubeAs };
 }
 
 /** The KubeApi as the bot's own identity; see createClusterAccess. */

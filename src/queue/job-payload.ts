@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approvalIdPattern } from '../approvals/approval-request.ts';
 
 /**
  * What the gateway puts on the queue. The queue is a trust boundary: the worker
@@ -33,7 +34,7 @@ export const jobPayloadSchema = z.object({
    * the request to its state; `run` jobs act only if that state still holds.
    */
   approval: z.object({
-    id: z.string().regex(/^[a-z2-9]{6}$/),
+    id: z.string().regex(approvalIdPattern),
     phase: z.enum(['plan', 'run']),
     plan: z.object({ generation: z.number().int(), images: z.array(z.string()), replicas: z.number().int(), change: z.string() }).optional(),
     approvedBy: z.array(z.string()).default([]),

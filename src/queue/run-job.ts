@@ -1,10 +1,9 @@
 // What a worker does with one job, free of BullMQ and Slack so it can be tested
 // with fakes: re-validate, lock the target if the command changes it, run it,
 // report progress and the result, and decide whether a failure is worth a retry.
-import { randomUUID } from 'node:crypto';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
-import { AppError } from '../errors.ts';
+import { AppError, asAppError } from '../errors.ts';
 import { withFields } from '../log/create-logger.ts';
 import { describeIdentity, type KubeApi, type KubeIdentity } from '../kube/kube-api.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
@@ -209,11 +208,9 @@ async function rememberRollout(deps: JobRunnerDeps, payload: JobPayload, namespa
   });
 }
 
-function asAppError(error: unknown, jobId: string, deps: JobRunnerDeps): AppError {
-  if (error instanceof AppError) return error;
-  const ref = `${jobId}/${randomUUID().slice(0, 8)}`;
-  deps.log('error', 'job failed with an unexpected error', { ref, error: error instanceof Error ? error.stack : String(error) });
-  return new AppError('internal', `internal error, ref ${ref}`, { retryable: false });
+/** An unexpected failure, logged under the reference the user sees. */
+function reportUnexpected(deps: JobRunnerDeps): (ref: string, error: unknown) => void {
+  return (ref, error) => deps.log('error', 'job failed with an unexpected error', { ref, error: error instanceof Error ? error.stack : String(error) });
 }
 
 /**
@@ -226,7 +223,7 @@ async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload): Promise<Job
     const bound = await deps.approvals.bindPlan(id);
     return { kind: 'done', result: { kind: 'text', text: `plan of approval request ${bound.id} bound` } };
   } catch (error) {
-    const appError = error instanceof AppError ? error : new AppError('internal', 'internal error while reading the target');
+    const appError = asAppError(error, 'plan', reportUnexpected(deps));
     if (appError.retryable) return { kind: 'retry', error: appError };
     await deps.approvals.failPlan(id, appError.userMessage).catch((failure: unknown) => {
       deps.log('warn', 'could not end an approval request whose plan failed', { id, error: String(failure) });
@@ -317,7 +314,7 @@ async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: Job
   } catch (error) {
     // Not a failure: the job gives its slot back and keeps its place in line (nothing was done, nothing to say).
     if (error instanceof WaitInLine) return { kind: 'later', delayMs: error.delayMs };
-    const appError = asAppError(error, job.id, deps);
+    const appError = asAppError(error, job.id, reportUnexpected(deps));
     const retry = willRetry(appError, job);
     const durationMs = Date.now() - startedAt;
     await deps.audit.record({ kind: retry ? 'job.retrying' : 'job.finished', ...audited, outcome: retry ? 'retrying' : 'failed', durationMs, reason: appError.userMessage, attempt: job.attempt });

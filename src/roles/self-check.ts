@@ -8,6 +8,7 @@ import type { KubeConnection } from '../kube/kube-connection.ts';
 import type { Log } from '../log/create-logger.ts';
 import type { Policy, Verb } from '../policy/policy-schema.ts';
 import { checkAlertChannels } from '../slack/alert-slack.ts';
+import { slackErrorCode } from '../errors.ts';
 
 /** The API permissions each policy verb needs of the bot (the worker acts as the bot unless a binding impersonates). */
 const needs: Readonly<Partial<Record<Verb, readonly ApiPermission[]>>> = {
@@ -57,7 +58,7 @@ async function checkKubernetes(connection: KubeConnection, policy: Policy, log: 
 /** Runs every check; resolves to the number of problems found (also logged). */
 export async function selfCheck(deps: { readonly client: WebClient; readonly connection: KubeConnection; readonly policy: Policy; readonly log: Log }): Promise<number> {
   const auth = await deps.client.auth.test().then(() => 0, (error: unknown) => {
-    deps.log('error', 'self-check: Slack does not accept the bot token', { slackError: (error as { data?: { error?: string } }).data?.error ?? String(error), hint: 'check SLACK_BOT_TOKEN (xoxb-…) and that the app is installed' });
+    deps.log('error', 'self-check: Slack does not accept the bot token', { slackError: slackErrorCode(error) ?? String(error), hint: 'check SLACK_BOT_TOKEN (xoxb-…) and that the app is installed' });
     return 1;
   });
   const channels = (await checkAlertChannels(deps.client, policyChannels(deps.policy), deps.log)).length;

@@ -3,6 +3,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log/create-logger.ts';
 import type { AlertSlack } from '../alerts/deliver-alert.ts';
+import { slackErrorCode } from '../errors.ts';
 
 /** Alert delivery's Slack calls over a WebClient (which honours Retry-After on 429). */
 export function createAlertSlack(client: WebClient): AlertSlack {
@@ -29,7 +30,7 @@ export async function checkAlertChannels(client: WebClient, channels: readonly s
   for (const channel of channels) {
     const problem = await client.conversations.info({ channel }).then(
       (info) => (info.channel?.is_member === false ? 'the bot is not a member' : undefined),
-      (error: unknown) => `Slack answered ${(error as { data?: { error?: string } }).data?.error ?? String(error)}`,
+      (error: unknown) => `Slack answered ${slackErrorCode(error) ?? String(error)}`,
     );
     if (!problem) continue;
     missing.push(channel);

@@ -5,7 +5,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { AuditReader, AuditRecorder } from '../audit/audit-log.ts';
 import type { AuditEntry } from '../audit/audit-record.ts';
-import { AppError } from '../errors.ts';
+import { AppError, asAppError, slackErrorCode } from '../errors.ts';
 import type { Approvals } from '../approvals/create-approvals.ts';
 import type { Vote } from '../approvals/handle-vote.ts';
 import { describeHold, type HoldStore } from '../locks/target-holds.ts';
@@ -118,15 +118,8 @@ function refuse(error: unknown, deps: GatewayDeps): CommandAck {
   if (error instanceof ParseError) {
     return ephemeral(renderError({ message: error.userMessage, ...(error.usage ? { usage: `/k8s ${error.usage}` } : {}), ...(error.suggestion ? { suggestion: error.suggestion } : {}) }));
   }
-  if (error instanceof AppError) return ephemeral(renderError({ message: error.userMessage }));
-  const ref = `gw-${Date.now().toString(36)}`;
-  deps.log('error', 'gateway failed', { ref, error: error instanceof Error ? error.stack : String(error) });
-  return ephemeral(renderError({ message: 'Something went wrong on our side.', ref }));
-}
-
-function slackErrorCode(error: unknown): string | undefined {
-  const data = (error as { data?: { error?: unknown } }).data;
-  return typeof data?.error === 'string' ? data.error : undefined;
+  const appError = asAppError(error, 'gw', (ref, cause) => deps.log('error', 'gateway failed', { ref, error: cause instanceof Error ? cause.stack : String(cause) }));
+  return ephemeral(renderError({ message: appError.userMessage }));
 }
 
 async function postRoot(deps: GatewayDeps, actor: Actor, request: CommandRequest): Promise<string> {

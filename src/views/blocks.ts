@@ -39,8 +39,3 @@ export function blockTextLength(block: KnownBlock): number {
   if (block.type === 'context') return block.elements.reduce((sum, element) => sum + textObjectLength(element), 0);
   return 0;
 }
-
-/** Text characters across blocks. */
-export function blocksTextLength(blocks: readonly KnownBlock[]): number {
-  return blocks.reduce((sum, block) => sum + blockTextLength(block), 0);
-}

@@ -207,8 +207,8 @@ describe('runJob', () => {
     const outcome = await runJob(h.deps, job(payload()));
     expect(outcome.kind).toBe('failed');
     const reason = h.roots.at(-1)?.reason ?? '';
-    expect(reason).toMatch(/^internal error, ref j1\/[0-9a-f]{8}$/u);
-    expect(h.logs.join('\n')).toContain(reason.replace('internal error, ref ', ''));
+    expect(reason).toMatch(/^Something went wrong on our side \(internal error, ref j1\/[0-9a-f]{8}\)\.$/u);
+    expect(h.logs.join('\n')).toContain(/ref (j1\/[0-9a-f]{8})/u.exec(reason)?.[1] ?? 'no ref');
     expect(h.logs.every((line) => line.includes('"jobId":"j1"'))).toBe(true);
     expect(h.replies.join('\n')).not.toContain('cannot read properties');
   });
