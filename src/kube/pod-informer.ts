@@ -18,17 +18,17 @@ import { httpStatusOf, serverOrigin, toKubeError } from './kube-errors.ts';
 export type PodEventType = 'LISTED' | 'ADDED' | 'MODIFIED' | 'DELETED';
 
 /** A container's status as JSON (the V1ContainerStatus shape, the fields alerts read). */
-export interface RawContainerStatus {
+export interface ContainerStatusJson {
   readonly name: string;
   readonly ready?: boolean;
   readonly restartCount?: number;
   readonly image?: string;
-  readonly state?: RawContainerState;
-  readonly lastState?: RawContainerState;
+  readonly state?: ContainerStateJson;
+  readonly lastState?: ContainerStateJson;
 }
 
 /** A container state as JSON. */
-export interface RawContainerState {
+export interface ContainerStateJson {
   readonly waiting?: { readonly reason?: string; readonly message?: string };
   readonly running?: { readonly startedAt?: string };
   readonly terminated?: { readonly reason?: string; readonly exitCode?: number; readonly message?: string; readonly finishedAt?: string };
@@ -39,7 +39,7 @@ export interface RawContainerState {
  * typed as far as the watcher reads it; the rest is there untyped. Pods of a list
  * carry no kind or apiVersion. Callers keep only the fields they need.
  */
-export interface RawPod {
+export interface PodJson {
   readonly apiVersion?: string;
   readonly kind?: string;
   readonly metadata?: {
@@ -50,8 +50,8 @@ export interface RawPod {
     readonly labels?: Readonly<Record<string, string>>;
     readonly annotations?: Readonly<Record<string, string>>;
     readonly ownerReferences?: readonly { readonly apiVersion?: string; readonly kind: string; readonly name: string; readonly uid?: string; readonly controller?: boolean }[];
-    readonly creationTimestamp?: string;
-    readonly deletionTimestamp?: string;
+    readonly creationTimestamp?: string | Date;
+    readonly deletionTimestamp?: string | Date;
   };
   readonly spec?: {
     readonly nodeName?: string;
@@ -62,9 +62,9 @@ export interface RawPod {
     readonly phase?: string;
     readonly reason?: string;
     readonly message?: string;
-    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string; readonly lastTransitionTime?: string }[];
-    readonly containerStatuses?: readonly RawContainerStatus[];
-    readonly initContainerStatuses?: readonly RawContainerStatus[];
+    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string; readonly lastTransitionTime?: string | Date }[];
+    readonly containerStatuses?: readonly ContainerStatusJson[];
+    readonly initContainerStatuses?: readonly ContainerStatusJson[];
   };
 }
 
@@ -78,7 +78,7 @@ export interface PodInformerOptions {
   /** A (re)list begins: the caller marks what it has as unconfirmed. */
   readonly onListStart: () => void;
   /** Each pod of a list ('LISTED', page by page), then each watch event. */
-  readonly onPod: (type: PodEventType, pod: RawPod) => void;
+  readonly onPod: (type: PodEventType, pod: PodJson) => void;
   /** The list is complete: pods not LISTED since onListStart are gone. Then watching starts. */
   readonly onListEnd: () => void;
   /**
@@ -198,12 +198,12 @@ type Outcome =
 
 interface PodList {
   readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
-  readonly items?: readonly RawPod[];
+  readonly items?: readonly PodJson[];
 }
 
 interface WatchEvent {
   readonly type?: string;
-  readonly object?: RawPod & { readonly code?: number; readonly reason?: string; readonly message?: string };
+  readonly object?: PodJson & { readonly code?: number; readonly reason?: string; readonly message?: string };
 }
 
 const podEventTypes: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);

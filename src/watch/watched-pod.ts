@@ -1,6 +1,9 @@
 // What the watcher keeps of a pod: the few fields classification needs, so
 // that 10,000 pods fit in a small heap. Built from the API's JSON (dates are
 // strings there) or from client-node's typed objects (dates are Dates).
+import type { ContainerStatusJson, PodJson } from '../kube/pod-informer.ts';
+
+export type { PodJson } from '../kube/pod-informer.ts';
 
 /** The workload a pod belongs to; a bare pod is its own workload. */
 export interface Workload {
@@ -34,30 +37,6 @@ export interface WatchedPod {
   readonly unschedulable?: { readonly since: number; readonly message: string };
   readonly containers: readonly WatchedContainer[];
   readonly createdAt: number;
-}
-
-/** The JSON of a pod, as much of it as is read here. */
-export interface PodJson {
-  readonly metadata?: {
-    readonly uid?: string; readonly name?: string; readonly namespace?: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly ownerReferences?: readonly { readonly kind: string; readonly name: string; readonly controller?: boolean }[];
-    readonly deletionTimestamp?: string | Date; readonly creationTimestamp?: string | Date;
-  };
-  readonly status?: {
-    readonly phase?: string; readonly reason?: string; readonly message?: string;
-    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string; readonly lastTransitionTime?: string | Date }[];
-    readonly containerStatuses?: readonly ContainerStatusJson[];
-    readonly initContainerStatuses?: readonly ContainerStatusJson[];
-  };
-}
-
-interface ContainerStatusJson {
-  readonly name: string;
-  readonly ready?: boolean;
-  readonly restartCount?: number;
-  readonly state?: { readonly waiting?: { readonly reason?: string; readonly message?: string }; readonly terminated?: { readonly reason?: string; readonly exitCode?: number } };
-  readonly lastState?: { readonly terminated?: { readonly reason?: string; readonly exitCode?: number } };
 }
 
 /** Messages from the API are bounded here: they go into Slack messages later. */

@@ -8,7 +8,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { AppError } from '../../../src/errors.ts';
 import { connectionOver, kubeUrl, type KubeConnection } from '../../../src/kube/kube-connection.ts';
 import { kubeconfigCredentials } from '../../../src/kube/kube-credentials.ts';
-import { startPodInformer, type PodEventType, type PodInformer, type PodInformerOptions, type RawPod } from '../../../src/kube/pod-informer.ts';
+import { startPodInformer, type PodEventType, type PodInformer, type PodInformerOptions, type PodJson } from '../../../src/kube/pod-informer.ts';
 import type { ClusterState } from '../../support/cluster/cluster.ts';
 import { waitUntil } from '../../support/cluster/processes.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
@@ -60,7 +60,7 @@ class Mirror {
     this.trace.push(`${Date.now() - this.since} ms ${what}`);
   }
 
-  private apply(type: PodEventType, pod: RawPod): void {
+  private apply(type: PodEventType, pod: PodJson): void {
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     const known = this.pods.has(key);
     this.counts[type] += 1;

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { AppError } from '../../../src/errors.ts';
 import { connectionOver, type KubeConnection } from '../../../src/kube/kube-connection.ts';
-import { startPodInformer, type PodEventType, type PodInformer, type PodInformerOptions, type RawPod } from '../../../src/kube/pod-informer.ts';
+import { startPodInformer, type PodEventType, type PodInformer, type PodInformerOptions, type PodJson } from '../../../src/kube/pod-informer.ts';
 
 type Step = (res: ServerResponse, url: URL) => void;
 
@@ -45,13 +45,13 @@ function startFakeApi(): Promise<FakeApi> {
   });
 }
 
-const pod = (name: string, resourceVersion: string): RawPod => ({ metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion } });
+const pod = (name: string, resourceVersion: string): PodJson => ({ metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion } });
 
 function json(status: number, body: unknown): Step {
   return (res) => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)); };
 }
 
-function page(resourceVersion: string, items: RawPod[], continueToken?: string): Step {
+function page(resourceVersion: string, items: PodJson[], continueToken?: string): Step {
   return json(200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion, ...(continueToken ? { continue: continueToken } : {}) }, items });
 }
 
@@ -98,7 +98,7 @@ function start(fake: FakeApi, options: Partial<PodInformerOptions> = {}): Record
   informer = startPodInformer({
     connection: connectionTo(fake.url), namespace: 'shop', initialBackoffMs: 10, maxBackoffMs: 40,
     onListStart: () => recorded.calls.push('start'),
-    onPod: (type: PodEventType, p: RawPod) => recorded.calls.push(`${type} ${p.metadata?.name}`),
+    onPod: (type: PodEventType, p: PodJson) => recorded.calls.push(`${type} ${p.metadata?.name}`),
     onListEnd: () => recorded.calls.push('end'),
     onError: (error, retryInMs) => recorded.errors.push({ error, retryInMs }),
     onFatal: (error) => recorded.fatal.push(error),
