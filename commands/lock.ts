@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../src/text/duration.ts';
 import { deploymentName, namespaceFlag, namespaceName } from '../src/parse/arguments.ts';
-import { describeHold } from '../src/locks/target-holds.ts';
+import { describeHold } from '../src/holds/hold-store.ts';
 import { defineCommand, type CommandTarget } from '../src/registry/command-spec.ts';
 
 /** Longest --for, and the default. (A hold's whole life, renewals included, is capped by COXSWAIN_MAX_HOLD.) */

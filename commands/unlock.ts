@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { namespaceFlag } from '../src/parse/arguments.ts';
-import { describeHold, type Hold } from '../src/locks/target-holds.ts';
+import { describeHold, type Hold } from '../src/holds/hold-store.ts';
 import { defineCommand, type GatewayContext } from '../src/registry/command-spec.ts';
 import type { CommandResult } from '../src/results.ts';
 import { holdPolicyTarget, holdWords, withHold, type HoldTarget } from './lock.ts';

@@ -8,7 +8,7 @@ import { withFields } from '../log/create-logger.ts';
 import { describeIdentity, type KubeApi, type KubeIdentity } from '../kube/kube-api.ts';
 import type { Authorizer } from '../policy/authorizer.ts';
 import type { WorkerApprovals } from '../approvals/worker-approvals.ts';
-import { describeHold, type HoldStore } from '../locks/target-holds.ts';
+import { describeHold, type HoldStore } from '../holds/hold-store.ts';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import type { WorkerCommandSpec, WorkerContext } from '../registry/command-spec.ts';
 import { accessOf, ParseError, resolveCommand, type CommandRequest } from '../parse/parse-command.ts';

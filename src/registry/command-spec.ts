@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import type { AuditReader, AuditRecorder } from '../audit/audit-log.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
-import type { Hold, HoldStore } from '../locks/target-holds.ts';
+import type { Hold, HoldStore } from '../holds/hold-store.ts';
 import type { AccessSummary } from '../policy/authorizer.ts';
 import type { Verb } from '../policy/policy-schema.ts';
 import type { CommandResult } from '../results.ts';

@@ -3,7 +3,7 @@
 import { createAlertStore } from '../alerts/alert-store.ts';
 import { createApprovalStore } from '../approvals/approval-store.ts';
 import { createApprovals } from '../approvals/create-approvals.ts';
-import { createHoldStore } from '../locks/target-holds.ts';
+import { createHoldStore } from '../holds/hold-store.ts';
 import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';
 import { createRequestLimits } from '../queue/request-limits.ts';
 import { announcedHolds } from '../slack/hold-notices.ts';

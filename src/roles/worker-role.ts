@@ -5,7 +5,7 @@ import { startExpirySweeper } from '../approvals/sweep-expired.ts';
 import { createApprovals } from '../approvals/create-approvals.ts';
 import { apiServerProbe } from '../kube/api-server-ready.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
-import { createHoldStore } from '../locks/target-holds.ts';
+import { createHoldStore } from '../holds/hold-store.ts';
 import { watchQueueDepth } from '../metrics/metrics.ts';
 import { acquireDeploymentLock } from '../queue/deployment-lock.ts';
 import { createJobQueue, keyPrefix } from '../queue/job-queue.ts';

@@ -8,7 +8,7 @@ import type { AuditEntry } from '../audit/audit-record.ts';
 import { AppError, asAppError, slackErrorCode } from '../errors.ts';
 import type { Approvals } from '../approvals/create-approvals.ts';
 import type { Vote } from '../approvals/handle-vote.ts';
-import { describeHold, type HoldStore } from '../locks/target-holds.ts';
+import { describeHold, type HoldStore } from '../holds/hold-store.ts';
 import { withFields, type Log } from '../log/create-logger.ts';
 import type { ApprovalRule } from '../policy/policy-schema.ts';
 import type { Authorizer } from '../policy/authorizer.ts';

@@ -5,7 +5,7 @@
 // cannot be posted is logged, never fails the hold.
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log/create-logger.ts';
-import type { Hold, HoldStore } from '../locks/target-holds.ts';
+import type { Hold, HoldStore } from '../holds/hold-store.ts';
 import type { GatewayHolds } from '../registry/command-spec.ts';
 import { renderHold, renderHoldBroken, type HoldChange } from '../views/render-hold.ts';
 

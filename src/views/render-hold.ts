@@ -1,4 +1,4 @@
-import type { Hold } from '../locks/target-holds.ts';
+import type { Hold } from '../holds/hold-store.ts';
 import { section } from './blocks.ts';
 import { boundMessage } from './bound-message.ts';
 import { escapeMrkdwn, inlineCode } from './mrkdwn.ts';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createHoldStore } from '../../../src/locks/target-holds.ts';
+import { createHoldStore } from '../../../src/holds/hold-store.ts';
 import { startTestBot, type TestBot } from '../../support/bot.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
 import { SlackEmulator, type SlackDriver } from '../../support/slack-emulator/index.ts';
