@@ -5,7 +5,7 @@
 // kube-connection.ts): importing client-node costs a process about 80 MiB.
 import * as k8s from '@kubernetes/client-node';
 import { request } from 'undici';
-import { kubeUrl, type KubeConnection } from './kube-connection.ts';
+import { kubeUrl, type KubeConnection } from './kube-request.ts';
 import type { CredentialSource } from './kube-credentials.ts';
 
 /** A connection over a KubeConfig loaded from `source`. */

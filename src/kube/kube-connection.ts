@@ -5,43 +5,15 @@
 // costs a process about 80 MiB and the watcher reads a handful of fields.
 // Credentials only client-node understands (kube-credentials.ts says which) are
 // used through client-node, loaded only then.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request } from 'undici';
 import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import { loadCredentials, UnsupportedCredentials, type ClusterCredentials, type CredentialSource, type RequestAuth } from './kube-credentials.ts';
+import { kubeUrl, type KubeConnection, type KubeReply, type KubeRequest } from './kube-request.ts';
 
-/** One request: a path under the server, its query, and a JSON body. */
-export interface KubeRequest {
-  readonly method?: 'GET' | 'POST' | 'PUT';
-  readonly query?: Readonly<Record<string, string | undefined>>;
-  readonly body?: unknown;
-  readonly signal?: AbortSignal;
-}
-
-/** The answer: its status, and a body the caller reads or dumps (a stream, for watches). */
-export interface KubeReply {
-  readonly status: number;
-  readonly body: Dispatcher.ResponseData['body'];
-}
-
-/** The API server as the bot. */
-export interface KubeConnection {
-  /** The server's URL, for messages (only its origin is ever shown). */
-  readonly server: string;
-  /** Sends one request; rejects only when there is no answer (network, abort). */
-  request(path: string, request?: KubeRequest): Promise<KubeReply>;
-  /** Closes the pool; requests in flight are aborted. */
-  close(): Promise<void>;
-}
+export { kubeUrl, type KubeConnection, type KubeReply, type KubeRequest } from './kube-request.ts';
 
 /** How much of an error body is kept (a Status is small; a proxy's error page may not be). */
 const maxErrorBody = 4_096;
-
-/** The URL of `path` on `server` (which may itself have a path), with the query's defined values. */
-export function kubeUrl(server: string, path: string, query: KubeRequest['query'] = {}): URL {
-  const url = new URL(server.replace(/\/+$/, '') + path);
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, value);
-  return url;
-}
 
 /** The failure of an answer that is not 2xx, as client-node reports one (kube-errors.ts maps it). */
 export async function replyFailure(reply: KubeReply): Promise<ApiException<string>> {

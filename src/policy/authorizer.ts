@@ -1,11 +1,18 @@
 // The policy check as the gateway and the worker run it: resolve the person's
 // user groups, then decide against the policy in force at that moment.
 import type { KubeIdentity } from '../kube/kube-api.ts';
-import type { Actor } from '../registry/command-spec.ts';
 import { applicableBindings, approvalRuleFor, decide, describeRule, namesGuest, noGuards, type AccessRequest, type Decision, type Guards, type Person } from './decide.ts';
 import type { ApprovalRule } from './policy-schema.ts';
 import { groupsNamedIn, type GroupMembership } from './group-membership.ts';
 import type { PolicyStore } from './policy-store.ts';
+
+/** Who asks, as the policy needs to know them (the gateway's Asker is one). */
+export interface Asker {
+  readonly userId: string;
+  readonly channelId: string;
+  /** Their own workspace when they are a guest of another (Slack Connect). */
+  readonly externalTeam?: string;
+}
 
 /** What a person may do here, for whoami and help. */
 export interface AccessSummary {
@@ -23,10 +30,10 @@ export interface AccessSummary {
 export interface Authorizer {
   /** Where the policy came from, named in refusals. */
   readonly source: string;
-  check(actor: Actor, request: AccessRequest): Promise<Decision>;
+  check(actor: Asker, request: AccessRequest): Promise<Decision>;
   /** The policy's approval rule for a request, if it needs someone else's yes. */
   approvalRule(request: AccessRequest): ApprovalRule | undefined;
-  summarize(actor: Actor): Promise<AccessSummary>;
+  summarize(actor: Asker): Promise<AccessSummary>;
   /** Whether the policy lets a person of another workspace in at all (names them, or their workspace under `teams`). */
   admitsGuest(userId: string, teamId: string): boolean;
 }
@@ -36,7 +43,7 @@ export interface Authorizer {
  * (protected namespaces); default none.
  */
 export function createAuthorizer(store: PolicyStore, membership: GroupMembership, guards: Guards = noGuards): Authorizer {
-  const personOf = async (actor: Actor): Promise<Person> => {
+  const personOf = async (actor: Asker): Promise<Person> => {
     const named = groupsNamedIn(store.current());
     // A guest's groups are their own workspace's: the policy's user groups are the home workspace's.
     const groups = named.length === 0 || actor.externalTeam ? [] : await membership.groupsOf(actor.userId, named);
