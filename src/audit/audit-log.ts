@@ -9,7 +9,7 @@ import { redact, type Log } from '../log/create-logger.ts';
 import { matchesFilter, type AuditFilter } from './audit-filter.ts';
 import type { AuditEntry, AuditRecord, StoredAuditRecord } from './audit-record.ts';
 import { appendEntry, auditKeys, readPagesAfter, readSnapshot, trimOldest, type AuditKeys } from './audit-store.ts';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJson } from '../text/canonical-json.ts';
 import { chainHash, genesisHash } from './chain-hash.ts';
 import { verifyChain, type ChainEntry, type ChainVerdict } from './verify-chain.ts';
 

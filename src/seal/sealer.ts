@@ -8,7 +8,7 @@
 // previous key is still accepted until a set time, so work sealed before the
 // rotation is not lost.
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { canonicalJson } from '../audit/canonical-json.ts';
+import { canonicalJson } from '../text/canonical-json.ts';
 
 /** An HMAC over a value: which key (`kid`) and the MAC, base64url. */
 export interface Seal {

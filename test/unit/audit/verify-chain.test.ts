@@ -1,7 +1,7 @@
 // The hash chain without Redis: canonical bytes, linking, and which link a
 // tampering breaks (edit, delete, reorder, insert, a removed tail, a trimmed start).
 import { describe, expect, it } from '@jest/globals';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
+import { canonicalJson } from '../../../src/text/canonical-json.ts';
 import { chainHash, genesisHash } from '../../../src/audit/chain-hash.ts';
 import { verifyChain, type ChainEntry, type ChainSource } from '../../../src/audit/verify-chain.ts';
 
