@@ -1,1 +1,0 @@
-export * from '../../../src/console/slack-emulator/websocket-frames.ts';
