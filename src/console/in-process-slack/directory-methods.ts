@@ -1,6 +1,6 @@
 import { fail, stringParam } from './api-method.ts';
 import type { ApiMethod, MethodContext } from './api-method.ts';
-import type { ApiResult } from './emulator-types.ts';
+import type { ApiResult } from './slack-types.ts';
 import type { ChannelState } from './workspace.ts';
 
 function authTest({ state, identity }: MethodContext): ApiResult {

@@ -19,7 +19,7 @@ const scopesOf: Readonly<Record<string, readonly string[]>> = {
 
 async function sources(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !join(e.parentPath, e.name).includes('slack-emulator')).map((e) => join(e.parentPath, e.name));
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !join(e.parentPath, e.name).includes('in-process-slack')).map((e) => join(e.parentPath, e.name));
 }
 
 async function calledMethods(): Promise<Set<string>> {
