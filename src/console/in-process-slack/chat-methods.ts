@@ -64,7 +64,8 @@ function updateContentError(content: MessageContent): ApiResult | undefined {
   return errors.length > 0 ? invalidBlocksResult(errors) : undefined;
 }
 
-function ownMessage(context: MethodContext, denied: string): { channel: string; ts: string } | ApiResult {
+/** The bot's own message named by `channel` and `ts`, or Slack's error (`denied` when another user posted it). */
+export function ownMessage(context: MethodContext, denied: string): { channel: string; ts: string } | ApiResult {
   const ref = stringParam(context.params, 'channel');
   const channel = ref === undefined ? undefined : context.state.workspace.findChannel(ref);
   if (!channel) return fail('channel_not_found');
@@ -85,13 +86,6 @@ function update(context: MethodContext): ApiResult {
   if (!message) return fail('message_not_found');
   context.state.observer.accepted(content, { method: context.method, channel: target.channel });
   return { ok: true, channel: target.channel, ts: target.ts, text: message.text, message: structuredClone(message) };
-}
-
-function remove(context: MethodContext): ApiResult {
-  const target = ownMessage(context, 'cant_delete_message');
-  if ('ok' in target) return target;
-  context.state.workspace.delete(target.channel, target.ts);
-  return { ok: true, channel: target.channel, ts: target.ts };
 }
 
 function ephemeralRecipient(context: MethodContext, channel: ChannelState): string | ApiResult {
@@ -122,11 +116,10 @@ function postEphemeral(context: MethodContext): ApiResult {
   return { ok: true, message_ts: message.ts };
 }
 
-/** The `chat.*` methods: where Slack's posting, threading and ownership rules live. */
+/** The `chat.*` methods the bot calls: where Slack's posting, threading and ownership rules live. */
 export const chatMethods: Readonly<Record<string, ApiMethod>> = {
   'chat.postMessage': postMessage,
   'chat.update': update,
-  'chat.delete': remove,
   'chat.postEphemeral': postEphemeral,
 };
 

@@ -20,6 +20,7 @@ import type { Fault } from './fault-injector.ts';
 import { faultInterceptor } from './fault-reply.ts';
 import { SocketDriver } from './socket-driver.ts';
 import { SocketModeServer } from './socket-mode.ts';
+import { testOnlyMethods } from './test-only-methods.ts';
 import { WarningLog } from './warning-log.ts';
 import type { EmulatorWarning, WarningCode } from './warning-log.ts';
 
@@ -154,7 +155,7 @@ export class SlackEmulator {
       channels: options.channels ?? DEFAULT_CHANNELS,
       usergroups: options.usergroups ?? DEFAULT_USERGROUPS,
       strict: options.strict,
-      methods: options.methods,
+      methods: { ...testOnlyMethods, ...options.methods },
       port: options.port,
       hooks: {
         clock,
