@@ -164,7 +164,7 @@ async function openConsole(args: readonly string[]): Promise<number> {
   const commands = args.filter((a, i) => !a.startsWith('--') && !['--as', '--channel', '--group'].includes(args[i - 1] ?? ''));
   const groups = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--group' ? [a.split('=')] : []))
     .map(([id = '', members = '']) => [id, members.split(',').filter(Boolean)]));
-  // Imported here: it brings the Slack emulator, which no deployed process needs.
+  // Imported here: it brings the console's in-process Slack, which no deployed process needs.
   const { runConsole } = await import('./console/run-console.ts');
   await runConsole({ env: consoleEnvironment(), specs: allCommands, commands, groups, ...(as ? { as } : {}), ...(channel ? { channel } : {}) });
   return 0;

@@ -2,7 +2,7 @@
 // indented under their thread, answers only the asker sees, and each button
 // numbered so it can be clicked by typing `:click N`.
 import { blocksToText } from '../views/blocks-to-text.ts';
-import type { RecordedCall } from './slack-emulator/index.ts';
+import type { RecordedCall } from './in-process-slack/index.ts';
 
 /** A button shown with a number. */
 export interface NumberedButton {

@@ -1,8 +1,7 @@
 // `coxswain console`: the real bot — parser, policy, queue, worker, watcher,
-// views — against the current kubeconfig and Redis, with the built-in Slack
-// emulator instead of a workspace. You type /k8s lines as a Slack user in a
+// views — against the current kubeconfig and Redis, with an in-process Slack
+// instead of a workspace. You type /k8s lines as a Slack user in a
 // channel and read what Slack would show; no Slack tokens are needed.
-import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../config/load-config.ts';
 import type { Log } from '../log/create-logger.ts';
@@ -12,7 +11,7 @@ import type { AnyCommandSpec } from '../registry/command-spec.ts';
 import { startRoles } from '../roles/start-roles.ts';
 import { blocksToText } from '../views/blocks-to-text.ts';
 import { ButtonBoard, describeCall } from './console-view.ts';
-import { SlackEmulator, type SlackDriver } from './slack-emulator/index.ts';
+import { InProcessSlack, type SlackDriver } from './in-process-slack/index.ts';
 
 /** Options of runConsole. */
 export interface ConsoleOptions {
@@ -46,14 +45,13 @@ function groupsOf(policy: Policy | undefined, given: Readonly<Record<string, rea
   return [...new Set([...named, ...Object.keys(given)])].map((id) => ({ id, handle: id.toLowerCase(), users: given[id] ?? [] }));
 }
 
-async function startEmulator(policy: Policy | undefined, options: ConsoleOptions, as: string, channel: string): Promise<SlackEmulator> {
+/** Slack with everyone the policy names, each channel holding them all and the bot; signing secret and token are fresh. */
+async function startSlack(policy: Policy | undefined, options: ConsoleOptions, as: string, channel: string): Promise<InProcessSlack> {
   const groups = groupsOf(policy, options.groups ?? {});
   const { users: named, channels } = peopleAndPlaces(policy, as, channel);
   const users = [...new Set([...named, ...groups.flatMap((g) => g.users)])];
   const members = [...users, 'U0BOT'];
-  return SlackEmulator.start({
-    signingSecret: randomBytes(16).toString('hex'),
-    allowWarnings: ['channel_rate'],
+  return InProcessSlack.start({
     users: users.map((id) => ({ id, name: id.toLowerCase() })),
     channels: channels.map((id) => ({ id, name: id.toLowerCase(), members })),
     usergroups: groups,
@@ -78,14 +76,14 @@ function consoleLog(write: (line: string) => void): Log {
 }
 
 /** Prints every Slack call as it happens, numbering buttons. */
-function follow(emu: SlackEmulator, board: ButtonBoard, write: (line: string) => void): () => void {
+function follow(slack: InProcessSlack, board: ButtonBoard, write: (line: string) => void): () => void {
   let seen = 0;
   const timer = setInterval(() => {
-    for (const call of emu.calls.slice(seen)) {
+    for (const call of slack.calls.slice(seen)) {
       const line = describeCall(call, board);
       if (line) write(line);
     }
-    seen = emu.calls.length;
+    seen = slack.calls.length;
   }, 100);
   return () => clearInterval(timer);
 }
@@ -133,11 +131,11 @@ async function prompt(session: Session): Promise<void> {
 }
 
 /** Waits until Slack has seen no call for a second (a job's edits have stopped), at most 2 minutes. */
-async function quiet(emu: SlackEmulator): Promise<void> {
+async function quiet(slack: InProcessSlack): Promise<void> {
   const until = Date.now() + 120_000;
   let seen = -1;
-  while (emu.calls.length !== seen && Date.now() < until) {
-    seen = emu.calls.length;
+  while (slack.calls.length !== seen && Date.now() < until) {
+    seen = slack.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   await new Promise((resolve) => setTimeout(resolve, 150)); // the printer's last round
@@ -150,25 +148,25 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const channel = options.channel ?? 'C0OPS';
   const policyPath = options.env['COXSWAIN_POLICY'];
   const policy = policyPath ? await loadPolicy(policyPath) : undefined;
-  const emu = await startEmulator(policy, options, as, channel);
+  const slack = await startSlack(policy, options, as, channel);
   const config = loadConfig({
-    ...options.env, SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl, SLACK_APP_TOKEN: undefined, PORT: '0',
+    ...options.env, SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.apiUrl, SLACK_APP_TOKEN: undefined, PORT: '0',
   });
   const log = consoleLog(write);
   const running = await startRoles({ config, role: 'all', commands: options.specs, log });
   const board = new ButtonBoard();
-  const stopFollowing = follow(emu, board, write);
-  const session: Session = { user: as, channel, slack: emu.driver(`http://127.0.0.1:${running.port ?? 0}/slack/events`), board, write };
+  const stopFollowing = follow(slack, board, write);
+  const session: Session = { user: as, channel, slack: slack.driver(`http://127.0.0.1:${running.port ?? 0}/slack/events`), board, write };
   try {
     if (!options.commands?.length) await prompt(session);
     for (const command of options.commands ?? []) {
       write(`> ${command}`);
       await handle(session, command);
-      await quiet(emu);
+      await quiet(slack);
     }
   } finally {
     stopFollowing();
     await running.stop();
-    await emu.stop();
+    await slack.stop();
   }
 }

@@ -4,9 +4,9 @@
 // start them, against the test cluster, Redis and the Slack emulator.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitUntil } from '../../support/cluster/processes.ts';
 import { imageEnv } from '../../support/image-env.ts';
@@ -70,6 +70,10 @@ async function entrypointScript(): Promise<string> {
 
 let work: string;
 let stages: Stage[];
+let runtime: Promise<string> | undefined;
+
+/** The runtime stage's files, assembled once for the tests that run them. */
+const runtimeApp = (): Promise<string> => (runtime ??= assembleRuntime());
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'coxswain-image-'));
@@ -94,7 +98,7 @@ describe('the Dockerfile, step by step', () => {
   });
 
   it('runs from the runtime stage\'s compiled files alone: help, a refused start, and a real start serving /healthz', async () => {
-    const app = await assembleRuntime();
+    const app = await runtimeApp();
     const main = await entrypointScript();
     expect(main).toBe('src/main.js');
     await expect(readFile(join(app, 'src', 'main.ts'), 'utf8')).rejects.toThrow(/ENOENT/u);
@@ -125,5 +129,28 @@ describe('the Dockerfile, step by step', () => {
       await emu.stop();
       expect(code).toBe(0);
     }
+  });
+
+  it('runs `coxswain console` from the runtime stage\'s files alone, which carry none of the Slack emulator\'s test equipment', async () => {
+    const app = await runtimeApp();
+    const equipment = join(root, 'test', 'support', 'slack-emulator');
+    const ownFiles: string[] = [];
+    for (const name of await readdir(equipment)) {
+      if (name !== 'index.ts' && !(await readFile(join(equipment, name), 'utf8')).includes("export * from '../../../src/")) ownFiles.push(name.replace(/\.ts$/u, '.js'));
+    }
+    expect(ownFiles).toEqual(expect.arrayContaining(['fault-injector.js', 'socket-mode.js', 'emulator-clock.js']));
+    const shipped = (await readdir(join(app, 'src'), { recursive: true })).map((path) => basename(path));
+    expect(ownFiles.filter((name) => shipped.includes(name))).toEqual([]);
+    const cluster = await testCluster();
+    const policy = join(work, 'console-policy.yaml');
+    await writeFile(policy, 'roles: {}\n');
+    const { stdout } = await run(node, [await entrypointScript(), 'console', 'whoami'], {
+      cwd: app,
+      env: { PATH: process.env['PATH'] ?? '', ...imageEnv(), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', KUBECONFIG: cluster.botKubeconfig,
+        COXSWAIN_POLICY: policy, COXSWAIN_CLUSTER: 'image-console-test' },
+      timeout: 120_000,
+    });
+    expect(stdout).toContain('> whoami');
+    expect(stdout).toContain('(only you)  You are @U0ALICE');
   });
 });

@@ -1,9 +1,12 @@
 // The Slack app manifest asks for exactly the bot scopes the code needs: every
-// Web API method src/ calls maps to its scopes, and no scope is left unused.
+// Web API method src/ calls maps to its scopes, and no scope is left unused. The
+// console's in-process Slack serves those methods, and only those.
 import { describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { chatMethods } from '../../../src/console/in-process-slack/chat-methods.ts';
+import { directoryMethods } from '../../../src/console/in-process-slack/directory-methods.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -19,7 +22,7 @@ const scopesOf: Readonly<Record<string, readonly string[]>> = {
 
 async function sources(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !join(e.parentPath, e.name).includes('slack-emulator')).map((e) => join(e.parentPath, e.name));
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !join(e.parentPath, e.name).includes('in-process-slack')).map((e) => join(e.parentPath, e.name));
 }
 
 async function calledMethods(): Promise<Set<string>> {
@@ -43,5 +46,12 @@ describe('deploy/slack-app-manifest.yaml', () => {
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/k8s']);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
+  });
+
+  it('lists what the console\'s in-process Slack serves: every method the code calls and Bolt\'s auth.test, none that only tests call', async () => {
+    const served = Object.keys({ ...chatMethods, ...directoryMethods });
+    const called = await calledMethods();
+    expect([...called, 'auth.test'].filter((m) => !served.includes(m))).toEqual([]);
+    expect(served.filter((m) => !(m in scopesOf))).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
 import type {
   ChannelSeed,
+  Clock,
   EphemeralMessage,
   MessageContent,
   StoredMessage,
   UserSeed,
   UsergroupSeed,
-} from './emulator-types.ts';
-import type { EmulatorClock } from './emulator-clock.ts';
+} from './slack-types.ts';
 
 /** A conversation with mutable membership. */
 export interface ChannelState {
@@ -34,7 +34,7 @@ export interface WorkspaceOptions {
   readonly users: readonly UserSeed[];
   readonly channels: readonly ChannelSeed[];
   readonly usergroups: readonly UsergroupSeed[];
-  readonly clock: EmulatorClock;
+  readonly clock: Clock;
 }
 
 /** Who posts a message and where in a thread it lands. */
@@ -77,7 +77,7 @@ export class Workspace {
   readonly #messages = new Map<string, Map<string, StoredMessage>>();
   readonly #ephemerals: EphemeralMessage[] = [];
   readonly #lastTs = new Map<string, number>();
-  readonly #clock: EmulatorClock;
+  readonly #clock: Clock;
 
   constructor(options: WorkspaceOptions) {
     this.teamId = options.teamId;
@@ -119,7 +119,7 @@ export class Workspace {
     return this.channels.get(id) ?? this.addChannel({ id, name: userId, isIm: true, members: [this.bot.userId, userId] });
   }
 
-  /** A fresh, strictly increasing `ts` for a channel, derived from the emulator clock. */
+  /** A fresh, strictly increasing `ts` for a channel, derived from the clock. */
   nextTs(channel: string): string {
     const fromClock = Math.floor(this.#clock.now() / 1000) * 1e6 + TS_STEP;
     const next = Math.max(fromClock, (this.#lastTs.get(channel) ?? 0) + TS_STEP);

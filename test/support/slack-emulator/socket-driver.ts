@@ -1,6 +1,6 @@
-import { ackFromObject, clickPayload, showAck, slashCommandPayload } from './interaction-payloads.ts';
-import type { AckMessage, ClickTarget, CommandTarget, PayloadContext } from './interaction-payloads.ts';
-import { SLACK_TIMEOUT_MS } from './slack-driver.ts';
+import { ackFromObject, clickPayload, showAck, slashCommandPayload } from '../../../src/console/in-process-slack/interaction-payloads.ts';
+import type { AckMessage, ClickTarget, CommandTarget, PayloadContext } from '../../../src/console/in-process-slack/interaction-payloads.ts';
+import { SLACK_TIMEOUT_MS } from '../../../src/console/in-process-slack/slack-driver.ts';
 import type { EnvelopeOutcome, EnvelopeType, SocketModeServer } from './socket-mode.ts';
 
 /** Knobs for one envelope. */

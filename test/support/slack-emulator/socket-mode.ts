@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { isRecord } from './block-kit-rules.ts';
+import { isRecord } from '../../../src/console/in-process-slack/block-kit-rules.ts';
 import { acceptUpgrade, refuseUpgrade } from './websocket-frames.ts';
 import { WebSocketPeer } from './websocket-peer.ts';
 

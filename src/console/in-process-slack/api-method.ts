@@ -1,13 +1,11 @@
-import type { EmulatorClock } from './emulator-clock.ts';
-import type { ApiResult } from './emulator-types.ts';
-import type { WarningLog } from './warning-log.ts';
+import type { ApiResult, Clock, SlackObserver } from './slack-types.ts';
 import type { BotIdentity, Workspace } from './workspace.ts';
 
-/** The emulator state a Web API method may read and change. */
-export interface EmulatorState {
+/** The state a Web API method may read and change. */
+export interface SlackState {
   readonly workspace: Workspace;
-  readonly warnings: WarningLog;
-  readonly clock: EmulatorClock;
+  readonly observer: SlackObserver;
+  readonly clock: Clock;
   readonly strict: boolean;
 }
 
@@ -16,12 +14,13 @@ export interface MethodContext {
   readonly method: string;
   readonly params: Record<string, unknown>;
   readonly identity: BotIdentity;
-  readonly state: EmulatorState;
+  readonly state: SlackState;
 }
 
 /**
  * A Web API method handler: synchronous, returns Slack's body (`{ok:false,error}` for failures, never throws for them).
- * Add one through `SlackEmulator.start({ methods })` when the bot starts using a new method.
+ * Add one to chat-methods.ts or directory-methods.ts (or through `InProcessSlack.start({ methods })`) when the bot
+ * starts using a new method.
  */
 export type ApiMethod = (context: MethodContext) => ApiResult;
 

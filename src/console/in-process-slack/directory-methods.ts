@@ -1,6 +1,6 @@
 import { fail, stringParam } from './api-method.ts';
 import type { ApiMethod, MethodContext } from './api-method.ts';
-import type { ApiResult } from './emulator-types.ts';
+import type { ApiResult } from './slack-types.ts';
 import type { ChannelState } from './workspace.ts';
 
 function authTest({ state, identity }: MethodContext): ApiResult {
@@ -44,39 +44,6 @@ function conversationsInfo(context: MethodContext): ApiResult {
   return { ok: true, channel: channelObject(channel, context) };
 }
 
-function conversationsOpen(context: MethodContext): ApiResult {
-  const users = (stringParam(context.params, 'users') ?? '').split(',').filter((u) => u !== '');
-  const [user] = users;
-  if (user === undefined) return fail('users_list_not_supplied');
-  if (users.length > 1) return fail('not_supported');
-  if (!context.state.workspace.users.has(user)) return fail('user_not_found');
-  return { ok: true, channel: { id: context.state.workspace.openDm(user).id } };
-}
-
-function usersInfo(context: MethodContext): ApiResult {
-  const id = stringParam(context.params, 'user');
-  const user = id === undefined ? undefined : context.state.workspace.users.get(id);
-  if (!user) return fail('user_not_found');
-  const realName = user.realName ?? user.name;
-  return {
-    ok: true,
-    user: {
-      id: user.id,
-      team_id: user.teamId ?? context.state.workspace.teamId,
-      name: user.name,
-      deleted: user.deleted ?? false,
-      real_name: realName,
-      tz: 'UTC',
-      tz_offset: 0,
-      is_admin: user.isAdmin ?? false,
-      is_owner: false,
-      is_bot: user.isBot ?? false,
-      is_app_user: false,
-      profile: { real_name: realName, display_name: user.name, ...(user.email === undefined ? {} : { email: user.email }) },
-    },
-  };
-}
-
 function usergroupUsers(context: MethodContext): ApiResult {
   const id = stringParam(context.params, 'usergroup');
   const group = id === undefined ? undefined : context.state.workspace.usergroups.get(id);
@@ -87,7 +54,5 @@ function usergroupUsers(context: MethodContext): ApiResult {
 export const directoryMethods: Readonly<Record<string, ApiMethod>> = {
   'auth.test': authTest,
   'conversations.info': conversationsInfo,
-  'conversations.open': conversationsOpen,
-  'users.info': usersInfo,
   'usergroups.users.list': usergroupUsers,
 };

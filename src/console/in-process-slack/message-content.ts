@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fail } from './api-method.ts';
 import { isRecord } from './block-kit-rules.ts';
 import { invalidBlocksResult, validateBlocks } from './block-kit-validator.ts';
-import type { ApiResult, MessageContent } from './emulator-types.ts';
+import type { ApiResult, MessageContent } from './slack-types.ts';
 
 const MAX_TEXT = 40_000;
 

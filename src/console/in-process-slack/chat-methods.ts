@@ -1,7 +1,7 @@
 import { fail, flagParam, stringParam } from './api-method.ts';
 import type { ApiMethod, MethodContext } from './api-method.ts';
 import { invalidBlocksResult, validateBlocks } from './block-kit-validator.ts';
-import type { ApiResult, MessageContent } from './emulator-types.ts';
+import type { ApiResult, MessageContent } from './slack-types.ts';
 import { contentError, readContent } from './message-content.ts';
 import type { ChannelState } from './workspace.ts';
 
@@ -26,14 +26,14 @@ function resolveThread(context: MethodContext, channel: string): string | undefi
   const threadTs = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : JSON.stringify(raw);
   if (!state.strict) return threadTs;
   const scope = { method, channel };
-  if (typeof raw !== 'string') state.warnings.add('thread_ts_not_string', `thread_ts ${threadTs} was not sent as a string`, scope);
+  if (typeof raw !== 'string') state.observer.noticed('thread_ts_not_string', `thread_ts ${threadTs} was not sent as a string`, scope);
   const parent = state.workspace.message(channel, threadTs);
   if (!parent) {
-    state.warnings.add('thread_parent_unknown', `thread_ts ${threadTs} is not a message in ${channel}`, scope);
+    state.observer.noticed('thread_parent_unknown', `thread_ts ${threadTs} is not a message in ${channel}`, scope);
     return threadTs;
   }
   if (parent.thread_ts === undefined || parent.thread_ts === parent.ts) return threadTs;
-  state.warnings.add('thread_ts_is_reply', `thread_ts ${threadTs} is a reply; use its parent ${parent.thread_ts}`, scope);
+  state.observer.noticed('thread_ts_is_reply', `thread_ts ${threadTs} is a reply; use its parent ${parent.thread_ts}`, scope);
   return parent.thread_ts;
 }
 
@@ -43,7 +43,7 @@ function postMessage(context: MethodContext): ApiResult {
   const content = readContent(context.params);
   const invalid = contentError(content);
   if (invalid) return invalid;
-  const { workspace, warnings } = context.state;
+  const { workspace, observer } = context.state;
   const message = workspace.post(channel.id, content, {
     user: context.identity.userId,
     botId: context.identity.botId,
@@ -51,8 +51,8 @@ function postMessage(context: MethodContext): ApiResult {
     threadTs: resolveThread(context, channel.id),
     broadcast: flagParam(context.params, 'reply_broadcast'),
   });
-  warnings.checkContent(content, { method: context.method, channel: channel.id });
-  warnings.checkRate(channel.id, context.method);
+  observer.accepted(content, { method: context.method, channel: channel.id });
+  observer.posted(channel.id, context.method);
   return { ok: true, channel: channel.id, ts: message.ts, message: structuredClone(message) };
 }
 
@@ -64,7 +64,8 @@ function updateContentError(content: MessageContent): ApiResult | undefined {
   return errors.length > 0 ? invalidBlocksResult(errors) : undefined;
 }
 
-function ownMessage(context: MethodContext, denied: string): { channel: string; ts: string } | ApiResult {
+/** The bot's own message named by `channel` and `ts`, or Slack's error (`denied` when another user posted it). */
+export function ownMessage(context: MethodContext, denied: string): { channel: string; ts: string } | ApiResult {
   const ref = stringParam(context.params, 'channel');
   const channel = ref === undefined ? undefined : context.state.workspace.findChannel(ref);
   if (!channel) return fail('channel_not_found');
@@ -83,15 +84,8 @@ function update(context: MethodContext): ApiResult {
   if (invalid) return invalid;
   const message = context.state.workspace.update(target.channel, target.ts, content, context.identity.userId);
   if (!message) return fail('message_not_found');
-  context.state.warnings.checkContent(content, { method: context.method, channel: target.channel });
+  context.state.observer.accepted(content, { method: context.method, channel: target.channel });
   return { ok: true, channel: target.channel, ts: target.ts, text: message.text, message: structuredClone(message) };
-}
-
-function remove(context: MethodContext): ApiResult {
-  const target = ownMessage(context, 'cant_delete_message');
-  if ('ok' in target) return target;
-  context.state.workspace.delete(target.channel, target.ts);
-  return { ok: true, channel: target.channel, ts: target.ts };
 }
 
 function ephemeralRecipient(context: MethodContext, channel: ChannelState): string | ApiResult {
@@ -118,15 +112,14 @@ function postEphemeral(context: MethodContext): ApiResult {
     ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
     via: 'chat.postEphemeral',
   });
-  context.state.warnings.checkContent(content, { method: context.method, channel: channel.id });
+  context.state.observer.accepted(content, { method: context.method, channel: channel.id });
   return { ok: true, message_ts: message.ts };
 }
 
-/** The `chat.*` methods: where Slack's posting, threading and ownership rules live. */
+/** The `chat.*` methods the bot calls: where Slack's posting, threading and ownership rules live. */
 export const chatMethods: Readonly<Record<string, ApiMethod>> = {
   'chat.postMessage': postMessage,
   'chat.update': update,
-  'chat.delete': remove,
   'chat.postEphemeral': postEphemeral,
 };
 

@@ -1,6 +1,22 @@
-import { charCount, isRecord } from './block-kit-rules.ts';
-import type { EmulatorClock } from './emulator-clock.ts';
-import type { EmulatorWarning, MessageContent, WarningCode } from './emulator-types.ts';
+import { charCount, isRecord } from '../../../src/console/in-process-slack/block-kit-rules.ts';
+import type { Clock, MessageContent, NoticeCode, NoticeScope, SlackObserver } from '../../../src/console/in-process-slack/slack-types.ts';
+
+/** Machine-readable kinds of warnings, usable in `allowWarnings`: the in-process Slack's notices, and this log's own checks. */
+export type WarningCode =
+  | NoticeCode
+  | 'missing_text'
+  | 'text_too_long'
+  | 'blocks_text_too_long'
+  | 'button_text_truncated'
+  | 'channel_rate';
+
+/** Something Slack would accept but that signals a bug or a degraded experience (§7.4). */
+export interface EmulatorWarning {
+  readonly code: WarningCode;
+  readonly message: string;
+  readonly method: string;
+  readonly channel?: string;
+}
 
 function sumBlockText(value: unknown): number {
   if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + sumBlockText(item), 0);
@@ -21,23 +37,18 @@ function longButtonTexts(value: unknown, found: string[] = []): string[] {
   return found;
 }
 
-/** Where a message went, for warnings. */
-export interface WarningScope {
-  readonly method: string;
-  readonly channel?: string;
-}
-
 /**
- * Collects what Slack accepts but a user would notice (§7.4): missing fallback text, overlong text, truncated buttons,
- * posting faster than 1 message per second per channel. Tests assert the list is empty, allowing codes explicitly.
+ * Collects what Slack accepts but a user would notice (§7.4): the in-process Slack's notices (dubious threading, no
+ * original message), missing fallback text, overlong text, truncated buttons, posting faster than 1 message per second
+ * per channel. Tests assert the list is empty, allowing codes explicitly.
  */
-export class WarningLog {
+export class WarningLog implements SlackObserver {
   readonly #entries: EmulatorWarning[] = [];
   readonly #allow: ReadonlySet<WarningCode>;
-  readonly #clock: EmulatorClock;
+  readonly #clock: Clock;
   readonly #lastPost = new Map<string, number>();
 
-  constructor(allow: readonly WarningCode[], clock: EmulatorClock) {
+  constructor(allow: readonly WarningCode[], clock: Clock) {
     this.#allow = new Set(allow);
     this.#clock = clock;
   }
@@ -48,13 +59,18 @@ export class WarningLog {
   }
 
   /** Records a warning unless its code is allowed. */
-  add(code: WarningCode, message: string, scope: WarningScope): void {
+  add(code: WarningCode, message: string, scope: NoticeScope): void {
     if (this.#allow.has(code)) return;
     this.#entries.push({ code, message, ...scope });
   }
 
+  /** A notice of the in-process Slack's, recorded as it is. */
+  noticed(code: NoticeCode, message: string, scope: NoticeScope): void {
+    this.add(code, message, scope);
+  }
+
   /** Checks a message body that Slack accepted. */
-  checkContent(content: MessageContent, scope: WarningScope): void {
+  accepted(content: MessageContent, scope: NoticeScope): void {
     const hasBlocks = Array.isArray(content.blocks) && content.blocks.length > 0;
     const text = content.text ?? '';
     if (hasBlocks && text === '') this.add('missing_text', 'blocks sent without a top-level text (used for notifications and screen readers)', scope);
@@ -67,7 +83,7 @@ export class WarningLog {
   }
 
   /** Notes a post to a channel and warns when it comes within a second of the previous one (Slack's special tier). */
-  checkRate(channel: string, method: string): void {
+  posted(channel: string, method: string): void {
     const now = this.#clock.now();
     const last = this.#lastPost.get(channel);
     this.#lastPost.set(channel, now);

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 
 /** A workspace member; `isBot` marks the app's own bot user. */
 export interface UserSeed {
@@ -89,43 +89,66 @@ export interface ApiResult {
   [key: string]: unknown;
 }
 
-/** One request the bot made (Web API method, or `response_url` for hook posts), as the emulator saw and answered it. */
-export interface RecordedCall {
+/** One request the bot made (Web API method, or `response_url` for hook posts), as the in-process Slack saw and answered it. */
+export interface RecordedCall<F = unknown> {
   readonly method: string;
   readonly params: Record<string, unknown>;
   readonly token: string | undefined;
   readonly headers: IncomingHttpHeaders;
   readonly status: number;
   readonly result: ApiResult;
-  /** Emulator clock time (ms) when the call was answered. */
+  /** Clock time (ms) when the call was answered. */
   readonly time: number;
-  /** Set when a scripted fault answered instead of the method. */
-  readonly fault?: Fault;
+  /** Set when an interceptor answered instead of the method: what it answered with. The console has no interceptor. */
+  readonly fault?: F;
 }
 
-/** A scripted failure for the next call of a method (§7.6). */
-export type Fault =
-  | { readonly status: 429; readonly retryAfter: number }
-  | { readonly ok: false; readonly error: string }
-  | { readonly status: number; readonly body?: string }
-  | { readonly dropConnection: true };
+/** Where time comes from: message timestamps and response_url expiry. Default: the wall clock. */
+export interface Clock {
+  /** Current time in epoch milliseconds. */
+  now(): number;
+}
 
-/** Something Slack would accept but that signals a bug or a degraded experience (§7.4). */
-export interface EmulatorWarning {
-  readonly code: WarningCode;
-  readonly message: string;
+/** Things Slack accepts but that signal a bug: a `thread_ts` that is unknown, a reply or not a string; no original message. */
+export type NoticeCode = 'thread_parent_unknown' | 'thread_ts_is_reply' | 'thread_ts_not_string' | 'no_original_message';
+
+/** Where a message went. */
+export interface NoticeScope {
   readonly method: string;
   readonly channel?: string;
 }
 
-/** Machine-readable kinds of warnings, usable in `allowWarnings`. */
-export type WarningCode =
-  | 'missing_text'
-  | 'text_too_long'
-  | 'blocks_text_too_long'
-  | 'button_text_truncated'
-  | 'channel_rate'
-  | 'thread_parent_unknown'
-  | 'thread_ts_is_reply'
-  | 'thread_ts_not_string'
-  | 'no_original_message';
+/**
+ * Told what Slack accepted, so a caller can judge it as a user would (Slack's own warnings are not on the wire). The
+ * console tells nobody; the tests' emulator turns these into warnings (test/support/slack-emulator/warning-log.ts).
+ */
+export interface SlackObserver {
+  /** Something odd that Slack lets through. */
+  noticed(code: NoticeCode, message: string, scope: NoticeScope): void;
+  /** A message body Slack accepted (posted, updated, shown ephemerally or as an ack). */
+  accepted(content: MessageContent, scope: NoticeScope): void;
+  /** A new message in a channel (chat.postMessage, or an in_channel response_url post). */
+  posted(channel: string, method: string): void;
+}
+
+/** A parsed request, before its method (or `response_url`) runs. */
+export interface InterceptedCall {
+  /** The Web API method, or `response_url` for hook posts. */
+  readonly method: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** An answer given instead of the method: recorded with `fault`, then written by `reply`. */
+export interface Interception<F> {
+  readonly status: number;
+  readonly result: ApiResult;
+  readonly fault: F;
+  /** Writes the answer, or drops the connection. */
+  readonly reply: (res: ServerResponse) => void;
+}
+
+/**
+ * Runs before every Web API method and response_url post and may answer instead of it. The console has none; the
+ * tests' emulator answers with scripted faults and latency (test/support/slack-emulator/fault-reply.ts).
+ */
+export type CallInterceptor<F> = (call: InterceptedCall) => Promise<Interception<F> | undefined>;

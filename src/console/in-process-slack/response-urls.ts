@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { flagParam, stringParam } from './api-method.ts';
-import type { EmulatorClock } from './emulator-clock.ts';
-import type { ApiResult, EphemeralMessage, MessageContent } from './emulator-types.ts';
+import type { ApiResult, Clock, EphemeralMessage, MessageContent, SlackObserver } from './slack-types.ts';
 import { contentError, readContent } from './message-content.ts';
-import type { WarningLog } from './warning-log.ts';
 import type { Workspace } from './workspace.ts';
 
 /** Slack's documented limits: "up to 5 times within 30 minutes". */
 export const RESPONSE_URL_MAX_USES = 5;
-/** Lifetime of a response_url on the emulator clock. */
+/** Lifetime of a response_url on the in-process Slack's clock. */
 export const RESPONSE_URL_LIFETIME_MS = 30 * 60_000;
 
 /** The message a response_url may replace or delete. */
@@ -33,8 +31,8 @@ interface HookState extends HookBinding {
 /** Dependencies of {@link ResponseUrls}. */
 export interface ResponseUrlsOptions {
   readonly workspace: Workspace;
-  readonly clock: EmulatorClock;
-  readonly warnings: WarningLog;
+  readonly clock: Clock;
+  readonly observer: SlackObserver;
   /** `http://127.0.0.1:<port>`, known once the server listens. */
   readonly baseUrl: () => string;
 }
@@ -48,8 +46,8 @@ export interface HookAnswer {
 const METHOD = 'response_url';
 
 /**
- * Issues and serves response_urls (§3.1, §7.3) on the emulator's own server, with Slack's use and time limits on the
- * injectable clock, so "the job finished after 30 minutes" and "respond() called a sixth time" are testable.
+ * Issues and serves response_urls (§3.1, §7.3) on the in-process Slack's own server, with Slack's use and time limits,
+ * so a console user sees what Slack users see when a job finishes after 30 minutes or respond() is called a sixth time.
  */
 export class ResponseUrls {
   readonly #hooks = new Map<string, HookState>();
@@ -89,7 +87,7 @@ export class ResponseUrls {
     const invalid = contentError(content);
     if (invalid) return { status: 400, result: invalid };
     hook.uses += 1;
-    this.#options.warnings.checkContent(content, { method: METHOD, channel: hook.channel });
+    this.#options.observer.accepted(content, { method: METHOD, channel: hook.channel });
     if (flagParam(params, 'replace_original') && this.#replaceSource(hook, content)) return { status: 200, result: { ok: true } };
     this.#postNew(hook, content, params);
     return { status: 200, result: { ok: true } };
@@ -99,7 +97,7 @@ export class ResponseUrls {
     const source = hook.source;
     if (source?.kind === 'channel') this.#options.workspace.delete(source.channel, source.ts);
     else if (source?.kind === 'ephemeral') this.#options.workspace.deleteEphemeral(source.message);
-    else this.#options.warnings.add('no_original_message', 'delete_original with no original message', { method: METHOD, channel: hook.channel });
+    else this.#options.observer.noticed('no_original_message', 'delete_original with no original message', { method: METHOD, channel: hook.channel });
   }
 
   #replaceSource(hook: HookState, content: MessageContent): boolean {
@@ -109,16 +107,16 @@ export class ResponseUrls {
       this.#options.workspace.replaceEphemeral(source.message, content);
       return true;
     }
-    this.#options.warnings.add('no_original_message', 'replace_original with no original message; posted a new one', { method: METHOD, channel: hook.channel });
+    this.#options.observer.noticed('no_original_message', 'replace_original with no original message; posted a new one', { method: METHOD, channel: hook.channel });
     return false;
   }
 
   #postNew(hook: HookState, content: MessageContent, params: Record<string, unknown>): void {
-    const { workspace, warnings } = this.#options;
+    const { workspace, observer } = this.#options;
     const threadTs = stringParam(params, 'thread_ts');
     if (params.response_type === 'in_channel') {
       const message = workspace.post(hook.channel, content, { user: workspace.bot.userId, botId: workspace.bot.botId, appId: workspace.bot.appId, ...(threadTs === undefined ? {} : { threadTs }) });
-      warnings.checkRate(hook.channel, METHOD);
+      observer.posted(hook.channel, METHOD);
       if (hook.kind === 'commands') hook.source = { kind: 'channel', channel: hook.channel, ts: message.ts };
       return;
     }

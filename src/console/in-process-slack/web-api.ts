@@ -1,17 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fail } from './api-method.ts';
-import type { ApiMethod, EmulatorState } from './api-method.ts';
+import type { ApiMethod, SlackState } from './api-method.ts';
 import { parseApiRequest } from './api-request.ts';
 import type { ApiRequest } from './api-request.ts';
 import type { CallRecorder } from './call-recorder.ts';
-import type { ApiResult } from './emulator-types.ts';
-import type { FaultInjector } from './fault-injector.ts';
-import { faultOutcome, sendFault, sendJson } from './http-reply.ts';
+import { sendJson } from './http-reply.ts';
+import type { ApiResult, CallInterceptor } from './slack-types.ts';
 import type { BotIdentity } from './workspace.ts';
 
-/** What the Web API endpoint needs from the emulator. */
-export interface WebApiOptions {
-  readonly state: EmulatorState;
+/** What the Web API endpoint needs from the in-process Slack. */
+export interface WebApiOptions<F> {
+  readonly state: SlackState;
   readonly methods: Readonly<Record<string, ApiMethod>>;
   /** Bot tokens (`xoxb-…`): every method but the app-level ones. */
   readonly tokens: ReadonlyMap<string, BotIdentity>;
@@ -19,34 +18,31 @@ export interface WebApiOptions {
   readonly appTokens: ReadonlyMap<string, BotIdentity>;
   /** Methods that take an app-level token only, such as `apps.connections.open`. */
   readonly appTokenMethods: ReadonlySet<string>;
-  readonly faults: FaultInjector;
-  readonly recorder: CallRecorder;
-  /** Waits `ms` (real time) in a way the emulator can cancel on stop. */
-  readonly delay: (ms: number) => Promise<void>;
+  readonly recorder: CallRecorder<F>;
+  /** May answer a call instead of its method. Default: none. */
+  readonly intercept?: CallInterceptor<F> | undefined;
 }
 
 /**
  * Serves `POST|GET /api/<method>` with Slack's semantics: always HTTP 200 with `{ok,…}` (429 only for rate limits),
  * `unknown_method` before auth, then `not_authed` / `invalid_auth`, then the method's own checks.
  */
-export class WebApi {
-  readonly #options: WebApiOptions;
+export class WebApi<F> {
+  readonly #options: WebApiOptions<F>;
 
-  constructor(options: WebApiOptions) {
+  constructor(options: WebApiOptions<F>) {
     this.#options = options;
   }
 
   /** Handles one request for `method`. */
   async handle(req: IncomingMessage, res: ServerResponse, method: string, query: URLSearchParams): Promise<void> {
     const request = await parseApiRequest(req, query);
-    const { faults, recorder, state } = this.#options;
-    const latency = faults.delayFor(method);
-    if (latency > 0) await this.#options.delay(latency);
+    const { intercept, recorder, state } = this.#options;
     const base = { method, params: request.params, token: request.token, headers: req.headers };
-    const fault = faults.take(method, request.params);
-    if (fault) {
-      recorder.record({ ...base, ...faultOutcome(fault), time: state.clock.now(), fault });
-      sendFault(res, fault);
+    const intercepted = await intercept?.({ method, params: request.params });
+    if (intercepted) {
+      recorder.record({ ...base, status: intercepted.status, result: intercepted.result, time: state.clock.now(), fault: intercepted.fault });
+      intercepted.reply(res);
       return;
     }
     const result = this.#dispatch(method, request);

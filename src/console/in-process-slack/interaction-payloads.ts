@@ -1,21 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { isRecord } from './block-kit-rules.ts';
 import { validateBlocks } from './block-kit-validator.ts';
-import type { EmulatorClock } from './emulator-clock.ts';
-import type { EphemeralMessage, StoredMessage } from './emulator-types.ts';
+import type { Clock, EphemeralMessage, SlackObserver, StoredMessage } from './slack-types.ts';
 import type { HookSource, ResponseUrls } from './response-urls.ts';
-import type { WarningLog } from './warning-log.ts';
 import type { Workspace } from './workspace.ts';
 
 /**
- * What both drivers (HTTP and Socket Mode) need from the emulator to build Slack's payloads, so a command or a click
- * looks the same whichever transport carries it.
+ * What a driver needs to build Slack's payloads. The console's HTTP driver and the tests' Socket Mode driver share
+ * them, so a command or a click looks the same whichever transport carries it.
  */
 export interface PayloadContext {
   readonly workspace: Workspace;
   readonly responseUrls: ResponseUrls;
-  readonly clock: EmulatorClock;
-  readonly warnings: WarningLog;
+  readonly clock: Clock;
+  readonly observer: SlackObserver;
   readonly appId: string;
 }
 
@@ -137,10 +135,10 @@ export function ackFromObject(parsed: Record<string, unknown>): AckMessage {
  * command's response_url replaces; an ack with Block Kit errors shows nothing, as Slack shows an error instead.
  */
 export function showAck(context: PayloadContext, ack: AckMessage, responseUrl: string, target: CommandTarget): void {
-  const { workspace, responseUrls, warnings } = context;
+  const { workspace, responseUrls, observer } = context;
   const content = { text: ack.text, ...(ack.blocks === undefined ? {} : { blocks: ack.blocks }) };
   if (ack.errors.length > 0) return;
-  warnings.checkContent(content, { method: 'ack', channel: target.channel });
+  observer.accepted(content, { method: 'ack', channel: target.channel });
   if (ack.visibility === 'in_channel') {
     const message = workspace.post(target.channel, content, { user: workspace.bot.userId, botId: workspace.bot.botId, appId: workspace.bot.appId });
     responseUrls.setSource(responseUrl, { kind: 'channel', channel: target.channel, ts: message.ts });
@@ -161,7 +159,7 @@ function buttonsIn(blocks: unknown[] | undefined): FoundButton[] {
   return found;
 }
 
-function buttonAction({ button, blockId }: FoundButton, clock: EmulatorClock): Record<string, unknown> {
+function buttonAction({ button, blockId }: FoundButton, clock: Clock): Record<string, unknown> {
   return {
     type: 'button',
     action_id: button.action_id,

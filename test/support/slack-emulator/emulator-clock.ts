@@ -1,3 +1,5 @@
+import type { Clock } from '../../../src/console/in-process-slack/slack-types.ts';
+
 /** Options for {@link EmulatorClock}. */
 export interface EmulatorClockOptions {
   /** Freeze time at this epoch-ms value; it then moves only through `advance`. Default: follow real time. */
@@ -8,7 +10,7 @@ export interface EmulatorClockOptions {
  * Time as the emulator sees it, so tests can expire response_urls or age messages without waiting.
  * By default it follows the wall clock plus whatever `advance` added, keeping generated `ts` values realistic.
  */
-export class EmulatorClock {
+export class EmulatorClock implements Clock {
   #offset = 0;
   readonly #frozen: number | undefined;
 

@@ -1,4 +1,9 @@
-import type { Fault } from './emulator-types.ts';
+/** A scripted failure for the next call of a method (§7.6). */
+export type Fault =
+  | { readonly status: 429; readonly retryAfter: number }
+  | { readonly ok: false; readonly error: string }
+  | { readonly status: number; readonly body?: string }
+  | { readonly dropConnection: true };
 
 /** Matches every method in {@link FaultInjector.next} and {@link FaultInjector.latency}. */
 export const ANY_METHOD = '*';

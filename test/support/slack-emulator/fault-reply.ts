@@ -1,13 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { Fault } from './emulator-types.ts';
-import type { ApiResult } from './emulator-types.ts';
-
-/** Writes a JSON answer with the content type Slack uses. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
+import { sendJson } from '../../../src/console/in-process-slack/http-reply.ts';
+import type { ApiResult, CallInterceptor } from '../../../src/console/in-process-slack/slack-types.ts';
+import type { Fault, FaultInjector } from './fault-injector.ts';
 
 /** What a scripted fault answers, for the call record (a dropped connection answers nothing: status 0). */
 export function faultOutcome(fault: Fault): { status: number; result: ApiResult } {
@@ -34,4 +28,17 @@ export function sendFault(res: ServerResponse, fault: Fault): void {
   const body = fault.body ?? `${fault.status} emulated failure`;
   res.writeHead(fault.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/**
+ * The in-process Slack's interceptor for the emulator's faults: the method's latency first (`delay`, which the
+ * emulator cancels on stop), then its scripted fault if any, recorded as the call's `fault` and answered as above.
+ */
+export function faultInterceptor(faults: FaultInjector, delay: (ms: number) => Promise<void>): CallInterceptor<Fault> {
+  return async ({ method, params }) => {
+    const latency = faults.delayFor(method);
+    if (latency > 0) await delay(latency);
+    const fault = faults.take(method, params);
+    return fault ? { ...faultOutcome(fault), fault, reply: (res) => sendFault(res, fault) } : undefined;
+  };
 }

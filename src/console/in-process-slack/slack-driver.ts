@@ -11,7 +11,7 @@ export const SLACK_TIMEOUT_MS = 3000;
 
 /** Knobs for one request; the defaults are what real Slack sends. Override them for negative tests. */
 export interface DriverRequestOptions {
-  /** Sign with this secret instead of the emulator's (a wrong one must get 401). */
+  /** Sign with this secret instead of the shared one (a wrong one must get 401). */
   readonly signingSecret?: string;
   /** `X-Slack-Request-Timestamp` in Unix seconds. Default: now, by the real clock Bolt checks against. */
   readonly timestampSec?: number;
@@ -40,7 +40,7 @@ export interface ClickResult extends DriverResponse {
   readonly payload: Record<string, unknown>;
 }
 
-/** What the driver needs from the emulator. */
+/** What the driver needs from the in-process Slack. */
 export interface DriverOptions extends PayloadContext {
   readonly botUrl: string;
   readonly signingSecret: string;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-/** A Web API request as the emulator understood it. */
+/** A Web API request as the in-process Slack understood it. */
 export interface ApiRequest {
   readonly params: Record<string, unknown>;
   /** From `Authorization: Bearer`, or the `token` parameter of form and query requests. */

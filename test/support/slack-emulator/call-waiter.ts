@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { RecordedCall } from './emulator-types.ts';
+import type { RecordedCall } from '../../../src/console/in-process-slack/slack-types.ts';
 
-/** Options for {@link CallRecorder.waitFor}. */
+/** Options for {@link CallWaiter.waitFor}. */
 export interface WaitForOptions {
   /** Give up after this long (real time). Default 5000 ms, well above any healthy bot's latency. */
   readonly timeoutMs?: number;
@@ -10,9 +10,15 @@ export interface WaitForOptions {
 }
 
 /** A predicate over recorded calls. */
-export type CallPredicate = (call: RecordedCall) => boolean;
+export type CallPredicate<F = unknown> = (call: RecordedCall<F>) => boolean;
 
-function describeCall(call: RecordedCall): string {
+/** Where the calls come from: the in-process Slack's record, and news of each new call. */
+export interface CallSource<F> {
+  readonly calls: readonly RecordedCall<F>[];
+  onCall(listener: (call: RecordedCall<F>) => void): () => void;
+}
+
+function describeCall(call: RecordedCall<unknown>): string {
   const channel = typeof call.params.channel === 'string' ? ` channel=${call.params.channel}` : '';
   const ts = typeof call.params.ts === 'string' ? ` ts=${call.params.ts}` : '';
   const outcome = call.result.ok ? 'ok' : `error=${call.result.error ?? '?'}`;
@@ -21,32 +27,23 @@ function describeCall(call: RecordedCall): string {
 
 const RECENT = 10;
 
-/**
- * Every call the bot made, in order, plus an event-driven `waitFor`, so tests synchronise on what the bot did rather
- * than on sleeps.
- */
-export class CallRecorder {
-  readonly #calls: RecordedCall[] = [];
+/** An event-driven `waitFor` over the recorded calls, so tests synchronise on what the bot did rather than on sleeps. */
+export class CallWaiter<F> {
+  readonly #source: CallSource<F>;
   readonly #events = new EventEmitter();
   readonly #cancels = new Set<(reason: Error) => void>();
 
-  /** The calls so far, oldest first. */
-  get calls(): readonly RecordedCall[] {
-    return this.#calls;
-  }
-
-  /** Appends a call and wakes up waiters. */
-  record(call: RecordedCall): void {
-    this.#calls.push(call);
-    this.#events.emit('call', call);
+  constructor(source: CallSource<F>) {
+    this.#source = source;
+    source.onCall((call) => this.#events.emit('call', call));
   }
 
   /**
    * Resolves with the first call (from `since` on) that matches, whether it already happened or happens later;
    * rejects after `timeoutMs` with the recent calls in the message.
    */
-  waitFor(predicate: CallPredicate, options: WaitForOptions = {}): Promise<RecordedCall> {
-    const found = this.#calls.slice(options.since ?? 0).find(predicate);
+  waitFor(predicate: CallPredicate<F>, options: WaitForOptions = {}): Promise<RecordedCall<F>> {
+    const found = this.#source.calls.slice(options.since ?? 0).find(predicate);
     if (found) return Promise.resolve(found);
     const timeoutMs = options.timeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
@@ -55,7 +52,7 @@ export class CallRecorder {
         this.#events.off('call', onCall);
         this.#cancels.delete(cancel);
       };
-      const onCall = (call: RecordedCall): void => {
+      const onCall = (call: RecordedCall<F>): void => {
         if (!predicate(call)) return;
         finish();
         resolve(call);
@@ -76,8 +73,9 @@ export class CallRecorder {
   }
 
   #timeoutMessage(timeoutMs: number): string {
-    const recent = this.#calls.slice(-RECENT).map((call) => `  ${describeCall(call)}`);
+    const calls = this.#source.calls;
+    const recent = calls.slice(-RECENT).map((call) => `  ${describeCall(call)}`);
     const listing = recent.length > 0 ? recent.join('\n') : '  (no calls at all)';
-    return `waitFor: no matching Slack call within ${timeoutMs} ms; the last ${recent.length} of ${this.#calls.length} calls:\n${listing}`;
+    return `waitFor: no matching Slack call within ${timeoutMs} ms; the last ${recent.length} of ${calls.length} calls:\n${listing}`;
   }
 }
