@@ -108,6 +108,9 @@ async function main(commands: readonly string[]): Promise<void> {
       env: {
         KUBECONFIG: state.botKubeconfig, REDIS_URL: redis.url, COXSWAIN_CLUSTER: `demo-${randomBytes(3).toString('hex')}`, COXSWAIN_LOG_LEVEL: 'error',
         COXSWAIN_POLICY: fileURLToPath(new URL('./policies/playground.yaml', import.meta.url)), COXSWAIN_FAILURE_GRACE: '5s',
+        // A key of its own, as docs/security.md asks, so the demo opens without the bot's warning about it; its
+        // approvals live in this run's keys only (the cluster name above), so a new key per run loses nothing.
+        COXSWAIN_SEAL_KEY: randomBytes(32).toString('hex'),
       },
       registry: createRegistry(),
       groups: { S0ADMINS: ['U0ALICE'] },
