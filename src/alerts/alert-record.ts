@@ -19,6 +19,8 @@ export interface PostedMessage {
 export interface RolloutThread extends PostedMessage {
   readonly userId: string;
   readonly description: string;
+  /** When the change began (ms). Marks written before this was recorded have none, and are told of every failure. */
+  readonly at?: number;
 }
 
 /** One alert episode. */

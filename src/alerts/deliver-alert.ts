@@ -11,6 +11,7 @@ import { renderAlert, renderRecovery, renderRolloutFailure, type AlertEvidence, 
 import type { SlackMessage } from '../views/slack-message.ts';
 import type { AlertRecord, PostedMessage } from './alert-record.ts';
 import type { AlertStore } from './alert-store.ts';
+import type { FailingPod } from './failure-tracker.ts';
 import type { ChannelGate } from './channel-gate.ts';
 import type { RolloutMarks } from './rollout-marks.ts';
 
@@ -66,11 +67,21 @@ async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<
   };
 }
 
-/** Says a firing alert in the thread of a recent Coxswain change of that Deployment, once per episode. */
+/** How much earlier than the change a pod's creationTimestamp may read and the pod still be the change's: it is in whole seconds, and clocks differ. */
+const creationSlackMs = 2000;
+
+/** Whether a failing pod may have been made by a change that began at `at`; an unknown creation time counts as made by it. */
+const mayBeMadeAt = (at: number) => (pod: FailingPod): boolean => !pod.createdAt || pod.createdAt > at - creationSlackMs;
+
+/**
+ * Says a firing alert in the thread of a recent Coxswain change of that Deployment, once per episode,
+ * when a failing pod may be the change's: pods that were failing before it are not its doing (a
+ * `rollout undo` that ends a crash loop was told "failing after your change" by the old pods' last restarts).
+ */
 async function tellRollout(deps: AlertDeliveryDeps, r: AlertRecord, alert: PostedMessage | undefined): Promise<void> {
   if (r.state !== 'firing' || r.rolloutNotified || r.subject.workload.kind !== 'Deployment') return;
   const mark = await deps.rollouts.find(r.subject.namespace, r.subject.workload.name);
-  if (!mark) return;
+  if (!mark || (mark.at !== undefined && !r.pods.some(mayBeMadeAt(mark.at)))) return;
   await deps.slack.post(mark.channel, renderRolloutFailure(r, mark, alert), mark.ts);
   await deps.store.rolloutNotified(r.key, mark);
 }

@@ -202,7 +202,7 @@ async function holdTarget(deps: JobRunnerDeps, holder: Omit<LockHolder, 'since'>
 
 /** Best effort: a missing mark only means an alert is not repeated in this thread. */
 async function rememberRollout(deps: JobRunnerDeps, payload: JobPayload, namespace: string, deployment: string): Promise<void> {
-  const thread = { channel: payload.root.channel, ts: payload.root.threadTs ?? payload.root.ts, userId: payload.actor.userId, description: payload.description };
+  const thread = { channel: payload.root.channel, ts: payload.root.threadTs ?? payload.root.ts, userId: payload.actor.userId, description: payload.description, at: Date.now() };
   await deps.rollouts?.remember(namespace, deployment, thread).catch((error: unknown) => {
     deps.log('warn', 'could not remember the rollout thread', { namespace, deployment, error: String(error) });
   });

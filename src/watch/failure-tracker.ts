@@ -17,6 +17,8 @@ export interface AlertSubject {
 export interface SubjectPod {
   readonly name: string;
   readonly failure: PodFailure;
+  /** The pod's creationTimestamp (ms, whole seconds; 0 unknown): a change is told only of failing pods it may have made. */
+  readonly createdAt?: number;
 }
 
 /** A subject as it stands: its failing pods (newest first), or recovered. */
@@ -106,7 +108,7 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
     subjects.set(key, s);
     delete s.emptySince;
     s.pods.delete(uid); // re-inserted last: newest first in stateOf
-    s.pods.set(uid, { name: pod.name, failure });
+    s.pods.set(uid, { name: pod.name, failure, createdAt: pod.createdAt });
     options.onChange(stateOf(key, s));
     return key;
   };

@@ -1,7 +1,8 @@
 // `npm run demo`: Coxswain with no Slack workspace and no cluster of your own.
 // It brings up the local test cluster (building it once), uses the Redis on
-// 127.0.0.1:6379 or starts one of its own, creates sample deployments — `web`
-// healthy, `api` healthy, `worker` crash-looping so an alert shows — writes
+// 127.0.0.1:6379 or starts one of its own, puts sample deployments in their
+// starting state — `web` and `api` healthy, `worker` healthy at 0.8 and then
+// crash-looping at 0.9, so an alert shows and `rollout undo` clears it — writes
 // nothing outside its temp files, and opens `coxswain console` on the sample
 // policy (test/support/policies/playground.yaml). Ctrl-C or :quit stops what it
 // started, nothing else. `npm run demo -- "get pods -n playground"` runs lines and exits.
@@ -13,6 +14,7 @@ import * as k8s from '@kubernetes/client-node';
 import { allCommands } from '../../commands/index.ts';
 import { runConsole } from '../../src/console/run-console.ts';
 import { clusterDir, isClusterHealthy, readClusterState, startCluster, stopCluster, type ClusterState } from './cluster/cluster.ts';
+import { waitUntil } from './cluster/processes.ts';
 import { grantBotWrites, loadKubeConfig, makeDeployment } from './kube-objects.ts';
 import { pingRedis, startPrivateRedis, type PrivateRedis } from './redis-server.ts';
 
@@ -53,6 +55,27 @@ async function serveWorkerLogs(state: ClusterState, admin: k8s.KubeConfig): Prom
   } as k8s.KubernetesObject).catch(() => undefined);
 }
 
+/** Creates the deployment, or puts it back as `body` says: a demo run before on a kept cluster may have changed it. */
+async function putDeployment(apps: k8s.AppsV1Api, body: k8s.V1Deployment): Promise<void> {
+  const name = body.metadata?.name ?? '';
+  const current = await apps.readNamespacedDeployment({ name, namespace }).catch((error: unknown) => {
+    if ((error as { code?: number } | null)?.code === 404) return undefined;
+    throw error;
+  });
+  if (!current) { await apps.createNamespacedDeployment({ namespace, body }); return; }
+  await apps.replaceNamespacedDeployment({ name, namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } } });
+}
+
+/** Waits until every replica of the deployment runs its current template and is available. */
+async function waitForRollout(apps: k8s.AppsV1Api, name: string): Promise<void> {
+  await waitUntil(async () => {
+    const { metadata, spec, status } = await apps.readNamespacedDeployment({ name, namespace });
+    const wanted = spec?.replicas ?? 1;
+    return (status?.observedGeneration ?? 0) >= (metadata?.generation ?? 1)
+      && status?.replicas === wanted && status.updatedReplicas === wanted && status.availableReplicas === wanted;
+  }, { what: `deployment ${name} in ${namespace} to be available`, timeoutMs: 60_000 });
+}
+
 async function seed(state: ClusterState): Promise<void> {
   const admin = loadKubeConfig(state.adminKubeconfig);
   const core = admin.makeApiClient(k8s.CoreV1Api);
@@ -60,14 +83,18 @@ async function seed(state: ClusterState): Promise<void> {
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
   // What `coxswain rbac` generates for the playground's policy: the bot may change Deployments here only.
   await grantBotWrites(admin, namespace);
+  await serveWorkerLogs(state, admin);
   const slow = { 'pod-ready.stage.kwok.x-k8s.io/delay': '1s' };
-  const samples = [
+  const healthy = [
     makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3, podAnnotations: slow }),
     makeDeployment('api', 'ghcr.io/acme/api:2.3', { replicas: 2 }),
-    makeDeployment('worker', 'ghcr.io/acme/worker:0.9-crashloop', { replicas: 2 }),
+    makeDeployment('worker', 'ghcr.io/acme/worker:0.8', { replicas: 2 }),
   ];
-  await serveWorkerLogs(state, admin);
-  for (const body of samples) await apps.createNamespacedDeployment({ namespace, body }).catch(() => undefined);
+  await Promise.all(healthy.map((body) => putDeployment(apps, body)));
+  await Promise.all(healthy.map((body) => waitForRollout(apps, body.metadata?.name ?? '')));
+  // worker 0.9 is a bad release on top of a good one: its rollout stalls on a crash-looping pod
+  // while 0.8 keeps serving, and `rollout undo worker` has 0.8 to go back to.
+  await putDeployment(apps, makeDeployment('worker', 'ghcr.io/acme/worker:0.9-crashloop', { replicas: 2 }));
 }
 
 async function main(commands: readonly string[]): Promise<void> {
@@ -75,12 +102,15 @@ async function main(commands: readonly string[]): Promise<void> {
   const redis = await ensureRedis();
   try {
     await seed(state);
-    console.log('Sample deployments web, api (healthy) and worker (crash-looping: watch its alert) are in namespace playground.');
+    console.log('Sample deployments web, api (healthy) and worker (0.8 healthy, then 0.9 crash-looping: watch its alert) are in namespace playground.');
     console.log('Try: get pods -n playground · deploy web ghcr.io/acme/web:1.1 -n playground · deploy api ghcr.io/acme/api:2.4 -n playground (needs U0BOB\'s approval) · rollout undo worker -n playground');
     await runConsole({
       env: {
         KUBECONFIG: state.botKubeconfig, REDIS_URL: redis.url, COXSWAIN_CLUSTER: `demo-${randomBytes(3).toString('hex')}`, COXSWAIN_LOG_LEVEL: 'error',
         COXSWAIN_POLICY: fileURLToPath(new URL('./policies/playground.yaml', import.meta.url)), COXSWAIN_FAILURE_GRACE: '5s',
+        // A key of its own, as docs/security.md asks, so the demo opens without the bot's warning about it; its
+        // approvals live in this run's keys only (the cluster name above), so a new key per run loses nothing.
+        COXSWAIN_SEAL_KEY: randomBytes(32).toString('hex'),
       },
       specs: allCommands,
       groups: { S0ADMINS: ['U0ALICE'] },

@@ -7,14 +7,18 @@ import type { SubjectState } from '../../../src/watch/failure-tracker.ts';
 import { validateBlocks } from '../../support/slack-emulator/index.ts';
 
 const key = 'prod/Deployment/web/CrashLoopBackOff';
-const state = (restarts: number, recovered = false): SubjectState => ({
+const state = (restarts: number, recovered = false, createdAt?: number): SubjectState => ({
   key, recovered, subject: { namespace: 'prod', workload: { kind: 'Deployment', name: 'web' }, reason: 'CrashLoopBackOff' },
-  pods: recovered ? [] : [{ name: 'web-abc-1', failure: { reason: 'CrashLoopBackOff', container: 'web', restarts, lastTerminated: { reason: 'Error', exitCode: 2 } } }],
+  pods: recovered ? [] : [{
+    name: 'web-abc-1', failure: { reason: 'CrashLoopBackOff', container: 'web', restarts, lastTerminated: { reason: 'Error', exitCode: 2 } },
+    ...(createdAt === undefined ? {} : { createdAt }),
+  }],
 });
 
 interface Sent { kind: 'post' | 'update'; channel: string; text: string; thread?: string; blocks: unknown[] }
 
-function harness(options: { pace?: number; slackError?: string; rollout?: boolean } = {}) {
+/** `rollout`: a change of web was made from a thread; `{ at }` says when it began (marks written before they said so have no time). */
+function harness(options: { pace?: number; slackError?: string; rollout?: boolean | { at: number } } = {}) {
   let record: AlertRecord | undefined;
   const sent: Sent[] = [];
   const logs: string[] = [];
@@ -44,7 +48,11 @@ function harness(options: { pace?: number; slackError?: string; rollout?: boolea
       update: async (at, message) => { sent.push({ kind: 'update', channel: at.channel, text: message.text, blocks: message.blocks }); },
     },
     gate: { take: async () => options.pace ?? 0 },
-    rollouts: { find: async () => (options.rollout ? { channel: 'C0OPS', ts: '1699999999.000100', userId: 'U0ALICE', description: 'deploy web to x:2 in prod' } : undefined) },
+    rollouts: {
+      find: async () => (options.rollout
+        ? { channel: 'C0OPS', ts: '1699999999.000100', userId: 'U0ALICE', description: 'deploy web to x:2 in prod', ...(options.rollout === true ? {} : { at: options.rollout.at }) }
+        : undefined),
+    },
     log: (level, message) => { logs.push(`${level} ${message}`); },
   };
   return { deps, sent, logs, clock, apply, record: () => record };
@@ -119,5 +127,25 @@ describe('deliverAlert', () => {
     const notes = h.sent.filter((s) => s.thread === '1699999999.000100');
     expect(notes).toHaveLength(1);
     expect(notes[0]?.text).toContain('<@U0ALICE>');
+  });
+
+  it('tells a change of the failing pods it made (created in the second it began, or after)', async () => {
+    const change = 1_000_000;
+    const h = harness({ rollout: { at: change } });
+    h.apply(state(1, false, Math.floor(change / 1000) * 1000)); // creationTimestamp is in whole seconds
+    await deliverAlert(h.deps, key);
+    expect(h.sent.filter((s) => s.thread === '1699999999.000100')).toHaveLength(1);
+  });
+
+  it('does not blame a change for pods that were failing before it: an undo that ends a crash loop', async () => {
+    const h = harness({ rollout: { at: 1_000_000 + 30_000 } });
+    h.apply(state(1, false, 1_000_000 - 60_000));
+    await deliverAlert(h.deps, key);
+    // The old pod's last restarts, seen before it is deleted, are delivered after the undo began.
+    h.clock.t += 31_000;
+    h.apply(state(5, false, 1_000_000 - 60_000));
+    await deliverAlert(h.deps, key);
+    expect(h.sent.map((s) => s.kind)).toEqual(['post', 'update']);
+    expect(h.record()?.rolloutNotified).toBeUndefined();
   });
 });

@@ -28,6 +28,13 @@ describe('failure tracker', () => {
     expect(changes.at(-1)?.pods[0]?.name).toBe('web-abc12-19');
   });
 
+  it('keeps when each failing pod was created, so a change is told only of pods it may have made', () => {
+    const { tracker, changes } = harness();
+    const pod = crashing('a', 1);
+    tracker.upsert({ ...pod, metadata: { ...pod.metadata, creationTimestamp: '2026-11-27T12:00:05Z' } });
+    expect(changes.at(-1)?.pods[0]?.createdAt).toBe(Date.parse('2026-11-27T12:00:05Z'));
+  });
+
   it('reports nothing when a pod is seen again unchanged (a relist, a watcher restart)', () => {
     const { tracker, changes } = harness();
     tracker.upsert(crashing('a', 1));
