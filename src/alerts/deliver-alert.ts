@@ -11,7 +11,7 @@ import { renderAlert, renderRecovery, renderRolloutFailure, type AlertEvidence, 
 import type { SlackMessage } from '../views/slack-message.ts';
 import type { AlertRecord, PostedMessage } from './alert-record.ts';
 import type { AlertStore } from './alert-store.ts';
-import type { FailingPod } from './failure-tracker.ts';
+import type { SubjectPod } from '../watch/failure-tracker.ts';
 import type { ChannelGate } from './channel-gate.ts';
 import type { RolloutMarks } from './rollout-marks.ts';
 
@@ -71,7 +71,7 @@ async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<
 const creationSlackMs = 2000;
 
 /** Whether a failing pod may have been made by a change that began at `at`; an unknown creation time counts as made by it. */
-const mayBeMadeAt = (at: number) => (pod: FailingPod): boolean => !pod.createdAt || pod.createdAt > at - creationSlackMs;
+const mayBeMadeAt = (at: number) => (pod: SubjectPod): boolean => !pod.createdAt || pod.createdAt > at - creationSlackMs;
 
 /**
  * Says a firing alert in the thread of a recent Coxswain change of that Deployment, once per episode,
