@@ -297,10 +297,12 @@ function valueEnd(line: string, at: number, groups: HeadGroups): number | undefi
 /**
  * The marker, quoted like the key when the value was a bare scalar after a
  * quoted key (`"pwd":123` → `"pwd":"[redacted]"`), so a JSON line stays JSON.
+ * Not after a scheme: `"Authorization":Basic x` was no JSON to keep, and a
+ * quote after the scheme would read as no credential the next time round.
  */
 function replacementFor(groups: HeadGroups): string {
   const kq = groups.kq;
-  if (groups.open !== undefined || kq === undefined) return marker;
+  if (groups.open !== undefined || kq === undefined || groups.scheme !== undefined) return marker;
   const escaped = (kq.length - 1) % 2 === 1;
   const quote = escaped ? kq : kq.slice(-1);
   return `${quote}${marker}${quote}`;

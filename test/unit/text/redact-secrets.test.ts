@@ -34,6 +34,8 @@ describe('redactSecrets: what it catches', () => {
     ['Proxy-Authorization', 'Proxy-Authorization: Basic dXNlcjpwYXNz', 'Proxy-Authorization: Basic [redacted]'],
     ['scheme-less header', 'Authorization: 0123456789abcdef', 'Authorization: [redacted]'],
     ['other scheme', 'Authorization: SSWS 00QCjAl4MlV-WPXM', 'Authorization: SSWS [redacted]'],
+    // Was `"Authorization":Basic "[redacted]"`, which a second pass read as a value with no scheme.
+    ['scheme after a quoted key', '"Authorization":Basic dXNlcjpwYXNz', '"Authorization":Basic [redacted]'],
     ['Go header map', 'req headers map[Authorization:[Bearer abc123def456] Accept:[*/*]]', 'req headers map[Authorization:[Bearer [redacted]] Accept:[*/*]]'],
     ['bare Bearer token', 'retrying with Bearer 3f9a8b7c6d5e4f3a2b1c0d9e', 'retrying with Bearer [redacted]'],
     ['short bare Bearer token with dots', 'failed: Bearer abc.def.ghi', 'failed: Bearer [redacted]'],
@@ -229,6 +231,12 @@ describe('redactLines', () => {
   it('carries a key block across the lines of a log tail', () => {
     expect(redactLines(['start', '-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmU', '-----END OPENSSH PRIVATE KEY-----', 'password=x']))
       .toEqual(['start', '[redacted private key]', 'password=[redacted]']);
+  });
+
+  it('leaves its own output as it is (a counterexample fast-check found)', () => {
+    const once = redactLines(['Authorization\\"=ABasic A']);
+    expect(once).toEqual(['Authorization\\"=ABasic [redacted]']);
+    expect(redactLines(once)).toEqual(once);
   });
 
   it('redacts every line on its own otherwise', () => {
