@@ -28,6 +28,11 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     // Fakes implement async interfaces without awaiting anything.
     // Table-driven tests (it.each) pass one parameter per column.
-    rules: { complexity: ['error', 15], 'max-params': ['error', 8], '@typescript-eslint/unbound-method': 'off', '@typescript-eslint/require-await': 'off' },
+    rules: {
+      complexity: ['error', 15],
+      'max-params': ['error', 8],
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/require-await': 'off',
+    },
   },
 );

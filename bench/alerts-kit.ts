@@ -50,41 +50,75 @@ export interface RoleChild {
 export function compileForBench(): string {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const out = join(root, '.tmp', 'bench-build');
-  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--outDir', out, '--rootDir', root], { stdio: 'inherit' });
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'tsc'),
+    ['-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--outDir', out, '--rootDir', root],
+    { stdio: 'inherit' },
+  );
   return join(out, 'bench', 'role-process.js');
 }
 
 /** Starts `role-process.ts` (or `script`, its compiled form) for one role; resolves when its roles run. */
-export async function spawnRole(options: RoleProcessOptions, execArgv: readonly string[] = [], script = fileURLToPath(new URL('role-process.ts', import.meta.url))): Promise<RoleChild> {
+export async function spawnRole(
+  options: RoleProcessOptions,
+  execArgv: readonly string[] = [],
+  script = fileURLToPath(new URL('role-process.ts', import.meta.url)),
+): Promise<RoleChild> {
   const spawnedAt = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [...execArgv, script, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'], env: shippedEnv() });
+  const child: ChildProcess = spawn(process.execPath, [...execArgv, script, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: shippedEnv(),
+  });
   const events: RoleEvent[] = [];
   const listeners = new Set<(e: RoleEvent | undefined) => void>();
   let exited = false;
   createInterface({ input: child.stdout! }).on('line', (line) => {
     let e: RoleEvent;
-    try { e = JSON.parse(line) as RoleEvent; } catch { e = { event: 'text', t: Date.now(), line }; }
+    try {
+      e = JSON.parse(line) as RoleEvent;
+    } catch {
+      e = { event: 'text', t: Date.now(), line };
+    }
     events.push(e);
     for (const l of [...listeners]) l(e);
   });
-  child.once('exit', () => { exited = true; for (const l of [...listeners]) l(undefined); });
+  child.once('exit', () => {
+    exited = true;
+    for (const l of [...listeners]) l(undefined);
+  });
   const waitFor = (predicate: (e: RoleEvent) => boolean, timeoutMs: number): Promise<RoleEvent> => {
     const found = events.find(predicate);
     if (found) return Promise.resolve(found);
     if (exited) return Promise.reject(new Error(`${options.role} process has exited`));
     return new Promise((resolve, reject) => {
-      const done = (): void => { clearTimeout(timer); listeners.delete(listener); };
-      const timer = setTimeout(() => { done(); reject(new Error(`${options.role} process: no matching event within ${timeoutMs} ms`)); }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        listeners.delete(listener);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${options.role} process: no matching event within ${timeoutMs} ms`));
+      }, timeoutMs);
       const listener = (e: RoleEvent | undefined): void => {
-        if (e === undefined) { done(); reject(new Error(`${options.role} process exited`)); return; }
-        if (predicate(e)) { done(); resolve(e); }
+        if (e === undefined) {
+          done();
+          reject(new Error(`${options.role} process exited`));
+          return;
+        }
+        if (predicate(e)) {
+          done();
+          resolve(e);
+        }
       };
       listeners.add(listener);
     });
   };
   await waitFor((e) => e.event === 'started', 60_000);
   return {
-    pid: child.pid ?? 0, spawnedAt, events, waitFor,
+    pid: child.pid ?? 0,
+    spawnedAt,
+    events,
+    waitFor,
     memory: async () => {
       const since = events.length;
       child.kill('SIGUSR2');
@@ -95,17 +129,33 @@ export async function spawnRole(options: RoleProcessOptions, execArgv: readonly 
       const stopped = waitFor((e) => e.event === 'stopped', 20_000).catch(() => undefined);
       child.kill('SIGTERM');
       const report = await stopped;
-      if (!exited) await new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 5_000).unref(); });
+      if (!exited)
+        await new Promise((resolve) => {
+          child.once('exit', resolve);
+          setTimeout(resolve, 5_000).unref();
+        });
       return report;
     },
   };
 }
 
 /** The options of a role process for this emulator, Redis, cluster and policy. */
-export function roleOptions(role: RoleProcessOptions['role'], emu: SlackEmulator, cluster: ClusterState, more: { cluster: string; policyFile: string; quiet?: string[] }): RoleProcessOptions {
+export function roleOptions(
+  role: RoleProcessOptions['role'],
+  emu: SlackEmulator,
+  cluster: ClusterState,
+  more: { cluster: string; policyFile: string; quiet?: string[] },
+): RoleProcessOptions {
   return {
-    role, botToken: emu.botToken, signingSecret: emu.signingSecret, apiUrl: emu.apiUrl, redisUrl: benchRedisUrl,
-    kubeconfig: cluster.botKubeconfig, cluster: more.cluster, policyFile: more.policyFile, ...(more.quiet ? { quiet: more.quiet } : {}),
+    role,
+    botToken: emu.botToken,
+    signingSecret: emu.signingSecret,
+    apiUrl: emu.apiUrl,
+    redisUrl: benchRedisUrl,
+    kubeconfig: cluster.botKubeconfig,
+    cluster: more.cluster,
+    policyFile: more.policyFile,
+    ...(more.quiet ? { quiet: more.quiet } : {}),
   };
 }
 
@@ -156,17 +206,29 @@ export interface BenchCluster {
 /** Starts a private cluster (or reuses the one in `dir`); `keep` leaves it running at close(). */
 export async function benchCluster(options: { dir?: string; keep: boolean }): Promise<BenchCluster> {
   const reused = options.dir === undefined ? undefined : await readClusterState(options.dir);
-  const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'coxswain-alerts-bench-cluster-'));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'coxswain-alerts-bench-cluster-')));
   const t0 = performance.now();
-  const state = reused ?? await startCluster({ dir, log: () => undefined });
-  console.log(reused ? `reusing the cluster in ${dir}` : `private cluster started in ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`);
+  const state = reused ?? (await startCluster({ dir, log: () => undefined }));
+  console.log(
+    reused
+      ? `reusing the cluster in ${dir}`
+      : `private cluster started in ${((performance.now() - t0) / 1000).toFixed(1)} s (${dir})`,
+  );
   const admin = new k8s.KubeConfig();
   admin.loadFromFile(state.adminKubeconfig);
   const keep = options.keep || reused !== undefined;
   return {
-    state, admin, core: admin.makeApiClient(k8s.CoreV1Api), apps: admin.makeApiClient(k8s.AppsV1Api),
+    state,
+    admin,
+    core: admin.makeApiClient(k8s.CoreV1Api),
+    apps: admin.makeApiClient(k8s.AppsV1Api),
     close: async () => {
-      if (keep) { console.log(`cluster kept: reuse with --cluster-dir ${dir}; stop and purge it with: COXSWAIN_CLUSTER_DIR=${dir} npm run cluster -- down --purge`); return; }
+      if (keep) {
+        console.log(
+          `cluster kept: reuse with --cluster-dir ${dir}; stop and purge it with: COXSWAIN_CLUSTER_DIR=${dir} npm run cluster -- down --purge`,
+        );
+        return;
+      }
       await stopCluster(dir, { purge: true });
       console.log(`private cluster stopped and purged (${dir})`);
     },
@@ -174,14 +236,28 @@ export async function benchCluster(options: { dir?: string; keep: boolean }): Pr
 }
 
 /** Writes the bench policy (everyone may do everything; alert routes by namespace prefix) and returns its path. */
-export async function writeBenchPolicy(dir: string, routes: readonly { prefix: string; channel: string }[]): Promise<string> {
+export async function writeBenchPolicy(
+  dir: string,
+  routes: readonly { prefix: string; channel: string }[],
+): Promise<string> {
   const file = join(dir, `alerts-bench-policy-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(file, [
-    'roles:', '  everything: [{ verbs: ["*"] }]', 'bindings:', '  - { role: everything, users: ["*"] }', 'alerts:', '  routes:',
-    ...routes.map((r) => `    - { namespaces: ["${r.prefix}*"], channel: ${r.channel} }`),
-    // One episode per run: no recovery (and its posts) while a run measures.
-    '  cooldown: 10m', '  recoverAfter: 1h', '  unschedulableAfter: 1m', '',
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      'roles:',
+      '  everything: [{ verbs: ["*"] }]',
+      'bindings:',
+      '  - { role: everything, users: ["*"] }',
+      'alerts:',
+      '  routes:',
+      ...routes.map((r) => `    - { namespaces: ["${r.prefix}*"], channel: ${r.channel} }`),
+      // One episode per run: no recovery (and its posts) while a run measures.
+      '  cooldown: 10m',
+      '  recoverAfter: 1h',
+      '  unschedulableAfter: 1m',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -198,17 +274,28 @@ export function barePod(name: string, image: string, annotations: Record<string,
     metadata: { name, labels: { app, tier: 'bench' }, annotations },
     spec: {
       nodeName: kwokNode,
-      containers: [{
-        name: 'app', image, ports: [{ containerPort: 8080, name: 'http' }],
-        env: [{ name: 'MODE', value: 'bench' }, { name: 'LOG_LEVEL', value: 'info' }],
-        resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
-      }],
+      containers: [
+        {
+          name: 'app',
+          image,
+          ports: [{ containerPort: 8080, name: 'http' }],
+          env: [
+            { name: 'MODE', value: 'bench' },
+            { name: 'LOG_LEVEL', value: 'info' },
+          ],
+          resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+        },
+      ],
     },
   };
 }
 
 /** Runs `work` over `items` with at most `concurrency` at once. */
-export async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < items.length) {
@@ -223,10 +310,20 @@ const isConflict = (error: unknown): boolean => (error as { code?: number } | nu
 
 /** Creates a namespace (existing is fine) and waits (≤ 30 s) for its default ServiceAccount, which pods need. */
 export async function ensureNamespace(core: k8s.CoreV1Api, name: string): Promise<void> {
-  await core.createNamespace({ body: { metadata: { name, labels: { 'coxswain.test/owner': 'bench-alerts' } } } }).catch((error: unknown) => { if (!isConflict(error)) throw error; });
+  await core
+    .createNamespace({ body: { metadata: { name, labels: { 'coxswain.test/owner': 'bench-alerts' } } } })
+    .catch((error: unknown) => {
+      if (!isConflict(error)) throw error;
+    });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (await core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true, () => false)) return;
+    if (
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await sleep(100);
   }
 }
@@ -247,13 +344,23 @@ export async function ensureHealthyPods(core: k8s.CoreV1Api, total: number): Pro
     if (page.items.length + (page.metadata?.remainingItemCount ?? 0) >= want) continue;
     const names = Array.from({ length: want }, (_, j) => `fill-${j}`);
     await inParallel(names, 32, async (name) => {
-      await core.createNamespacedPod({ namespace, body: barePod(name, 'ghcr.io/acme/fill:1.0') }).then(() => { created++; }, (error: unknown) => { if (!isConflict(error)) throw error; });
+      await core.createNamespacedPod({ namespace, body: barePod(name, 'ghcr.io/acme/fill:1.0') }).then(
+        () => {
+          created++;
+        },
+        (error: unknown) => {
+          if (!isConflict(error)) throw error;
+        },
+      );
     });
   }
   const deadline = Date.now() + 600_000;
   while (Date.now() < deadline && (await countPods(core, 'status.phase!=Running')) > 0) await sleep(1000);
   const seconds = (performance.now() - t0) / 1000;
-  if (created > 0) console.log(`created ${created} healthy pods in ${seconds.toFixed(1)} s; ${await countPods(core)} pods in the cluster, all Running`);
+  if (created > 0)
+    console.log(
+      `created ${created} healthy pods in ${seconds.toFixed(1)} s; ${await countPods(core)} pods in the cluster, all Running`,
+    );
   return seconds;
 }
 
@@ -264,7 +371,10 @@ export async function meanPodBytes(admin: k8s.KubeConfig): Promise<number> {
   const context = new k8s.RequestContext(`${server}/api/v1/pods?limit=500`, k8s.HttpMethod.GET);
   await admin.applySecurityAuthentication(context);
   const dispatcher = context.getDispatcher();
-  const response = await fetch(`${server}/api/v1/pods?limit=500`, { headers: { ...context.getHeaders(), accept: 'application/json' }, ...(dispatcher ? { dispatcher } : {}) });
+  const response = await fetch(`${server}/api/v1/pods?limit=500`, {
+    headers: { ...context.getHeaders(), accept: 'application/json' },
+    ...(dispatcher ? { dispatcher } : {}),
+  });
   const text = await response.text();
   const n = (JSON.parse(text) as { items?: unknown[] }).items?.length ?? 0;
   return n === 0 ? 0 : Math.round(text.length / n);
@@ -282,7 +392,9 @@ export async function deleteNamespaceNow(c: BenchCluster, namespace: string): Pr
 /** A container status that waits in CrashLoopBackOff. */
 interface PodJson {
   readonly metadata?: { readonly name?: string; readonly labels?: Record<string, string> };
-  readonly status?: { readonly containerStatuses?: readonly { readonly state?: { readonly waiting?: { readonly reason?: string } } }[] };
+  readonly status?: {
+    readonly containerStatuses?: readonly { readonly state?: { readonly waiting?: { readonly reason?: string } } }[];
+  };
 }
 
 /** The benchmark's own watch of one namespace: when (performance.now()) each pod was first seen crash-looping. */
@@ -301,7 +413,8 @@ export async function watchCrashes(admin: k8s.KubeConfig, namespace: string): Pr
   const watch = new k8s.Watch(admin);
   let stopped = false;
   let current: AbortController | undefined;
-  let resourceVersion = (await admin.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace, limit: 1 })).metadata?.resourceVersion;
+  let resourceVersion = (await admin.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace, limit: 1 })).metadata
+    ?.resourceVersion;
   const onEvent = (type: string, pod: PodJson & { metadata?: { resourceVersion?: string } }): void => {
     const t = performance.now();
     if (pod.metadata?.resourceVersion) resourceVersion = pod.metadata.resourceVersion;
@@ -315,8 +428,14 @@ export async function watchCrashes(admin: k8s.KubeConfig, namespace: string): Pr
   };
   const start = async (): Promise<void> => {
     if (stopped) return;
-    current = await watch.watch(`/api/v1/namespaces/${namespace}/pods`, { allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}) },
-      onEvent, () => { if (!stopped) setTimeout(() => void start(), 100); });
+    current = await watch.watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      { allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}) },
+      onEvent,
+      () => {
+        if (!stopped) setTimeout(() => void start(), 100);
+      },
+    );
   };
   await start();
   return {
@@ -325,10 +444,19 @@ export async function watchCrashes(admin: k8s.KubeConfig, namespace: string): Pr
       const seen = firstCrash.get(pod);
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { waiters.delete(pod); reject(new Error(`pod ${pod}: not seen in CrashLoopBackOff within ${timeoutMs} ms`)); }, timeoutMs);
-        waiters.set(pod, (t) => { clearTimeout(timer); resolve(t); });
+        const timer = setTimeout(() => {
+          waiters.delete(pod);
+          reject(new Error(`pod ${pod}: not seen in CrashLoopBackOff within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.set(pod, (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        });
       });
     },
-    stop: () => { stopped = true; current?.abort(); },
+    stop: () => {
+      stopped = true;
+      current?.abort();
+    },
   };
 }

@@ -26,18 +26,41 @@ import * as k8s from '@kubernetes/client-node';
 import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
 import {
-  barePod, benchCluster, countPods, deleteNamespaceNow, ensureHealthyPods, ensureNamespace, meanPodBytes, roleOptions, sampleRss,
-  compileForBench, spawnRole, watchCrashes, writeBenchPolicy, type BenchCluster, type RoleChild,
+  barePod,
+  benchCluster,
+  countPods,
+  deleteNamespaceNow,
+  ensureHealthyPods,
+  ensureNamespace,
+  meanPodBytes,
+  roleOptions,
+  sampleRss,
+  compileForBench,
+  spawnRole,
+  watchCrashes,
+  writeBenchPolicy,
+  type BenchCluster,
+  type RoleChild,
 } from './alerts-kit.ts';
 import { benchRedisUrl, deleteBotKeys, describeLatencies, quantile, sleep } from './bench-kit.ts';
 
 const { values: argv } = parseArgs({
   options: {
-    phase: { type: 'string', default: 'all' }, runs: { type: 'string', default: '3' },
-    'latency-pods': { type: 'string', default: '5000' }, samples: { type: 'string', default: '30' }, 'gap-ms': { type: 'string', default: '1500' },
-    'memory-pods': { type: 'string', default: '10000' }, 'settle-s': { type: 'string', default: '15' },
-    'storm-workloads': { type: 'string', default: '10' }, 'storm-replicas': { type: 'string', default: '50' }, 'observe-s': { type: 'string', default: '60' },
-    'cluster-dir': { type: 'string' }, 'keep-cluster': { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, 'watcher-flags': { type: 'string' }, dump: { type: 'string' },
+    phase: { type: 'string', default: 'all' },
+    runs: { type: 'string', default: '3' },
+    'latency-pods': { type: 'string', default: '5000' },
+    samples: { type: 'string', default: '30' },
+    'gap-ms': { type: 'string', default: '1500' },
+    'memory-pods': { type: 'string', default: '10000' },
+    'settle-s': { type: 'string', default: '15' },
+    'storm-workloads': { type: 'string', default: '10' },
+    'storm-replicas': { type: 'string', default: '50' },
+    'observe-s': { type: 'string', default: '60' },
+    'cluster-dir': { type: 'string' },
+    'keep-cluster': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    'watcher-flags': { type: 'string' },
+    dump: { type: 'string' },
     source: { type: 'string', default: 'compiled' },
   },
   strict: true,
@@ -48,11 +71,13 @@ const num = (name: keyof typeof argv): number => {
   return n;
 };
 const phase = argv.phase ?? 'all';
-if (!['latency', 'memory', 'storm', 'all'].includes(phase)) throw new Error(`--phase must be latency, memory, storm or all, not ${phase}`);
+if (!['latency', 'memory', 'storm', 'all'].includes(phase))
+  throw new Error(`--phase must be latency, memory, storm or all, not ${phase}`);
 const runs = num('runs');
 const latencyChannel = 'C0ALERTS';
 const stormChannel = 'C0STORM';
-if (!['compiled', 'ts'].includes(argv.source ?? '')) throw new Error(`--source must be compiled or ts, not ${String(argv.source)}`);
+if (!['compiled', 'ts'].includes(argv.source ?? ''))
+  throw new Error(`--source must be compiled or ts, not ${String(argv.source)}`);
 // The role processes run what the image ships (compiled JavaScript) unless --source ts (Node's type stripping, ~17 MiB more each).
 const roleScript = argv.source === 'ts' ? undefined : compileForBench();
 // The watcher's Node flags: those its Deployment ships with, unless --watcher-flags replaces them (e.g. "" or --max-semi-space-size=2).
@@ -64,7 +89,11 @@ const watcherArgs = [
 /** The Node flags the shipped watcher runs with: its Deployment's command, between the node binary and the script. */
 function shippedWatcherFlags(): string[] {
   const manifest = readFileSync(new URL('../deploy/overlays/split/watcher.yaml', import.meta.url), 'utf8');
-  const command = /^\s*command: \[(.*)\]$/mu.exec(manifest)?.[1]?.split(',').map((part) => part.trim()) ?? [];
+  const command =
+    /^\s*command: \[(.*)\]$/mu
+      .exec(manifest)?.[1]
+      ?.split(',')
+      .map((part) => part.trim()) ?? [];
   return command.slice(1, -1);
 }
 
@@ -84,18 +113,34 @@ interface Bot {
 
 async function startBot(c: BenchCluster, policyFile: string, withWorker: boolean): Promise<Bot> {
   const emu = await SlackEmulator.start({
-    channels: [{ id: latencyChannel, name: 'alerts', members: ['U0BOT'] }, { id: stormChannel, name: 'storm', members: ['U0BOT'] }, { id: 'C0OPS', name: 'ops', members: ['U0BOT', 'U0ALICE'] }],
+    channels: [
+      { id: latencyChannel, name: 'alerts', members: ['U0BOT'] },
+      { id: stormChannel, name: 'storm', members: ['U0BOT'] },
+      { id: 'C0OPS', name: 'ops', members: ['U0BOT', 'U0ALICE'] },
+    ],
   });
   const name = `ab-${randomBytes(4).toString('hex')}`;
-  const worker = withWorker ? await spawnRole(roleOptions('worker', emu, c.state, { cluster: name, policyFile }), [], roleScript) : undefined;
-  const watcher = await spawnRole(roleOptions('watcher', emu, c.state, { cluster: name, policyFile }), watcherArgs, roleScript);
+  const worker = withWorker
+    ? await spawnRole(roleOptions('worker', emu, c.state, { cluster: name, policyFile }), [], roleScript)
+    : undefined;
+  const watcher = await spawnRole(
+    roleOptions('watcher', emu, c.state, { cluster: name, policyFile }),
+    watcherArgs,
+    roleScript,
+  );
   return {
-    name, emu, watcher, ...(worker ? { worker } : {}),
+    name,
+    emu,
+    watcher,
+    ...(worker ? { worker } : {}),
     stop: async () => {
       const w = await watcher.stop();
       const k = await worker?.stop();
       await emu.stop();
-      await c.admin.makeApiClient(k8s.CoordinationV1Api).deleteNamespacedLease({ name: `coxswain-watcher-${name}`, namespace: 'coxswain' }).catch(() => undefined);
+      await c.admin
+        .makeApiClient(k8s.CoordinationV1Api)
+        .deleteNamespacedLease({ name: `coxswain-watcher-${name}`, namespace: 'coxswain' })
+        .catch(() => undefined);
       // The alert queue's keys are `coxswain:<cluster>.alerts:…`, outside `coxswain:<cluster>:*`.
       await deleteBotKeys(benchRedisUrl, name);
       await deleteBotKeys(benchRedisUrl, `${name}.alerts`);
@@ -104,12 +149,25 @@ async function startBot(c: BenchCluster, policyFile: string, withWorker: boolean
   };
 }
 
-const isLead = (e: { event: string; message?: unknown }): boolean => e.event === 'log' && String(e.message).startsWith('watching pods for failures');
-const isAlertPost = (call: RecordedCall, channel: string): boolean => call.method === 'chat.postMessage' && call.status === 200 && call.params['channel'] === channel && call.params['thread_ts'] === undefined;
+const isLead = (e: { event: string; message?: unknown }): boolean =>
+  e.event === 'log' && String(e.message).startsWith('watching pods for failures');
+const isAlertPost = (call: RecordedCall, channel: string): boolean =>
+  call.method === 'chat.postMessage' &&
+  call.status === 200 &&
+  call.params['channel'] === channel &&
+  call.params['thread_ts'] === undefined;
 
 // ───────────── latency ─────────────
 
-interface LatencyRun { readonly load: string; readonly latencies: number[]; readonly kwokMs: number[]; readonly posts: number; readonly updates: number; readonly warnings: number; readonly missed: number }
+interface LatencyRun {
+  readonly load: string;
+  readonly latencies: number[];
+  readonly kwokMs: number[];
+  readonly posts: number;
+  readonly updates: number;
+  readonly warnings: number;
+  readonly missed: number;
+}
 
 async function latencyRun(c: BenchCluster, policyFile: string): Promise<LatencyRun> {
   const load = loadavg();
@@ -126,12 +184,18 @@ async function latencyRun(c: BenchCluster, policyFile: string): Promise<LatencyR
       const pod = `fail-${i}`;
       const created = performance.now();
       let postedAt = 0;
-      const posted = bot.emu.waitFor((call) => {
-        const match = isAlertPost(call, latencyChannel) && callText(call).includes(` Pod ${pod} in ${namespace} `);
-        if (match && postedAt === 0) postedAt = performance.now();
-        return match;
-      }, { since: bot.emu.calls.length, timeoutMs: 30_000 });
-      await c.core.createNamespacedPod({ namespace, body: barePod(pod, 'ghcr.io/acme/fail:1.0-crashloop', { 'coxswain.test/restart-interval': '1h' }) });
+      const posted = bot.emu.waitFor(
+        (call) => {
+          const match = isAlertPost(call, latencyChannel) && callText(call).includes(` Pod ${pod} in ${namespace} `);
+          if (match && postedAt === 0) postedAt = performance.now();
+          return match;
+        },
+        { since: bot.emu.calls.length, timeoutMs: 30_000 },
+      );
+      await c.core.createNamespacedPod({
+        namespace,
+        body: barePod(pod, 'ghcr.io/acme/fail:1.0-crashloop', { 'coxswain.test/restart-interval': '1h' }),
+      });
       try {
         const crashedAt = await crashes.crashOf(pod, 30_000);
         await posted;
@@ -146,8 +210,13 @@ async function latencyRun(c: BenchCluster, policyFile: string): Promise<LatencyR
     crashes.stop();
     const calls = bot.emu.calls.filter((call) => call.params['channel'] === latencyChannel);
     return {
-      load, latencies, kwokMs, missed, warnings: bot.emu.blockKitWarnings.length,
-      posts: calls.filter((call) => isAlertPost(call, latencyChannel)).length, updates: calls.filter((call) => call.method === 'chat.update').length,
+      load,
+      latencies,
+      kwokMs,
+      missed,
+      warnings: bot.emu.blockKitWarnings.length,
+      posts: calls.filter((call) => isAlertPost(call, latencyChannel)).length,
+      updates: calls.filter((call) => call.method === 'chat.update').length,
     };
   } finally {
     await bot.stop();
@@ -158,22 +227,38 @@ async function latencyRun(c: BenchCluster, policyFile: string): Promise<LatencyR
 async function latencyPhase(c: BenchCluster, policyFile: string): Promise<void> {
   const pods = num('latency-pods');
   await ensureHealthyPods(c.core, pods);
-  console.log(`\n== latency: ${await countPods(c.core)} pods in the cluster (watcher cache), ${num('samples')} crash-looping bare pods one at a time, ${num('gap-ms')} ms apart, one channel`);
+  console.log(
+    `\n== latency: ${await countPods(c.core)} pods in the cluster (watcher cache), ${num('samples')} crash-looping bare pods one at a time, ${num('gap-ms')} ms apart, one channel`,
+  );
   const p99s: number[] = [];
   for (let r = 1; r <= runs; r++) {
     const run = await latencyRun(c, policyFile);
     p99s.push(quantile(run.latencies, 0.99));
-    console.log(`run ${r} (load before ${run.load}): crash status → alert post ${describeLatencies(run.latencies)}; missed ${run.missed}`);
-    console.log(`  create → CrashLoopBackOff seen (kwok) p50 ${median(run.kwokMs).toFixed(0)} ms; posts ${run.posts}, edits ${run.updates}, emulator warnings ${run.warnings}`);
+    console.log(
+      `run ${r} (load before ${run.load}): crash status → alert post ${describeLatencies(run.latencies)}; missed ${run.missed}`,
+    );
+    console.log(
+      `  create → CrashLoopBackOff seen (kwok) p50 ${median(run.kwokMs).toFixed(0)} ms; posts ${run.posts}, edits ${run.updates}, emulator warnings ${run.warnings}`,
+    );
   }
-  console.log(`latency: median p99 ${median(p99s).toFixed(1)} ms over ${runs} runs (${p99s.map((x) => x.toFixed(1)).join(', ')}); target p99 ≤ 1000 ms: ${median(p99s) <= 1000 ? 'met' : 'MISSED'}`);
+  console.log(
+    `latency: median p99 ${median(p99s).toFixed(1)} ms over ${runs} runs (${p99s.map((x) => x.toFixed(1)).join(', ')}); target p99 ≤ 1000 ms: ${median(p99s) <= 1000 ? 'met' : 'MISSED'}`,
+  );
 }
 
 // ───────────── memory ─────────────
 
 interface MemoryRun {
-  readonly load: string; readonly pods: number; readonly listMs: number; readonly startToSyncedMs: number; readonly pages: number;
-  readonly peak: number; readonly hwm: number; readonly steady: number; readonly atLead: number; readonly heap: string;
+  readonly load: string;
+  readonly pods: number;
+  readonly listMs: number;
+  readonly startToSyncedMs: number;
+  readonly pages: number;
+  readonly peak: number;
+  readonly hwm: number;
+  readonly steady: number;
+  readonly atLead: number;
+  readonly heap: string;
 }
 
 async function memoryRun(c: BenchCluster, policyFile: string): Promise<MemoryRun> {
@@ -193,8 +278,16 @@ async function memoryRun(c: BenchCluster, policyFile: string): Promise<MemoryRun
     // The sample just before the lead, or (when it came before the first sample) the first one after it.
     const atLead = samples.filter((s) => s.t <= lead.t).at(-1)?.rss ?? samples[0]?.rss ?? 0;
     return {
-      load, pods, listMs: synced.t - lead.t, startToSyncedMs: synced.t - bot.watcher.spawnedAt, pages: bot.watcher.events.filter((e) => e.event === 'list-page').length,
-      peak: Math.max(...samples.map((s) => s.rss)), hwm: sampler.hwm(), steady: median(tail), atLead, heap,
+      load,
+      pods,
+      listMs: synced.t - lead.t,
+      startToSyncedMs: synced.t - bot.watcher.spawnedAt,
+      pages: bot.watcher.events.filter((e) => e.event === 'list-page').length,
+      peak: Math.max(...samples.map((s) => s.rss)),
+      hwm: sampler.hwm(),
+      steady: median(tail),
+      atLead,
+      heap,
     };
   } finally {
     sampler.stop();
@@ -203,8 +296,12 @@ async function memoryRun(c: BenchCluster, policyFile: string): Promise<MemoryRun
 }
 
 function printMemoryRun(r: number, run: MemoryRun): void {
-  console.log(`run ${r} (load before ${run.load}): ${run.pods} pods, ${run.pages} list pages; list (lead → first watch request) ${run.listMs} ms, process start → synced ${run.startToSyncedMs} ms`);
-  console.log(`  RSS at lead ${mib(run.atLead)}, peak sampled ${mib(run.peak)}, peak (VmHWM) ${mib(run.hwm)}, steady (median of the last 5 s of ${num('settle-s')} s after sync) ${mib(run.steady)}; then ${run.heap}`);
+  console.log(
+    `run ${r} (load before ${run.load}): ${run.pods} pods, ${run.pages} list pages; list (lead → first watch request) ${run.listMs} ms, process start → synced ${run.startToSyncedMs} ms`,
+  );
+  console.log(
+    `  RSS at lead ${mib(run.atLead)}, peak sampled ${mib(run.peak)}, peak (VmHWM) ${mib(run.hwm)}, steady (median of the last 5 s of ${num('settle-s')} s after sync) ${mib(run.steady)}; then ${run.heap}`,
+  );
 }
 
 async function memoryBaseline(c: BenchCluster, policyFile: string): Promise<void> {
@@ -218,7 +315,9 @@ async function memoryBaseline(c: BenchCluster, policyFile: string): Promise<void
 
 async function memoryPhase(c: BenchCluster, policyFile: string): Promise<void> {
   await ensureHealthyPods(c.core, num('memory-pods'));
-  console.log(`\n== memory: ${await countPods(c.core)} pods, mean ${await meanPodBytes(c.admin)} bytes of JSON per listed pod`);
+  console.log(
+    `\n== memory: ${await countPods(c.core)} pods, mean ${await meanPodBytes(c.admin)} bytes of JSON per listed pod`,
+  );
   const done: MemoryRun[] = [];
   for (let r = 1; r <= runs; r++) {
     const run = await memoryRun(c, policyFile);
@@ -226,7 +325,9 @@ async function memoryPhase(c: BenchCluster, policyFile: string): Promise<void> {
     printMemoryRun(r, run);
   }
   const peak = median(done.map((d) => d.hwm));
-  console.log(`memory: medians — list ${median(done.map((d) => d.listMs))} ms, peak ${mib(peak)}, steady ${mib(median(done.map((d) => d.steady)))}; target ≤ 150 MB: ${peak * 1.048576 <= 150 ? 'met' : 'MISSED'} (peak)`);
+  console.log(
+    `memory: medians — list ${median(done.map((d) => d.listMs))} ms, peak ${mib(peak)}, steady ${mib(median(done.map((d) => d.steady)))}; target ≤ 150 MB: ${peak * 1.048576 <= 150 ? 'met' : 'MISSED'} (peak)`,
+  );
 }
 
 // ───────────── storm ─────────────
@@ -263,15 +364,43 @@ function peakRate(times: readonly number[]): number {
   return best;
 }
 
-function stormFigures(bot: Bot, names: readonly string[], namespace: string, t0: number): Omit<StormRun, 'load' | 'allAlertedS' | 'alertAfterFirstCrash' | 'crashing' | 'allCrashingS' | 'jobs' | 'seconds' | 'watcherCpuMs' | 'workerCpuMs'> {
+function stormFigures(
+  bot: Bot,
+  names: readonly string[],
+  namespace: string,
+  t0: number,
+): Omit<
+  StormRun,
+  | 'load'
+  | 'allAlertedS'
+  | 'alertAfterFirstCrash'
+  | 'crashing'
+  | 'allCrashingS'
+  | 'jobs'
+  | 'seconds'
+  | 'watcherCpuMs'
+  | 'workerCpuMs'
+> {
   const calls = bot.emu.calls.filter((call) => call.params['channel'] === stormChannel);
   const posts = calls.filter((call) => isAlertPost(call, stormChannel));
-  const perWorkload = names.map((n) => posts.filter((call) => callText(call).includes(` Deployment ${n} in ${namespace} `)).length);
+  const perWorkload = names.map(
+    (n) => posts.filter((call) => callText(call).includes(` Deployment ${n} in ${namespace} `)).length,
+  );
   const replicas = num('storm-replicas');
-  const full = names.map((n) => calls.find((call) => call.status === 200 && callText(call).includes(` Deployment ${n} in `) && callText(call).includes(`Firing: ${replicas} pod(s)`)));
+  const full = names.map((n) =>
+    calls.find(
+      (call) =>
+        call.status === 200 &&
+        callText(call).includes(` Deployment ${n} in `) &&
+        callText(call).includes(`Firing: ${replicas} pod(s)`),
+    ),
+  );
   const fullAt = full.every((call) => call !== undefined) ? Math.max(...full.map((call) => call.time)) : undefined;
   return {
-    workloads: names.length, pods: names.length * replicas, posts: posts.length, maxPostsPerWorkload: Math.max(...perWorkload),
+    workloads: names.length,
+    pods: names.length * replicas,
+    posts: posts.length,
+    maxPostsPerWorkload: Math.max(...perWorkload),
     updates: calls.filter((call) => call.method === 'chat.update').length,
     status429: bot.emu.calls.filter((call) => call.status === 429).length,
     rateWarnings: bot.emu.blockKitWarnings.filter((w) => w.code === 'channel_rate').length,
@@ -291,11 +420,19 @@ async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> 
     await ensureNamespace(c.core, namespace);
     const crashes = await watchCrashes(c.admin, namespace);
     const alertedAt = new Map<string, number>();
-    const alerted = Promise.all(names.map((n) => bot.emu.waitFor((call) => {
-      const match = isAlertPost(call, stormChannel) && callText(call).includes(` Deployment ${n} in ${namespace} `);
-      if (match && !alertedAt.has(n)) alertedAt.set(n, performance.now());
-      return match;
-    }, { timeoutMs: 300_000 })));
+    const alerted = Promise.all(
+      names.map((n) =>
+        bot.emu.waitFor(
+          (call) => {
+            const match =
+              isAlertPost(call, stormChannel) && callText(call).includes(` Deployment ${n} in ${namespace} `);
+            if (match && !alertedAt.has(n)) alertedAt.set(n, performance.now());
+            return match;
+          },
+          { timeoutMs: 300_000 },
+        ),
+      ),
+    );
     const t0 = performance.now();
     const tWall = Date.now();
     await Promise.all(names.map((n) => c.apps.createNamespacedDeployment({ namespace, body: stormDeployment(n) })));
@@ -306,14 +443,21 @@ async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> 
     await sleep(num('observe-s') * 1000);
     crashes.stop();
     if (argv.dump) await dumpStorm(argv.dump, bot, namespace, tWall, crashes.firstCrash, t0);
-    const firstCrashOf = (n: string): number => Math.min(...[...crashes.firstCrash].filter(([pod]) => pod.startsWith(`${n}-`)).map(([, t]) => t));
+    const firstCrashOf = (n: string): number =>
+      Math.min(...[...crashes.firstCrash].filter(([pod]) => pod.startsWith(`${n}-`)).map(([, t]) => t));
     result = {
-      load, crashing: crashes.firstCrash.size, allCrashingS: (Math.max(...crashes.firstCrash.values()) - t0) / 1000,
+      load,
+      crashing: crashes.firstCrash.size,
+      allCrashingS: (Math.max(...crashes.firstCrash.values()) - t0) / 1000,
       allAlertedS: (Math.max(...alertedAt.values()) - t0) / 1000,
       alertAfterFirstCrash: names.map((n) => (alertedAt.get(n) ?? Number.NaN) - firstCrashOf(n)),
       ...stormFigures(bot, names, namespace, tWall),
-      jobs: bot.watcher.events.filter((e) => e.event === 'log' && /^alert (new|updated|recovered)/u.test(String(e['message']))).length,
-      seconds: (performance.now() - t0) / 1000, watcherCpuMs: Number.NaN, workerCpuMs: Number.NaN,
+      jobs: bot.watcher.events.filter(
+        (e) => e.event === 'log' && /^alert (new|updated|recovered)/u.test(String(e['message'])),
+      ).length,
+      seconds: (performance.now() - t0) / 1000,
+      watcherCpuMs: Number.NaN,
+      workerCpuMs: Number.NaN,
     };
   } finally {
     const cpu = await bot.stop();
@@ -324,12 +468,38 @@ async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> 
 }
 
 /** Writes the storm channel's calls (time from the start, method, alert text) and each pod's first crash, for a closer look. */
-async function dumpStorm(dir: string, bot: Bot, namespace: string, tWall: number, firstCrash: ReadonlyMap<string, number>, t0: number): Promise<void> {
-  const calls = bot.emu.calls.filter((call) => call.params['channel'] === stormChannel && call.method !== 'conversations.info')
-    .map((call) => ({ s: (call.time - tWall) / 1000, method: call.method, status: call.status, thread: call.params['thread_ts'] !== undefined, text: callText(call) }));
+async function dumpStorm(
+  dir: string,
+  bot: Bot,
+  namespace: string,
+  tWall: number,
+  firstCrash: ReadonlyMap<string, number>,
+  t0: number,
+): Promise<void> {
+  const calls = bot.emu.calls
+    .filter((call) => call.params['channel'] === stormChannel && call.method !== 'conversations.info')
+    .map((call) => ({
+      s: (call.time - tWall) / 1000,
+      method: call.method,
+      status: call.status,
+      thread: call.params['thread_ts'] !== undefined,
+      text: callText(call),
+    }));
   const crashes = [...firstCrash].map(([pod, t]) => ({ pod, s: (t - t0) / 1000 }));
   const file = join(dir, `storm-${namespace}.json`);
-  await writeFile(file, JSON.stringify({ calls, crashes, watcher: bot.watcher.events.filter((e) => e.event === 'log').length, warnings: bot.emu.blockKitWarnings }, null, 1));
+  await writeFile(
+    file,
+    JSON.stringify(
+      {
+        calls,
+        crashes,
+        watcher: bot.watcher.events.filter((e) => e.event === 'log').length,
+        warnings: bot.emu.blockKitWarnings,
+      },
+      null,
+      1,
+    ),
+  );
   console.log(`  calls written to ${file}`);
 }
 
@@ -338,35 +508,61 @@ function stormDeployment(name: string): k8s.V1Deployment {
   return {
     metadata: { name, labels },
     spec: {
-      replicas: num('storm-replicas'), selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: `ghcr.io/acme/${name}:1.0-crashloop` }] } },
+      replicas: num('storm-replicas'),
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'app', image: `ghcr.io/acme/${name}:1.0-crashloop` }] },
+      },
     },
   };
 }
 
 async function stormPhase(c: BenchCluster, policyFile: string): Promise<void> {
-  console.log(`\n== storm: ${num('storm-workloads')} Deployments × ${num('storm-replicas')} replicas created crash-looping at once (restart every 1.5 s), one channel, ${await countPods(c.core)} other pods; observed ${num('observe-s')} s after all pods crash-loop`);
+  console.log(
+    `\n== storm: ${num('storm-workloads')} Deployments × ${num('storm-replicas')} replicas created crash-looping at once (restart every 1.5 s), one channel, ${await countPods(c.core)} other pods; observed ${num('observe-s')} s after all pods crash-loop`,
+  );
   const done: StormRun[] = [];
   for (let r = 1; r <= runs; r++) {
     const run = await stormRun(c, policyFile);
     done.push(run);
-    console.log(`run ${r} (load before ${run.load}): ${run.crashing}/${run.pods} pods crash-looping after ${run.allCrashingS.toFixed(1)} s; every workload alerted after ${run.allAlertedS.toFixed(1)} s`);
-    console.log(`  alert after its workload's first crash: ${describeLatencies(run.alertAfterFirstCrash)}; every alert showing ${num('storm-replicas')} pods after ${run.fullCountS?.toFixed(1) ?? 'never'} s`);
-    console.log(`  posts ${run.posts} (max ${run.maxPostsPerWorkload} per workload), edits ${run.updates}, 429s ${run.status429}, channel_rate warnings ${run.rateWarnings}, max ${run.callsPerSecondMax} calls in any 1 s to the channel`);
+    console.log(
+      `run ${r} (load before ${run.load}): ${run.crashing}/${run.pods} pods crash-looping after ${run.allCrashingS.toFixed(1)} s; every workload alerted after ${run.allAlertedS.toFixed(1)} s`,
+    );
+    console.log(
+      `  alert after its workload's first crash: ${describeLatencies(run.alertAfterFirstCrash)}; every alert showing ${num('storm-replicas')} pods after ${run.fullCountS?.toFixed(1) ?? 'never'} s`,
+    );
+    console.log(
+      `  posts ${run.posts} (max ${run.maxPostsPerWorkload} per workload), edits ${run.updates}, 429s ${run.status429}, channel_rate warnings ${run.rateWarnings}, max ${run.callsPerSecondMax} calls in any 1 s to the channel`,
+    );
     const pct = (ms: number): string => `${(ms / run.seconds / 10).toFixed(0)}%`;
-    console.log(`  ${run.jobs} delivery jobs enqueued by the watcher in ${run.seconds.toFixed(0)} s; CPU of one core over the run: watcher ${pct(run.watcherCpuMs)}, worker ${pct(run.workerCpuMs)}`);
+    console.log(
+      `  ${run.jobs} delivery jobs enqueued by the watcher in ${run.seconds.toFixed(0)} s; CPU of one core over the run: watcher ${pct(run.watcherCpuMs)}, worker ${pct(run.workerCpuMs)}`,
+    );
   }
   const ok = done.every((d) => d.maxPostsPerWorkload <= 1 && d.status429 === 0);
-  console.log(`storm: medians — all alerted ${median(done.map((d) => d.allAlertedS)).toFixed(1)} s, all crash-looping ${median(done.map((d) => d.allCrashingS)).toFixed(1)} s, edits ${median(done.map((d) => d.updates))}; target ≤ 1 post per workload, no 429 loop: ${ok ? 'met' : 'MISSED'}`);
+  console.log(
+    `storm: medians — all alerted ${median(done.map((d) => d.allAlertedS)).toFixed(1)} s, all crash-looping ${median(done.map((d) => d.allCrashingS)).toFixed(1)} s, edits ${median(done.map((d) => d.updates))}; target ≤ 1 post per workload, no 429 loop: ${ok ? 'met' : 'MISSED'}`,
+  );
 }
 
 // ───────────── main ─────────────
 
-const c = await benchCluster({ ...(argv['cluster-dir'] ? { dir: argv['cluster-dir'] } : {}), keep: argv['keep-cluster'] ?? false });
+const c = await benchCluster({
+  ...(argv['cluster-dir'] ? { dir: argv['cluster-dir'] } : {}),
+  keep: argv['keep-cluster'] ?? false,
+});
 try {
-  console.log(`alerts benchmark, phase ${phase}, ${runs} runs each — ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gmu)?.length ?? '?'} cores, node ${process.version}, load ${loadavg()}`);
-  console.log(`role processes: ${roleScript ? 'compiled JavaScript (as the image ships)' : 'TypeScript through type stripping'}; watcher flags: ${watcherArgs.join(' ') || 'none'}`);
-  const policyFile = await writeBenchPolicy(c.state.dir, [{ prefix: 'abench-lat-', channel: latencyChannel }, { prefix: 'abench-storm-', channel: stormChannel }]);
+  console.log(
+    `alerts benchmark, phase ${phase}, ${runs} runs each — ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gmu)?.length ?? '?'} cores, node ${process.version}, load ${loadavg()}`,
+  );
+  console.log(
+    `role processes: ${roleScript ? 'compiled JavaScript (as the image ships)' : 'TypeScript through type stripping'}; watcher flags: ${watcherArgs.join(' ') || 'none'}`,
+  );
+  const policyFile = await writeBenchPolicy(c.state.dir, [
+    { prefix: 'abench-lat-', channel: latencyChannel },
+    { prefix: 'abench-storm-', channel: stormChannel },
+  ]);
   // In this order, so the baseline sees 0 pods and the latency phase 5,000 before the memory phase makes 10,000.
   if (phase === 'memory' || phase === 'all') await memoryBaseline(c, policyFile);
   if (phase === 'latency' || phase === 'all') await latencyPhase(c, policyFile);

@@ -37,7 +37,13 @@ export function shippedEnv(): NodeJS.ProcessEnv {
   const env = { ...shipped, ...process.env };
   if (!shippedEnvShown) {
     shippedEnvShown = true;
-    console.log(`  role processes' env from the image: ${Object.keys(shipped).map((k) => `${k}=${env[k] ?? ''}${env[k] === shipped[k] ? '' : ` (image: ${shipped[k]})`}`).join(' ') || 'none'}`);
+    console.log(
+      `  role processes' env from the image: ${
+        Object.keys(shipped)
+          .map((k) => `${k}=${env[k] ?? ''}${env[k] === shipped[k] ? '' : ` (image: ${shipped[k]})`}`)
+          .join(' ') || 'none'
+      }`,
+    );
   }
   return env;
 }
@@ -87,13 +93,20 @@ export async function createBenchNamespace(cluster: ClusterState, prefix: string
   await grantBotWrites(admin, name);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const found = await core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true, () => false);
+    const found = await core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(
+      () => true,
+      () => false,
+    );
     if (found) break;
     await sleep(100);
   }
   return {
-    name, admin, apps: admin.makeApiClient(k8s.AppsV1Api),
-    delete: async () => { await core.deleteNamespace({ name }).catch(() => undefined); },
+    name,
+    admin,
+    apps: admin.makeApiClient(k8s.AppsV1Api),
+    delete: async () => {
+      await core.deleteNamespace({ name }).catch(() => undefined);
+    },
   };
 }
 
@@ -124,14 +137,20 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * A minimal Deployment the kwok node runs (as test/support/kube.ts makes, which
  * imports jest and cannot be loaded here). `podAnnotations` e.g. the kwok ready delay.
  */
-export function benchDeployment(name: string, options: { replicas: number; podAnnotations?: Record<string, string> }): k8s.V1Deployment {
+export function benchDeployment(
+  name: string,
+  options: { replicas: number; podAnnotations?: Record<string, string> },
+): k8s.V1Deployment {
   const labels = { app: name };
   return {
     metadata: { name, labels },
     spec: {
       replicas: options.replicas,
       selector: { matchLabels: labels },
-      template: { metadata: { labels, annotations: options.podAnnotations ?? {} }, spec: { containers: [{ name, image: `ghcr.io/acme/${name}:1.0` }] } },
+      template: {
+        metadata: { labels, annotations: options.podAnnotations ?? {} },
+        spec: { containers: [{ name, image: `ghcr.io/acme/${name}:1.0` }] },
+      },
     },
   };
 }

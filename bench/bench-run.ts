@@ -9,12 +9,23 @@ import * as k8s from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import type { RecordedCall, SlackEmulator } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
-import { benchCluster, compileForBench, roleOptions, spawnRole, type BenchCluster, type RoleChild } from './alerts-kit.ts';
+import {
+  benchCluster,
+  compileForBench,
+  roleOptions,
+  spawnRole,
+  type BenchCluster,
+  type RoleChild,
+} from './alerts-kit.ts';
 import { benchRedisUrl, deleteBotKeys } from './bench-kit.ts';
 import type { RoleProcessOptions } from './role-process.ts';
 
 /** A numeric option: its default and bounds; `integer` refuses fractions. */
-export interface NumberOption { readonly default: number; readonly min: number; readonly integer?: boolean }
+export interface NumberOption {
+  readonly default: number;
+  readonly min: number;
+  readonly integer?: boolean;
+}
 
 /** Parsed options: numbers, strings (undefined when not given) and booleans. */
 export interface BenchOptions<N extends string, S extends string, B extends string> {
@@ -42,7 +53,10 @@ function checkNumber(name: string, raw: string, spec: NumberOption): number | st
  * Unknown options, positionals and out-of-range values exit 2 with the usage.
  */
 export function parseBenchOptions<N extends string, S extends string, B extends string>(
-  usage: string, numbers: Readonly<Record<N, NumberOption>>, strings: readonly S[], flags: readonly B[],
+  usage: string,
+  numbers: Readonly<Record<N, NumberOption>>,
+  strings: readonly S[],
+  flags: readonly B[],
 ): BenchOptions<N, S, B> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const key of [...Object.keys(numbers), ...strings]) options[key] = { type: 'string' };
@@ -64,7 +78,10 @@ export function parseBenchOptions<N extends string, S extends string, B extends 
     if (typeof checked === 'string') usageError(usage, checked);
     num[key] = checked;
   }
-  const str = Object.fromEntries(strings.map((key) => [key, values[key] as string | undefined])) as Record<S, string | undefined>;
+  const str = Object.fromEntries(strings.map((key) => [key, values[key] as string | undefined])) as Record<
+    S,
+    string | undefined
+  >;
   const flag = Object.fromEntries(flags.map((key) => [key, values[key] === true])) as Record<B, boolean>;
   return { num, str, flag };
 }
@@ -83,7 +100,9 @@ export class Teardown {
   #interrupted = false;
 
   /** True once Ctrl-C or SIGTERM arrived: the main flow's errors from then on are the cleanup's doing. */
-  get interrupted(): boolean { return this.#interrupted; }
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
 
   add(what: string, run: () => Promise<unknown>): void {
     this.#steps.push({ what, run });
@@ -128,11 +147,13 @@ export interface RunSetupOptions {
 }
 
 /** The usage text of RunSetupOptions. */
-export const runSetupUsage = '--cluster-dir DIR (reuse a kept cluster; the shared one is /tmp/coxswain-test-cluster) --keep-cluster --source compiled|ts';
+export const runSetupUsage =
+  '--cluster-dir DIR (reuse a kept cluster; the shared one is /tmp/coxswain-test-cluster) --keep-cluster --source compiled|ts';
 
 /** Checks --source; compiles the sources when the role processes run them compiled. Returns the role script, or undefined for TypeScript. */
 export function roleScriptFor(usage: string, source: string | undefined): string | undefined {
-  if (source !== undefined && source !== 'compiled' && source !== 'ts') usageError(usage, `--source must be compiled or ts, not "${source}"`);
+  if (source !== undefined && source !== 'compiled' && source !== 'ts')
+    usageError(usage, `--source must be compiled or ts, not "${source}"`);
   return source === 'ts' ? undefined : compileForBench();
 }
 
@@ -159,7 +180,11 @@ export interface RoleSpec {
 export function shippedNodeFlags(role: RoleProcessOptions['role']): string[] {
   const file = role === 'all' ? '../deploy/base/deployment.yaml' : `../deploy/overlays/split/${role}.yaml`;
   const manifest = readFileSync(new URL(file, import.meta.url), 'utf8');
-  const command = /^\s*command: \[(.*)\]$/mu.exec(manifest)?.[1]?.split(',').map((part) => part.trim()) ?? [];
+  const command =
+    /^\s*command: \[(.*)\]$/mu
+      .exec(manifest)?.[1]
+      ?.split(',')
+      .map((part) => part.trim()) ?? [];
   return command.slice(1, -1);
 }
 
@@ -186,14 +211,24 @@ export interface StartBotOptions {
  * and its watcher Lease, then each child's stop, so the children stop before the keys go.
  */
 export async function startBotProcesses(teardown: Teardown, o: StartBotOptions): Promise<BotProcesses> {
-  teardown.add('delete the bot\'s Redis keys and Lease', async () => {
+  teardown.add("delete the bot's Redis keys and Lease", async () => {
     await deleteBotKeys(benchRedisUrl, o.name);
     await deleteBotKeys(benchRedisUrl, `${o.name}.alerts`);
-    await o.c.admin.makeApiClient(k8s.CoordinationV1Api).deleteNamespacedLease({ name: `coxswain-watcher-${o.name}`, namespace: 'coxswain' }).catch(() => undefined);
+    await o.c.admin
+      .makeApiClient(k8s.CoordinationV1Api)
+      .deleteNamespacedLease({ name: `coxswain-watcher-${o.name}`, namespace: 'coxswain' })
+      .catch(() => undefined);
   });
   const children = new Map<string, RoleChild>();
   for (const spec of o.roles) {
-    const options = { ...roleOptions(spec.role, o.emu, o.c.state, { cluster: o.name, policyFile: o.policyFile, ...(o.quiet ? { quiet: o.quiet } : {}) }), ...(o.env ? { env: o.env } : {}) };
+    const options = {
+      ...roleOptions(spec.role, o.emu, o.c.state, {
+        cluster: o.name,
+        policyFile: o.policyFile,
+        ...(o.quiet ? { quiet: o.quiet } : {}),
+      }),
+      ...(o.env ? { env: o.env } : {}),
+    };
     const child = await spawnRole(options, spec.nodeFlags ?? [], o.script);
     children.set(spec.label, child);
     teardown.add(`stop the ${spec.label} process`, () => child.stop());
@@ -202,13 +237,21 @@ export async function startBotProcesses(teardown: Teardown, o: StartBotOptions):
 }
 
 /** Waits until `want` Deployments in these namespaces have all their replicas available; throws after `timeoutMs`. */
-export async function waitForAvailable(c: BenchCluster, namespaces: readonly string[], want: number, timeoutMs: number): Promise<void> {
+export async function waitForAvailable(
+  c: BenchCluster,
+  namespaces: readonly string[],
+  want: number,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lists = await Promise.all(namespaces.map((namespace) => c.apps.listNamespacedDeployment({ namespace })));
-    const available = lists.flatMap((l) => l.items).filter((d) => (d.status?.availableReplicas ?? 0) === (d.spec?.replicas ?? 1)).length;
+    const available = lists
+      .flatMap((l) => l.items)
+      .filter((d) => (d.status?.availableReplicas ?? 0) === (d.spec?.replicas ?? 1)).length;
     if (available >= want) return;
-    if (Date.now() > deadline) throw new Error(`only ${available} of ${want} Deployments became available within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${available} of ${want} Deployments became available within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -223,15 +266,22 @@ export function portOf(child: RoleChild): number {
 
 /** Log lines at warn or error a role process wrote, as "level message". */
 export function problemsLogged(child: RoleChild): string[] {
-  return child.events.filter((e) => e.event === 'log' && (e['level'] === 'warn' || e['level'] === 'error')).map((e) => `${String(e['level'])} ${String(e['message'])}`);
+  return child.events
+    .filter((e) => e.event === 'log' && (e['level'] === 'warn' || e['level'] === 'error'))
+    .map((e) => `${String(e['level'])} ${String(e['message'])}`);
 }
 
 /** Counts equal strings: "3× a; 1× b". */
 export function tally(xs: readonly string[], limit = 8): string {
   const counts = new Map<string, number>();
   for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
-  const parts = [...counts].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([x, n]) => `${n}× ${x}`);
-  return parts.length === 0 ? 'none' : parts.join('; ') + (counts.size > limit ? `; … (${counts.size - limit} more kinds)` : '');
+  const parts = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([x, n]) => `${n}× ${x}`);
+  return parts.length === 0
+    ? 'none'
+    : parts.join('; ') + (counts.size > limit ? `; … (${counts.size - limit} more kinds)` : '');
 }
 
 /**
@@ -241,7 +291,9 @@ export function tally(xs: readonly string[], limit = 8): string {
  */
 export class Finals {
   readonly channel: string;
-  constructor(channel: string) { this.channel = channel; }
+  constructor(channel: string) {
+    this.channel = channel;
+  }
   readonly byTs = new Map<string, RecordedCall>();
   /** The first ✅/❌ edit of each root (byTs holds the last). */
   readonly firstByTs = new Map<string, RecordedCall>();
@@ -261,8 +313,7 @@ export class Finals {
         this.byTs.set(ts, call);
         if (!this.firstByTs.has(ts)) this.firstByTs.set(ts, call);
         else this.reedited.add(ts);
-      }
-      else if (text.includes('waiting for')) this.waited.add(ts);
+      } else if (text.includes('waiting for')) this.waited.add(ts);
     }
   }
 }
@@ -301,7 +352,8 @@ export interface JobTimes {
   readonly data?: { readonly root?: { readonly ts?: string } };
 }
 
-const optionalNumber = (raw: string | null | undefined): number | undefined => (raw === null || raw === undefined || raw === '' ? undefined : Number(raw));
+const optionalNumber = (raw: string | null | undefined): number | undefined =>
+  raw === null || raw === undefined || raw === '' ? undefined : Number(raw);
 
 /** Reads the hashes `coxswain:<queue>:<id>` of these jobs (pipelined); a job not (yet) there has no fields. */
 export async function readJobTimes(redisUrl: string, queue: string, ids: readonly string[]): Promise<JobTimes[]> {
@@ -311,12 +363,22 @@ export async function readJobTimes(redisUrl: string, queue: string, ids: readonl
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const pipeline = redis.pipeline();
-      for (const id of chunk) pipeline.hmget(`coxswain:${queue}:${id}`, 'timestamp', 'processedOn', 'finishedOn', 'attemptsMade', 'failedReason', 'data');
+      for (const id of chunk)
+        pipeline.hmget(
+          `coxswain:${queue}:${id}`,
+          'timestamp',
+          'processedOn',
+          'finishedOn',
+          'attemptsMade',
+          'failedReason',
+          'data',
+        );
       const results = (await pipeline.exec()) ?? [];
       chunk.forEach((id, j) => {
         const [ts, processed, finished, attempts, failed, data] = (results[j]?.[1] ?? []) as (string | null)[];
         out.push({
-          id, attemptsMade: Number(attempts ?? 0),
+          id,
+          attemptsMade: Number(attempts ?? 0),
           ...(optionalNumber(ts) === undefined ? {} : { timestamp: Number(ts) }),
           ...(optionalNumber(processed) === undefined ? {} : { processedOn: Number(processed) }),
           ...(optionalNumber(finished) === undefined ? {} : { finishedOn: Number(finished) }),
@@ -355,7 +417,12 @@ export interface SpecChange {
 function rolloutComplete(d: k8s.V1Deployment): boolean {
   const want = d.spec?.replicas ?? 0;
   const s = { observedGeneration: 0, updatedReplicas: 0, availableReplicas: 0, replicas: 0, ...d.status };
-  return s.observedGeneration >= (d.metadata?.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want;
+  return (
+    s.observedGeneration >= (d.metadata?.generation ?? 0) &&
+    s.updatedReplicas === want &&
+    s.availableReplicas === want &&
+    s.replicas === want
+  );
 }
 
 function stateOf(d: k8s.V1Deployment): DeploymentSpecState {
@@ -373,7 +440,8 @@ function changesBetween(a: DeploymentSpecState, b: DeploymentSpecState): string[
   if (a.replicas !== b.replicas) labels.push(`s:${b.replicas}`);
   if (a.image !== b.image) labels.push(`d:${b.image}`);
   // A restart's patch carries its change cause, "coxswain: @name (U…) rollout restart …": who restarted it.
-  if (a.restartedAt !== b.restartedAt) labels.push(`r:${/\((U[A-Z0-9]+)\)/u.exec(b.changeCause)?.[1] ?? b.changeCause}`);
+  if (a.restartedAt !== b.restartedAt)
+    labels.push(`r:${/\((U[A-Z0-9]+)\)/u.exec(b.changeCause)?.[1] ?? b.changeCause}`);
   return labels;
 }
 
@@ -417,17 +485,35 @@ export async function watchDeployments(admin: k8s.KubeConfig, namespaces: readon
       if (stopped) return;
       restarts.errors += error ? 1 : 0;
       if ((error as { statusCode?: number } | undefined)?.statusCode === 410) restarts.gone++;
-      setTimeout(() => { void follow(namespace, rv); }, 200);
+      setTimeout(() => {
+        void follow(namespace, rv);
+      }, 200);
     };
-    aborts.push(await watch.watch(`/apis/apps/v1/namespaces/${namespace}/deployments`, { resourceVersion: rv, allowWatchBookmarks: true },
-      (type: string, d: k8s.V1Deployment) => { rv = onEvent(type, d) || rv; }, again));
+    aborts.push(
+      await watch.watch(
+        `/apis/apps/v1/namespaces/${namespace}/deployments`,
+        { resourceVersion: rv, allowWatchBookmarks: true },
+        (type: string, d: k8s.V1Deployment) => {
+          rv = onEvent(type, d) || rv;
+        },
+        again,
+      ),
+    );
   };
   for (const namespace of namespaces) {
     const list = await apps.listNamespacedDeployment({ namespace });
     for (const d of list.items) current.set(`${namespace}/${d.metadata?.name}`, stateOf(d));
     await follow(namespace, list.metadata?.resourceVersion ?? '');
   }
-  return { changes, current, restarts, stop: () => { stopped = true; for (const a of aborts) a.abort(); } };
+  return {
+    changes,
+    current,
+    restarts,
+    stop: () => {
+      stopped = true;
+      for (const a of aborts) a.abort();
+    },
+  };
 }
 
 // ───────────── statistics ─────────────

@@ -14,7 +14,7 @@ async function rssKiB(pid: number): Promise<number> {
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] ?? 0 : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 
 async function once(): Promise<{ ms: number; rssMiB: Record<string, number> }> {
@@ -38,6 +38,10 @@ const results = [];
 for (let i = 0; i < runs; i++) results.push(await once());
 const times = results.map((r) => r.ms);
 const totals = results.map((r) => Object.values(r.rssMiB).reduce((a, b) => a + b, 0));
-console.log(`cluster warm start to ready (bootstrapped): median ${Math.round(median(times))} ms, min ${Math.round(Math.min(...times))}, max ${Math.round(Math.max(...times))} over ${runs} runs`);
-console.log(`RSS when ready: median total ${median(totals)} MiB; last run per component ${JSON.stringify(results.at(-1)?.rssMiB)}`);
+console.log(
+  `cluster warm start to ready (bootstrapped): median ${Math.round(median(times))} ms, min ${Math.round(Math.min(...times))}, max ${Math.round(Math.max(...times))} over ${runs} runs`,
+);
+console.log(
+  `RSS when ready: median total ${median(totals)} MiB; last run per component ${JSON.stringify(results.at(-1)?.rssMiB)}`,
+);
 console.log(`machine: ${execFileSync('nproc').toString().trim()} cores, node ${process.version}`);

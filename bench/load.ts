@@ -32,28 +32,56 @@ import type { BenchCluster } from './alerts-kit.ts';
 import { deleteNamespaceNow, ensureNamespace } from './alerts-kit.ts';
 import { benchDeployment, benchRedisUrl, describeLatencies, sleep } from './bench-kit.ts';
 import {
-  loadavg, openCluster, parseBenchOptions, portOf, problemsLogged, readJobTimes, roleScriptFor, runSetupUsage, scanKeys, startBotProcesses, tally,
-  Finals, shippedNodeFlags, Teardown, usageError, waitForAvailable, watchDeployments, type BotProcesses, type DeploymentWatch, type JobTimes,
+  loadavg,
+  openCluster,
+  parseBenchOptions,
+  portOf,
+  problemsLogged,
+  readJobTimes,
+  roleScriptFor,
+  runSetupUsage,
+  scanKeys,
+  startBotProcesses,
+  tally,
+  Finals,
+  shippedNodeFlags,
+  Teardown,
+  usageError,
+  waitForAvailable,
+  watchDeployments,
+  type BotProcesses,
+  type DeploymentWatch,
+  type JobTimes,
 } from './bench-run.ts';
 
 const usage = `npm run bench:load [-- --commands 1000 --deployments 50 --namespaces 2 --workers 2 --in-flight 8 --timeout-s 900 ${runSetupUsage}]`;
-const { num, str, flag } = parseBenchOptions(usage, {
-  commands: { default: 1000, min: 1, integer: true },
-  deployments: { default: 50, min: 1, integer: true },
-  namespaces: { default: 2, min: 1, integer: true },
-  workers: { default: 2, min: 1, integer: true },
-  'in-flight': { default: 8, min: 1, integer: true },
-  'timeout-s': { default: 900, min: 10 },
-}, ['cluster-dir', 'source'], ['keep-cluster']);
-if (num.deployments > num.commands) usageError(usage, `--deployments (${num.deployments}) must not exceed --commands (${num.commands})`);
-if (num.namespaces > num.deployments) usageError(usage, `--namespaces (${num.namespaces}) must not exceed --deployments (${num.deployments})`);
+const { num, str, flag } = parseBenchOptions(
+  usage,
+  {
+    commands: { default: 1000, min: 1, integer: true },
+    deployments: { default: 50, min: 1, integer: true },
+    namespaces: { default: 2, min: 1, integer: true },
+    workers: { default: 2, min: 1, integer: true },
+    'in-flight': { default: 8, min: 1, integer: true },
+    'timeout-s': { default: 900, min: 10 },
+  },
+  ['cluster-dir', 'source'],
+  ['keep-cluster'],
+);
+if (num.deployments > num.commands)
+  usageError(usage, `--deployments (${num.deployments}) must not exceed --commands (${num.commands})`);
+if (num.namespaces > num.deployments)
+  usageError(usage, `--namespaces (${num.namespaces}) must not exceed --deployments (${num.deployments})`);
 
 const channel = 'C0LOAD';
 /** Slack gives up on an ack after 3 s; the driver waits longer, to measure how late a late ack is. */
 const slackAckLimitMs = 3000;
 const perDeployment = Math.ceil(num.commands / num.deployments);
 // A user per position in a Deployment's sequence, so the same text never comes from one user twice (the 5 s repeat guard).
-const users = Array.from({ length: Math.max(3, perDeployment) }, (_, i) => ({ id: `U0L${String(i).padStart(4, '0')}`, name: `load${i}` }));
+const users = Array.from({ length: Math.max(3, perDeployment) }, (_, i) => ({
+  id: `U0L${String(i).padStart(4, '0')}`,
+  name: `load${i}`,
+}));
 
 /** One planned command and what it must change. */
 interface Planned {
@@ -82,12 +110,34 @@ function commandAt(j: number, k: number, namespace: string): Planned {
   const user = users[k % users.length]!.id;
   if (k % 10 === 4) {
     const image = `ghcr.io/acme/${deployment}:1.${k}`;
-    return { deployment, namespace, k, user, text: `deploy ${deployment} ${image} -n ${namespace}`, label: `d:${image}` };
+    return {
+      deployment,
+      namespace,
+      k,
+      user,
+      text: `deploy ${deployment} ${image} -n ${namespace}`,
+      label: `d:${image}`,
+    };
   }
-  if (k % 10 === 9) return { deployment, namespace, k, user, text: `rollout restart ${deployment} -n ${namespace}`, label: `r:${user}` };
+  if (k % 10 === 9)
+    return {
+      deployment,
+      namespace,
+      k,
+      user,
+      text: `rollout restart ${deployment} -n ${namespace}`,
+      label: `r:${user}`,
+    };
   const scalesBefore = k - Math.floor((k + 5) / 10) - Math.floor(k / 10);
   const replicas = 2 + (scalesBefore % 3);
-  return { deployment, namespace, k, user, text: `scale ${deployment} ${replicas} -n ${namespace}`, label: `s:${replicas}` };
+  return {
+    deployment,
+    namespace,
+    k,
+    user,
+    text: `scale ${deployment} ${replicas} -n ${namespace}`,
+    label: `s:${replicas}`,
+  };
 }
 
 /** The commands per Deployment (lanes), `--commands` in all, spread as evenly as they go. */
@@ -115,20 +165,35 @@ async function sendAll(slack: SlackDriver, lanes: readonly Planned[][], teamId: 
   let open = 0;
   const waiting: (() => void)[] = [];
   const slot = async (): Promise<void> => {
-    if (open < num['in-flight']) { open++; return; }
+    if (open < num['in-flight']) {
+      open++;
+      return;
+    }
     await new Promise<void>((resolve) => waiting.push(resolve));
   };
-  const free = (): void => { const next = waiting.shift(); if (next) next(); else open--; };
-  await Promise.all(lanes.map(async (lane) => {
-    for (const p of lane) {
-      await slot();
-      const answer = await slack.slashCommand('/k8s', p.text, { user: p.user, channel, timeoutMs: 30_000 }).finally(free);
-      sent.push({
-        ...p, ackAt: Date.now(), ackMs: answer.ms, status: answer.status, jobId: jobIdFor(teamId, answer.triggerId),
-        ackText: answer.ack ? JSON.stringify(answer.ack).slice(0, 200) : undefined,
-      });
-    }
-  }));
+  const free = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else open--;
+  };
+  await Promise.all(
+    lanes.map(async (lane) => {
+      for (const p of lane) {
+        await slot();
+        const answer = await slack
+          .slashCommand('/k8s', p.text, { user: p.user, channel, timeoutMs: 30_000 })
+          .finally(free);
+        sent.push({
+          ...p,
+          ackAt: Date.now(),
+          ackMs: answer.ms,
+          status: answer.status,
+          jobId: jobIdFor(teamId, answer.triggerId),
+          ackText: answer.ack ? JSON.stringify(answer.ack).slice(0, 200) : undefined,
+        });
+      }
+    }),
+  );
   return sent;
 }
 
@@ -136,7 +201,12 @@ async function sendAll(slack: SlackDriver, lanes: readonly Planned[][], teamId: 
  * Waits until every command that was not refused has its final root edit; returns the job records read from Redis.
  * A command whose ack came late or not at all may still have been queued: its job (id from its trigger_id) is looked for too.
  */
-async function waitForResults(emu: SlackEmulator, name: string, sent: readonly Sent[], finals: Finals): Promise<Map<string, JobTimes>> {
+async function waitForResults(
+  emu: SlackEmulator,
+  name: string,
+  sent: readonly Sent[],
+  finals: Finals,
+): Promise<Map<string, JobTimes>> {
   const jobs = new Map<string, JobTimes>();
   const notRefused = sent.filter((s) => s.ackText === undefined);
   const started = Date.now();
@@ -146,7 +216,9 @@ async function waitForResults(emu: SlackEmulator, name: string, sent: readonly S
     const missing = notRefused.filter((s) => jobs.get(s.jobId)?.data?.root?.ts === undefined).map((s) => s.jobId);
     for (const j of await readJobTimes(benchRedisUrl, name, missing)) jobs.set(j.id, j);
     // Unanswered requests whose job has not appeared within 30 s were never queued.
-    const queued = notRefused.filter((s) => s.status === 200 || jobs.get(s.jobId)?.timestamp !== undefined || Date.now() - started < 30_000);
+    const queued = notRefused.filter(
+      (s) => s.status === 200 || jobs.get(s.jobId)?.timestamp !== undefined || Date.now() - started < 30_000,
+    );
     finals.scan(emu.calls);
     const done = queued.filter((s) => finals.byTs.has(jobs.get(s.jobId)?.data?.root?.ts ?? '')).length;
     if (done === queued.length) break;
@@ -161,7 +233,12 @@ async function waitForResults(emu: SlackEmulator, name: string, sent: readonly S
     await sleep(500);
   }
   // Once more, for the times of the last attempts and the jobs' end.
-  for (const j of await readJobTimes(benchRedisUrl, name, notRefused.map((s) => s.jobId))) jobs.set(j.id, j);
+  for (const j of await readJobTimes(
+    benchRedisUrl,
+    name,
+    notRefused.map((s) => s.jobId),
+  ))
+    jobs.set(j.id, j);
   return jobs;
 }
 
@@ -169,7 +246,11 @@ async function waitForResults(emu: SlackEmulator, name: string, sent: readonly S
 function checkOrder(sent: readonly Sent[], watch: DeploymentWatch, outcome: (s: Sent) => string): string[] {
   const problems: string[] = [];
   const byDeployment = new Map<string, Sent[]>();
-  for (const s of sent) byDeployment.set(`${s.namespace}/${s.deployment}`, [...(byDeployment.get(`${s.namespace}/${s.deployment}`) ?? []), s]);
+  for (const s of sent)
+    byDeployment.set(`${s.namespace}/${s.deployment}`, [
+      ...(byDeployment.get(`${s.namespace}/${s.deployment}`) ?? []),
+      s,
+    ]);
   for (const [key, list] of byDeployment) {
     const acked = [...list].sort((a, b) => a.ackAt - b.ackAt);
     const expected = acked.filter((s) => outcome(s) === '✅').map((s) => s.label);
@@ -178,8 +259,10 @@ function checkOrder(sent: readonly Sent[], watch: DeploymentWatch, outcome: (s: 
     const at = expected.findIndex((label, i) => observed[i] !== label);
     const i = at === -1 ? expected.length : at;
     const failed = acked.filter((s) => outcome(s) !== '✅').length;
-    problems.push(`${key}: ${expected.length} changes expected, ${observed.length} seen; first difference at #${i}: expected ${expected[i] ?? '(none)'}, saw ${observed[i] ?? '(none)'}`
-      + ` — acked ${expected.slice(Math.max(0, i - 2), i + 3).join(' ')} | applied ${observed.slice(Math.max(0, i - 2), i + 3).join(' ')}${failed > 0 ? ` (${failed} of its commands ended ❌: inconclusive)` : ''}`);
+    problems.push(
+      `${key}: ${expected.length} changes expected, ${observed.length} seen; first difference at #${i}: expected ${expected[i] ?? '(none)'}, saw ${observed[i] ?? '(none)'}` +
+        ` — acked ${expected.slice(Math.max(0, i - 2), i + 3).join(' ')} | applied ${observed.slice(Math.max(0, i - 2), i + 3).join(' ')}${failed > 0 ? ` (${failed} of its commands ended ❌: inconclusive)` : ''}`,
+    );
   }
   return problems;
 }
@@ -189,10 +272,18 @@ function checkFinalState(sent: readonly Sent[], watch: DeploymentWatch): string[
   const problems: string[] = [];
   for (const [key, state] of watch.current) {
     const acked = sent.filter((s) => `${s.namespace}/${s.deployment}` === key).sort((a, b) => a.ackAt - b.ackAt);
-    const lastScale = acked.filter((s) => s.label.startsWith('s:')).at(-1)?.label.slice(2);
-    const lastImage = acked.filter((s) => s.label.startsWith('d:')).at(-1)?.label.slice(2);
-    if (lastScale !== undefined && String(state.replicas) !== lastScale) problems.push(`${key}: ${state.replicas} replicas at the end, the last scale acked said ${lastScale}`);
-    if (lastImage !== undefined && state.image !== lastImage) problems.push(`${key}: image ${state.image} at the end, the last deploy acked said ${lastImage}`);
+    const lastScale = acked
+      .filter((s) => s.label.startsWith('s:'))
+      .at(-1)
+      ?.label.slice(2);
+    const lastImage = acked
+      .filter((s) => s.label.startsWith('d:'))
+      .at(-1)
+      ?.label.slice(2);
+    if (lastScale !== undefined && String(state.replicas) !== lastScale)
+      problems.push(`${key}: ${state.replicas} replicas at the end, the last scale acked said ${lastScale}`);
+    if (lastImage !== undefined && state.image !== lastImage)
+      problems.push(`${key}: image ${state.image} at the end, the last deploy acked said ${lastImage}`);
   }
   return problems;
 }
@@ -205,7 +296,8 @@ async function settledQueue(name: string): Promise<Record<string, number>> {
     const deadline = Date.now() + 15_000;
     for (;;) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
-      const busy = (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0);
+      const busy =
+        (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0);
       if (busy === 0 || Date.now() > deadline) return counts;
       await sleep(250);
     }
@@ -215,7 +307,13 @@ async function settledQueue(name: string): Promise<Record<string, number>> {
   }
 }
 
-interface Figures { readonly sent: Sent[]; readonly jobs: Map<string, JobTimes>; readonly finals: Finals; readonly sendStart: number; readonly watch: DeploymentWatch }
+interface Figures {
+  readonly sent: Sent[];
+  readonly jobs: Map<string, JobTimes>;
+  readonly finals: Finals;
+  readonly sendStart: number;
+  readonly watch: DeploymentWatch;
+}
 
 function outcomeOf(f: Figures): (s: Sent) => string {
   return (s) => {
@@ -233,28 +331,57 @@ function printFigures(f: Figures, check: (ok: boolean, what: string) => void): v
   const firstAck = Math.min(...sent.map((s) => s.ackAt));
   const lastAck = Math.max(...sent.map((s) => s.ackAt));
   const refused = sent.filter((s) => s.status !== 200 || s.ackText !== undefined || s.ackMs > slackAckLimitMs);
-  console.log(`\nsend: ${sent.length} commands in ${((lastAck - f.sendStart) / 1000).toFixed(1)} s (${(sent.length / ((lastAck - f.sendStart) / 1000)).toFixed(0)}/s, at most ${num['in-flight']} open at a time); ack ${describeLatencies(sent.map((s) => s.ackMs))}`);
-  const why = (s: Sent): string => (s.status !== 200 ? `status ${s.status}` : s.ackText !== undefined ? `refused: ${s.ackText}` : 'acked after 3 s');
-  check(refused.length === 0, `every command acked 200 within Slack's 3 s, and queued (${sent.length - refused.length}/${sent.length}${refused.length > 0 ? `; not: ${tally(refused.map(why))}` : ''})`);
+  console.log(
+    `\nsend: ${sent.length} commands in ${((lastAck - f.sendStart) / 1000).toFixed(1)} s (${(sent.length / ((lastAck - f.sendStart) / 1000)).toFixed(0)}/s, at most ${num['in-flight']} open at a time); ack ${describeLatencies(sent.map((s) => s.ackMs))}`,
+  );
+  const why = (s: Sent): string =>
+    s.status !== 200 ? `status ${s.status}` : s.ackText !== undefined ? `refused: ${s.ackText}` : 'acked after 3 s';
+  check(
+    refused.length === 0,
+    `every command acked 200 within Slack's 3 s, and queued (${sent.length - refused.length}/${sent.length}${refused.length > 0 ? `; not: ${tally(refused.map(why))}` : ''})`,
+  );
   const outcome = outcomeOf(f);
   const outcomes = sent.map(outcome);
   const ok = outcomes.filter((x) => x === '✅').length;
-  const failed = sent.filter((s) => outcome(s) === '❌').map((s) => callText(f.finals.byTs.get(f.jobs.get(s.jobId)?.data?.root?.ts ?? '')!).replace(/^.*?failed( after [^:]+)?: /u, ''));
-  check(outcomes.every((x) => x === '✅' || x === '❌'), `every thread root ends ✅ or ❌ with a reason: ✅ ${ok}, ❌ ${failed.length}${failed.length > 0 ? ` (${tally(failed, 5)})` : ''}, neither ${outcomes.filter((x) => x !== '✅' && x !== '❌').length}`);
+  const failed = sent
+    .filter((s) => outcome(s) === '❌')
+    .map((s) =>
+      callText(f.finals.byTs.get(f.jobs.get(s.jobId)?.data?.root?.ts ?? '')!).replace(
+        /^.*?failed( after [^:]+)?: /u,
+        '',
+      ),
+    );
+  check(
+    outcomes.every((x) => x === '✅' || x === '❌'),
+    `every thread root ends ✅ or ❌ with a reason: ✅ ${ok}, ❌ ${failed.length}${failed.length > 0 ? ` (${tally(failed, 5)})` : ''}, neither ${outcomes.filter((x) => x !== '✅' && x !== '❌').length}`,
+  );
   const resultTimes = [...finals.byTs.values()].map((c) => c.time);
   const lastResult = Math.max(...resultTimes);
   const seconds = (lastResult - firstAck) / 1000;
-  console.log(`throughput: ${(resultTimes.length / seconds).toFixed(1)} commands/s (${resultTimes.length} results from the first ack to the last result, ${seconds.toFixed(1)} s)`);
+  console.log(
+    `throughput: ${(resultTimes.length / seconds).toFixed(1)} commands/s (${resultTimes.length} results from the first ack to the last result, ${seconds.toFixed(1)} s)`,
+  );
   const times = [...jobs.values()];
-  const wait = times.filter((j) => j.timestamp !== undefined && j.processedOn !== undefined).map((j) => j.processedOn! - j.timestamp!);
-  const run = times.filter((j) => j.processedOn !== undefined && j.finishedOn !== undefined).map((j) => j.finishedOn! - j.processedOn!);
+  const wait = times
+    .filter((j) => j.timestamp !== undefined && j.processedOn !== undefined)
+    .map((j) => j.processedOn! - j.timestamp!);
+  const run = times
+    .filter((j) => j.processedOn !== undefined && j.finishedOn !== undefined)
+    .map((j) => j.finishedOn! - j.processedOn!);
   console.log(`queue wait (BullMQ timestamp → processedOn): ${describeLatencies(wait)}`);
   console.log(`in the worker (processedOn → finishedOn, lock wait included): ${describeLatencies(run)}`);
-  const ackToResult = sent.map((s) => (finals.byTs.get(jobs.get(s.jobId)?.data?.root?.ts ?? '')?.time ?? Number.NaN) - s.ackAt).filter(Number.isFinite);
+  const ackToResult = sent
+    .map((s) => (finals.byTs.get(jobs.get(s.jobId)?.data?.root?.ts ?? '')?.time ?? Number.NaN) - s.ackAt)
+    .filter(Number.isFinite);
   console.log(`ack → result (final root edit): ${describeLatencies(ackToResult)}`);
-  const cluster = [...f.watch.changes.values()].flat().filter((c) => c.completeAt !== undefined).map((c) => c.completeAt! - c.t);
+  const cluster = [...f.watch.changes.values()]
+    .flat()
+    .filter((c) => c.completeAt !== undefined)
+    .map((c) => c.completeAt! - c.t);
   console.log(`cluster alone (the benchmark's watch: spec change → rollout complete): ${describeLatencies(cluster)}`);
-  console.log(`lock waits: ${finals.waited.size} roots showed "waiting for … locked by …"; retried jobs: ${times.filter((j) => j.attemptsMade > 1).length}`);
+  console.log(
+    `lock waits: ${finals.waited.size} roots showed "waiting for … locked by …"; retried jobs: ${times.filter((j) => j.attemptsMade > 1).length}`,
+  );
 }
 
 /** When each job took its Deployment's lock: the worker's `job.started` audit record (written right after), by job id. */
@@ -263,7 +390,8 @@ function lockTakenAt(procs: BotProcesses): Map<string, number> {
   for (const child of procs.values()) {
     for (const e of child.events) {
       const audit = (e['fields'] as { audit?: { kind?: string; jobId?: string } } | undefined)?.audit;
-      if (e.event === 'log' && audit?.kind === 'job.started' && audit.jobId && !at.has(audit.jobId)) at.set(audit.jobId, e.t);
+      if (e.event === 'log' && audit?.kind === 'job.started' && audit.jobId && !at.has(audit.jobId))
+        at.set(audit.jobId, e.t);
     }
   }
   return at;
@@ -274,14 +402,24 @@ function lockTakenAt(procs: BotProcesses): Map<string, number> {
  * whether the later one was enqueued first (gateway, after the ack), moved to active first (BullMQ), or
  * took the lock first (worker: the lock's waiters poll every 250 ms, the first to find it free wins).
  */
-function orderDiagnosis(sent: readonly Sent[], jobs: ReadonlyMap<string, JobTimes>, locked: ReadonlyMap<string, number>): string {
+function orderDiagnosis(
+  sent: readonly Sent[],
+  jobs: ReadonlyMap<string, JobTimes>,
+  locked: ReadonlyMap<string, number>,
+): string {
   let pairs = 0;
   const inverted = { enqueued: 0, started: 0, locked: 0 };
   const later = (a: number | undefined, b: number | undefined): boolean => (b ?? 0) < (a ?? 0);
   const byDeployment = new Map<string, Sent[]>();
-  for (const s of sent) byDeployment.set(`${s.namespace}/${s.deployment}`, [...(byDeployment.get(`${s.namespace}/${s.deployment}`) ?? []), s]);
+  for (const s of sent)
+    byDeployment.set(`${s.namespace}/${s.deployment}`, [
+      ...(byDeployment.get(`${s.namespace}/${s.deployment}`) ?? []),
+      s,
+    ]);
   for (const list of byDeployment.values()) {
-    const acked = [...list].sort((a, b) => a.ackAt - b.ackAt).map((s) => ({ job: jobs.get(s.jobId), locked: locked.get(s.jobId) }));
+    const acked = [...list]
+      .sort((a, b) => a.ackAt - b.ackAt)
+      .map((s) => ({ job: jobs.get(s.jobId), locked: locked.get(s.jobId) }));
     for (let i = 1; i < acked.length; i++) {
       const [a, b] = [acked[i - 1]!, acked[i]!];
       pairs++;
@@ -290,8 +428,10 @@ function orderDiagnosis(sent: readonly Sent[], jobs: ReadonlyMap<string, JobTime
       if (later(a.locked, b.locked)) inverted.locked++;
     }
   }
-  return `of ${pairs} pairs of commands acked one after the other for one Deployment, the later one was enqueued first in ${inverted.enqueued}, `
-    + `moved to active first in ${inverted.started}, took the lock first in ${inverted.locked} (job.started records seen for ${locked.size} jobs)`;
+  return (
+    `of ${pairs} pairs of commands acked one after the other for one Deployment, the later one was enqueued first in ${inverted.enqueued}, ` +
+    `moved to active first in ${inverted.started}, took the lock first in ${inverted.locked} (job.started records seen for ${locked.size} jobs)`
+  );
 }
 
 async function reportProcesses(procs: BotProcesses): Promise<void> {
@@ -299,14 +439,22 @@ async function reportProcesses(procs: BotProcesses): Promise<void> {
     const problems = problemsLogged(child);
     const report = await child.stop();
     const figure = (key: string): string => (typeof report?.[key] === 'number' ? String(report[key]) : '?');
-    console.log(`  ${label}: CPU ${figure('cpuMs')} ms, peak RSS ${figure('maxRssMiB')} MiB; warnings/errors logged: ${tally(problems, 4)}`);
+    console.log(
+      `  ${label}: CPU ${figure('cpuMs')} ms, peak RSS ${figure('maxRssMiB')} MiB; warnings/errors logged: ${tally(problems, 4)}`,
+    );
   }
 }
 
 async function main(teardown: Teardown): Promise<boolean> {
   const script = roleScriptFor(usage, str.source);
-  console.log(`load benchmark: ${num.commands} commands over ${num.deployments} Deployments in ${num.namespaces} namespace(s), ${num.workers} worker process(es) — ${process.version}, load before ${loadavg()}`);
-  const c = await openCluster(teardown, { clusterDir: str['cluster-dir'], keepCluster: flag['keep-cluster'], source: str.source });
+  console.log(
+    `load benchmark: ${num.commands} commands over ${num.deployments} Deployments in ${num.namespaces} namespace(s), ${num.workers} worker process(es) — ${process.version}, load before ${loadavg()}`,
+  );
+  const c = await openCluster(teardown, {
+    clusterDir: str['cluster-dir'],
+    keepCluster: flag['keep-cluster'],
+    source: str.source,
+  });
   const id = randomBytes(3).toString('hex');
   const namespaces = Array.from({ length: num.namespaces }, (_, i) => `load-${id}-${i}`);
   for (const namespace of namespaces) {
@@ -314,15 +462,31 @@ async function main(teardown: Teardown): Promise<boolean> {
     await ensureNamespace(c.core, namespace);
   }
   await createDeployments(c, namespaces);
-  const emu = await SlackEmulator.start({ users, channels: [{ id: channel, name: 'load', members: ['U0BOT', ...users.map((u) => u.id)] }], allowWarnings: ['channel_rate'] });
+  const emu = await SlackEmulator.start({
+    users,
+    channels: [{ id: channel, name: 'load', members: ['U0BOT', ...users.map((u) => u.id)] }],
+    allowWarnings: ['channel_rate'],
+  });
   teardown.add('stop the Slack emulator', () => emu.stop());
   const name = `load-${id}`;
   const policyFile = fileURLToPath(new URL('../test/support/policies/everyone-everything.yaml', import.meta.url));
   const roles = [
-    ...Array.from({ length: num.workers }, (_, i) => ({ label: `worker-${i + 1}`, role: 'worker' as const, nodeFlags: shippedNodeFlags('worker') })),
+    ...Array.from({ length: num.workers }, (_, i) => ({
+      label: `worker-${i + 1}`,
+      role: 'worker' as const,
+      nodeFlags: shippedNodeFlags('worker'),
+    })),
     { label: 'gateway', role: 'gateway' as const, nodeFlags: shippedNodeFlags('gateway') },
   ];
-  const procs = await startBotProcesses(teardown, { c, emu, name, policyFile, roles, script, env: { COXSWAIN_LOG_LEVEL: 'info' } });
+  const procs = await startBotProcesses(teardown, {
+    c,
+    emu,
+    name,
+    policyFile,
+    roles,
+    script,
+    env: { COXSWAIN_LOG_LEVEL: 'info' },
+  });
   const watch = await watchDeployments(c.admin, namespaces);
   teardown.add('stop the Deployment watch', () => Promise.resolve(watch.stop()));
   const slack = emu.driver(`http://127.0.0.1:${portOf(procs.get('gateway')!)}/slack/events`);
@@ -334,25 +498,43 @@ async function main(teardown: Teardown): Promise<boolean> {
   const jobs = await waitForResults(emu, name, sent, finals);
   const counts = await settledQueue(name);
   // Lock keys are leaks only once nothing runs any more.
-  const locks = [...await scanKeys(benchRedisUrl, `coxswain:${name}:lock:*`), ...await scanKeys(benchRedisUrl, `coxswain:${name}:line:*`)];
+  const locks = [
+    ...(await scanKeys(benchRedisUrl, `coxswain:${name}:lock:*`)),
+    ...(await scanKeys(benchRedisUrl, `coxswain:${name}:line:*`)),
+  ];
   await sleep(1000);
   watch.stop();
 
   let allOk = true;
-  const check = (ok: boolean, what: string): void => { allOk &&= ok; console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); };
+  const check = (ok: boolean, what: string): void => {
+    allOk &&= ok;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  };
   const f: Figures = { sent, jobs, finals, sendStart, watch };
   printFigures(f, check);
   const order = checkOrder(sent, watch, outcomeOf(f));
-  check(order.length === 0, `per-Deployment order: the changes applied equal the commands acked, in order, for ${num.deployments - order.length}/${num.deployments} Deployments`
-    + ` (watch resumed ${watch.restarts.errors}× after errors, ${watch.restarts.gone}× 410 Gone)`);
+  check(
+    order.length === 0,
+    `per-Deployment order: the changes applied equal the commands acked, in order, for ${num.deployments - order.length}/${num.deployments} Deployments` +
+      ` (watch resumed ${watch.restarts.errors}× after errors, ${watch.restarts.gone}× 410 Gone)`,
+  );
   for (const problem of order.slice(0, 10)) console.log(`       ${problem}`);
   console.log(`     order, stage by stage: ${orderDiagnosis(sent, jobs, lockTakenAt(procs))}`);
   const finalState = checkFinalState(sent, watch);
-  check(finalState.length === 0, `final state = the last command's for every Deployment${finalState.length > 0 ? `: ${finalState.slice(0, 5).join('; ')}` : ''}`);
-  const drained = (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0) === 0;
-  check(drained && locks.length === 0, `${drained ? '' : '(queue not drained: cannot tell) '}no deployment lock or line left in Redis (coxswain:${name}:lock:*, :line:*): ${locks.length}${locks.length > 0 ? ` — ${locks.slice(0, 5).join(', ')}` : ''}`);
+  check(
+    finalState.length === 0,
+    `final state = the last command's for every Deployment${finalState.length > 0 ? `: ${finalState.slice(0, 5).join('; ')}` : ''}`,
+  );
+  const drained =
+    (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0) === 0;
+  check(
+    drained && locks.length === 0,
+    `${drained ? '' : '(queue not drained: cannot tell) '}no deployment lock or line left in Redis (coxswain:${name}:lock:*, :line:*): ${locks.length}${locks.length > 0 ? ` — ${locks.slice(0, 5).join(', ')}` : ''}`,
+  );
   check(drained, `queue drained: ${JSON.stringify(counts)}`);
-  console.log(`emulator: ${emu.calls.length} Web API calls; warnings other than channel_rate: ${tally(emu.blockKitWarnings.map((w) => w.code))}`);
+  console.log(
+    `emulator: ${emu.calls.length} Web API calls; warnings other than channel_rate: ${tally(emu.blockKitWarnings.map((w) => w.code))}`,
+  );
   console.log(`processes (load after ${loadavg()}):`);
   await reportProcesses(procs);
   return allOk;

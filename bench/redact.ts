@@ -11,7 +11,13 @@
 // baseline. A sample is the mean of a batch of calls that lasts ≥ 200 µs (one
 // call for anything slower); each case takes up to --runs samples within
 // --budget-s seconds, after a warm-up. Usage: npm run bench:redact [-- --runs 200 --budget-s 4]
-import { maxLineChars, maxLogLineChars, redactLines, redactLogText, redactSecrets } from '../src/text/redact-secrets.ts';
+import {
+  maxLineChars,
+  maxLogLineChars,
+  redactLines,
+  redactLogText,
+  redactSecrets,
+} from '../src/text/redact-secrets.ts';
 import { describeMachine, numericOptions, quantile } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------
@@ -26,13 +32,27 @@ const oldSecretPatterns = [
   /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+/g, // JWTs (ServiceAccount tokens)
 ];
 function oldRedact(text: string): string {
-  return oldSecretPatterns.reduce((t, p) => t.replace(p, (_m, prefix?: string) => `${typeof prefix === 'string' ? prefix : ''}[redacted]`), text);
+  return oldSecretPatterns.reduce(
+    (t, p) => t.replace(p, (_m, prefix?: string) => `${typeof prefix === 'string' ? prefix : ''}[redacted]`),
+    text,
+  );
 }
-const oldKeyValue = /((?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?|auth(?:orization)?|session[_-]?id)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi;
+const oldKeyValue =
+  /((?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?|auth(?:orization)?|session[_-]?id)["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi;
 const oldUrlCredentials = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)[^\s/@]+@/gi;
-const oldKnownShapes = [/\bAKIA[0-9A-Z]{16}\b/g, /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g, /-----BEGIN [A-Z ]*PRIVATE KEY-----/g];
+const oldKnownShapes = [
+  /\bAKIA[0-9A-Z]{16}\b/g,
+  /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/g,
+];
 function oldRedactSecrets(line: string): string {
-  let out = oldRedact(line).replace(oldKeyValue, (_m, key: string, value: string) => `${key}${/^["']/.test(value) ? `${value[0]}[redacted]${value[0]}` : '[redacted]'}`).replace(oldUrlCredentials, '$1[redacted]@');
+  let out = oldRedact(line)
+    .replace(
+      oldKeyValue,
+      (_m, key: string, value: string) =>
+        `${key}${/^["']/.test(value) ? `${value[0]}[redacted]${value[0]}` : '[redacted]'}`,
+    )
+    .replace(oldUrlCredentials, '$1[redacted]@');
   for (const shape of oldKnownShapes) out = out.replace(shape, '[redacted]');
   return out;
 }
@@ -41,7 +61,8 @@ function oldRedactSecrets(line: string): string {
 // ---------------------------------------------------------------------------
 
 /** A line of exactly `length` units made of `unit` repeated. */
-const repeated = (unit: string, length = maxLogLineChars): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+const repeated = (unit: string, length = maxLogLineChars): string =>
+  unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
 /** Each pattern's worst case; `a-` and `eyJ` are the old URL and JWT patterns' quadratic ones. */
 const adversarial: readonly (readonly [string, string])[] = [
@@ -74,7 +95,8 @@ const adversarial: readonly (readonly [string, string])[] = [
   ['mixed a-eyJ:@//= "AKIA-----BEGIN \\"', repeated('a-eyJ:@//= "AKIA-----BEGIN \\"')],
 ];
 
-const jwt = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50IiwibmFtZSI6ImJvdCJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbi1mb3ItYmVuY2g';
+const jwt =
+  'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50IiwibmFtZSI6ImJvdCJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbi1mb3ItYmVuY2g';
 /** What a crash-looping pod prints before it dies: 20 lines, three of them with secrets. */
 const crashTail = [
   '2025-01-01T10:00:00.001Z INFO  starting web v1.4.2 (pid 1, node v24.21.0)',
@@ -103,10 +125,16 @@ const crashSecrets = ['Sup3rS3cret', 'r3dis-pw', jwt];
 /** A pino line: an error with a long stack and a few secrets in its fields, 64 KiB. */
 function jsonLogLine(): string {
   const frames: string[] = [];
-  for (let i = 0; frames.join('\n').length < maxLogLineChars - 2000; i++) frames.push(`    at handler${i} (file:///app/dist/routes/r${i % 40}.js:${i + 10}:${i % 70})`);
+  for (let i = 0; frames.join('\n').length < maxLogLineChars - 2000; i++)
+    frames.push(`    at handler${i} (file:///app/dist/routes/r${i % 40}.js:${i + 10}:${i % 70})`);
   const line = JSON.stringify({
-    level: 'error', time: '2025-01-01T10:00:03.007Z', role: 'worker', jobId: 'j-8812', message: 'job failed: password=hunter2 rejected',
-    detail: `POST https://api.example.com/v1 with Authorization: Bearer ${jwt}`, err: { type: 'Error', message: 'ECONNREFUSED', stack: `Error: ECONNREFUSED\n${frames.join('\n')}` },
+    level: 'error',
+    time: '2025-01-01T10:00:03.007Z',
+    role: 'worker',
+    jobId: 'j-8812',
+    message: 'job failed: password=hunter2 rejected',
+    detail: `POST https://api.example.com/v1 with Authorization: Bearer ${jwt}`,
+    err: { type: 'Error', message: 'ECONNREFUSED', stack: `Error: ECONNREFUSED\n${frames.join('\n')}` },
   });
   return line.slice(0, maxLogLineChars);
 }
@@ -123,11 +151,26 @@ const ordinary = [
 /** An environment dump and a config, repeated to 64 KiB: many short lines, some of them secrets. */
 function multiLineText(): string {
   const block = [
-    'HOSTNAME=web-6d4cf56db6-x2x9z', 'HOME=/root', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin', 'NODE_ENV=production',
-    'KUBERNETES_SERVICE_HOST=10.96.0.1', 'KUBERNETES_SERVICE_PORT=443', 'DB_PASSWORD=Sup3rS3cret', 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE',
-    'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'LOG_LEVEL=info', 'server:', '  port: 8080', '  host: 0.0.0.0',
-    'database:', '  url: postgres://web:Sup3rS3cret@db:5432/web', '  pool: 10', 'slack:', '  token: xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx',
-    '  channel: "#ops"', 'features: [search, export]',
+    'HOSTNAME=web-6d4cf56db6-x2x9z',
+    'HOME=/root',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin',
+    'NODE_ENV=production',
+    'KUBERNETES_SERVICE_HOST=10.96.0.1',
+    'KUBERNETES_SERVICE_PORT=443',
+    'DB_PASSWORD=Sup3rS3cret',
+    'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE',
+    'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    'LOG_LEVEL=info',
+    'server:',
+    '  port: 8080',
+    '  host: 0.0.0.0',
+    'database:',
+    '  url: postgres://web:Sup3rS3cret@db:5432/web',
+    '  pool: 10',
+    'slack:',
+    '  token: xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx',
+    '  channel: "#ops"',
+    'features: [search, export]',
   ].join('\n');
   return repeated(`${block}\n`, maxLogLineChars);
 }
@@ -140,14 +183,20 @@ interface Case {
   readonly old: () => unknown;
 }
 
-interface Timing { readonly samples: number[]; readonly calls: number }
+interface Timing {
+  readonly samples: number[];
+  readonly calls: number;
+}
 
 /** µs per line of `run`, as samples of batches; warm-up first. */
 function time(run: () => unknown, lines: number, options: { runs: number; budgetMs: number }): Timing {
   const warmUntil = performance.now() + Math.min(200, options.budgetMs / 10);
   let warm = 0;
   const w0 = performance.now();
-  do { run(); warm += 1; } while (performance.now() < warmUntil && warm < 50);
+  do {
+    run();
+    warm += 1;
+  } while (performance.now() < warmUntil && warm < 50);
   const perCall = (performance.now() - w0) / warm;
   const batch = Math.max(1, Math.ceil(0.2 / perCall));
   const samples: number[] = [];
@@ -161,18 +210,23 @@ function time(run: () => unknown, lines: number, options: { runs: number; budget
 }
 
 const f = (us: number): string => (us >= 100 ? us.toFixed(0) : us.toFixed(1));
-const describe = (t: Timing): string => `${f(quantile(t.samples, 0.5))} / ${f(quantile(t.samples, 0.99))} / ${f(quantile(t.samples, 1))}`;
+const describe = (t: Timing): string =>
+  `${f(quantile(t.samples, 0.5))} / ${f(quantile(t.samples, 0.99))} / ${f(quantile(t.samples, 1))}`;
 
 function row(c: Case, options: { runs: number; budgetMs: number }): { fresh: Timing; old: Timing } {
   const fresh = time(c.fresh, c.lines, options);
   const old = time(c.old, c.lines, options);
   const ratio = quantile(old.samples, 0.5) / quantile(fresh.samples, 0.5);
-  console.log(`| ${c.name} | ${describe(fresh)} | ${describe(old)} (n=${old.samples.length}) | ${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}× |`);
+  console.log(
+    `| ${c.name} | ${describe(fresh)} | ${describe(old)} (n=${old.samples.length}) | ${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}× |`,
+  );
   return { fresh, old };
 }
 
 function table(title: string, cases: readonly Case[], options: { runs: number; budgetMs: number }): Timing[] {
-  console.log(`\n${title}\n\n| input | new µs/line median / p99 / max | old µs/line median / p99 / max | old ÷ new (median) |\n|---|---|---|---|`);
+  console.log(
+    `\n${title}\n\n| input | new µs/line median / p99 / max | old µs/line median / p99 / max | old ÷ new (median) |\n|---|---|---|---|`,
+  );
   return cases.map((c) => row(c, options).fresh);
 }
 
@@ -184,11 +238,18 @@ function checkOutputs(): void {
   const json = redactLogText(jsonLogLine());
   const leftInJson = ['hunter2', jwt].filter((s) => json.includes(s));
   const longest = Math.max(...adversarial.map(([, line]) => redactSecrets(line).length));
-  console.log(`checks: secrets left — tail ${leftInTail.length}, text ${leftInText.length}, JSON line ${leftInJson.length}; JSON line parses: ${String(isJson(json))}; longest Slack line ${longest} (cap ${maxLineChars})`);
+  console.log(
+    `checks: secrets left — tail ${leftInTail.length}, text ${leftInText.length}, JSON line ${leftInJson.length}; JSON line parses: ${String(isJson(json))}; longest Slack line ${longest} (cap ${maxLineChars})`,
+  );
 }
 
 function isJson(text: string): boolean {
-  try { JSON.parse(text); return true; } catch { return false; }
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const options = numericOptions({ runs: 200, 'budget-s': 4 });
@@ -196,23 +257,60 @@ const timing = { runs: options.runs, budgetMs: options['budget-s'] * 1000 };
 console.log(`redaction per line, new (src/text/redact-secrets.ts) vs old (copied baseline) — ${describeMachine()}`);
 checkOutputs();
 
-const slack = table('Slack path, adversarial 64 KiB lines: redactSecrets (cuts at 2 KiB first) vs old redactSecrets',
-  adversarial.map(([name, line]) => ({ name, lines: 1, fresh: () => redactSecrets(line), old: () => oldRedactSecrets(line) })), timing);
-const log = table('Log path, adversarial 64 KiB lines: redactLogText (whole line) vs old redact()',
-  adversarial.map(([name, line]) => ({ name, lines: 1, fresh: () => redactLogText(line), old: () => oldRedact(line) })), timing);
+const slack = table(
+  'Slack path, adversarial 64 KiB lines: redactSecrets (cuts at 2 KiB first) vs old redactSecrets',
+  adversarial.map(([name, line]) => ({
+    name,
+    lines: 1,
+    fresh: () => redactSecrets(line),
+    old: () => oldRedactSecrets(line),
+  })),
+  timing,
+);
+const log = table(
+  'Log path, adversarial 64 KiB lines: redactLogText (whole line) vs old redact()',
+  adversarial.map(([name, line]) => ({ name, lines: 1, fresh: () => redactLogText(line), old: () => oldRedact(line) })),
+  timing,
+);
 
 const json = jsonLogLine();
 const text = multiLineText();
 const textLines = text.split('\n').length;
-table('Realistic mix (per line)', [
-  { name: 'crash-loop tail, 20 lines, 3 secrets: redactLines vs old map(redactSecrets)', lines: crashTail.length, fresh: () => redactLines(crashTail), old: () => crashTail.map(oldRedactSecrets) },
-  { name: `64 KiB JSON log line with a stack: redactLogText vs old redact()`, lines: 1, fresh: () => redactLogText(json), old: () => oldRedact(json) },
-  { name: `ordinary lines (${ordinary.length}): redactSecrets vs old`, lines: ordinary.length, fresh: () => ordinary.map(redactSecrets), old: () => ordinary.map(oldRedactSecrets) },
-  { name: `64 KiB text of ${textLines} lines: redactSecrets vs old`, lines: textLines, fresh: () => redactSecrets(text), old: () => oldRedactSecrets(text) },
-], timing);
+table(
+  'Realistic mix (per line)',
+  [
+    {
+      name: 'crash-loop tail, 20 lines, 3 secrets: redactLines vs old map(redactSecrets)',
+      lines: crashTail.length,
+      fresh: () => redactLines(crashTail),
+      old: () => crashTail.map(oldRedactSecrets),
+    },
+    {
+      name: `64 KiB JSON log line with a stack: redactLogText vs old redact()`,
+      lines: 1,
+      fresh: () => redactLogText(json),
+      old: () => oldRedact(json),
+    },
+    {
+      name: `ordinary lines (${ordinary.length}): redactSecrets vs old`,
+      lines: ordinary.length,
+      fresh: () => ordinary.map(redactSecrets),
+      old: () => ordinary.map(oldRedactSecrets),
+    },
+    {
+      name: `64 KiB text of ${textLines} lines: redactSecrets vs old`,
+      lines: textLines,
+      fresh: () => redactSecrets(text),
+      old: () => oldRedactSecrets(text),
+    },
+  ],
+  timing,
+);
 
 // The verdict is on p99: on a shared 2-core machine a single sample can wait for the CPU (a
 // 2,000-call run of the slowest case had its max at 5.7× its median with no GC behind it).
 const worstP99 = Math.max(...[...slack, ...log].map((t) => quantile(t.samples, 0.99))) / 1000;
 const worstMax = Math.max(...[...slack, ...log].map((t) => quantile(t.samples, 1))) / 1000;
-console.log(`\ntarget: every adversarial 64 KiB line well under 10 ms (new, both paths): worst p99 ${worstP99.toFixed(2)} ms — ${worstP99 < 10 ? 'met' : 'MISSED'} (slowest single sample ${worstMax.toFixed(2)} ms)`);
+console.log(
+  `\ntarget: every adversarial 64 KiB line well under 10 ms (new, both paths): worst p99 ${worstP99.toFixed(2)} ms — ${worstP99 < 10 ? 'met' : 'MISSED'} (slowest single sample ${worstMax.toFixed(2)} ms)`,
+);

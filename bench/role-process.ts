@@ -53,17 +53,31 @@ subscribe('undici:request:create', (message) => {
 });
 
 const config = loadConfig({
-  SLACK_SIGNING_SECRET: o.signingSecret, SLACK_BOT_TOKEN: o.botToken, SLACK_API_URL: o.apiUrl, PORT: '0',
-  REDIS_URL: o.redisUrl, KUBECONFIG: o.kubeconfig, COXSWAIN_CLUSTER: o.cluster, COXSWAIN_LOG_LEVEL: 'info',
-  COXSWAIN_LEADER_LEASE: '3s', COXSWAIN_POLICY: o.policyFile,
+  SLACK_SIGNING_SECRET: o.signingSecret,
+  SLACK_BOT_TOKEN: o.botToken,
+  SLACK_API_URL: o.apiUrl,
+  PORT: '0',
+  REDIS_URL: o.redisUrl,
+  KUBECONFIG: o.kubeconfig,
+  COXSWAIN_CLUSTER: o.cluster,
+  COXSWAIN_LOG_LEVEL: 'info',
+  COXSWAIN_LEADER_LEASE: '3s',
+  COXSWAIN_POLICY: o.policyFile,
   // The benchmarks measure capacity: a load of commands from a few users in one channel is the point, not a flood.
   // The buckets are still checked (their cost is part of every request), but never run dry.
-  COXSWAIN_RATE_USER: '100000/1s', COXSWAIN_RATE_CHANNEL: '100000/1s', COXSWAIN_MAX_QUEUED_PER_USER: '10000', ...o.env,
+  COXSWAIN_RATE_USER: '100000/1s',
+  COXSWAIN_RATE_CHANNEL: '100000/1s',
+  COXSWAIN_MAX_QUEUED_PER_USER: '10000',
+  ...o.env,
 });
 const quiet = o.quiet ?? [];
 const running = await startRoles({
-  config, role: o.role, commands: allCommands,
-  log: (level, message, fields = {}) => { if (!quiet.some((q) => message.startsWith(q))) emit('log', { level, message, fields }); },
+  config,
+  role: o.role,
+  commands: allCommands,
+  log: (level, message, fields = {}) => {
+    if (!quiet.some((q) => message.startsWith(q))) emit('log', { level, message, fields });
+  },
 });
 // The heap's share of the RSS, on request (the memory benchmark asks once the RSS has settled).
 // Under --expose-gc (--watcher-flags=--expose-gc) it collects first, so heapUsed is what is retained.
@@ -71,7 +85,13 @@ process.on('SIGUSR2', () => {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   const mib = (x: number): number => Math.round(x / 2 ** 20);
-  emit('memory', { rssMiB: mib(m.rss), heapTotalMiB: mib(m.heapTotal), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) });
+  emit('memory', {
+    rssMiB: mib(m.rss),
+    heapTotalMiB: mib(m.heapTotal),
+    heapUsedMiB: mib(m.heapUsed),
+    externalMiB: mib(m.external),
+    arrayBuffersMiB: mib(m.arrayBuffers),
+  });
 });
 let stopping = false;
 const stop = (): void => {
@@ -88,5 +108,7 @@ const stop = (): void => {
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 const parent = process.ppid;
-setInterval(() => { if (process.ppid !== parent) stop(); }, 2000).unref();
+setInterval(() => {
+  if (process.ppid !== parent) stop();
+}, 2000).unref();
 emit('started', { pid: process.pid, port: running.port });

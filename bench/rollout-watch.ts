@@ -15,7 +15,17 @@ import type * as k8s from '@kubernetes/client-node';
 import { startTestBot, type TestBot } from '../test/support/bot.ts';
 import type { ClusterState } from '../test/support/cluster/cluster.ts';
 import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
-import { benchDeployment, benchRedisUrl, createBenchNamespace, deleteBotKeys, describeMachine, numericOptions, runningCluster, sleep, type BenchNamespace } from './bench-kit.ts';
+import {
+  benchDeployment,
+  benchRedisUrl,
+  createBenchNamespace,
+  deleteBotKeys,
+  describeMachine,
+  numericOptions,
+  runningCluster,
+  sleep,
+  type BenchNamespace,
+} from './bench-kit.ts';
 
 /** Request counts by verb and open watches, from kube-apiserver's /metrics. */
 interface ApiCounts {
@@ -30,11 +40,14 @@ async function scrapeMetrics(admin: k8s.KubeConfig): Promise<string> {
   const options: { headers?: Record<string, string>; ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
   await admin.applyToHTTPSOptions(options);
   return new Promise((resolve, reject) => {
-    const req = request({ ...options, hostname: server.hostname, port: server.port, path: '/metrics', method: 'GET', timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString()));
-    });
+    const req = request(
+      { ...options, hostname: server.hostname, port: server.port, path: '/metrics', method: 'GET', timeout: 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('metrics: timeout')));
     req.on('error', reject);
     req.end();
@@ -66,7 +79,12 @@ async function apiCounts(admin: k8s.KubeConfig): Promise<ApiCounts> {
 
 function diff(a: ApiCounts, b: ApiCounts): string {
   const verbs = [...new Set([...Object.keys(a.byVerb), ...Object.keys(b.byVerb)])].sort();
-  return verbs.map((v) => `${v} +${(b.byVerb[v] ?? 0) - (a.byVerb[v] ?? 0)}`).filter((s) => !s.endsWith('+0')).join(', ') || 'none';
+  return (
+    verbs
+      .map((v) => `${v} +${(b.byVerb[v] ?? 0) - (a.byVerb[v] ?? 0)}`)
+      .filter((s) => !s.endsWith('+0'))
+      .join(', ') || 'none'
+  );
 }
 
 /** Established TCP connections from this process to `port` on the loopback (socket inodes of /proc/self/fd). */
@@ -102,7 +120,13 @@ function startSampler(apiPort: number): { stop: () => Promise<{ connections: num
       await sleep(250);
     }
   })();
-  return { stop: async () => { stopped = true; await loop; return { connections, peakRssMiB: Math.round(peakRss / 2 ** 20) }; } };
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return { connections, peakRssMiB: Math.round(peakRss / 2 ** 20) };
+    },
+  };
 }
 
 const text = (c: RecordedCall): string => (typeof c.params['text'] === 'string' ? c.params['text'] : '');
@@ -111,8 +135,18 @@ const text = (c: RecordedCall): string => (typeof c.params['text'] === 'string' 
 async function waitForEdits(emu: SlackEmulator, count: number, done: RegExp, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const roots = new Set(emu.callsTo('chat.postMessage').filter((c) => text(c).includes('rollout status of')).map((c) => String(c.result['ts'])));
-    const edited = new Set(emu.callsTo('chat.update').filter((c) => roots.has(String(c.params['ts'])) && done.test(text(c))).map((c) => String(c.params['ts'])));
+    const roots = new Set(
+      emu
+        .callsTo('chat.postMessage')
+        .filter((c) => text(c).includes('rollout status of'))
+        .map((c) => String(c.result['ts'])),
+    );
+    const edited = new Set(
+      emu
+        .callsTo('chat.update')
+        .filter((c) => roots.has(String(c.params['ts'])) && done.test(text(c)))
+        .map((c) => String(c.params['ts'])),
+    );
     if (edited.size >= count) return;
     await sleep(100);
   }
@@ -121,7 +155,14 @@ async function waitForEdits(emu: SlackEmulator, count: number, done: RegExp, tim
 
 async function prepare(ns: BenchNamespace, jobs: number, delaySec: number): Promise<void> {
   const podAnnotations = { 'pod-ready.stage.kwok.x-k8s.io/delay': `${delaySec}s` };
-  await Promise.all(Array.from({ length: jobs }, (_, i) => ns.apps.createNamespacedDeployment({ namespace: ns.name, body: benchDeployment(`d${i}`, { replicas: 1, podAnnotations }) })));
+  await Promise.all(
+    Array.from({ length: jobs }, (_, i) =>
+      ns.apps.createNamespacedDeployment({
+        namespace: ns.name,
+        body: benchDeployment(`d${i}`, { replicas: 1, podAnnotations }),
+      }),
+    ),
+  );
   const deadline = Date.now() + 60_000 + delaySec * 1000;
   while (Date.now() < deadline) {
     const list = await ns.apps.listNamespacedDeployment({ namespace: ns.name });
@@ -131,7 +172,11 @@ async function prepare(ns: BenchNamespace, jobs: number, delaySec: number): Prom
   throw new Error('the deployments did not become available in time');
 }
 
-async function startBots(emu: SlackEmulator, cluster: ClusterState, workers: number): Promise<{ bots: TestBot[]; queue: string }> {
+async function startBots(
+  emu: SlackEmulator,
+  cluster: ClusterState,
+  workers: number,
+): Promise<{ bots: TestBot[]; queue: string }> {
   const queue = `rw-${randomBytes(4).toString('hex')}`;
   const env = { COXSWAIN_CLUSTER: queue };
   const bots = [await startTestBot({ emu, cluster, env })];
@@ -160,8 +205,16 @@ try {
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   const image = [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'ghcr.io/acme/next:2.0' }];
-  await Promise.all(Array.from({ length: options.jobs }, (_, i) => ns.apps.patchNamespacedDeployment({ name: `d${i}`, namespace: ns.name, body: image })));
-  await Promise.all(Array.from({ length: options.jobs }, (_, i) => slack.slashCommand('/k8s', `rollout status d${i} -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' })));
+  await Promise.all(
+    Array.from({ length: options.jobs }, (_, i) =>
+      ns.apps.patchNamespacedDeployment({ name: `d${i}`, namespace: ns.name, body: image }),
+    ),
+  );
+  await Promise.all(
+    Array.from({ length: options.jobs }, (_, i) =>
+      slack.slashCommand('/k8s', `rollout status d${i} -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' }),
+    ),
+  );
   await waitForEdits(emu, options.jobs, /running|updated/u, 30_000);
   const t1 = Date.now();
   const [m1, cpu1] = [await apiCounts(ns.admin), process.cpuUsage()];
@@ -172,15 +225,31 @@ try {
   const m3 = await apiCounts(ns.admin);
   const cpu = process.cpuUsage(cpu0);
   const { connections, peakRssMiB } = await sampler.stop();
-  const ok = emu.callsTo('chat.update').filter((c) => text(c).startsWith('✅') && text(c).includes('rollout status of')).length;
+  const ok = emu
+    .callsTo('chat.update')
+    .filter((c) => text(c).startsWith('✅') && text(c).includes('rollout status of')).length;
   const ms = (u: NodeJS.CpuUsage): number => Math.round((u.user + u.system) / 1000);
-  console.log(`rollout watch: ${options.jobs} rollout status jobs, one Deployment each, pods ready after ${options.delay} s; gateway + ${options.workers} worker roles (8 jobs each) in one process — ${machine}`);
-  console.log(`  all following ${((t1 - t0) / 1000).toFixed(1)} s after the patches; all done after ${((t3 - t0) / 1000).toFixed(1)} s; ✅ ${ok}/${options.jobs}`);
-  console.log(`  CPU of this process (bot + emulator + driver): ${ms(cpu)} ms over ${((t3 - t0) / 1000).toFixed(1)} s; while all waited: ${ms(cpu2)} ms over ${((t2 - t1) / 1000).toFixed(1)} s`);
-  console.log(`  peak RSS ${peakRssMiB} MiB (process lifetime max ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB)`);
-  console.log(`  TCP connections to the API server from this process: first ${connections[0]}, max ${Math.max(...connections)}, last ${connections.at(-1)} (${connections.length} samples)`);
-  console.log(`  open WATCHes on deployments/pods/replicasets/events (whole API server): before ${m0.watches}, while waiting ${m2.watches}, after ${m3.watches}`);
-  console.log(`  API requests (whole API server), idle cluster for ${(idleMs / 1000).toFixed(1)} s before: ${diff(idle0, idle1)}`);
+  console.log(
+    `rollout watch: ${options.jobs} rollout status jobs, one Deployment each, pods ready after ${options.delay} s; gateway + ${options.workers} worker roles (8 jobs each) in one process — ${machine}`,
+  );
+  console.log(
+    `  all following ${((t1 - t0) / 1000).toFixed(1)} s after the patches; all done after ${((t3 - t0) / 1000).toFixed(1)} s; ✅ ${ok}/${options.jobs}`,
+  );
+  console.log(
+    `  CPU of this process (bot + emulator + driver): ${ms(cpu)} ms over ${((t3 - t0) / 1000).toFixed(1)} s; while all waited: ${ms(cpu2)} ms over ${((t2 - t1) / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `  peak RSS ${peakRssMiB} MiB (process lifetime max ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB)`,
+  );
+  console.log(
+    `  TCP connections to the API server from this process: first ${connections[0]}, max ${Math.max(...connections)}, last ${connections.at(-1)} (${connections.length} samples)`,
+  );
+  console.log(
+    `  open WATCHes on deployments/pods/replicasets/events (whole API server): before ${m0.watches}, while waiting ${m2.watches}, after ${m3.watches}`,
+  );
+  console.log(
+    `  API requests (whole API server), idle cluster for ${(idleMs / 1000).toFixed(1)} s before: ${diff(idle0, idle1)}`,
+  );
   console.log(`  API requests, starting: ${diff(m0, m1)}`);
   console.log(`  API requests while all ${options.jobs} waited ${((t2 - t1) / 1000).toFixed(1)} s: ${diff(m1, m2)}`);
   console.log(`  API requests to completion: ${diff(m2, m3)}`);

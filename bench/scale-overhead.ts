@@ -9,13 +9,25 @@
 import type { KubeApi } from '../src/kube/kube-api.ts';
 import { startTestBot } from '../test/support/bot.ts';
 import { SlackEmulator, type RecordedCall, type SlackDriver } from '../test/support/slack-emulator/index.ts';
-import { benchDeployment, createBenchNamespace, describeLatencies, describeMachine, numericOptions, quantile, runningCluster, sleep } from './bench-kit.ts';
+import {
+  benchDeployment,
+  createBenchNamespace,
+  describeLatencies,
+  describeMachine,
+  numericOptions,
+  quantile,
+  runningCluster,
+  sleep,
+} from './bench-kit.ts';
 
 /** Time spent in KubeApi calls, by method, since the last reset. */
 class KubeClock {
   readonly byMethod = new Map<string, number>();
   total = 0;
-  reset(): void { this.byMethod.clear(); this.total = 0; }
+  reset(): void {
+    this.byMethod.clear();
+    this.total = 0;
+  }
   add(method: string, ms: number): void {
     this.total += ms;
     this.byMethod.set(method, (this.byMethod.get(method) ?? 0) + ms);
@@ -24,14 +36,16 @@ class KubeClock {
 
 /** A KubeApi that times every call into `clock` (the jobs run one at a time, so sums do not overlap). */
 function timedKube(api: KubeApi, clock: KubeClock): KubeApi {
-  const timed = <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    const t0 = performance.now();
-    try {
-      return await fn(...args);
-    } finally {
-      clock.add(name, performance.now() - t0);
-    }
-  };
+  const timed =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const t0 = performance.now();
+      try {
+        return await fn(...args);
+      } finally {
+        clock.add(name, performance.now() - t0);
+      }
+    };
   return {
     readDeployment: timed('readDeployment', (ref) => api.readDeployment(ref)),
     setImage: timed('setImage', (ref, o) => api.setImage(ref, o)),
@@ -88,15 +102,33 @@ async function scaleOnce(ctx: ScaleContext, i: number): Promise<Run> {
   ctx.clock.reset();
   const t0 = Date.now();
   const answer = await ctx.slack.slashCommand('/k8s', `scale web ${replicas} -n ${ctx.ns}`, { user, channel: 'C0OPS' });
-  if (answer.status !== 200 || answer.ack !== undefined) throw new Error(`scale ${i} was not queued: ${answer.status} ${answer.ack?.text ?? ''}`);
-  const root = await ctx.emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && text(c).includes(`scale web to ${replicas} in ${ctx.ns}`), { since, timeoutMs: 10_000 });
+  if (answer.status !== 200 || answer.ack !== undefined)
+    throw new Error(`scale ${i} was not queued: ${answer.status} ${answer.ack?.text ?? ''}`);
+  const root = await ctx.emu.waitFor(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.params['thread_ts'] === undefined &&
+      text(c).includes(`scale web to ${replicas} in ${ctx.ns}`),
+    { since, timeoutMs: 10_000 },
+  );
   const ts = String(root.result['ts']);
-  const first = await ctx.emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts, { since, timeoutMs: 30_000 });
-  const final = await ctx.emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /[✅❌]/u.test(text(c)), { since, timeoutMs: 60_000 });
+  const first = await ctx.emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts, {
+    since,
+    timeoutMs: 30_000,
+  });
+  const final = await ctx.emu.waitFor(
+    (c) => c.method === 'chat.update' && c.params['ts'] === ts && /[✅❌]/u.test(text(c)),
+    { since, timeoutMs: 60_000 },
+  );
   const total = final.time - t0;
   return {
-    total, kube: ctx.clock.total, ack: answer.ms, root: root.time - t0, pickup: first.time - root.time,
-    byMethod: Object.fromEntries(ctx.clock.byMethod), ok: text(final).startsWith('✅'),
+    total,
+    kube: ctx.clock.total,
+    ack: answer.ms,
+    root: root.time - t0,
+    pickup: first.time - root.time,
+    byMethod: Object.fromEntries(ctx.clock.byMethod),
+    ok: text(final).startsWith('✅'),
   };
 }
 
@@ -106,11 +138,29 @@ function report(runs: readonly Run[]): void {
   console.log(`  total (gateway received → final root edit): ${describeLatencies(col((r) => r.total))}`);
   console.log(`  kube (sum of KubeApi calls):                ${describeLatencies(col((r) => r.kube))}`);
   console.log(`  overhead = total − kube:                    ${describeLatencies(overhead)}`);
-  console.log(`    of which ack ${quantile(col((r) => r.ack), 0.5)} ms, received → root posted ${quantile(col((r) => r.root), 0.5)} ms, root → worker's first edit ${quantile(col((r) => r.pickup), 0.5)} ms (medians)`);
+  console.log(
+    `    of which ack ${quantile(
+      col((r) => r.ack),
+      0.5,
+    )} ms, received → root posted ${quantile(
+      col((r) => r.root),
+      0.5,
+    )} ms, root → worker's first edit ${quantile(
+      col((r) => r.pickup),
+      0.5,
+    )} ms (medians)`,
+  );
   for (const m of ['findAutoscaler', 'scale', 'followRollout']) {
-    console.log(`    kube ${m}: p50 ${quantile(col((r) => r.byMethod[m] ?? 0), 0.5).toFixed(1)} ms`);
+    console.log(
+      `    kube ${m}: p50 ${quantile(
+        col((r) => r.byMethod[m] ?? 0),
+        0.5,
+      ).toFixed(1)} ms`,
+    );
   }
-  console.log(`  ✅ ${runs.filter((r) => r.ok).length}/${runs.length}; target overhead p50 ≤ 50 ms: ${quantile(overhead, 0.5) <= 50 ? 'met' : 'MISSED'}`);
+  console.log(
+    `  ✅ ${runs.filter((r) => r.ok).length}/${runs.length}; target overhead p50 ≤ 50 ms: ${quantile(overhead, 0.5) <= 50 ? 'met' : 'MISSED'}`,
+  );
 }
 
 const options = numericOptions({ runs: 30 });
@@ -133,7 +183,9 @@ try {
     runs.push(await scaleOnce(ctx, i));
     await sleep(100);
   }
-  console.log(`scale overhead: gateway + worker in one process, ${runs.length} sequential scales 2↔3 in ${ns.name} — ${machine}`);
+  console.log(
+    `scale overhead: gateway + worker in one process, ${runs.length} sequential scales 2↔3 in ${ns.name} — ${machine}`,
+  );
   report(runs);
 } finally {
   await bot.stop();

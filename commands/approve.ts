@@ -3,7 +3,9 @@ import { defineCommand } from '../src/registry/command-spec.ts';
 import { approvalIdPattern } from '../src/approvals/approval-request.ts';
 
 /** An approval request id as its card shows it. */
-export const requestId = z.string().regex(approvalIdPattern, 'an approval request id is 6 letters and digits, as on its card');
+export const requestId = z
+  .string()
+  .regex(approvalIdPattern, 'an approval request id is 6 letters and digits, as on its card');
 
 /** /k8s approve <id>: the Approve button, typed. */
 export const approve = defineCommand({

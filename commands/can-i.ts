@@ -11,16 +11,23 @@ export const canI = defineCommand({
   examples: ['can-i deploy checkout -n prod', 'can-i logs -n staging'],
   positionals: ['verb', 'deployment'],
   flags: { namespace: namespaceFlag },
-  schema: () => z.object({
-    verb: z.enum(policyVerbs, { error: `the verb is one of ${policyVerbs.join(', ')}` }),
-    deployment: deploymentName.optional(),
-    namespace: namespaceName,
-  }).strict(),
+  schema: () =>
+    z
+      .object({
+        verb: z.enum(policyVerbs, { error: `the verb is one of ${policyVerbs.join(', ')}` }),
+        deployment: deploymentName.optional(),
+        namespace: namespaceName,
+      })
+      .strict(),
   verb: 'none',
   runsIn: 'gateway',
   describe: (a) => `can-i ${a.verb}${a.deployment ? ` ${a.deployment}` : ''} in ${a.namespace}`,
   run: (a, ctx) => {
-    const decision = ctx.access.decide({ verb: a.verb, namespace: a.namespace, ...(a.deployment ? { deployment: a.deployment } : {}) });
+    const decision = ctx.access.decide({
+      verb: a.verb,
+      namespace: a.namespace,
+      ...(a.deployment ? { deployment: a.deployment } : {}),
+    });
     const what = `${a.verb}${a.deployment ? ` ${a.deployment}` : ''} in ${a.namespace}`;
     return decision.allowed
       ? { kind: 'text', title: 'yes', text: `Yes, you may ${what}: ${decision.rule}.\nPolicy: ${ctx.access.source}` }

@@ -7,7 +7,12 @@ import type { TableResult } from '../src/results.ts';
 export const maxRows = 50;
 
 const resources: Readonly<Record<string, 'pods' | 'deployments'>> = {
-  po: 'pods', pod: 'pods', pods: 'pods', deploy: 'deployments', deployment: 'deployments', deployments: 'deployments',
+  po: 'pods',
+  pod: 'pods',
+  pods: 'pods',
+  deploy: 'deployments',
+  deployment: 'deployments',
+  deployments: 'deployments',
 };
 
 function age(iso: string | undefined, now: number): string {
@@ -34,13 +39,22 @@ export const get = defineCommand({
     namespace: namespaceFlag,
     selector: { short: 'l', kind: 'value', description: 'label selector, e.g. app=web' },
   },
-  schema: () => z.object({
-    resource: z.string().transform((r) => r.toLowerCase()).pipe(z.enum(Object.keys(resources) as [string, ...string[]], {
-      error: 'get lists `pods` or `deployments`',
-    })).transform((r) => resources[r] ?? 'pods'),
-    namespace: namespaceName,
-    selector: labelSelector.optional(),
-  }).strict(),
+  schema: () =>
+    z
+      .object({
+        resource: z
+          .string()
+          .transform((r) => r.toLowerCase())
+          .pipe(
+            z.enum(Object.keys(resources) as [string, ...string[]], {
+              error: 'get lists `pods` or `deployments`',
+            }),
+          )
+          .transform((r) => resources[r] ?? 'pods'),
+        namespace: namespaceName,
+        selector: labelSelector.optional(),
+      })
+      .strict(),
   verb: 'get',
   runsIn: 'worker',
   mutates: false,
@@ -51,12 +65,23 @@ export const get = defineCommand({
     const title = `${a.resource} in ${a.namespace}${a.selector ? ` matching ${a.selector}` : ''}`;
     if (a.resource === 'pods') {
       const pods = await ctx.kube.listPods(a.namespace, a.selector);
-      return bound(title, ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
-        pods.map((p) => [p.name, p.ready, p.status, String(p.restarts), age(p.createdAt, now)]));
+      return bound(
+        title,
+        ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
+        pods.map((p) => [p.name, p.ready, p.status, String(p.restarts), age(p.createdAt, now)]),
+      );
     }
     const deployments = await ctx.kube.listDeployments(a.namespace, a.selector);
-    return bound(title, ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'IMAGES'],
-      deployments.map((d) => [d.name, `${d.progress.ready}/${d.progress.desired}`, String(d.progress.updated),
-        String(d.progress.available), d.containers.map((c) => c.image).join(',')]));
+    return bound(
+      title,
+      ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'IMAGES'],
+      deployments.map((d) => [
+        d.name,
+        `${d.progress.ready}/${d.progress.desired}`,
+        String(d.progress.updated),
+        String(d.progress.available),
+        d.containers.map((c) => c.image).join(','),
+      ]),
+    );
   },
 });

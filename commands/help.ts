@@ -3,13 +3,16 @@ import { defineCommand, type AnyCommandSpec } from '../src/registry/command-spec
 import { didYouMean } from '../src/text/did-you-mean.ts';
 
 function describeOne(command: AnyCommandSpec): string {
-  const flags = Object.entries(command.flags)
-    .map(([name, f]) => `  ${f.short ? `-${f.short}, ` : ''}--${name}${f.kind === 'value' ? ' …' : ''} — ${f.description}`);
+  const flags = Object.entries(command.flags).map(
+    ([name, f]) => `  ${f.short ? `-${f.short}, ` : ''}--${name}${f.kind === 'value' ? ' …' : ''} — ${f.description}`,
+  );
   return [
     `*${command.summary}*`,
     `\`/k8s ${command.usage}\``,
     ...(flags.length ? ['', ...flags] : []),
-    '', 'Examples:', ...command.examples.map((e) => `\`/k8s ${e}\``),
+    '',
+    'Examples:',
+    ...command.examples.map((e) => `\`/k8s ${e}\``),
   ].join('\n');
 }
 
@@ -32,12 +35,24 @@ export const help = defineCommand({
       const hidden = ctx.commands.length - usable.length;
       const lines = usable.map((c) => `\`${c.usage}\` — ${c.summary}`);
       const note = hidden > 0 ? `\n${hidden} more need a role you do not have here; \`/k8s whoami\` shows yours.` : '';
-      return { kind: 'text', title: 'Coxswain commands', text: `${lines.join('\n')}\n\n\`/k8s help <command>\` explains one.${note}` };
+      return {
+        kind: 'text',
+        title: 'Coxswain commands',
+        text: `${lines.join('\n')}\n\n\`/k8s help <command>\` explains one.${note}`,
+      };
     }
     const wanted = [a.topic, a.subtopic].filter(Boolean).join(' ').toLowerCase();
-    const command = ctx.commands.find((c) => c.name === wanted) ?? ctx.commands.find((c) => c.name === a.topic?.toLowerCase());
+    const command =
+      ctx.commands.find((c) => c.name === wanted) ?? ctx.commands.find((c) => c.name === a.topic?.toLowerCase());
     if (command) return { kind: 'text', title: `/k8s ${command.name}`, text: describeOne(command) };
-    const suggestion = didYouMean(wanted, ctx.commands.map((c) => c.name));
-    return { kind: 'text', title: 'No such command', text: `\`${wanted}\` is not a command.${suggestion ? ` Did you mean \`${suggestion}\`?` : ''}` };
+    const suggestion = didYouMean(
+      wanted,
+      ctx.commands.map((c) => c.name),
+    );
+    return {
+      kind: 'text',
+      title: 'No such command',
+      text: `\`${wanted}\` is not a command.${suggestion ? ` Did you mean \`${suggestion}\`?` : ''}`,
+    };
   },
 });

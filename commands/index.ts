@@ -20,7 +20,22 @@ import { whoami } from './whoami.ts';
 
 /** Every command, in the order help lists them. */
 export const allCommands = [
-  deploy, scale, rolloutStatus, rolloutHistory, rolloutUndo, rolloutRestart, get, logs, audit, lock, unlock, whoami, canI, approve, reject, help,
+  deploy,
+  scale,
+  rolloutStatus,
+  rolloutHistory,
+  rolloutUndo,
+  rolloutRestart,
+  get,
+  logs,
+  audit,
+  lock,
+  unlock,
+  whoami,
+  canI,
+  approve,
+  reject,
+  help,
 ] as const;
 
 /** COXSWAIN_MAX_REPLICAS's default: the bounds of a registry made without configuration (tests, the docs' examples). */

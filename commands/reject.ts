@@ -14,5 +14,8 @@ export const reject = defineCommand({
   verb: 'none',
   runsIn: 'gateway',
   describe: (a) => `reject ${a.id}`,
-  run: async (a, ctx) => ({ kind: 'text', text: await ctx.approvals.vote({ requestId: a.id, decision: 'reject', ...(a.reason ? { reason: a.reason } : {}) }) }),
+  run: async (a, ctx) => ({
+    kind: 'text',
+    text: await ctx.approvals.vote({ requestId: a.id, decision: 'reject', ...(a.reason ? { reason: a.reason } : {}) }),
+  }),
 });

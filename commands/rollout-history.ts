@@ -5,7 +5,7 @@ import { defineCommand } from '../src/registry/command-spec.ts';
 /** /k8s rollout history: the revisions of a deployment with who changed what. */
 export const rolloutHistory = defineCommand({
   name: 'rollout history',
-  summary: 'List a deployment\'s revisions with their change causes',
+  summary: "List a deployment's revisions with their change causes",
   usage: 'rollout history <deployment> [-n namespace]',
   examples: ['rollout history checkout -n prod'],
   positionals: ['deployment'],

@@ -21,7 +21,10 @@ export const rolloutRestart = defineCommand({
     const startedAt = Date.now();
     const ref = { namespace: a.namespace, name: a.deployment };
     // Stamped with the request's time: a run resumed after a lost worker restarts nothing twice.
-    await ctx.kube.restart(ref, { ...askedFor(ctx, `rollout restart ${a.deployment}`), ...(ctx.requestedAt ? { at: ctx.requestedAt } : {}) });
+    await ctx.kube.restart(ref, {
+      ...askedFor(ctx, `rollout restart ${a.deployment}`),
+      ...(ctx.requestedAt ? { at: ctx.requestedAt } : {}),
+    });
     return reportRollout(ctx, ref, { action: 'restart', startedAt });
   },
 });

@@ -14,16 +14,20 @@ export const rolloutUndo = defineCommand({
     namespace: namespaceFlag,
     'to-revision': { kind: 'value', description: 'revision to go back to (see rollout history)' },
   },
-  schema: () => z.object({
-    deployment: deploymentName,
-    namespace: namespaceName,
-    'to-revision': boundedCount('--to-revision', 1, 1_000_000_000).optional(),
-  }).strict(),
+  schema: () =>
+    z
+      .object({
+        deployment: deploymentName,
+        namespace: namespaceName,
+        'to-revision': boundedCount('--to-revision', 1, 1_000_000_000).optional(),
+      })
+      .strict(),
   verb: 'undo',
   runsIn: 'worker',
   mutates: true,
   target: (a) => ({ namespace: a.namespace, deployment: a.deployment }),
-  describe: (a) => `roll back ${a.deployment} in ${a.namespace}${a['to-revision'] ? ` to revision ${a['to-revision']}` : ''}`,
+  describe: (a) =>
+    `roll back ${a.deployment} in ${a.namespace}${a['to-revision'] ? ` to revision ${a['to-revision']}` : ''}`,
   run: async (a, ctx) => {
     const startedAt = Date.now();
     const ref = { namespace: a.namespace, name: a.deployment };

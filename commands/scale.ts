@@ -16,16 +16,21 @@ export const scale = defineCommand({
     force: { kind: 'boolean', description: 'scale even though a HorizontalPodAutoscaler manages it' },
     yes: { kind: 'boolean', description: 'confirm scaling to 0 replicas' },
   },
-  schema: (limits) => z.object({
-    deployment: deploymentName,
-    replicas: replicaCount(limits.maxReplicas),
-    namespace: namespaceName,
-    force: z.boolean().default(false),
-    yes: z.boolean().default(false),
-  }).strict().refine((a) => a.replicas > 0 || a.yes, {
-    path: ['replicas'], message: 'scaling to 0 stops every pod; add --yes to confirm',
-    when: (payload) => payload.issues.length === 0,
-  }),
+  schema: (limits) =>
+    z
+      .object({
+        deployment: deploymentName,
+        replicas: replicaCount(limits.maxReplicas),
+        namespace: namespaceName,
+        force: z.boolean().default(false),
+        yes: z.boolean().default(false),
+      })
+      .strict()
+      .refine((a) => a.replicas > 0 || a.yes, {
+        path: ['replicas'],
+        message: 'scaling to 0 stops every pod; add --yes to confirm',
+        when: (payload) => payload.issues.length === 0,
+      }),
   verb: 'scale',
   runsIn: 'worker',
   mutates: true,
@@ -36,9 +41,16 @@ export const scale = defineCommand({
     const ref = { namespace: a.namespace, name: a.deployment };
     const hpa = await ctx.kube.findAutoscaler(ref);
     if (hpa && !a.force) {
-      throw new AppError('bad_input', `HorizontalPodAutoscaler ${hpa} manages ${a.namespace}/${a.deployment} and would undo this; add --force to scale anyway.`);
+      throw new AppError(
+        'bad_input',
+        `HorizontalPodAutoscaler ${hpa} manages ${a.namespace}/${a.deployment} and would undo this; add --force to scale anyway.`,
+      );
     }
     const result = await ctx.kube.scale(ref, a.replicas, askedFor(ctx, `scale ${a.deployment} ${a.replicas}`));
-    return reportRollout(ctx, ref, { action: 'scale', change: `replicas: ${result.previous} → ${a.replicas}`, startedAt });
+    return reportRollout(ctx, ref, {
+      action: 'scale',
+      change: `replicas: ${result.previous} → ${a.replicas}`,
+      startedAt,
+    });
   },
 });

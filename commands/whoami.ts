@@ -15,7 +15,10 @@ export const whoami = defineCommand({
   runsIn: 'gateway',
   describe: () => 'whoami',
   run: (_a, ctx) => {
-    const roles = ctx.access.roles.map((r) => `• *${r.role}*: ${r.rules.join('; ') || 'no rules'}${r.kubernetes ? `; acts as ${describeIdentity(r.kubernetes)}` : ''}`);
+    const roles = ctx.access.roles.map(
+      (r) =>
+        `• *${r.role}*: ${r.rules.join('; ') || 'no rules'}${r.kubernetes ? `; acts as ${describeIdentity(r.kubernetes)}` : ''}`,
+    );
     return {
       kind: 'text',
       title: 'whoami',
@@ -23,8 +26,11 @@ export const whoami = defineCommand({
         `You are <@${ctx.actor.userId}> (\`${ctx.actor.userId}\`, workspace \`${ctx.actor.teamId}\`),`,
         `in <#${ctx.actor.channelId}> (\`${ctx.actor.channelId}\`), talking to cluster \`${ctx.cluster}\`.`,
         '',
-        ...(roles.length > 0 ? ['Your roles here:', ...roles] : ['No role of the policy applies to you here: you may run `help`, `whoami` and `can-i`.']),
-        '', `Policy: ${ctx.access.source}`,
+        ...(roles.length > 0
+          ? ['Your roles here:', ...roles]
+          : ['No role of the policy applies to you here: you may run `help`, `whoami` and `can-i`.']),
+        '',
+        `Policy: ${ctx.access.source}`,
       ].join('\n'),
     };
   },

@@ -54,7 +54,10 @@ export function asAppError(error: unknown, refPrefix: string, report: (ref: stri
   if (error instanceof AppError) return error;
   const ref = `${refPrefix}/${randomUUID().slice(0, 8)}`;
   report(ref, error);
-  return new AppError('internal', `Something went wrong on our side (internal error, ref ${ref}).`, { retryable: false, cause: error });
+  return new AppError('internal', `Something went wrong on our side (internal error, ref ${ref}).`, {
+    retryable: false,
+    cause: error,
+  });
 }
 
 /** The error code of a failed Slack Web API call (`not_in_channel`, `ratelimited`, …), if it is one. */

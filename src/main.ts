@@ -4,7 +4,17 @@ import { allCommands } from '../commands/index.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { AppError } from './errors.ts';
 import type { ChainVerdict } from './audit/verify-chain.ts';
-import { ConfigError, consoleEnvironment, loadAuditConfig, loadConfig, loadProtectedNamespaces, loadRbacConfig, roles, type RbacConfig, type Role } from './config/load-config.ts';
+import {
+  ConfigError,
+  consoleEnvironment,
+  loadAuditConfig,
+  loadConfig,
+  loadProtectedNamespaces,
+  loadRbacConfig,
+  roles,
+  type RbacConfig,
+  type Role,
+} from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
@@ -46,7 +56,15 @@ async function start(args: readonly string[]): Promise<number> {
   // Installed before start-up finishes: a SIGTERM while starting still stops cleanly, once started.
   const stop = (signal: string): void => {
     log('info', 'stopping', { signal });
-    starting.then((running) => running.stop()).then(() => exit(0), (error: unknown) => { log('error', 'stop failed', { error: String(error) }); exit(1); });
+    starting
+      .then((running) => running.stop())
+      .then(
+        () => exit(0),
+        (error: unknown) => {
+          log('error', 'stop failed', { error: String(error) });
+          exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -61,7 +79,9 @@ async function checkPolicy(args: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    stdout.write(`${explainPolicy(await loadPolicy(file), file, { protectedNamespaces: loadProtectedNamespaces() })}\n`);
+    stdout.write(
+      `${explainPolicy(await loadPolicy(file), file, { protectedNamespaces: loadProtectedNamespaces() })}\n`,
+    );
     return 0;
   } catch (error) {
     if (!(error instanceof PolicyError)) throw error;
@@ -75,11 +95,18 @@ const rbacUsage = 'usage: coxswain rbac FILE [--namespaces a,b,…|--from-cluste
 /** The namespaces globs are resolved against: given, or listed from the cluster (KUBECONFIG, as the admin). */
 async function knownNamespaces(args: readonly string[], config: RbacConfig): Promise<string[]> {
   const given = flagValue(args, '--namespaces');
-  if (given !== undefined) return given.split(',').map((n) => n.trim()).filter(Boolean);
+  if (given !== undefined)
+    return given
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
   if (!args.includes('--from-cluster')) return [];
   const { openKubeConnection } = await import('./kube/kube-connection.ts');
   const { listNamespaces } = await import('./kube/list-namespaces.ts');
-  const connection = await openKubeConnection({ ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}), ...(config.inClusterServer ? { inClusterServer: config.inClusterServer } : {}) });
+  const connection = await openKubeConnection({
+    ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
+    ...(config.inClusterServer ? { inClusterServer: config.inClusterServer } : {}),
+  });
   try {
     return await listNamespaces(connection);
   } finally {
@@ -88,7 +115,9 @@ async function knownNamespaces(args: readonly string[], config: RbacConfig): Pro
 }
 
 function serviceAccountOf(args: readonly string[], config: RbacConfig): ServiceAccountRef | undefined {
-  const [namespace = '', name = ''] = (flagValue(args, '--service-account') ?? `${config.namespace}/coxswain`).split('/');
+  const [namespace = '', name = ''] = (flagValue(args, '--service-account') ?? `${config.namespace}/coxswain`).split(
+    '/',
+  );
   return /^[a-z0-9][-a-z0-9]*$/.test(namespace) && /^[a-z0-9][-a-z0-9.]*$/.test(name) ? { namespace, name } : undefined;
 }
 
@@ -102,9 +131,15 @@ async function rbac(args: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    const plan = planWriteGrants(await loadPolicy(file), { protectedNamespaces: config.protectedNamespaces }, await knownNamespaces(args, config));
+    const plan = planWriteGrants(
+      await loadPolicy(file),
+      { protectedNamespaces: config.protectedNamespaces },
+      await knownNamespaces(args, config),
+    );
     if (plan.unresolved.length > 0) {
-      stderr.write(`${file}: no namespace given matches ${plan.unresolved.map((g) => `"${g}"`).join(', ')}: list the namespaces these globs should reach with --namespaces a,b,… or read them from the cluster with --from-cluster; nothing was written\n`);
+      stderr.write(
+        `${file}: no namespace given matches ${plan.unresolved.map((g) => `"${g}"`).join(', ')}: list the namespaces these globs should reach with --namespaces a,b,… or read them from the cluster with --from-cluster; nothing was written\n`,
+      );
       return 1;
     }
     stdout.write(renderWriteGrants(plan, serviceAccount, file));
@@ -123,12 +158,16 @@ async function rbac(args: readonly string[]): Promise<number> {
 function reportVerdict(verdict: ChainVerdict, cluster: string): number {
   if (verdict.ok) {
     const span = verdict.firstId ? ` (${verdict.firstId} … ${verdict.lastId ?? verdict.firstId})` : '';
-    const anchored = verdict.anchoredAt ? `; older records were trimmed, the first kept links to ${verdict.anchoredAt}` : '';
+    const anchored = verdict.anchoredAt
+      ? `; older records were trimmed, the first kept links to ${verdict.anchoredAt}`
+      : '';
     stdout.write(`audit trail of cluster ${cluster}: intact, ${verdict.count} records${span}${anchored}\n`);
     return 0;
   }
   const b = verdict.broken;
-  stderr.write(`audit trail of cluster ${cluster}: BROKEN at ${b.id}: ${b.problem}\n  expected ${b.expected}\n  found    ${b.found}\n  ${verdict.count} records before it are intact\n`);
+  stderr.write(
+    `audit trail of cluster ${cluster}: BROKEN at ${b.id}: ${b.problem}\n  expected ${b.expected}\n  found    ${b.found}\n  ${verdict.count} records before it are intact\n`,
+  );
   return 1;
 }
 
@@ -139,13 +178,23 @@ async function audit(args: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loadAuditConfig();
-  const redis = openRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
+  const redis = openRedis(config, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    return reportVerdict(await createAuditLog({ redis, cluster: config.cluster, log: () => undefined }).verify(), config.cluster);
+    return reportVerdict(
+      await createAuditLog({ redis, cluster: config.cluster, log: () => undefined }).verify(),
+      config.cluster,
+    );
   } catch (error) {
-    stderr.write(`coxswain: could not read the audit trail from ${safeRedisUrl(config.redisUrl)}: ${error instanceof Error ? error.message : String(error)}\n`);
+    stderr.write(
+      `coxswain: could not read the audit trail from ${safeRedisUrl(config.redisUrl)}: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   } finally {
     redis.disconnect();
@@ -161,12 +210,24 @@ function flagValue(args: readonly string[], flag: string): string | undefined {
 async function openConsole(args: readonly string[]): Promise<number> {
   const as = flagValue(args, '--as');
   const channel = flagValue(args, '--channel');
-  const commands = args.filter((a, i) => !a.startsWith('--') && !['--as', '--channel', '--group'].includes(args[i - 1] ?? ''));
-  const groups = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--group' ? [a.split('=')] : []))
-    .map(([id = '', members = '']) => [id, members.split(',').filter(Boolean)]));
+  const commands = args.filter(
+    (a, i) => !a.startsWith('--') && !['--as', '--channel', '--group'].includes(args[i - 1] ?? ''),
+  );
+  const groups = Object.fromEntries(
+    args
+      .flatMap((a, i) => (args[i - 1] === '--group' ? [a.split('=')] : []))
+      .map(([id = '', members = '']) => [id, members.split(',').filter(Boolean)]),
+  );
   // Imported here: it brings the console's in-process Slack, which no deployed process needs.
   const { runConsole } = await import('./console/run-console.ts');
-  await runConsole({ env: consoleEnvironment(), specs: allCommands, commands, groups, ...(as ? { as } : {}), ...(channel ? { channel } : {}) });
+  await runConsole({
+    env: consoleEnvironment(),
+    specs: allCommands,
+    commands,
+    groups,
+    ...(as ? { as } : {}),
+    ...(channel ? { channel } : {}),
+  });
   return 0;
 }
 
@@ -186,8 +247,13 @@ export async function main(args: readonly string[]): Promise<number> {
   return 2;
 }
 
-main(argv.slice(2)).then((code) => { if (code >= 0) exit(code); }, (error: unknown) => {
-  if (error instanceof ConfigError) stderr.write(`coxswain: ${error.message}\n`);
-  else stderr.write(`coxswain: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
-  exit(error instanceof ConfigError ? 78 : 1);
-});
+main(argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) stderr.write(`coxswain: ${error.message}\n`);
+    else stderr.write(`coxswain: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    exit(error instanceof ConfigError ? 78 : 1);
+  },
+);

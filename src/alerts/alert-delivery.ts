@@ -55,14 +55,22 @@ export function startAlertDelivery(deps: AlertDeliveryDeps, options: AlertDelive
   const finish = async (key: string): Promise<void> => {
     await options.redis.del(pendingKey(options.keyPrefix, key));
     const record = await deps.store.get(key);
-    if (record && record.version > (record.deliveredVersion ?? 0)) await options.queue.enqueue(key, record.version, !record.message);
+    if (record && record.version > (record.deliveredVersion ?? 0))
+      await options.queue.enqueue(key, record.version, !record.message);
   };
   const worker = new Worker<AlertJobData>(alertQueueName(options.cluster), processor, {
-    connection: options.connection, prefix: queuePrefix, concurrency: options.concurrency ?? 4, lockDuration: 60_000,
+    connection: options.connection,
+    prefix: queuePrefix,
+    concurrency: options.concurrency ?? 4,
+    lockDuration: 60_000,
   });
   worker.on('error', (error) => deps.log('error', 'alert delivery connection error', { error: error.message }));
   worker.on('failed', (job, error) => {
-    deps.log('warn', 'alert delivery failed', { alert: job?.data.key, attempt: job?.attemptsMade, error: error.message });
+    deps.log('warn', 'alert delivery failed', {
+      alert: job?.data.key,
+      attempt: job?.attemptsMade,
+      error: error.message,
+    });
     // Out of attempts: free the alert, so its next change can try again.
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void finish(job.data.key).catch(() => undefined);
   });

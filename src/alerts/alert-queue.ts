@@ -38,14 +38,18 @@ export function createAlertQueue(cluster: string, redis: Redis, keyPrefix: strin
   return {
     enqueue: async (key, version, urgent) => {
       if ((await redis.set(pendingKey(keyPrefix, key), String(version), 'PX', 600_000, 'NX')) !== 'OK') return;
-      await queue.add('alert', { key, version }, {
-        jobId: `alert-${alertId(key)}-${version}`,
-        priority: urgent ? 1 : 10,
-        attempts: 8,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: 3600, count: 5_000 },
-        removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
-      });
+      await queue.add(
+        'alert',
+        { key, version },
+        {
+          jobId: `alert-${alertId(key)}-${version}`,
+          priority: urgent ? 1 : 10,
+          attempts: 8,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: { age: 3600, count: 5_000 },
+          removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+        },
+      );
     },
     counts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
     close: () => queue.close(),

@@ -61,7 +61,10 @@ export const alertLimits = { maxPods: 20, maxSeen: 200 } as const;
 /** What an observation did. */
 export type AlertChange = 'opened' | 'updated' | 'recovered' | 'unchanged';
 
-function counted(seen: Readonly<Record<string, number>>, pods: readonly SubjectPod[]): { seen: Record<string, number>; added: number } {
+function counted(
+  seen: Readonly<Record<string, number>>,
+  pods: readonly SubjectPod[],
+): { seen: Record<string, number>; added: number } {
   const next: Record<string, number> = { ...seen };
   let added = 0;
   for (const pod of pods) {
@@ -87,14 +90,25 @@ export interface ObserveContext {
 function opened(state: SubjectState, c: ObserveContext, previous: AlertRecord | undefined): AlertRecord {
   const { seen, added } = counted({}, state.pods);
   return {
-    id: alertId(state.key), key: state.key, cluster: c.cluster, subject: state.subject, channel: c.channel, state: 'firing',
-    firstSeen: c.now, lastSeen: c.now, occurrences: Math.max(1, added), pods: state.pods.slice(0, alertLimits.maxPods), podCount: state.pods.length,
-    seen, version: (previous?.version ?? 0) + 1,
+    id: alertId(state.key),
+    key: state.key,
+    cluster: c.cluster,
+    subject: state.subject,
+    channel: c.channel,
+    state: 'firing',
+    firstSeen: c.now,
+    lastSeen: c.now,
+    occurrences: Math.max(1, added),
+    pods: state.pods.slice(0, alertLimits.maxPods),
+    podCount: state.pods.length,
+    seen,
+    version: (previous?.version ?? 0) + 1,
     ...(previous?.message ? { previous: { channel: previous.message.channel, ts: previous.message.ts } } : {}),
   };
 }
 
-const samePods = (a: readonly SubjectPod[], b: readonly SubjectPod[]): boolean => JSON.stringify(a) === JSON.stringify(b);
+const samePods = (a: readonly SubjectPod[], b: readonly SubjectPod[]): boolean =>
+  JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * Applies what the tracker saw to the stored record. A failure with no record,
@@ -102,7 +116,11 @@ const samePods = (a: readonly SubjectPod[], b: readonly SubjectPod[]): boolean =
  * episode; otherwise the same message is updated. Seeing the same pods again
  * (a relist, a watcher restart) changes nothing.
  */
-export function observe(record: AlertRecord | undefined, state: SubjectState, c: ObserveContext): { record: AlertRecord | undefined; change: AlertChange } {
+export function observe(
+  record: AlertRecord | undefined,
+  state: SubjectState,
+  c: ObserveContext,
+): { record: AlertRecord | undefined; change: AlertChange } {
   if (state.recovered || state.pods.length === 0) return recovered(record, state, c);
   const stale = record?.message !== undefined && c.now - record.message.postedAt > c.cooldownMs;
   if (!record || record.state === 'recovered' || stale) return { record: opened(state, c, record), change: 'opened' };
@@ -110,17 +128,37 @@ export function observe(record: AlertRecord | undefined, state: SubjectState, c:
 }
 
 /** No pod fails: the tracker's quiet period is over (recovered), or not yet (nothing to show). */
-function recovered(record: AlertRecord | undefined, state: SubjectState, c: ObserveContext): { record: AlertRecord | undefined; change: AlertChange } {
+function recovered(
+  record: AlertRecord | undefined,
+  state: SubjectState,
+  c: ObserveContext,
+): { record: AlertRecord | undefined; change: AlertChange } {
   if (!state.recovered || record?.state !== 'firing') return { record, change: 'unchanged' };
-  return { record: { ...record, state: 'recovered', recoveredAt: c.now, pods: [], podCount: 0, version: record.version + 1 }, change: 'recovered' };
+  return {
+    record: { ...record, state: 'recovered', recoveredAt: c.now, pods: [], podCount: 0, version: record.version + 1 },
+    change: 'recovered',
+  };
 }
 
-function updated(record: AlertRecord, state: SubjectState, c: ObserveContext): { record: AlertRecord; change: AlertChange } {
+function updated(
+  record: AlertRecord,
+  state: SubjectState,
+  c: ObserveContext,
+): { record: AlertRecord; change: AlertChange } {
   const pods = state.pods.slice(0, alertLimits.maxPods);
   const { seen, added } = counted(record.seen, state.pods);
-  if (added === 0 && samePods(pods, record.pods) && state.pods.length === record.podCount) return { record, change: 'unchanged' };
+  if (added === 0 && samePods(pods, record.pods) && state.pods.length === record.podCount)
+    return { record, change: 'unchanged' };
   return {
-    record: { ...record, pods, podCount: state.pods.length, seen, occurrences: record.occurrences + added, lastSeen: c.now, version: record.version + 1 },
+    record: {
+      ...record,
+      pods,
+      podCount: state.pods.length,
+      seen,
+      occurrences: record.occurrences + added,
+      lastSeen: c.now,
+      version: record.version + 1,
+    },
     change: 'updated',
   };
 }

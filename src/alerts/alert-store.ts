@@ -4,7 +4,15 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { SubjectState } from '../watch/failure-tracker.ts';
-import { alertId, observe, type AlertChange, type AlertRecord, type ObserveContext, type PostedMessage, type RolloutThread } from './alert-record.ts';
+import {
+  alertId,
+  observe,
+  type AlertChange,
+  type AlertRecord,
+  type ObserveContext,
+  type PostedMessage,
+  type RolloutThread,
+} from './alert-record.ts';
 
 export { alertId } from './alert-record.ts';
 
@@ -30,9 +38,16 @@ export interface AlertStore {
   /** The record an alert button names, by its id. */
   getById(id: string): Promise<AlertRecord | undefined>;
   /** Applies an observation of the tracker (see observe in alert-record.ts). */
-  apply(state: SubjectState, context: ObserveContext): Promise<{ record: AlertRecord | undefined; change: AlertChange }>;
+  apply(
+    state: SubjectState,
+    context: ObserveContext,
+  ): Promise<{ record: AlertRecord | undefined; change: AlertChange }>;
   /** Records that `version` reached Slack, and the message when it was a new post. */
-  delivered(key: string, version: number, posted?: PostedMessage & { readonly postedAt: number; readonly episode: number }): Promise<AlertRecord | undefined>;
+  delivered(
+    key: string,
+    version: number,
+    posted?: PostedMessage & { readonly postedAt: number; readonly episode: number },
+  ): Promise<AlertRecord | undefined>;
   /** Records that the alert was said in a rollout's thread (once per episode). */
   rolloutNotified(key: string, thread: RolloutThread): Promise<void>;
   /** Keys of the records still firing, for reconciliation after a watcher restart. */
@@ -53,12 +68,25 @@ export function createAlertStore(redis: Redis, prefix: string): AlertStore {
     const raw = await redis.get(alertRecordKey(prefix, id));
     return raw ? parseRecord(raw) : undefined;
   };
-  const update = async <T>(key: string, change: (r: AlertRecord | undefined) => { next: AlertRecord | undefined; result: T }): Promise<T> => {
+  const update = async <T>(
+    key: string,
+    change: (r: AlertRecord | undefined) => { next: AlertRecord | undefined; result: T },
+  ): Promise<T> => {
     for (let attempt = 0; attempt < 20; attempt++) {
       const raw = (await redis.get(recordKey(key))) ?? '';
       const { next, result } = change(raw ? parseRecord(raw) : undefined);
       if (!next || JSON.stringify(next) === raw) return result;
-      const swapped = await redis.eval(compareAndSet, 2, recordKey(key), firingSet, raw, JSON.stringify(next), keepMs, key, next.state);
+      const swapped = await redis.eval(
+        compareAndSet,
+        2,
+        recordKey(key),
+        firingSet,
+        raw,
+        JSON.stringify(next),
+        keepMs,
+        key,
+        next.state,
+      );
       if (swapped === 1) return result;
     }
     throw new AppError('conflict', `alert ${key} changed too often to update`);
@@ -66,18 +94,26 @@ export function createAlertStore(redis: Redis, prefix: string): AlertStore {
   return {
     get: (key) => getById(alertId(key)),
     getById,
-    apply: (state, context) => update(state.key, (r) => {
-      const outcome = observe(r, state, context);
-      return { next: outcome.record, result: outcome };
-    }),
-    delivered: (key, version, posted) => update(key, (r) => {
-      // A new episode opened while this one was being sent: the post belongs to the old one, which is gone.
-      if (!r || (posted && posted.episode !== r.firstSeen)) return { next: r, result: r };
-      const message = posted ? { channel: posted.channel, ts: posted.ts, postedAt: posted.postedAt } : undefined;
-      const next: AlertRecord = { ...r, deliveredVersion: Math.max(r.deliveredVersion ?? 0, version), deliveredAt: Date.now(), ...(message ? { message } : {}) };
-      return { next, result: next };
-    }),
-    rolloutNotified: (key, thread) => update(key, (r) => ({ next: r ? { ...r, rolloutNotified: thread } : r, result: undefined })),
+    apply: (state, context) =>
+      update(state.key, (r) => {
+        const outcome = observe(r, state, context);
+        return { next: outcome.record, result: outcome };
+      }),
+    delivered: (key, version, posted) =>
+      update(key, (r) => {
+        // A new episode opened while this one was being sent: the post belongs to the old one, which is gone.
+        if (!r || (posted && posted.episode !== r.firstSeen)) return { next: r, result: r };
+        const message = posted ? { channel: posted.channel, ts: posted.ts, postedAt: posted.postedAt } : undefined;
+        const next: AlertRecord = {
+          ...r,
+          deliveredVersion: Math.max(r.deliveredVersion ?? 0, version),
+          deliveredAt: Date.now(),
+          ...(message ? { message } : {}),
+        };
+        return { next, result: next };
+      }),
+    rolloutNotified: (key, thread) =>
+      update(key, (r) => ({ next: r ? { ...r, rolloutNotified: thread } : r, result: undefined })),
     firingKeys: async () => {
       const ids = await redis.smembers(firingSet);
       return ids;

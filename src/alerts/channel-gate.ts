@@ -33,7 +33,10 @@ export interface ChannelGate {
 export function createChannelGate(redis: Redis, prefix: string, intervalMs = 1200): ChannelGate {
   const key = (channel: string): string => `${prefix}:alert-pace:${channel}`;
   return {
-    take: async (channel, urgent) => Number(await redis.eval(takeSlot, 2, key(channel), `${key(channel)}:claim`, intervalMs, urgent ? '1' : '0')),
-    pause: async (channel, ms) => { await redis.set(key(channel), '1', 'PX', Math.max(1, Math.round(ms))); },
+    take: async (channel, urgent) =>
+      Number(await redis.eval(takeSlot, 2, key(channel), `${key(channel)}:claim`, intervalMs, urgent ? '1' : '0')),
+    pause: async (channel, ms) => {
+      await redis.set(key(channel), '1', 'PX', Math.max(1, Math.round(ms)));
+    },
   };
 }

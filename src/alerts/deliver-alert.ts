@@ -7,7 +7,13 @@ import { failureKinds } from '../kube/failure-reasons.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { Log } from '../log/create-logger.ts';
 import { redactLines, redactSecrets } from '../text/redact-secrets.ts';
-import { renderAlert, renderRecovery, renderRolloutFailure, type AlertEvidence, type AlertMessage } from '../views/render-alert.ts';
+import {
+  renderAlert,
+  renderRecovery,
+  renderRolloutFailure,
+  type AlertEvidence,
+  type AlertMessage,
+} from '../views/render-alert.ts';
 import type { SlackMessage } from '../views/slack-message.ts';
 import type { AlertRecord, PostedMessage } from './alert-record.ts';
 import type { AlertStore } from './alert-store.ts';
@@ -41,7 +47,13 @@ export interface AlertDeliveryDeps {
 export type DeliveryOutcome = { readonly kind: 'done' } | { readonly kind: 'later'; readonly afterMs: number };
 
 /** Slack errors that retrying will not fix. */
-const permanentSlackErrors = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'invalid_blocks', 'msg_too_long']);
+const permanentSlackErrors = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  'invalid_blocks',
+  'msg_too_long',
+]);
 
 const logLines = 20;
 
@@ -55,13 +67,31 @@ async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<
   const wantsLogs = whichLogs !== 'none';
   const [logs, events] = await Promise.all([
     wantsLogs
-      ? deps.kube.readLogs(namespace, pod.name, { ...(pod.failure.container ? { container: pod.failure.container } : {}), tailLines: logLines, previous, limitBytes: 64 * 1024 })
-        .then((l) => ({ lines: redactLines(l.lines) }), (error: unknown) => ({ lines: [], unavailable: redactSecrets(`logs unavailable: ${error instanceof Error ? error.message : String(error)}`) }))
+      ? deps.kube
+          .readLogs(namespace, pod.name, {
+            ...(pod.failure.container ? { container: pod.failure.container } : {}),
+            tailLines: logLines,
+            previous,
+            limitBytes: 64 * 1024,
+          })
+          .then(
+            (l) => ({ lines: redactLines(l.lines) }),
+            (error: unknown) => ({
+              lines: [],
+              unavailable: redactSecrets(`logs unavailable: ${error instanceof Error ? error.message : String(error)}`),
+            }),
+          )
       : Promise.resolve({ lines: [], unavailable: 'the container never started, so it has no logs' }),
-    deps.kube.podEvents(namespace, pod.name, 5).then((events) => events.map((e) => ({ ...e, message: redactSecrets(e.message) })), () => []),
+    deps.kube.podEvents(namespace, pod.name, 5).then(
+      (events) => events.map((e) => ({ ...e, message: redactSecrets(e.message) })),
+      () => [],
+    ),
   ]);
   return {
-    pod: pod.name, previous, lines: logs.lines, events,
+    pod: pod.name,
+    previous,
+    lines: logs.lines,
+    events,
     ...(pod.failure.container ? { container: pod.failure.container } : {}),
     ...('unavailable' in logs ? { logsUnavailable: logs.unavailable } : {}),
   };
@@ -71,7 +101,10 @@ async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<
 const creationSlackMs = 2000;
 
 /** Whether a failing pod may have been made by a change that began at `at`; an unknown creation time counts as made by it. */
-const mayBeMadeAt = (at: number) => (pod: SubjectPod): boolean => !pod.createdAt || pod.createdAt > at - creationSlackMs;
+const mayBeMadeAt =
+  (at: number) =>
+  (pod: SubjectPod): boolean =>
+    !pod.createdAt || pod.createdAt > at - creationSlackMs;
 
 /**
  * Says a firing alert in the thread of a recent Coxswain change of that Deployment, once per episode,
@@ -86,7 +119,12 @@ async function tellRollout(deps: AlertDeliveryDeps, r: AlertRecord, alert: Poste
   await deps.store.rolloutNotified(r.key, mark);
 }
 
-async function send(deps: AlertDeliveryDeps, r: AlertRecord, now: number, evidence: AlertEvidence | undefined): Promise<PostedMessage | undefined> {
+async function send(
+  deps: AlertDeliveryDeps,
+  r: AlertRecord,
+  now: number,
+  evidence: AlertEvidence | undefined,
+): Promise<PostedMessage | undefined> {
   const content = renderAlert(r, evidence, now);
   if (r.message) {
     await deps.slack.update(r.message, content);
@@ -111,14 +149,24 @@ function editWait(deps: AlertDeliveryDeps, r: AlertRecord, now: number): number 
 }
 
 /** Sends; a channel the bot cannot post to is said in the log and given up (retrying cannot help until someone invites it). */
-async function sendOrGiveUp(deps: AlertDeliveryDeps, r: AlertRecord, now: number, evidence: AlertEvidence | undefined): Promise<{ posted?: PostedMessage; gaveUp: boolean }> {
+async function sendOrGiveUp(
+  deps: AlertDeliveryDeps,
+  r: AlertRecord,
+  now: number,
+  evidence: AlertEvidence | undefined,
+): Promise<{ posted?: PostedMessage; gaveUp: boolean }> {
   try {
     const posted = await send(deps, r, now, evidence);
     return posted ? { posted, gaveUp: false } : { gaveUp: false };
   } catch (error) {
     const code = slackErrorCode(error);
     if (code === undefined || !permanentSlackErrors.has(code)) throw error;
-    deps.log('error', 'cannot post the alert to its channel', { alert: r.key, channel: r.channel, slackError: code, hint: 'invite the bot to the channel or fix alerts.routes' });
+    deps.log('error', 'cannot post the alert to its channel', {
+      alert: r.key,
+      channel: r.channel,
+      slackError: code,
+      hint: 'invite the bot to the channel or fix alerts.routes',
+    });
     await deps.store.delivered(r.key, r.version);
     return { gaveUp: true };
   }
@@ -141,6 +189,12 @@ export async function deliverAlert(deps: AlertDeliveryDeps, key: string): Promis
   const sent = await sendOrGiveUp(deps, r, now, evidence);
   if (sent.gaveUp) return { kind: 'done' };
   await tellRollout(deps, r, sent.posted);
-  deps.log('info', 'alert delivered', { alert: key, state: r.state, version: r.version, channel: r.channel, pods: r.podCount });
+  deps.log('info', 'alert delivered', {
+    alert: key,
+    state: r.state,
+    version: r.version,
+    channel: r.channel,
+    pods: r.podCount,
+  });
   return { kind: 'done' };
 }

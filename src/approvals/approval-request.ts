@@ -59,7 +59,8 @@ export type VoteOutcome =
   | { readonly kind: 'refused'; readonly reason: string; readonly request: ApprovalRequest };
 
 function refusal(request: ApprovalRequest, now: number): string | undefined {
-  if (request.state === 'planning') return 'This request is still reading the current state of its target; try again in a moment.';
+  if (request.state === 'planning')
+    return 'This request is still reading the current state of its target; try again in a moment.';
   if (request.state !== 'pending') return `This request is already ${request.state}; nothing changed.`;
   if (now >= request.expiresAt) return 'This request has expired; nothing changed.';
   return undefined;
@@ -70,9 +71,14 @@ export function applyVote(request: ApprovalRequest, userId: string, now: number)
   const closed = refusal(request, now);
   if (closed) return { kind: 'refused', reason: closed, request };
   if (userId === request.requester.userId && !request.allowSelfApproval) {
-    return { kind: 'refused', reason: 'You asked for this, and the policy does not let requesters approve their own requests.', request };
+    return {
+      kind: 'refused',
+      reason: 'You asked for this, and the policy does not let requesters approve their own requests.',
+      request,
+    };
   }
-  if (request.votes.some((v) => v.userId === userId)) return { kind: 'refused', reason: 'You already approved this request; each approver counts once.', request };
+  if (request.votes.some((v) => v.userId === userId))
+    return { kind: 'refused', reason: 'You already approved this request; each approver counts once.', request };
   const votes = [...request.votes, { userId, at: now }];
   const approved = votes.length >= request.required;
   const next: ApprovalRequest = { ...request, votes, state: approved ? 'approved' : 'pending' };
@@ -80,7 +86,12 @@ export function applyVote(request: ApprovalRequest, userId: string, now: number)
 }
 
 /** Applies a rejection: one is enough, and who and why are kept. The requester may withdraw their own. */
-export function applyRejection(request: ApprovalRequest, userId: string, reason: string | undefined, now: number): VoteOutcome {
+export function applyRejection(
+  request: ApprovalRequest,
+  userId: string,
+  reason: string | undefined,
+  now: number,
+): VoteOutcome {
   const closed = refusal(request, now);
   if (closed) return { kind: 'refused', reason: closed, request };
   const rejectedBy = { userId, at: now, ...(reason ? { reason } : {}) };

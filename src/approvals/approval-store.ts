@@ -10,7 +10,14 @@ import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import { describeSealProblem, type Sealer } from '../seal/sealer.ts';
-import { applyRejection, applyVote, approvalIdAlphabet, type ApprovalPlan, type ApprovalRequest, type VoteOutcome } from './approval-request.ts';
+import {
+  applyRejection,
+  applyVote,
+  approvalIdAlphabet,
+  type ApprovalPlan,
+  type ApprovalRequest,
+  type VoteOutcome,
+} from './approval-request.ts';
 
 /** KEYS: request, due set. ARGV: expected JSON, new JSON, ttl ms, id to drop from the due set (or ''). */
 const compareAndSet = `
@@ -55,13 +62,20 @@ function unsealed(sealer: Pick<Sealer, 'check'>, id: string, raw: string): Appro
   const { seal, ...request } = JSON.parse(raw) as ApprovalRequest & { seal?: unknown };
   const check = sealer.check('approval', request, seal);
   if (check !== 'valid') {
-    throw new AppError('forbidden', `Approval request \`${id}\` is not acted on: ${describeSealProblem(check)}. Someone other than Coxswain may be writing to its Redis.`);
+    throw new AppError(
+      'forbidden',
+      `Approval request \`${id}\` is not acted on: ${describeSealProblem(check)}. Someone other than Coxswain may be writing to its Redis.`,
+    );
   }
   return request;
 }
 
 /** Opens the store under `prefix` (e.g. coxswain:prod); `sealer` seals every record and checks it on every read. */
-export function createApprovalStore(redis: Redis, prefix: string, sealer: Pick<Sealer, 'seal' | 'check'>): ApprovalStore {
+export function createApprovalStore(
+  redis: Redis,
+  prefix: string,
+  sealer: Pick<Sealer, 'seal' | 'check'>,
+): ApprovalStore {
   const key = (id: string): string => `${prefix}:approval:${id}`;
   const dueKey = `${prefix}:approvals:due`;
   const read = async (id: string): Promise<ApprovalRequest | undefined> => {
@@ -69,13 +83,25 @@ export function createApprovalStore(redis: Redis, prefix: string, sealer: Pick<S
     return raw ? unsealed(sealer, id, raw) : undefined;
   };
   const ttl = (r: ApprovalRequest): number => Math.max(60_000, r.expiresAt - Date.now() + keepFinishedMs);
-  const update = async <T>(id: string, change: (r: ApprovalRequest) => { next: ApprovalRequest; result: T }): Promise<T> => {
+  const update = async <T>(
+    id: string,
+    change: (r: ApprovalRequest) => { next: ApprovalRequest; result: T },
+  ): Promise<T> => {
     for (let attempt = 0; attempt < 20; attempt++) {
       const raw = await redis.get(key(id));
       if (!raw) throw new AppError('not_found', `There is no approval request \`${id}\`.`);
       const { next, result } = change(unsealed(sealer, id, raw));
       const finished = next.state !== 'pending' && next.state !== 'planning';
-      const swapped = await redis.eval(compareAndSet, 2, key(id), dueKey, raw, sealed(sealer, next), ttl(next), finished ? id : '');
+      const swapped = await redis.eval(
+        compareAndSet,
+        2,
+        key(id),
+        dueKey,
+        raw,
+        sealed(sealer, next),
+        ttl(next),
+        finished ? id : '',
+      );
       if (swapped === 1) return result;
     }
     throw new AppError('conflict', 'Too many people clicked at once; please click again.');
@@ -92,17 +118,24 @@ export function createApprovalStore(redis: Redis, prefix: string, sealer: Pick<S
       }
     },
     get: read,
-    setCard: (id, ts) => update(id, (r) => { const next = { ...r, cardTs: ts }; return { next, result: next }; }),
-    setPlan: (id, plan) => update(id, (r) => {
-      const next: ApprovalRequest = r.state === 'planning' ? { ...r, plan, state: 'pending' } : r;
-      return { next, result: next };
-    }),
-    failPlan: (id, reason) => update(id, (r) => {
-      const next: ApprovalRequest = r.state === 'planning' ? { ...r, state: 'failed', failure: reason } : r;
-      return { next, result: r.state === 'planning' ? next : undefined };
-    }),
+    setCard: (id, ts) =>
+      update(id, (r) => {
+        const next = { ...r, cardTs: ts };
+        return { next, result: next };
+      }),
+    setPlan: (id, plan) =>
+      update(id, (r) => {
+        const next: ApprovalRequest = r.state === 'planning' ? { ...r, plan, state: 'pending' } : r;
+        return { next, result: next };
+      }),
+    failPlan: (id, reason) =>
+      update(id, (r) => {
+        const next: ApprovalRequest = r.state === 'planning' ? { ...r, state: 'failed', failure: reason } : r;
+        return { next, result: r.state === 'planning' ? next : undefined };
+      }),
     vote: (id, userId, now = Date.now()) => update(id, (r) => outcome(applyVote(r, userId, now))),
-    reject: (id, userId, reason, now = Date.now()) => update(id, (r) => outcome(applyRejection(r, userId, reason, now))),
+    reject: (id, userId, reason, now = Date.now()) =>
+      update(id, (r) => outcome(applyRejection(r, userId, reason, now))),
     expireDue: async (now = Date.now()) => {
       const due = await redis.zrangebyscore(dueKey, 0, now, 'LIMIT', 0, 100);
       const expired: ApprovalRequest[] = [];

@@ -21,16 +21,29 @@ export interface BindPlanDeps {
 export async function bindPlan(deps: BindPlanDeps, requestId: string): Promise<ApprovalRequest> {
   const request = await deps.store.get(requestId);
   if (!request) throw new AppError('not_found', `There is no approval request \`${requestId}\`.`);
-  if (!request.target.deployment) throw new AppError('bad_input', 'Only commands on a deployment can be held for approval.');
-  const current = await deps.kube.readDeployment({ namespace: request.target.namespace, name: request.target.deployment });
+  if (!request.target.deployment)
+    throw new AppError('bad_input', 'Only commands on a deployment can be held for approval.');
+  const current = await deps.kube.readDeployment({
+    namespace: request.target.namespace,
+    name: request.target.deployment,
+  });
   const bound = await deps.store.setPlan(request.id, planChange(current, request.command, request.input));
   await deps.redraw(bound);
   return bound;
 }
 
 /** Throws (not retried) when the target no longer matches the approved plan. */
-export async function assertPlanHolds(kube: Pick<KubeApi, 'readDeployment'>, target: { namespace: string; deployment?: string }, plan: ApprovalPlan, ownJob?: string): Promise<void> {
+export async function assertPlanHolds(
+  kube: Pick<KubeApi, 'readDeployment'>,
+  target: { namespace: string; deployment?: string },
+  plan: ApprovalPlan,
+  ownJob?: string,
+): Promise<void> {
   if (!target.deployment) return;
-  const drift = planDrift(plan, await kube.readDeployment({ namespace: target.namespace, name: target.deployment }), ownJob);
+  const drift = planDrift(
+    plan,
+    await kube.readDeployment({ namespace: target.namespace, name: target.deployment }),
+    ownJob,
+  );
   if (drift) throw new AppError('invalid', drift);
 }

@@ -49,24 +49,45 @@ export interface Approvals extends WorkerApprovals {
 
 /** The plan-reading duties need the cluster; a role without it cannot run a plan job. */
 function withoutCluster(): Pick<KubeApi, 'readDeployment'> {
-  const refuse = (): never => { throw new Error('approval plans are read by the worker; this role has no cluster access'); };
+  const refuse = (): never => {
+    throw new Error('approval plans are read by the worker; this role has no cluster access');
+  };
   return { readDeployment: refuse };
 }
 
 /** Builds the service. */
 export function createApprovals(o: ApprovalsOptions): Approvals {
-  const worker = createWorkerApprovals({ store: o.store, kube: o.kube ?? withoutCluster(), redraw: o.flow.redraw, authorizer: o.authorizer });
-  const voteDeps = { store: o.store, authorizer: o.authorizer, redraw: o.flow.redraw, enqueueApproved: o.flow.enqueueApproved, audit: o.audit };
+  const worker = createWorkerApprovals({
+    store: o.store,
+    kube: o.kube ?? withoutCluster(),
+    redraw: o.flow.redraw,
+    authorizer: o.authorizer,
+  });
+  const voteDeps = {
+    store: o.store,
+    authorizer: o.authorizer,
+    redraw: o.flow.redraw,
+    enqueueApproved: o.flow.enqueueApproved,
+    audit: o.audit,
+  };
   const expired = async (r: ApprovalRequest): Promise<void> => {
     await o.flow.redraw(r);
     await o.audit.record({
-      kind: 'approval.expired', user: r.requester.userId, channel: r.channel, command: r.command, description: r.description,
-      ...r.target, decision: 'refused', reason: `expired with ${r.votes.length} of ${r.required} approvals`, detail: { request: r.id },
+      kind: 'approval.expired',
+      user: r.requester.userId,
+      channel: r.channel,
+      command: r.command,
+      description: r.description,
+      ...r.target,
+      decision: 'refused',
+      reason: `expired with ${r.votes.length} of ${r.required} approvals`,
+      detail: { request: r.id },
     });
   };
   return {
     ...worker,
-    open: (held, rule) => openApproval({ store: o.store, postCard: o.flow.postCard, enqueuePlan: o.flow.enqueuePlan }, held, rule),
+    open: (held, rule) =>
+      openApproval({ store: o.store, postCard: o.flow.postCard, enqueuePlan: o.flow.enqueuePlan }, held, rule),
     vote: (vote) => handleVote(voteDeps, vote),
     expireDue: (now) => sweepExpired({ store: o.store, expired, log: o.log }, now),
   };

@@ -34,7 +34,6 @@ export interface Vote {
   readonly clicked?: { readonly channel: string; readonly ts: string };
 }
 
-
 /** Whether this person is among the request's approvers (by role here, user ID or user group). */
 async function isApprover(deps: VoteDeps, request: ApprovalRequest, actor: Actor): Promise<boolean> {
   if (request.approvers.users.includes(actor.userId)) return true;
@@ -46,24 +45,40 @@ async function isApprover(deps: VoteDeps, request: ApprovalRequest, actor: Actor
 async function refusalFor(deps: VoteDeps, request: ApprovalRequest, vote: Vote): Promise<string | undefined> {
   if (vote.decision === 'reject' && vote.actor.userId === request.requester.userId) return undefined;
   const what = `${vote.decision} ${request.target.deployment ?? ''} in ${request.target.namespace}`.replace('  ', ' ');
-  if (!(await isApprover(deps, request, vote.actor))) return `You are not one of this request's approvers, so you may not ${what}.`;
+  if (!(await isApprover(deps, request, vote.actor)))
+    return `You are not one of this request's approvers, so you may not ${what}.`;
   const decision = await deps.authorizer.check(vote.actor, { verb: 'approve', ...request.target });
   return decision.allowed ? undefined : decision.reason;
 }
 
 function feedback(outcome: VoteOutcome): string {
   switch (outcome.kind) {
-    case 'refused': return outcome.reason;
-    case 'rejected': return 'Rejected. Nothing will be done.';
-    case 'approved': return 'Approved: the job is queued in the request\'s thread.';
-    case 'counted': return `Counted: ${outcome.request.votes.length} of ${outcome.request.required} approvals.`;
+    case 'refused':
+      return outcome.reason;
+    case 'rejected':
+      return 'Rejected. Nothing will be done.';
+    case 'approved':
+      return "Approved: the job is queued in the request's thread.";
+    case 'counted':
+      return `Counted: ${outcome.request.votes.length} of ${outcome.request.required} approvals.`;
   }
 }
 
-async function record(deps: VoteDeps, vote: Vote, request: ApprovalRequest, result: { allowed: boolean; reason: string }): Promise<void> {
+async function record(
+  deps: VoteDeps,
+  vote: Vote,
+  request: ApprovalRequest,
+  result: { allowed: boolean; reason: string },
+): Promise<void> {
   await deps.audit.record({
-    kind: 'approval.vote', user: vote.actor.userId, channel: vote.actor.channelId, command: request.command, description: request.description,
-    ...request.target, decision: result.allowed ? 'allowed' : 'denied', reason: `${vote.decision}: ${result.reason}`,
+    kind: 'approval.vote',
+    user: vote.actor.userId,
+    channel: vote.actor.channelId,
+    command: request.command,
+    description: request.description,
+    ...request.target,
+    decision: result.allowed ? 'allowed' : 'denied',
+    reason: `${vote.decision}: ${result.reason}`,
     detail: { request: request.id, requester: request.requester.userId },
   });
 }
@@ -75,17 +90,24 @@ function misplacedClick(request: ApprovalRequest, vote: Vote): string | undefine
   if (clicked.channel !== request.channel) {
     return `This click came from another channel than request \`${request.id}\`'s card (in <#${request.channel}>); a vote counts only on its own card. Nothing changed.`;
   }
-  if (clicked.ts !== request.cardTs) return `This button is not on request \`${request.id}\`'s card; a vote counts only on its own card. Nothing changed.`;
+  if (clicked.ts !== request.cardTs)
+    return `This button is not on request \`${request.id}\`'s card; a vote counts only on its own card. Nothing changed.`;
   return undefined;
 }
 
 /** A vote on a request that does not exist is refused, and recorded: a made-up id is worth an auditor's look. */
 async function refuseMissing(deps: VoteDeps, vote: Vote): Promise<string> {
   const known = approvalIdPattern.test(vote.requestId);
-  const answer = known ? `There is no approval request \`${vote.requestId}\`.` : 'That is not an approval request id; nothing changed.';
+  const answer = known
+    ? `There is no approval request \`${vote.requestId}\`.`
+    : 'That is not an approval request id; nothing changed.';
   await deps.audit.record({
-    kind: 'approval.vote', user: vote.actor.userId, channel: vote.actor.channelId, decision: 'refused',
-    reason: `${vote.decision}: no such approval request${vote.clicked ? ' (button click)' : ''}`, detail: { request: vote.requestId.slice(0, 64) },
+    kind: 'approval.vote',
+    user: vote.actor.userId,
+    channel: vote.actor.channelId,
+    decision: 'refused',
+    reason: `${vote.decision}: no such approval request${vote.clicked ? ' (button click)' : ''}`,
+    detail: { request: vote.requestId.slice(0, 64) },
   });
   return answer;
 }
@@ -93,8 +115,12 @@ async function refuseMissing(deps: VoteDeps, vote: Vote): Promise<string> {
 /** A request whose record the bot did not write as it is (its seal fails) is not voted on; the attempt is recorded. */
 async function refuseTampered(deps: VoteDeps, vote: Vote, error: AppError): Promise<string> {
   await deps.audit.record({
-    kind: 'approval.vote', user: vote.actor.userId, channel: vote.actor.channelId, decision: 'refused',
-    reason: `${vote.decision}: ${error.userMessage}`, detail: { request: vote.requestId.slice(0, 64) },
+    kind: 'approval.vote',
+    user: vote.actor.userId,
+    channel: vote.actor.channelId,
+    decision: 'refused',
+    reason: `${vote.decision}: ${error.userMessage}`,
+    detail: { request: vote.requestId.slice(0, 64) },
   });
   return error.userMessage;
 }
@@ -112,14 +138,15 @@ export async function handleVote(deps: VoteDeps, vote: Vote): Promise<string> {
   });
   if (request instanceof AppError) return refuseTampered(deps, vote, request);
   if (!request) return refuseMissing(deps, vote);
-  const refused = misplacedClick(request, vote) ?? await refusalFor(deps, request, vote);
+  const refused = misplacedClick(request, vote) ?? (await refusalFor(deps, request, vote));
   if (refused) {
     await record(deps, vote, request, { allowed: false, reason: refused });
     return refused;
   }
-  const outcome = vote.decision === 'approve'
-    ? await deps.store.vote(request.id, vote.actor.userId)
-    : await deps.store.reject(request.id, vote.actor.userId, vote.reason);
+  const outcome =
+    vote.decision === 'approve'
+      ? await deps.store.vote(request.id, vote.actor.userId)
+      : await deps.store.reject(request.id, vote.actor.userId, vote.reason);
   await record(deps, vote, outcome.request, { allowed: outcome.kind !== 'refused', reason: feedback(outcome) });
   if (outcome.kind !== 'refused') await deps.redraw(outcome.request);
   if (outcome.kind === 'approved') await deps.enqueueApproved(outcome.request);

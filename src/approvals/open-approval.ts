@@ -32,13 +32,28 @@ export function durationMs(text: string): number {
 }
 
 /** Opens the request under `rule`, posts its card and queues its plan. */
-export async function openApproval(deps: OpenApprovalDeps, held: HeldCommand, rule: ApprovalRule, now = Date.now()): Promise<ApprovalRequest> {
+export async function openApproval(
+  deps: OpenApprovalDeps,
+  held: HeldCommand,
+  rule: ApprovalRule,
+  now = Date.now(),
+): Promise<ApprovalRequest> {
   const opened = await deps.store.open({
     requester: { userId: held.actor.userId, userName: held.actor.userName, teamId: held.actor.teamId },
-    channel: held.actor.channelId, command: held.command, input: held.input, description: held.description, target: held.target,
-    required: rule.required, allowSelfApproval: rule.allowSelfApproval,
-    approvers: { roles: rule.approvers.roles ?? [], users: rule.approvers.users ?? [], groups: rule.approvers.groups ?? [] },
-    createdAt: now, expiresAt: now + durationMs(rule.expiresAfter),
+    channel: held.actor.channelId,
+    command: held.command,
+    input: held.input,
+    description: held.description,
+    target: held.target,
+    required: rule.required,
+    allowSelfApproval: rule.allowSelfApproval,
+    approvers: {
+      roles: rule.approvers.roles ?? [],
+      users: rule.approvers.users ?? [],
+      groups: rule.approvers.groups ?? [],
+    },
+    createdAt: now,
+    expiresAt: now + durationMs(rule.expiresAfter),
   });
   const ts = await deps.postCard(opened);
   const withCard = await deps.store.setCard(opened.id, ts);

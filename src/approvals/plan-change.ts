@@ -5,7 +5,11 @@ import type { DeploymentSummary } from '../kube/kube-api.ts';
 import type { ApprovalPlan } from './approval-request.ts';
 
 /** The bound state of a Deployment and the words for what will change. */
-export function planChange(current: DeploymentSummary, command: string, input: Readonly<Record<string, string | boolean>>): ApprovalPlan {
+export function planChange(
+  current: DeploymentSummary,
+  command: string,
+  input: Readonly<Record<string, string | boolean>>,
+): ApprovalPlan {
   const images = current.containers.map((c) => c.image);
   const state = { generation: current.generation, images, replicas: current.progress.desired };
   return { ...state, change: describeChange(current, command, input) };
@@ -25,8 +29,8 @@ function undoChange(current: DeploymentSummary, input: Input): string {
 }
 
 const changes: Readonly<Record<string, (current: DeploymentSummary, input: Input) => string>> = {
-  'deploy': deployChange,
-  'scale': (current, input) => `${current.name} replicas: ${current.progress.desired} → ${String(input['replicas'])}`,
+  deploy: deployChange,
+  scale: (current, input) => `${current.name} replicas: ${current.progress.desired} → ${String(input['replicas'])}`,
   'rollout undo': undoChange,
   'rollout restart': (current) => `${current.name}: restart all ${current.progress.desired} pod(s)`,
 };
@@ -44,8 +48,12 @@ export function planDrift(plan: ApprovalPlan, now: DeploymentSummary, ownJob?: s
   if (ownJob !== undefined && now.lastRequest === ownJob) return undefined;
   const changes: string[] = [];
   const images = now.containers.map((c) => c.image);
-  if (images.join(',') !== plan.images.join(',')) changes.push(`images ${plan.images.join(', ')} → ${images.join(', ')}`);
+  if (images.join(',') !== plan.images.join(','))
+    changes.push(`images ${plan.images.join(', ')} → ${images.join(', ')}`);
   if (now.progress.desired !== plan.replicas) changes.push(`replicas ${plan.replicas} → ${now.progress.desired}`);
-  if (now.generation !== plan.generation && changes.length === 0) changes.push(`generation ${plan.generation} → ${now.generation} (its spec was edited)`);
-  return changes.length > 0 ? `${now.namespace}/${now.name} changed since the request was approved: ${changes.join('; ')}. Nothing was done; ask again.` : undefined;
+  if (now.generation !== plan.generation && changes.length === 0)
+    changes.push(`generation ${plan.generation} → ${now.generation} (its spec was edited)`);
+  return changes.length > 0
+    ? `${now.namespace}/${now.name} changed since the request was approved: ${changes.join('; ')}. Nothing was done; ask again.`
+    : undefined;
 }

@@ -18,7 +18,11 @@ export interface SweepOptions {
 export async function sweepExpired(options: SweepOptions, now = Date.now()): Promise<number> {
   const expired = await options.store.expireDue(now);
   for (const request of expired) {
-    options.log('info', 'approval request expired', { id: request.id, requester: request.requester.userId, votes: request.votes.length });
+    options.log('info', 'approval request expired', {
+      id: request.id,
+      requester: request.requester.userId,
+      votes: request.votes.length,
+    });
     await options.expired(request);
   }
   return expired.length;
@@ -39,9 +43,14 @@ export function startExpirySweeper(options: ExpirySweeperOptions): { stop(): voi
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    options.sweep()
-      .catch((error: unknown) => { options.log('warn', 'approval expiry sweep failed', { error: String(error) }); })
-      .finally(() => { running = false; });
+    options
+      .sweep()
+      .catch((error: unknown) => {
+        options.log('warn', 'approval expiry sweep failed', { error: String(error) });
+      })
+      .finally(() => {
+        running = false;
+      });
   }, options.everyMs ?? 10_000);
   timer.unref();
   return { stop: () => clearInterval(timer) };

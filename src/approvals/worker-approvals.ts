@@ -35,8 +35,12 @@ const sameWords = (a: Readonly<Record<string, unknown>>, b: Readonly<Record<stri
   JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 function matches(stored: ApprovalRequest, payload: JobPayload): boolean {
-  return stored.state === 'approved' && stored.requester.userId === payload.actor.userId
-    && stored.command === payload.command && sameWords(stored.input, payload.input);
+  return (
+    stored.state === 'approved' &&
+    stored.requester.userId === payload.actor.userId &&
+    stored.command === payload.command &&
+    sameWords(stored.input, payload.input)
+  );
 }
 
 /** Builds the worker's approval duties. */
@@ -53,7 +57,10 @@ export function createWorkerApprovals(o: WorkerApprovalsOptions): WorkerApproval
       const id = payload.approval?.phase === 'run' ? payload.approval.id : undefined;
       const stored = id ? await o.store.get(id) : undefined;
       if (!stored || !matches(stored, payload) || !stored.plan) {
-        throw new AppError('forbidden', `This needs ${rule.required} approval(s) under the policy, and this job carries none that matches; nothing was done.`);
+        throw new AppError(
+          'forbidden',
+          `This needs ${rule.required} approval(s) under the policy, and this job carries none that matches; nothing was done.`,
+        );
       }
       await assertPlanHolds(o.kube, stored.target, stored.plan, jobId);
     },

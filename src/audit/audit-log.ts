@@ -62,27 +62,38 @@ const clean = (value: unknown): unknown => (typeof value === 'string' ? bound(re
 
 /** Redacts and bounds every free-text field, so no secret typed into Slack reaches a record. */
 function sanitize(entry: AuditEntry): AuditEntry {
-  const fields = Object.entries(entry).map(([k, v]) => [k, k === 'detail' && v ? Object.fromEntries(Object.entries(v as object).map(([dk, dv]) => [dk, clean(dv)])) : clean(v)]);
+  const fields = Object.entries(entry).map(([k, v]) => [
+    k,
+    k === 'detail' && v ? Object.fromEntries(Object.entries(v as object).map(([dk, dv]) => [dk, clean(dv)])) : clean(v),
+  ]);
   return Object.fromEntries(fields) as AuditEntry;
 }
 
 function parseHead(head: string): { seq: number; hash: string } {
   if (head === '') return { seq: 0, hash: genesisHash };
   const [seq, hash] = head.split(' ');
-  if (!seq || !hash || !/^\d+$/.test(seq)) throw new Error('the audit head key holds something unexpected; run `coxswain audit verify`');
+  if (!seq || !hash || !/^\d+$/.test(seq))
+    throw new Error('the audit head key holds something unexpected; run `coxswain audit verify`');
   return { seq: Number(seq), hash };
 }
 
 function parseRecord(entry: ChainEntry): StoredAuditRecord | undefined {
   try {
     const record = JSON.parse(entry.record) as AuditRecord;
-    return typeof record === 'object' && record !== null && typeof record.kind === 'string' ? { id: entry.id, record } : undefined;
+    return typeof record === 'object' && record !== null && typeof record.kind === 'string'
+      ? { id: entry.id, record }
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-interface Appended { readonly id: string; readonly hash: string; readonly record: AuditRecord; readonly length: number }
+interface Appended {
+  readonly id: string;
+  readonly hash: string;
+  readonly record: AuditRecord;
+  readonly length: number;
+}
 
 class RedisAuditLog implements AuditLog {
   readonly #o: AuditLogOptions;
@@ -111,13 +122,19 @@ class RedisAuditLog implements AuditLog {
       appended = await this.#append(entry, time);
     } catch (error) {
       this.#o.log('info', 'audit', { audit: { ...entry, time, cluster: this.#o.cluster }, stored: false });
-      this.#o.log('warn', 'audit record not stored in Redis (it is in this log)', { kind: entry.kind, error: error instanceof Error ? error.message : String(error) });
+      this.#o.log('warn', 'audit record not stored in Redis (it is in this log)', {
+        kind: entry.kind,
+        error: error instanceof Error ? error.message : String(error),
+      });
       return;
     }
     this.#o.log('info', 'audit', { audit: appended.record, id: appended.id, hash: appended.hash });
-    if (mayTrim && appended.length > this.#retention) await this.#trim().catch((error: unknown) => {
-      this.#o.log('warn', 'audit trim failed; it is tried again after the next record', { error: error instanceof Error ? error.message : String(error) });
-    });
+    if (mayTrim && appended.length > this.#retention)
+      await this.#trim().catch((error: unknown) => {
+        this.#o.log('warn', 'audit trim failed; it is tried again after the next record', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
   }
 
   async #append(entry: AuditEntry, time: string): Promise<Appended> {
@@ -128,7 +145,11 @@ class RedisAuditLog implements AuditLog {
       const json = canonicalJson(record);
       const hash = chainHash(prev.hash, json);
       const newHead = `${record.seq} ${hash}`;
-      const result = await appendEntry(this.#o.redis, this.#keys, { expectedHead: this.#head, newHead, entry: { record: json, prev: prev.hash, hash } });
+      const result = await appendEntry(this.#o.redis, this.#keys, {
+        expectedHead: this.#head,
+        newHead,
+        entry: { record: json, prev: prev.hash, hash },
+      });
       if (result.ok) {
         this.#head = newHead;
         return { id: result.id, hash, record, length: result.length };
@@ -146,7 +167,11 @@ class RedisAuditLog implements AuditLog {
     let count = 0;
     let firstId = '';
     let last: { lastId: string; anchorHash: string } | undefined;
-    for (let batch = await trimOldest(this.#o.redis, this.#keys, keep, trimBatch); batch; batch = await trimOldest(this.#o.redis, this.#keys, keep, trimBatch)) {
+    for (
+      let batch = await trimOldest(this.#o.redis, this.#keys, keep, trimBatch);
+      batch;
+      batch = await trimOldest(this.#o.redis, this.#keys, keep, trimBatch)
+    ) {
       count += batch.count;
       firstId ||= batch.firstId;
       last = batch;
@@ -159,7 +184,9 @@ class RedisAuditLog implements AuditLog {
 
   async query(filter: AuditFilter): Promise<AuditPage> {
     return this.#scan(filter).catch((error: unknown) => {
-      throw new AppError('unavailable', 'The audit trail (Redis) cannot be read right now; please try again shortly.', { cause: error });
+      throw new AppError('unavailable', 'The audit trail (Redis) cannot be read right now; please try again shortly.', {
+        cause: error,
+      });
     });
   }
 
@@ -171,10 +198,13 @@ class RedisAuditLog implements AuditLog {
     for (let scanned = 0; scanned < maxScan;) {
       const count = Math.min(pageSize, maxScan - scanned);
       const page = await this.#o.redis.xrevrange(this.#keys.stream, max, min, 'COUNT', count);
-      const records = page.map(([id, fields]) => parseRecord({ id, record: fields[fields.indexOf('record') + 1] ?? '', prev: '', hash: '' }));
+      const records = page.map(([id, fields]) =>
+        parseRecord({ id, record: fields[fields.indexOf('record') + 1] ?? '', prev: '', hash: '' }),
+      );
       found.push(...records.filter((r): r is StoredAuditRecord => r !== undefined && matchesFilter(r.record, filter)));
       scanned += page.length;
-      if (found.length >= filter.limit || page.length < count) return { records: found.slice(0, filter.limit), scanLimited: false };
+      if (found.length >= filter.limit || page.length < count)
+        return { records: found.slice(0, filter.limit), scanLimited: false };
       max = `(${page[page.length - 1]?.[0] ?? '0'}`;
     }
     return { records: found.slice(0, filter.limit), scanLimited: true };
@@ -190,9 +220,14 @@ class RedisAuditLog implements AuditLog {
       const keys = this.#keys;
       const pages = (async function* () {
         yield snapshot.firstPage;
-        if (lastOfFirst && snapshot.firstPage.length === pageSize) yield* readPagesAfter(redis, keys, lastOfFirst, pageSize);
+        if (lastOfFirst && snapshot.firstPage.length === pageSize)
+          yield* readPagesAfter(redis, keys, lastOfFirst, pageSize);
       })();
-      verdict = await verifyChain({ pages, ...(snapshot.anchor ? { anchor: snapshot.anchor } : {}), ...(snapshot.head ? { head: snapshot.head } : {}) });
+      verdict = await verifyChain({
+        pages,
+        ...(snapshot.anchor ? { anchor: snapshot.anchor } : {}),
+        ...(snapshot.head ? { head: snapshot.head } : {}),
+      });
       if (verdict.ok || (await redis.get(keys.anchor)) === snapshot.anchorRaw) return verdict;
     }
     return verdict as ChainVerdict;

@@ -21,8 +21,11 @@ export const auditKinds = [
   'job.retrying',
   'job.finished',
   'audit.trimmed', // retention removed older records
-  'approval.requested', 'approval.vote', 'approval.expired',
-  'lock.taken', 'lock.released',
+  'approval.requested',
+  'approval.vote',
+  'approval.expired',
+  'lock.taken',
+  'lock.released',
   'lock.broken', // someone the policy lets `break` ended another person's hold
 ] as const;
 

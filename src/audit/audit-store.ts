@@ -60,12 +60,23 @@ export interface AppendRequest {
 }
 
 /** Appended (with the stream id and length), or someone else was first (with the head they left). */
-export type AppendResult = { readonly ok: true; readonly id: string; readonly length: number } | { readonly ok: false; readonly head: string };
+export type AppendResult =
+  { readonly ok: true; readonly id: string; readonly length: number } | { readonly ok: false; readonly head: string };
 
 /** Appends one entry if the head is still `expectedHead`. */
 export async function appendEntry(redis: Redis, keys: AuditKeys, request: AppendRequest): Promise<AppendResult> {
   const { record, prev, hash } = request.entry;
-  const reply = await redis.eval(appendScript, 2, keys.stream, keys.head, request.expectedHead, request.newHead, record, prev, hash) as [number, string, number?];
+  const reply = (await redis.eval(
+    appendScript,
+    2,
+    keys.stream,
+    keys.head,
+    request.expectedHead,
+    request.newHead,
+    record,
+    prev,
+    hash,
+  )) as [number, string, number?];
   return reply[0] === 1 ? { ok: true, id: reply[1], length: Number(reply[2]) } : { ok: false, head: reply[1] };
 }
 
@@ -79,8 +90,14 @@ export interface TrimBatch {
 }
 
 /** Removes up to `batch` of the oldest records beyond `keep`; undefined when there were none. */
-export async function trimOldest(redis: Redis, keys: AuditKeys, keep: number, batch: number): Promise<TrimBatch | undefined> {
-  const reply = await redis.eval(trimScript, 2, keys.stream, keys.anchor, String(keep), String(batch)) as [number, string, string, string] | null;
+export async function trimOldest(
+  redis: Redis,
+  keys: AuditKeys,
+  keep: number,
+  batch: number,
+): Promise<TrimBatch | undefined> {
+  const reply = (await redis.eval(trimScript, 2, keys.stream, keys.anchor, String(keep), String(batch))) as
+    [number, string, string, string] | null;
   if (!reply) return undefined;
   return { count: Number(reply[0]), firstId: reply[1], lastId: reply[2], anchorHash: reply[3] };
 }
@@ -96,7 +113,12 @@ function parseAnchor(raw: string | null): ChainEntry | undefined {
   if (raw === null) return undefined;
   try {
     const a = JSON.parse(raw) as Partial<ChainEntry>;
-    return { id: String(a.id ?? ''), record: String(a.record ?? ''), prev: String(a.prev ?? ''), hash: String(a.hash ?? '') };
+    return {
+      id: String(a.id ?? ''),
+      record: String(a.record ?? ''),
+      prev: String(a.prev ?? ''),
+      hash: String(a.hash ?? ''),
+    };
   } catch {
     return { id: '(anchor)', record: '', prev: '', hash: 'unreadable anchor' };
   }
@@ -113,7 +135,12 @@ export interface ChainSnapshot {
 
 /** Reads a consistent start for verification. */
 export async function readSnapshot(redis: Redis, keys: AuditKeys, pageSize: number): Promise<ChainSnapshot> {
-  const replies = await redis.multi().get(keys.anchor).get(keys.head).xrange(keys.stream, '-', '+', 'COUNT', pageSize).exec();
+  const replies = await redis
+    .multi()
+    .get(keys.anchor)
+    .get(keys.head)
+    .xrange(keys.stream, '-', '+', 'COUNT', pageSize)
+    .exec();
   if (!replies) throw new Error('the audit snapshot transaction was aborted');
   const [anchorReply, headReply, pageReply] = replies;
   for (const [error] of replies) if (error) throw error;
@@ -121,13 +148,20 @@ export async function readSnapshot(redis: Redis, keys: AuditKeys, pageSize: numb
   const head = headReply?.[1] as string | null;
   const anchor = parseAnchor(anchorRaw);
   return {
-    anchorRaw, ...(anchor ? { anchor } : {}), ...(head ? { head: head.split(' ')[1] ?? head } : {}),
+    anchorRaw,
+    ...(anchor ? { anchor } : {}),
+    ...(head ? { head: head.split(' ')[1] ?? head } : {}),
     firstPage: (pageReply?.[1] as [string, string[]][]).map(([id, fields]) => toChainEntry(id, fields)),
   };
 }
 
 /** Pages of entries after `afterId`, oldest first, until the end of the stream. */
-export async function* readPagesAfter(redis: Redis, keys: AuditKeys, afterId: string, pageSize: number): AsyncGenerator<readonly ChainEntry[]> {
+export async function* readPagesAfter(
+  redis: Redis,
+  keys: AuditKeys,
+  afterId: string,
+  pageSize: number,
+): AsyncGenerator<readonly ChainEntry[]> {
   let from = afterId;
   for (;;) {
     const page = await redis.xrange(keys.stream, `(${from}`, '+', 'COUNT', pageSize);

@@ -21,7 +21,13 @@ export interface ChainBreak {
 
 /** Intact (with how many records were checked) or broken at one link. */
 export type ChainVerdict =
-  | { readonly ok: true; readonly count: number; readonly firstId?: string; readonly lastId?: string; readonly anchoredAt?: string }
+  | {
+      readonly ok: true;
+      readonly count: number;
+      readonly firstId?: string;
+      readonly lastId?: string;
+      readonly anchoredAt?: string;
+    }
   | { readonly ok: false; readonly count: number; readonly broken: ChainBreak };
 
 /** What verifyChain reads. */
@@ -36,18 +42,37 @@ export interface ChainSource {
 
 function checkEntry(entry: ChainEntry, expectedPrev: string): ChainBreak | undefined {
   if (entry.prev !== expectedPrev) {
-    return { id: entry.id, problem: 'does not link to the record before it (a record was removed, moved or inserted)', expected: expectedPrev, found: entry.prev };
+    return {
+      id: entry.id,
+      problem: 'does not link to the record before it (a record was removed, moved or inserted)',
+      expected: expectedPrev,
+      found: entry.prev,
+    };
   }
   const computed = chainHash(entry.prev, entry.record);
-  if (computed !== entry.hash) return { id: entry.id, problem: 'its content does not match its hash (the record was edited)', expected: computed, found: entry.hash };
+  if (computed !== entry.hash)
+    return {
+      id: entry.id,
+      problem: 'its content does not match its hash (the record was edited)',
+      expected: computed,
+      found: entry.hash,
+    };
   return undefined;
 }
 
-interface Walked { readonly count: number; readonly first?: ChainEntry; readonly last?: ChainEntry; readonly expected: string }
+interface Walked {
+  readonly count: number;
+  readonly first?: ChainEntry;
+  readonly last?: ChainEntry;
+  readonly expected: string;
+}
 
 function intact(source: ChainSource, w: Walked): ChainVerdict {
   return {
-    ok: true, count: w.count, ...(w.first ? { firstId: w.first.id } : {}), ...(w.last ? { lastId: w.last.id } : {}),
+    ok: true,
+    count: w.count,
+    ...(w.first ? { firstId: w.first.id } : {}),
+    ...(w.last ? { lastId: w.last.id } : {}),
     ...(source.anchor ? { anchoredAt: source.anchor.id } : {}),
   };
 }
@@ -56,9 +81,15 @@ function intact(source: ChainSource, w: Walked): ChainVerdict {
 function endWithoutHead(source: ChainSource, w: Walked): ChainVerdict {
   if (source.head === undefined && w.count === 0 && !source.anchor) return intact(source, w);
   const id = w.last?.id ?? '(empty stream)';
-  const broken: ChainBreak = source.head === undefined
-    ? { id, problem: 'the chain has no head (its key was deleted)', expected: w.expected, found: 'nothing' }
-    : { id, problem: 'the chain ends before its recorded head (records at the end were removed)', expected: source.head, found: w.last?.hash ?? 'nothing' };
+  const broken: ChainBreak =
+    source.head === undefined
+      ? { id, problem: 'the chain has no head (its key was deleted)', expected: w.expected, found: 'nothing' }
+      : {
+          id,
+          problem: 'the chain ends before its recorded head (records at the end were removed)',
+          expected: source.head,
+          found: w.last?.hash ?? 'nothing',
+        };
   return { ok: false, count: w.count, broken };
 }
 

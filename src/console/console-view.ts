@@ -13,7 +13,11 @@ export interface NumberedButton {
   readonly label: string;
 }
 
-type ActionsBlock = { type?: string; block_id?: string; elements?: { type?: string; action_id?: string; text?: { text?: string } }[] };
+type ActionsBlock = {
+  type?: string;
+  block_id?: string;
+  elements?: { type?: string; action_id?: string; text?: { text?: string } }[];
+};
 
 /** The numbering of buttons: a button keeps its number when its message is edited. */
 export class ButtonBoard {
@@ -23,10 +27,20 @@ export class ButtonBoard {
   /** Numbers the message's buttons and returns their labels as `[3 Approve]`. */
   number(channel: string, ts: string, blocks: readonly unknown[]): string[] {
     const actions = (blocks as ActionsBlock[]).filter((b) => b.type === 'actions');
-    return actions.flatMap((b) => (b.elements ?? []).filter((e) => e.type === 'button' && e.action_id).map((e) => {
-      const button = { channel, ts, actionId: e.action_id ?? '', blockId: b.block_id ?? '', label: e.text?.text ?? e.action_id ?? '' };
-      return `[${this.#numberOf(button)} ${button.label}]`;
-    }));
+    return actions.flatMap((b) =>
+      (b.elements ?? [])
+        .filter((e) => e.type === 'button' && e.action_id)
+        .map((e) => {
+          const button = {
+            channel,
+            ts,
+            actionId: e.action_id ?? '',
+            blockId: b.block_id ?? '',
+            label: e.text?.text ?? e.action_id ?? '',
+          };
+          return `[${this.#numberOf(button)} ${button.label}]`;
+        }),
+    );
   }
 
   #numberOf(button: NumberedButton): number {
@@ -43,20 +57,30 @@ export class ButtonBoard {
   }
 }
 
-const withoutButtons = (blocks: readonly unknown[]): unknown[] => blocks.filter((b) => (b as { type?: string }).type !== 'actions');
-const indent = (text: string, prefix: string): string => text.split('\n').map((l) => `${prefix}${l}`).join('\n');
+const withoutButtons = (blocks: readonly unknown[]): unknown[] =>
+  blocks.filter((b) => (b as { type?: string }).type !== 'actions');
+const indent = (text: string, prefix: string): string =>
+  text
+    .split('\n')
+    .map((l) => `${prefix}${l}`)
+    .join('\n');
 
 function attachmentStatus(params: Record<string, unknown>): string {
   const attachments = params['attachments'];
   if (!Array.isArray(attachments)) return '';
-  return attachments.map((a) => (typeof (a as { text?: unknown }).text === 'string' ? `  (${String((a as { text: string }).text)})` : '')).join('');
+  return attachments
+    .map((a) =>
+      typeof (a as { text?: unknown }).text === 'string' ? `  (${String((a as { text: string }).text)})` : '',
+    )
+    .join('');
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /** Where the call's message shows, as a line prefix; undefined for calls that show nothing. */
 function placeOf(call: RecordedCall, channel: string): string | undefined {
-  if (call.method === 'chat.postMessage') return typeof call.params['thread_ts'] === 'string' ? `#${channel}   ↳ ` : `#${channel}  `;
+  if (call.method === 'chat.postMessage')
+    return typeof call.params['thread_ts'] === 'string' ? `#${channel}   ↳ ` : `#${channel}  `;
   if (call.method === 'chat.update') return `#${channel} (edited)  `;
   if (call.method === 'chat.postEphemeral' || call.method === 'response_url') return '(only you)  ';
   return undefined;

@@ -30,23 +30,45 @@ export interface ConsoleOptions {
 }
 
 /** Everyone the policy names, so `:as` can become them; channels likewise. */
-function peopleAndPlaces(policy: Policy | undefined, as: string, channel: string): { users: string[]; channels: string[] } {
+function peopleAndPlaces(
+  policy: Policy | undefined,
+  as: string,
+  channel: string,
+): { users: string[]; channels: string[] } {
   const bindings = policy?.bindings ?? [];
   const named = [
     ...bindings.flatMap((b) => b.users ?? []),
     ...(policy?.approvals ?? []).flatMap((a) => a.approvers.users ?? []),
   ].filter((u) => u !== '*');
   const places = [...bindings.flatMap((b) => b.channels ?? []), ...(policy?.alerts.routes ?? []).map((r) => r.channel)];
-  return { users: [...new Set([as, 'U0ALICE', 'U0BOB', 'U0CAROL', ...named])], channels: [...new Set([channel, 'C0OPS', ...places])] };
+  return {
+    users: [...new Set([as, 'U0ALICE', 'U0BOB', 'U0CAROL', ...named])],
+    channels: [...new Set([channel, 'C0OPS', ...places])],
+  };
 }
 
-function groupsOf(policy: Policy | undefined, given: Readonly<Record<string, readonly string[]>>): { id: string; handle: string; users: readonly string[] }[] {
-  const named = [...(policy?.bindings ?? []).flatMap((b) => b.groups ?? []), ...(policy?.approvals ?? []).flatMap((a) => a.approvers.groups ?? [])];
-  return [...new Set([...named, ...Object.keys(given)])].map((id) => ({ id, handle: id.toLowerCase(), users: given[id] ?? [] }));
+function groupsOf(
+  policy: Policy | undefined,
+  given: Readonly<Record<string, readonly string[]>>,
+): { id: string; handle: string; users: readonly string[] }[] {
+  const named = [
+    ...(policy?.bindings ?? []).flatMap((b) => b.groups ?? []),
+    ...(policy?.approvals ?? []).flatMap((a) => a.approvers.groups ?? []),
+  ];
+  return [...new Set([...named, ...Object.keys(given)])].map((id) => ({
+    id,
+    handle: id.toLowerCase(),
+    users: given[id] ?? [],
+  }));
 }
 
 /** Slack with everyone the policy names, each channel holding them all and the bot; signing secret and token are fresh. */
-async function startSlack(policy: Policy | undefined, options: ConsoleOptions, as: string, channel: string): Promise<InProcessSlack> {
+async function startSlack(
+  policy: Policy | undefined,
+  options: ConsoleOptions,
+  as: string,
+  channel: string,
+): Promise<InProcessSlack> {
   const groups = groupsOf(policy, options.groups ?? {});
   const { users: named, channels } = peopleAndPlaces(policy, as, channel);
   const users = [...new Set([...named, ...groups.flatMap((g) => g.users)])];
@@ -88,20 +110,46 @@ function follow(slack: InProcessSlack, board: ButtonBoard, write: (line: string)
   return () => clearInterval(timer);
 }
 
-interface Session { user: string; channel: string; readonly slack: SlackDriver; readonly board: ButtonBoard; readonly write: (line: string) => void }
+interface Session {
+  user: string;
+  channel: string;
+  readonly slack: SlackDriver;
+  readonly board: ButtonBoard;
+  readonly write: (line: string) => void;
+}
 
 async function send(session: Session, line: string): Promise<void> {
-  const answer = await session.slack.slashCommand('/k8s', line.replace(/^\/k8s\s*/, ''), { user: session.user, channel: session.channel });
+  const answer = await session.slack.slashCommand('/k8s', line.replace(/^\/k8s\s*/, ''), {
+    user: session.user,
+    channel: session.channel,
+  });
   if (answer.status !== 200) session.write(`(the bot answered HTTP ${answer.status})`);
-  if (answer.ack) session.write(blocksToText(answer.ack).split('\n').map((l) => `(only you)  ${l}`).join('\n'));
+  if (answer.ack)
+    session.write(
+      blocksToText(answer.ack)
+        .split('\n')
+        .map((l) => `(only you)  ${l}`)
+        .join('\n'),
+    );
 }
 
 async function click(session: Session, n: number): Promise<void> {
   const button = session.board.get(n);
-  if (!button) { session.write(`(no button ${n})`); return; }
-  const result = await session.slack.clickButton({ channel: button.channel, ts: button.ts, actionId: button.actionId, blockId: button.blockId, user: session.user })
+  if (!button) {
+    session.write(`(no button ${n})`);
+    return;
+  }
+  const result = await session.slack
+    .clickButton({
+      channel: button.channel,
+      ts: button.ts,
+      actionId: button.actionId,
+      blockId: button.blockId,
+      user: session.user,
+    })
     .catch((error: unknown) => ({ status: 0, error: error instanceof Error ? error.message : String(error) }));
-  if (result.status !== 200) session.write(`(the click did not go through: ${'error' in result ? result.error : `HTTP ${result.status}`})`);
+  if (result.status !== 200)
+    session.write(`(the click did not go through: ${'error' in result ? result.error : `HTTP ${result.status}`})`);
 }
 
 const help = [
@@ -112,10 +160,24 @@ const help = [
 /** One line of input; false to stop. */
 async function handle(session: Session, line: string): Promise<boolean> {
   if (line === ':quit' || line === ':q') return false;
-  if (line.startsWith(':as ')) { session.user = line.slice(4).trim(); session.write(`(you are ${session.user})`); return true; }
-  if (line.startsWith(':in ')) { session.channel = line.slice(4).trim(); session.write(`(you type in #${session.channel})`); return true; }
-  if (line.startsWith(':click ')) { await click(session, Number(line.slice(7).trim())); return true; }
-  if (line === ':help' || line === '?') { session.write(help); return true; }
+  if (line.startsWith(':as ')) {
+    session.user = line.slice(4).trim();
+    session.write(`(you are ${session.user})`);
+    return true;
+  }
+  if (line.startsWith(':in ')) {
+    session.channel = line.slice(4).trim();
+    session.write(`(you type in #${session.channel})`);
+    return true;
+  }
+  if (line.startsWith(':click ')) {
+    await click(session, Number(line.slice(7).trim()));
+    return true;
+  }
+  if (line === ':help' || line === '?') {
+    session.write(help);
+    return true;
+  }
   if (line) await send(session, line);
   return true;
 }
@@ -125,7 +187,13 @@ async function prompt(session: Session): Promise<void> {
   session.write(`You are ${session.user} in #${session.channel}. ${help}`);
   for (;;) {
     const line = (await rl.question('> ').catch(() => ':quit')).trim();
-    if (!(await handle(session, line).catch((error: unknown) => { session.write(`(${String(error)})`); return true; }))) break;
+    if (
+      !(await handle(session, line).catch((error: unknown) => {
+        session.write(`(${String(error)})`);
+        return true;
+      }))
+    )
+      break;
   }
   rl.close();
 }
@@ -150,13 +218,24 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const policy = policyPath ? await loadPolicy(policyPath) : undefined;
   const slack = await startSlack(policy, options, as, channel);
   const config = loadConfig({
-    ...options.env, SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.apiUrl, SLACK_APP_TOKEN: undefined, PORT: '0',
+    ...options.env,
+    SLACK_SIGNING_SECRET: slack.signingSecret,
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_APP_TOKEN: undefined,
+    PORT: '0',
   });
   const log = consoleLog(write);
   const running = await startRoles({ config, role: 'all', commands: options.specs, log });
   const board = new ButtonBoard();
   const stopFollowing = follow(slack, board, write);
-  const session: Session = { user: as, channel, slack: slack.driver(`http://127.0.0.1:${running.port ?? 0}/slack/events`), board, write };
+  const session: Session = {
+    user: as,
+    channel,
+    slack: slack.driver(`http://127.0.0.1:${running.port ?? 0}/slack/events`),
+    board,
+    write,
+  };
   try {
     if (!options.commands?.length) await prompt(session);
     for (const command of options.commands ?? []) {

@@ -33,7 +33,10 @@ export type TakeOutcome =
   | { readonly kind: 'held'; readonly hold: Hold };
 
 /** What releasing a hold did. */
-export type ReleaseOutcome = { readonly kind: 'released'; readonly hold: Hold } | { readonly kind: 'not_held' } | { readonly kind: 'held'; readonly hold: Hold };
+export type ReleaseOutcome =
+  | { readonly kind: 'released'; readonly hold: Hold }
+  | { readonly kind: 'not_held' }
+  | { readonly kind: 'held'; readonly hold: Hold };
 
 /** The holds of one cluster. */
 export interface HoldStore {
@@ -108,10 +111,15 @@ return 1`;
 function parseHold(raw: string): Hold {
   const parsed = JSON.parse(raw) as Partial<Hold>;
   return {
-    target: String(parsed.target ?? '?'), userId: String(parsed.userId ?? '?'), since: Number(parsed.since ?? 0), until: Number(parsed.until ?? 0),
+    target: String(parsed.target ?? '?'),
+    userId: String(parsed.userId ?? '?'),
+    since: Number(parsed.since ?? 0),
+    until: Number(parsed.until ?? 0),
     ...(typeof parsed.reason === 'string' ? { reason: parsed.reason } : {}),
     ...(typeof parsed.channel === 'string' ? { channel: parsed.channel } : {}),
-    ...(parsed.message && typeof parsed.message.channel === 'string' && typeof parsed.message.ts === 'string' ? { message: { channel: parsed.message.channel, ts: parsed.message.ts } } : {}),
+    ...(parsed.message && typeof parsed.message.channel === 'string' && typeof parsed.message.ts === 'string'
+      ? { message: { channel: parsed.message.channel, ts: parsed.message.ts } }
+      : {}),
   };
 }
 
@@ -126,17 +134,24 @@ export function createHoldStore(redis: Redis, prefix: string, options: HoldStore
   };
   return {
     take: async (hold) => {
-      const [kind, raw, capped] = await redis.eval(takeScript, 1, key(hold.target), JSON.stringify(hold), now(), maxHoldMs) as [string, string, number];
+      const [kind, raw, capped] = (await redis.eval(
+        takeScript,
+        1,
+        key(hold.target),
+        JSON.stringify(hold),
+        now(),
+        maxHoldMs,
+      )) as [string, string, number];
       if (kind === 'held') return { kind: 'held', hold: parseHold(raw) };
       return { kind: kind === 'renewed' ? 'renewed' : 'taken', hold: parseHold(raw), capped: capped === 1 };
     },
     release: async (target, userId) => {
-      const [kind, raw] = await redis.eval(releaseScript, 1, key(target), userId) as [string, string?];
+      const [kind, raw] = (await redis.eval(releaseScript, 1, key(target), userId)) as [string, string?];
       if (kind === 'not_held' || raw === undefined) return { kind: 'not_held' };
       return { kind: kind === 'held' ? 'held' : 'released', hold: parseHold(raw) };
     },
     break: async (target) => {
-      const raw = await redis.eval(breakScript, 1, key(target)) as string | null;
+      const raw = (await redis.eval(breakScript, 1, key(target))) as string | null;
       return raw ? parseHold(raw) : undefined;
     },
     setMessage: async (hold, message) => {

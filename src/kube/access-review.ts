@@ -12,17 +12,36 @@ export interface ApiPermission {
   readonly resource: string;
 }
 
-const matches = (list: readonly string[] | undefined, value: string): boolean => (list ?? []).some((v) => v === '*' || v === value);
+const matches = (list: readonly string[] | undefined, value: string): boolean =>
+  (list ?? []).some((v) => v === '*' || v === value);
 
 interface RulesReview {
-  readonly status?: { readonly resourceRules?: readonly { readonly verbs: readonly string[]; readonly apiGroups?: readonly string[]; readonly resources?: readonly string[]; readonly resourceNames?: readonly string[] }[] };
+  readonly status?: {
+    readonly resourceRules?: readonly {
+      readonly verbs: readonly string[];
+      readonly apiGroups?: readonly string[];
+      readonly resources?: readonly string[];
+      readonly resourceNames?: readonly string[];
+    }[];
+  };
 }
 
 /** The permissions of `wanted` the bot lacks in `namespace` (rules limited to resource names do not count). */
-export async function missingPermissions(connection: KubeConnection, namespace: string, wanted: readonly ApiPermission[]): Promise<ApiPermission[]> {
+export async function missingPermissions(
+  connection: KubeConnection,
+  namespace: string,
+  wanted: readonly ApiPermission[],
+): Promise<ApiPermission[]> {
   const body = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace } };
-  const review = await kubeJson<RulesReview>(connection, '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { method: 'POST', body })
-    .catch((error: unknown) => { throw toKubeError(error, { server: connection.server, what: `the bot's permissions in namespace "${namespace}"` }); });
+  const review = await kubeJson<RulesReview>(connection, '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+    method: 'POST',
+    body,
+  }).catch((error: unknown) => {
+    throw toKubeError(error, { server: connection.server, what: `the bot's permissions in namespace "${namespace}"` });
+  });
   const rules = (review.status?.resourceRules ?? []).filter((r) => !r.resourceNames?.length);
-  return wanted.filter((p) => !rules.some((r) => matches(r.verbs, p.verb) && matches(r.apiGroups, p.group) && matches(r.resources, p.resource)));
+  return wanted.filter(
+    (p) =>
+      !rules.some((r) => matches(r.verbs, p.verb) && matches(r.apiGroups, p.group) && matches(r.resources, p.resource)),
+  );
 }

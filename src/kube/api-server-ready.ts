@@ -4,5 +4,9 @@ import { kubeJson, type KubeConnection } from './kube-connection.ts';
 
 /** A probe of the API server for /readyz; resolves false rather than throwing. */
 export function apiServerProbe(connection: KubeConnection, timeoutMs = 2000): () => Promise<boolean> {
-  return () => kubeJson(connection, '/version', { signal: AbortSignal.timeout(timeoutMs) }).then(() => true, () => false);
+  return () =>
+    kubeJson(connection, '/version', { signal: AbortSignal.timeout(timeoutMs) }).then(
+      () => true,
+      () => false,
+    );
 }

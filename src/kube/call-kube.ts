@@ -11,6 +11,10 @@ export async function callKube<T>(clients: KubeClients, what: string, call: () =
   try {
     return await call();
   } catch (error) {
-    throw toKubeError(error, { server: clients.server, ...(clients.actingAs ? { actingAs: clients.actingAs } : {}), what });
+    throw toKubeError(error, {
+      server: clients.server,
+      ...(clients.actingAs ? { actingAs: clients.actingAs } : {}),
+      what,
+    });
   }
 }

@@ -23,14 +23,23 @@ export function clientNodeConnection(source: CredentialSource): KubeConnection {
       const context = new k8s.RequestContext(url.toString(), k8s.HttpMethod[method]);
       await config.applySecurityAuthentication(context);
       const dispatcher = context.getDispatcher();
-      const body = options.body === undefined ? {} : { body: JSON.stringify(options.body), 'content-type': 'application/json' };
+      const body =
+        options.body === undefined ? {} : { body: JSON.stringify(options.body), 'content-type': 'application/json' };
       try {
         const answer = await request(url, {
           method,
-          headers: { ...context.getHeaders(), accept: 'application/json', ...(body['content-type'] ? { 'content-type': body['content-type'] } : {}) },
-          ...(body.body !== undefined ? { body: body.body } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(dispatcher ? { dispatcher } : {}),
+          headers: {
+            ...context.getHeaders(),
+            accept: 'application/json',
+            ...(body['content-type'] ? { 'content-type': body['content-type'] } : {}),
+          },
+          ...(body.body !== undefined ? { body: body.body } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(dispatcher ? { dispatcher } : {}),
         });
-        answer.body.once('close', () => { void dispatcher?.destroy().catch(() => undefined); });
+        answer.body.once('close', () => {
+          void dispatcher?.destroy().catch(() => undefined);
+        });
         return { status: answer.statusCode, body: answer.body };
       } catch (error) {
         void dispatcher?.destroy().catch(() => undefined);

@@ -50,7 +50,8 @@ function apiOver(clients: KubeClients, options: CreateKubeApiOptions): KubeApi {
     listDeployments: (namespace, labelSelector) => listDeployments(clients, namespace, labelSelector),
     listPods: (namespace, labelSelector) => listPods(clients, namespace, labelSelector),
     readLogs: (namespace, pod, logs) => readLogs(clients, namespace, pod, logs),
-    podEvents: (namespace, pod, limit) => podWarningEvents(clients, namespace, pod, { ...defaultEvidenceLimits, maxEvents: limit }),
+    podEvents: (namespace, pod, limit) =>
+      podWarningEvents(clients, namespace, pod, { ...defaultEvidenceLimits, maxEvents: limit }),
   };
 }
 

@@ -5,8 +5,14 @@
 
 /** The kinds of failure the watcher alerts on; the reason of an alert's key. */
 export const failureReasons = [
-  'CrashLoopBackOff', 'OOMKilled', 'ImagePullBackOff', 'CreateContainerConfigError', 'CreateContainerError',
-  'Evicted', 'Unschedulable', 'RestartJump',
+  'CrashLoopBackOff',
+  'OOMKilled',
+  'ImagePullBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'Evicted',
+  'Unschedulable',
+  'RestartJump',
 ] as const;
 /** One kind of failure. */
 export type FailureReason = (typeof failureReasons)[number];
@@ -55,5 +61,7 @@ export const waitingReasons: Readonly<Record<string, WaitingReason>> = {
 
 /** The waiting reasons that make a rollout hopeless at once. */
 export function hopelessWaitingReasons(): string[] {
-  return Object.entries(waitingReasons).filter(([, w]) => w.rollout === 'always').map(([reason]) => reason);
+  return Object.entries(waitingReasons)
+    .filter(([, w]) => w.rollout === 'always')
+    .map(([reason]) => reason);
 }

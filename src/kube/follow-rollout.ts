@@ -9,8 +9,19 @@ import type { KubeClients } from './kube-clients.ts';
 import { listOwnedReplicaSets } from './owned-replica-sets.ts';
 import { readDeployment } from './read-deployment.ts';
 import { startResilientWatch, type ResilientWatch } from './resilient-watch.ts';
-import { collectRolloutEvidence, defaultEvidenceLimits, type EvidenceLimits, type NewReplicaSet } from './rollout-evidence.ts';
-import { allHopeless, defaultHardFailureRules, hardFailureOf, judgeDeployment, type HardFailureRules } from './rollout-rules.ts';
+import {
+  collectRolloutEvidence,
+  defaultEvidenceLimits,
+  type EvidenceLimits,
+  type NewReplicaSet,
+} from './rollout-evidence.ts';
+import {
+  allHopeless,
+  defaultHardFailureRules,
+  hardFailureOf,
+  judgeDeployment,
+  type HardFailureRules,
+} from './rollout-rules.ts';
 import { parseRevision, progressOf } from './summarize-deployment.ts';
 import { createWakeUp, type WakeUp } from './wake-up.ts';
 
@@ -43,25 +54,36 @@ interface Follower {
 
 function selectorOf(deployment: k8s.V1Deployment): string {
   const labels = deployment.spec?.selector.matchLabels ?? {};
-  return Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',');
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 }
 
 function startWatches(f: Follower, tuning: FollowRolloutTuning): ResilientWatch[] {
   const { ref, state, wake } = f;
-  const backoff = { initialBackoffMs: tuning.watchBackoff?.initialMs ?? 250, maxBackoffMs: tuning.watchBackoff?.maxMs ?? 5_000 };
-  const onFatal = (error: AppError): void => { state.fatal = error; wake.notify(); };
+  const backoff = {
+    initialBackoffMs: tuning.watchBackoff?.initialMs ?? 250,
+    maxBackoffMs: tuning.watchBackoff?.maxMs ?? 5_000,
+  };
+  const onFatal = (error: AppError): void => {
+    state.fatal = error;
+    wake.notify();
+  };
   const deployments = startResilientWatch(f.clients, {
-    ...backoff, onFatal,
+    ...backoff,
+    onFatal,
     path: `/apis/apps/v1/namespaces/${ref.namespace}/deployments`,
     query: { fieldSelector: `metadata.name=${ref.name}` },
     onEvent: (type, object) => {
-      if (type === 'DELETED') state.fatal = new AppError('not_found', `${describeDeployment(ref)} was deleted during the rollout`);
+      if (type === 'DELETED')
+        state.fatal = new AppError('not_found', `${describeDeployment(ref)} was deleted during the rollout`);
       else state.deployment = object as k8s.V1Deployment;
       wake.notify();
     },
   });
   const pods = startResilientWatch(f.clients, {
-    ...backoff, onFatal,
+    ...backoff,
+    onFatal,
     path: `/api/v1/namespaces/${ref.namespace}/pods`,
     query: { labelSelector: selectorOf(state.deployment) },
     onReconnect: () => state.pods.clear(),
@@ -116,10 +138,17 @@ async function judgePods(f: Follower, now: number): Promise<{ reason?: string; r
     return {};
   }
   const replicaSet = await resolveNewReplicaSet(f);
-  const newPods = candidates.filter((p) => replicaSet !== undefined && p.metadata?.labels?.['pod-template-hash'] === replicaSet.hash
-    && !p.metadata.deletionTimestamp);
+  const newPods = candidates.filter(
+    (p) =>
+      replicaSet !== undefined &&
+      p.metadata?.labels?.['pod-template-hash'] === replicaSet.hash &&
+      !p.metadata.deletionTimestamp,
+  );
   const reason = allHopeless(newPods, rules);
-  if (reason === undefined || replicaSet === undefined) { state.hopelessSince = undefined; return {}; }
+  if (reason === undefined || replicaSet === undefined) {
+    state.hopelessSince = undefined;
+    return {};
+  }
   state.hopelessSince ??= now;
   const waited = now - state.hopelessSince;
   if (waited < rules.graceMs) return { recheckInMs: rules.graceMs - waited };
@@ -145,7 +174,8 @@ async function step(f: Follower, deadline: number): Promise<RolloutReport | numb
   const now = Date.now();
   const pods = await judgePods(f, now);
   if (pods.reason !== undefined) return finish(f, 'failed', pods.reason);
-  if (now >= deadline) return finish(f, 'timeout', `the rollout did not complete within ${Math.round(f.options.timeoutMs / 1000)} s`);
+  if (now >= deadline)
+    return finish(f, 'timeout', `the rollout did not complete within ${Math.round(f.options.timeoutMs / 1000)} s`);
   return Math.min(deadline - now, pods.recheckInMs ?? Number.POSITIVE_INFINITY);
 }
 
@@ -154,14 +184,22 @@ async function step(f: Follower, deadline: number): Promise<RolloutReport | numb
  * (ProgressDeadlineExceeded, or every new pod hopeless for `rules.graceMs`),
  * or `timeoutMs` passes ('timeout'). Rejects with the signal's reason when aborted.
  */
-export async function followRollout(clients: KubeClients, ref: DeploymentRef, options: FollowRolloutOptions,
-  tuning: FollowRolloutTuning = {}): Promise<RolloutReport> {
+export async function followRollout(
+  clients: KubeClients,
+  ref: DeploymentRef,
+  options: FollowRolloutOptions,
+  tuning: FollowRolloutTuning = {},
+): Promise<RolloutReport> {
   options.signal?.throwIfAborted();
   const deadline = Date.now() + options.timeoutMs;
   const deployment = await readDeployment(clients, ref);
   const f: Follower = {
-    clients, ref, options, wake: createWakeUp(),
-    rules: tuning.rules ?? defaultHardFailureRules, limits: tuning.limits ?? defaultEvidenceLimits,
+    clients,
+    ref,
+    options,
+    wake: createWakeUp(),
+    rules: tuning.rules ?? defaultHardFailureRules,
+    limits: tuning.limits ?? defaultEvidenceLimits,
     state: { deployment, pods: new Map() },
   };
   const onAbort = (): void => f.wake.notify();

@@ -17,8 +17,13 @@ function pairsOf(headers: Dispatcher.DispatchOptions['headers']): HeaderPairs {
     for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([String(flat[i]), String(flat[i + 1])]);
     return pairs;
   }
-  const entries = Symbol.iterator in headers ? [...(headers as Iterable<[string, string | string[] | undefined]>)] : Object.entries(headers);
-  return entries.flatMap(([name, value]) => (value === undefined ? [] : [value].flat().map((v): [string, string] => [name, String(v)])));
+  const entries =
+    Symbol.iterator in headers
+      ? [...(headers as Iterable<[string, string | string[] | undefined]>)]
+      : Object.entries(headers);
+  return entries.flatMap(([name, value]) =>
+    value === undefined ? [] : [value].flat().map((v): [string, string] => [name, String(v)]),
+  );
 }
 
 /**
@@ -28,7 +33,10 @@ function pairsOf(headers: Dispatcher.DispatchOptions['headers']): HeaderPairs {
  */
 export function impersonationHeaders(headers: Dispatcher.DispatchOptions['headers'], identity: KubeIdentity): string[] {
   const kept = pairsOf(headers).filter(([name]) => !name.toLowerCase().startsWith('impersonate-'));
-  const added: HeaderPairs = [['Impersonate-User', identity.user], ...identity.groups.map((g: string): [string, string] => ['Impersonate-Group', g])];
+  const added: HeaderPairs = [
+    ['Impersonate-User', identity.user],
+    ...identity.groups.map((g: string): [string, string] => ['Impersonate-Group', g]),
+  ];
   return [...kept, ...added].flat();
 }
 
@@ -40,7 +48,11 @@ export function impersonationHeaders(headers: Dispatcher.DispatchOptions['header
  */
 function interceptor(identity: KubeIdentity): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (options, handler) => {
-    const http1: Dispatcher.DispatchOptions & { readonly allowH2: false } = { ...options, headers: impersonationHeaders(options.headers, identity), allowH2: false };
+    const http1: Dispatcher.DispatchOptions & { readonly allowH2: false } = {
+      ...options,
+      headers: impersonationHeaders(options.headers, identity),
+      allowH2: false,
+    };
     return dispatch(http1, handler);
   };
 }
@@ -51,7 +63,12 @@ class ImpersonatingKubeConfig extends k8s.KubeConfig {
 
   constructor(base: k8s.KubeConfig, identity: KubeIdentity) {
     super();
-    this.loadFromOptions({ clusters: base.clusters, contexts: base.contexts, users: base.users, currentContext: base.currentContext });
+    this.loadFromOptions({
+      clusters: base.clusters,
+      contexts: base.contexts,
+      users: base.users,
+      currentContext: base.currentContext,
+    });
     this.#identity = identity;
   }
 

@@ -19,9 +19,17 @@ export function pointerSegment(key: string): string {
  * (e.g. /metadata/annotations), creating the map when it does not exist yet
  * (JSON Patch cannot add a member to a missing object).
  */
-export function setAnnotationsOps(mapPath: string, existing: Readonly<Record<string, string>> | undefined, entries: Readonly<Record<string, string>>): JsonPatchOp[] {
+export function setAnnotationsOps(
+  mapPath: string,
+  existing: Readonly<Record<string, string>> | undefined,
+  entries: Readonly<Record<string, string>>,
+): JsonPatchOp[] {
   if (existing === undefined) return [{ op: 'add', path: mapPath, value: { ...entries } }];
-  return Object.entries(entries).map(([key, value]) => ({ op: 'add', path: `${mapPath}/${pointerSegment(key)}`, value }));
+  return Object.entries(entries).map(([key, value]) => ({
+    op: 'add',
+    path: `${mapPath}/${pointerSegment(key)}`,
+    value,
+  }));
 }
 
 /** The annotation kubectl reads for the CHANGE-CAUSE column of rollout history. */
@@ -34,7 +42,14 @@ export const requestAnnotation = 'coxswain.io/request';
  * Records who asked for a change (change-cause) and, when known, which job made it, on the Deployment's own
  * metadata: a run of the same job again (a retry, or resumed after a lost worker) can tell its own change.
  */
-export function changeCauseOps(metadataAnnotations: Readonly<Record<string, string>> | undefined, change: { readonly changeCause: string; readonly request?: string }): JsonPatchOp[] {
+export function changeCauseOps(
+  metadataAnnotations: Readonly<Record<string, string>> | undefined,
+  change: { readonly changeCause: string; readonly request?: string },
+): JsonPatchOp[] {
   const cause = { [changeCauseAnnotation]: change.changeCause };
-  return setAnnotationsOps('/metadata/annotations', metadataAnnotations, change.request === undefined ? cause : { ...cause, [requestAnnotation]: change.request });
+  return setAnnotationsOps(
+    '/metadata/annotations',
+    metadataAnnotations,
+    change.request === undefined ? cause : { ...cause, [requestAnnotation]: change.request },
+  );
 }

@@ -1,9 +1,7 @@
 // The narrow door to the cluster that commands see. The implementation
 // (create-kube-api.ts) is the only code that imports @kubernetes/client-node;
 // every failure it raises is an AppError (see src/errors.ts).
-import type {
-  FailingPod, Revision, RolloutOutcome, RolloutProgress, WarningEvent,
-} from '../results.ts';
+import type { FailingPod, Revision, RolloutOutcome, RolloutProgress, WarningEvent } from '../results.ts';
 
 /** A Kubernetes user and groups to act as (impersonation), named by a policy binding. */
 export interface KubeIdentity {
@@ -102,17 +100,25 @@ export interface KubeApi {
    * Sets one container's image and records the change cause. `container` is
    * required when the pod template has more than one container.
    */
-  setImage(ref: DeploymentRef, options: ChangeOptions & { readonly image: string; readonly container?: string }):
-    Promise<{ readonly container: string; readonly previousImage: string; readonly generation: number }>;
+  setImage(
+    ref: DeploymentRef,
+    options: ChangeOptions & { readonly image: string; readonly container?: string },
+  ): Promise<{ readonly container: string; readonly previousImage: string; readonly generation: number }>;
   /** Through the scale subresource. */
-  scale(ref: DeploymentRef, replicas: number, options: ChangeOptions): Promise<{ readonly previous: number; readonly generation: number }>;
+  scale(
+    ref: DeploymentRef,
+    replicas: number,
+    options: ChangeOptions,
+  ): Promise<{ readonly previous: number; readonly generation: number }>;
   /** The name of a HorizontalPodAutoscaler that targets this Deployment, if any. */
   findAutoscaler(ref: DeploymentRef): Promise<string | undefined>;
   /** kubectl rollout restart: the kubectl.kubernetes.io/restartedAt template annotation. */
   restart(ref: DeploymentRef, options: ChangeOptions): Promise<{ readonly generation: number }>;
   /** kubectl rollout undo: the chosen ReplicaSet's template back onto the Deployment. */
-  undo(ref: DeploymentRef, options: ChangeOptions & { readonly toRevision?: number }):
-    Promise<{ readonly revision: number; readonly generation: number; readonly alreadyMade?: boolean }>;
+  undo(
+    ref: DeploymentRef,
+    options: ChangeOptions & { readonly toRevision?: number },
+  ): Promise<{ readonly revision: number; readonly generation: number; readonly alreadyMade?: boolean }>;
   /** Revisions from the Deployment's ReplicaSets, newest first. */
   history(ref: DeploymentRef): Promise<readonly Revision[]>;
   /** Follows by watch until complete, ProgressDeadlineExceeded, or timeout. */
@@ -121,6 +127,9 @@ export interface KubeApi {
   listPods(namespace: string, labelSelector?: string): Promise<readonly PodSummary[]>;
   /** The latest Warning events about one pod, newest first, at most `limit`. */
   podEvents(namespace: string, pod: string, limit: number): Promise<readonly WarningEvent[]>;
-  readLogs(namespace: string, pod: string, options: ReadLogsOptions):
-    Promise<{ readonly container: string; readonly lines: readonly string[]; readonly truncated: boolean }>;
+  readLogs(
+    namespace: string,
+    pod: string,
+    options: ReadLogsOptions,
+  ): Promise<{ readonly container: string; readonly lines: readonly string[]; readonly truncated: boolean }>;
 }

@@ -7,7 +7,13 @@
 // used through client-node, loaded only then.
 import { Agent, request } from 'undici';
 import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
-import { loadCredentials, UnsupportedCredentials, type ClusterCredentials, type CredentialSource, type RequestAuth } from './kube-credentials.ts';
+import {
+  loadCredentials,
+  UnsupportedCredentials,
+  type ClusterCredentials,
+  type CredentialSource,
+  type RequestAuth,
+} from './kube-credentials.ts';
 import { kubeUrl, type KubeConnection, type KubeReply, type KubeRequest } from './kube-request.ts';
 
 export { kubeUrl, type KubeConnection, type KubeReply, type KubeRequest } from './kube-request.ts';
@@ -25,18 +31,22 @@ export async function replyFailure(reply: KubeReply): Promise<ApiException<strin
 export async function kubeJson<T>(connection: KubeConnection, path: string, options: KubeRequest = {}): Promise<T> {
   const reply = await connection.request(path, options);
   if (reply.status < 200 || reply.status > 299) throw await replyFailure(reply);
-  return await reply.body.json() as T;
+  return (await reply.body.json()) as T;
 }
 
 function headersOf(auth: RequestAuth, body: string | undefined): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = { accept: 'application/json' };
-  for (const [name, value] of Object.entries(auth.headers)) headers[name] = typeof value === 'string' ? value : [...value];
+  for (const [name, value] of Object.entries(auth.headers))
+    headers[name] = typeof value === 'string' ? value : [...value];
   if (body !== undefined) headers['content-type'] = 'application/json';
   return headers;
 }
 
 /** A pool per client certificate: an exec plugin may hand out a new one. */
-function agents(credentials: ClusterCredentials): { readonly agentFor: (auth: RequestAuth) => Agent; readonly close: () => Promise<void> } {
+function agents(credentials: ClusterCredentials): {
+  readonly agentFor: (auth: RequestAuth) => Agent;
+  readonly close: () => Promise<void>;
+} {
   const pools = new Map<string, Agent>();
   const agentFor = (auth: RequestAuth): Agent => {
     const key = auth.cert ?? '';
@@ -50,7 +60,13 @@ function agents(credentials: ClusterCredentials): { readonly agentFor: (auth: Re
     }
     return agent;
   };
-  return { agentFor, close: async () => { await Promise.all([...pools.values()].map((a) => a.destroy())); pools.clear(); } };
+  return {
+    agentFor,
+    close: async () => {
+      await Promise.all([...pools.values()].map((a) => a.destroy()));
+      pools.clear();
+    },
+  };
 }
 
 /** A connection over credentials read without client-node. */
@@ -62,8 +78,11 @@ export function connectionOver(credentials: ClusterCredentials): KubeConnection 
       const auth = await credentials.auth();
       const body = options.body === undefined ? undefined : JSON.stringify(options.body);
       const answer = await request(kubeUrl(credentials.server, path, options.query), {
-        method: options.method ?? 'GET', headers: headersOf(auth, body), dispatcher: pool.agentFor(auth),
-        ...(body !== undefined ? { body } : {}), ...(options.signal ? { signal: options.signal } : {}),
+        method: options.method ?? 'GET',
+        headers: headersOf(auth, body),
+        dispatcher: pool.agentFor(auth),
+        ...(body !== undefined ? { body } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       return { status: answer.statusCode, body: answer.body };
     },
@@ -78,12 +97,17 @@ export type ConnectionNote = (message: string) => void;
  * The API server as the bot: from the kubeconfig or the service account, read
  * here; through client-node when the credentials need it (`note` says why).
  */
-export async function openKubeConnection(source: CredentialSource, note: ConnectionNote = () => undefined): Promise<KubeConnection> {
+export async function openKubeConnection(
+  source: CredentialSource,
+  note: ConnectionNote = () => undefined,
+): Promise<KubeConnection> {
   try {
     return connectionOver(loadCredentials(source));
   } catch (error) {
     if (!(error instanceof UnsupportedCredentials)) throw error;
-    note(`${error.message}; the API server is reached through @kubernetes/client-node, which costs the process more memory`);
+    note(
+      `${error.message}; the API server is reached through @kubernetes/client-node, which costs the process more memory`,
+    );
     const { clientNodeConnection } = await import('./client-node-connection.ts');
     return clientNodeConnection(source);
   }

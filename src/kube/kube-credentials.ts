@@ -61,7 +61,8 @@ const isObject = (v: unknown): v is Yaml => typeof v === 'object' && v !== null 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 function named(list: unknown, name: string, kind: string, path: string): Yaml {
-  const entry = (Array.isArray(list) ? list : []).find((e: unknown) => isObject(e) && e['name'] === name) as Yaml | undefined;
+  const entry = (Array.isArray(list) ? list : []).find((e: unknown) => isObject(e) && e['name'] === name) as
+    Yaml | undefined;
   const inner = entry?.[kind];
   if (!isObject(inner)) throw new Error(`${path}: no ${kind} named "${name}"`);
   return inner;
@@ -71,7 +72,8 @@ function named(list: unknown, name: string, kind: string, path: string): Yaml {
 function fileToken(file: string): () => string {
   let cached: { token: string; at: number } | undefined;
   return () => {
-    if (!cached || Date.now() - cached.at > tokenFileTtlMs) cached = { token: readFileSync(file, 'utf8').trim(), at: Date.now() };
+    if (!cached || Date.now() - cached.at > tokenFileTtlMs)
+      cached = { token: readFileSync(file, 'utf8').trim(), at: Date.now() };
     return cached.token;
   };
 }
@@ -93,8 +95,9 @@ interface ExecStatus {
 function execConfigOf(exec: Yaml, path: string): ExecConfig {
   const command = text(exec['command']);
   if (!command) throw new Error(`${path}: the exec plugin names no command`);
-  const env = Array.isArray(exec['env']) ? exec['env'] as { name?: unknown; value?: unknown }[] : [];
-  const value = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
+  const env = Array.isArray(exec['env']) ? (exec['env'] as { name?: unknown; value?: unknown }[]) : [];
+  const value = (v: unknown): string =>
+    typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
   return {
     command,
     args: Array.isArray(exec['args']) ? exec['args'].map(String) : [],
@@ -110,17 +113,35 @@ function runPlugin(plugin: ExecConfig): Promise<ExecStatus> {
     // ExecCredential protocol, e.g. aws-iam-authenticator), run as client-go and client-node run it — never kubectl.
     // process.env is passed through, not read as configuration: the plugin needs the bot's environment as kubectl
     // gives it (cloud credentials, PATH, HOME), plus the kubeconfig's env.
-    execFile(plugin.command, [...plugin.args], { env: { ...process.env, ...plugin.env, KUBERNETES_EXEC_INFO: info }, timeout: execTimeoutMs, maxBuffer: 1 << 20 },
+    execFile(
+      plugin.command,
+      [...plugin.args],
+      {
+        env: { ...process.env, ...plugin.env, KUBERNETES_EXEC_INFO: info },
+        timeout: execTimeoutMs,
+        maxBuffer: 1 << 20,
+      },
       (error, stdout) => {
-        if (error) { fail(new Error(`the kubeconfig's exec plugin ${plugin.command} failed: ${error.message.split('\n')[0] ?? ''}`)); return; }
+        if (error) {
+          fail(
+            new Error(`the kubeconfig's exec plugin ${plugin.command} failed: ${error.message.split('\n')[0] ?? ''}`),
+          );
+          return;
+        }
         try {
           const status = (JSON.parse(stdout) as { status?: ExecStatus }).status;
-          if (!status?.token && !status?.clientCertificateData) throw new Error('no token and no client certificate in its status');
+          if (!status?.token && !status?.clientCertificateData)
+            throw new Error('no token and no client certificate in its status');
           done(status);
         } catch (cause) {
-          fail(new Error(`the kubeconfig's exec plugin ${plugin.command} printed no usable ExecCredential (${(cause as Error).message})`));
+          fail(
+            new Error(
+              `the kubeconfig's exec plugin ${plugin.command} printed no usable ExecCredential (${(cause as Error).message})`,
+            ),
+          );
         }
-      });
+      },
+    );
   });
 }
 
@@ -130,11 +151,15 @@ function pluginCredential(plugin: ExecConfig): () => Promise<ExecStatus> {
   let running: Promise<ExecStatus> | undefined;
   return async () => {
     if (cached && Date.now() < cached.until) return cached.status;
-    running ??= runPlugin(plugin).then((status) => {
-      const expires = status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Number.NaN;
-      cached = { status, until: Number.isNaN(expires) ? Date.now() + tokenFileTtlMs : expires - execRenewMarginMs };
-      return status;
-    }).finally(() => { running = undefined; });
+    running ??= runPlugin(plugin)
+      .then((status) => {
+        const expires = status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Number.NaN;
+        cached = { status, until: Number.isNaN(expires) ? Date.now() + tokenFileTtlMs : expires - execRenewMarginMs };
+        return status;
+      })
+      .finally(() => {
+        running = undefined;
+      });
     return running;
   };
 }
@@ -161,14 +186,19 @@ function impersonationOf(user: Yaml): Record<string, string | readonly string[]>
 }
 
 function userParts(user: Yaml, path: string): UserParts {
-  if (user['auth-provider'] !== undefined) throw new UnsupportedCredentials(`${path}: its user authenticates through an auth-provider`);
+  if (user['auth-provider'] !== undefined)
+    throw new UnsupportedCredentials(`${path}: its user authenticates through an auth-provider`);
   const base = dirname(path);
   const token = text(user['token']);
   const tokenFile = text(user['tokenFile']);
   const username = text(user['username']);
   const exec = user['exec'];
   return {
-    ...(token ? { bearer: () => token } : tokenFile ? { bearer: fileToken(isAbsolute(tokenFile) ? tokenFile : resolve(base, tokenFile)) } : {}),
+    ...(token
+      ? { bearer: () => token }
+      : tokenFile
+        ? { bearer: fileToken(isAbsolute(tokenFile) ? tokenFile : resolve(base, tokenFile)) }
+        : {}),
     ...(username ? { basic: Buffer.from(`${username}:${text(user['password']) ?? ''}`).toString('base64') } : {}),
     ...(isObject(exec) ? { plugin: pluginCredential(execConfigOf(exec, path)) } : {}),
     impersonate: impersonationOf(user),
@@ -187,7 +217,9 @@ function authOf(parts: UserParts): () => Promise<RequestAuth> {
     const authorization = await authorizationOf(parts, status);
     return {
       headers: { ...(authorization ? { authorization } : {}), ...parts.impersonate },
-      ...(status?.clientCertificateData && status.clientKeyData ? { cert: status.clientCertificateData, key: status.clientKeyData } : {}),
+      ...(status?.clientCertificateData && status.clientKeyData
+        ? { cert: status.clientCertificateData, key: status.clientKeyData }
+        : {}),
     };
   };
 }
@@ -203,7 +235,8 @@ export function kubeconfigCredentials(path: string): ClusterCredentials {
   const userName = text(context['user']);
   const cluster = named(doc['clusters'], clusterName, 'cluster', path);
   const user = userName === undefined ? {} : named(doc['users'], userName, 'user', path);
-  if (cluster['proxy-url'] !== undefined) throw new UnsupportedCredentials(`${path}: its cluster is reached through a proxy (proxy-url)`);
+  if (cluster['proxy-url'] !== undefined)
+    throw new UnsupportedCredentials(`${path}: its cluster is reached through a proxy (proxy-url)`);
   const server = text(cluster['server']);
   if (!server) throw new Error(`${path}: cluster "${clusterName}" names no server`);
   return { server, tls: tlsOf(cluster, user, dirname(path)), auth: authOf(userParts(user, path)) };
@@ -220,16 +253,24 @@ function tlsOf(cluster: Yaml, user: Yaml, base: string): ClusterTls {
 }
 
 /** The pod's service account: its rotating token and the cluster's CA. */
-export function inClusterCredentials(server: string, dir = '/var/run/secrets/kubernetes.io/serviceaccount'): ClusterCredentials {
+export function inClusterCredentials(
+  server: string,
+  dir = '/var/run/secrets/kubernetes.io/serviceaccount',
+): ClusterCredentials {
   const ca = readFileSync(`${dir}/ca.crt`, 'utf8');
   const token = fileToken(`${dir}/token`);
   token(); // fails now, at start-up, when the service account is not mounted
-  return { server, tls: { ca, rejectUnauthorized: true }, auth: () => Promise.resolve({ headers: { authorization: `Bearer ${token()}` } }) };
+  return {
+    server,
+    tls: { ca, rejectUnauthorized: true },
+    auth: () => Promise.resolve({ headers: { authorization: `Bearer ${token()}` } }),
+  };
 }
 
 /** Credentials from `source`; throws UnsupportedCredentials when only client-node can use them. */
 export function loadCredentials(source: CredentialSource): ClusterCredentials {
   if (source.kubeconfigPath !== undefined) return kubeconfigCredentials(source.kubeconfigPath);
-  if (!source.inClusterServer) throw new Error('no KUBECONFIG, and not running in a cluster (KUBERNETES_SERVICE_HOST is not set)');
+  if (!source.inClusterServer)
+    throw new Error('no KUBECONFIG, and not running in a cluster (KUBERNETES_SERVICE_HOST is not set)');
   return inClusterCredentials(source.inClusterServer, source.serviceAccountDir);
 }

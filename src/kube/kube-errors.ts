@@ -24,8 +24,19 @@ interface KubeStatus {
 }
 
 const networkCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
 ]);
 
 const maxApiMessage = 500;
@@ -61,7 +72,10 @@ function clip(text: string, max = maxApiMessage): string {
  * to impersonate is always the bot's.
  */
 export function describeForbidden(message: string, actingAs?: KubeIdentity): string {
-  const match = /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)"| at the cluster scope)?/.exec(message);
+  const match =
+    /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)"| at the cluster scope)?/.exec(
+      message,
+    );
   if (!match) {
     return actingAs
       ? `Kubernetes refused ${describeIdentity(actingAs)}, as whom the policy has the bot act: ${clip(message)}`
@@ -81,27 +95,47 @@ function describeRefusal(verb: string, qualified: string, where: string, actingA
     return `Kubernetes refused: ${describeIdentity(actingAs)} may not ${verb} ${qualified} ${where}. The policy allowed it, but Kubernetes RBAC for that identity does not`;
   }
   if (writeGranted.has(`${verb} ${qualified}`) && where.startsWith('in namespace')) {
-    return `Kubernetes refused: the bot may not ${verb} ${qualified} ${where}: no RoleBinding there grants it the ClusterRole coxswain-write. `
-      + 'The bot may change only the namespaces its grants name; an admin generates them from the policy with `coxswain rbac` (docs/security.md#kubernetes-rbac)';
+    return (
+      `Kubernetes refused: the bot may not ${verb} ${qualified} ${where}: no RoleBinding there grants it the ClusterRole coxswain-write. ` +
+      'The bot may change only the namespaces its grants name; an admin generates them from the policy with `coxswain rbac` (docs/security.md#kubernetes-rbac)'
+    );
   }
   return `the bot's Kubernetes identity may not ${verb} ${qualified} ${where} (its RBAC lacks that permission)`;
 }
 
 /** What the ClusterRole coxswain-write grants (deploy/base/rbac.yaml): refusals of these mean a namespace's grant is missing. */
-const writeGranted: ReadonlySet<string> = new Set(['patch deployments.apps', 'patch deployments/scale.apps', 'get deployments/scale.apps']);
+const writeGranted: ReadonlySet<string> = new Set([
+  'patch deployments.apps',
+  'patch deployments/scale.apps',
+  'get deployments/scale.apps',
+]);
 
 function sanitizedCause(code: number, status: KubeStatus): Error {
-  return new Error(`Kubernetes API answered HTTP ${code}${status.reason ? ` ${status.reason}` : ''}: ${clip(status.message ?? '')}`);
+  return new Error(
+    `Kubernetes API answered HTTP ${code}${status.reason ? ` ${status.reason}` : ''}: ${clip(status.message ?? '')}`,
+  );
 }
 
 type Wording = (message: string, context: KubeErrorContext) => readonly [ErrorCode, string];
 
 const wordingByStatus: ReadonlyMap<number, Wording> = new Map<number, Wording>([
   [400, (message) => ['bad_input', `Kubernetes refused the request: ${clip(message)}`]],
-  [401, (_m, context) => ['forbidden', `the Kubernetes API server at ${serverOrigin(context.server)} rejected the bot's credentials`]],
+  [
+    401,
+    (_m, context) => [
+      'forbidden',
+      `the Kubernetes API server at ${serverOrigin(context.server)} rejected the bot's credentials`,
+    ],
+  ],
   [403, (message, context) => ['forbidden', describeForbidden(message, context.actingAs)]],
   [404, (_m, context) => ['not_found', `${context.what ?? 'the object'} was not found`]],
-  [409, (_m, context) => ['conflict', `${context.what ?? 'the object'} was changed by someone else meanwhile; trying again`]],
+  [
+    409,
+    (_m, context) => [
+      'conflict',
+      `${context.what ?? 'the object'} was changed by someone else meanwhile; trying again`,
+    ],
+  ],
   [422, (message) => ['invalid', `Kubernetes refused the change: ${clip(message)}`]],
 ]);
 
@@ -109,7 +143,10 @@ function wordingFor(code: number): Wording {
   const known = wordingByStatus.get(code);
   if (known) return known;
   if (code === 429 || code >= 500) {
-    return (_m, context) => ['unavailable', `the Kubernetes API server at ${serverOrigin(context.server)} is overloaded or failing (HTTP ${code}); trying again`];
+    return (_m, context) => [
+      'unavailable',
+      `the Kubernetes API server at ${serverOrigin(context.server)} is overloaded or failing (HTTP ${code}); trying again`,
+    ];
   }
   return () => ['internal', `the Kubernetes API answered HTTP ${code}`];
 }
@@ -161,11 +198,15 @@ export function toKubeError(error: unknown, context: KubeErrorContext): AppError
 
 function mapKubeError(error: unknown, context: KubeErrorContext): AppError {
   const status = httpStatusOf(error);
-  if (status !== undefined) return fromApiStatus(status, error instanceof ApiException ? error.body : undefined, context);
+  if (status !== undefined)
+    return fromApiStatus(status, error instanceof ApiException ? error.body : undefined, context);
   if (isNetworkError(error)) {
     const code = errorCode(error) ?? String((error as { name?: unknown }).name);
-    return new AppError('unavailable', `the Kubernetes API server at ${serverOrigin(context.server)} is unreachable (${code}); trying again`,
-      { cause: new Error(`network error ${code}`) });
+    return new AppError(
+      'unavailable',
+      `the Kubernetes API server at ${serverOrigin(context.server)} is unreachable (${code}); trying again`,
+      { cause: new Error(`network error ${code}`) },
+    );
   }
   // Not an HTTP answer, so no response headers can be in it: keep it for the log.
   return new AppError('internal', 'the Kubernetes client failed unexpectedly', { cause: error });

@@ -30,6 +30,7 @@ export interface KubeConnection {
 /** The URL of `path` on `server` (which may itself have a path), with the query's defined values. */
 export function kubeUrl(server: string, path: string, query: KubeRequest['query'] = {}): URL {
   const url = new URL(server.replace(/\/+$/, '') + path);
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== '') url.searchParams.set(key, value);
   return url;
 }

@@ -70,7 +70,12 @@ export interface LeaseSpec {
 export interface Lease {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string; readonly [field: string]: unknown };
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly resourceVersion?: string;
+    readonly [field: string]: unknown;
+  };
   readonly spec?: LeaseSpec;
 }
 
@@ -128,7 +133,12 @@ export function leaseDurationSeconds(ms: number): number {
  * The spec that makes `identity` the holder as of `wallNow`: a renewal keeps
  * acquireTime and leaseTransitions, a take-over counts one more transition.
  */
-export function holdingSpec(current: LeaseSpec | undefined, identity: string, leaseDurationMs: number, wallNow: number): LeaseSpec {
+export function holdingSpec(
+  current: LeaseSpec | undefined,
+  identity: string,
+  leaseDurationMs: number,
+  wallNow: number,
+): LeaseSpec {
   const now = microTime(wallNow);
   const renewing = current?.holderIdentity === identity;
   return {
@@ -181,16 +191,22 @@ function resolveTiming(options: LeaderElectionOptions): Timing {
     stepDownMarginMs: options.stepDownMarginMs ?? leaseDurationMs / 5,
     requestTimeoutMs: options.requestTimeoutMs ?? renewEveryMs,
   };
-  if (Object.values(timing).some((ms) => !(ms > 0))) throw new Error('leader election: every duration must be positive');
+  if (Object.values(timing).some((ms) => !(ms > 0)))
+    throw new Error('leader election: every duration must be positive');
   if (renewEveryMs >= leaseDurationMs - timing.stepDownMarginMs) {
-    throw new Error(`leader election: renewEveryMs (${renewEveryMs}) must be less than leaseDurationMs minus the step-down margin (${leaseDurationMs - timing.stepDownMarginMs})`);
+    throw new Error(
+      `leader election: renewEveryMs (${renewEveryMs}) must be less than leaseDurationMs minus the step-down margin (${leaseDurationMs - timing.stepDownMarginMs})`,
+    );
   }
   return timing;
 }
 
 /** One Lease request, abandoned after requestTimeoutMs so the loop never stalls on a dead connection. */
 function leaseCall(e: Elector, path: string, request: Omit<KubeRequest, 'signal'> = {}): Promise<Lease> {
-  return kubeJson<Lease>(e.options.connection, path, { ...request, signal: AbortSignal.timeout(e.timing.requestTimeoutMs) });
+  return kubeJson<Lease>(e.options.connection, path, {
+    ...request,
+    signal: AbortSignal.timeout(e.timing.requestTimeoutMs),
+  });
 }
 
 const leaseBody = (lease: Lease): Lease => ({ ...lease, apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' });
@@ -214,7 +230,12 @@ function stepDown(e: Elector, reason: string): void {
 /** Our write succeeded: lead until `sentAt` + lease duration − margin, unless that has already passed. */
 function holding(e: Elector, lease: Lease, sentAt: number): void {
   e.held = lease;
-  e.observed = { resourceVersion: lease.metadata?.resourceVersion ?? '', holder: e.options.identity, leaseDurationMs: e.timing.leaseDurationMs, observedAt: sentAt };
+  e.observed = {
+    resourceVersion: lease.metadata?.resourceVersion ?? '',
+    holder: e.options.identity,
+    leaseDurationMs: e.timing.leaseDurationMs,
+    observedAt: sentAt,
+  };
   const validUntil = sentAt + e.timing.leaseDurationMs - e.timing.stepDownMarginMs;
   if (e.stopped || now() >= validUntil) return;
   e.validUntil = validUntil;
@@ -244,7 +265,10 @@ async function readLease(e: Elector): Promise<Lease | undefined> {
 async function createLease(e: Elector): Promise<void> {
   const { name, identity } = e.options;
   const sentAt = now();
-  const body: Lease = { metadata: { name }, spec: holdingSpec(undefined, identity, e.timing.leaseDurationMs, Date.now()) };
+  const body: Lease = {
+    metadata: { name },
+    spec: holdingSpec(undefined, identity, e.timing.leaseDurationMs, Date.now()),
+  };
   try {
     holding(e, await leaseCall(e, e.path.leases, { method: 'POST', body: leaseBody(body) }), sentAt);
   } catch (error) {
@@ -254,7 +278,10 @@ async function createLease(e: Elector): Promise<void> {
 
 async function writeLease(e: Elector, lease: Lease): Promise<void> {
   const sentAt = now();
-  const body: Lease = { ...lease, spec: holdingSpec(lease.spec, e.options.identity, e.timing.leaseDurationMs, Date.now()) };
+  const body: Lease = {
+    ...lease,
+    spec: holdingSpec(lease.spec, e.options.identity, e.timing.leaseDurationMs, Date.now()),
+  };
   try {
     holding(e, await leaseCall(e, e.path.lease, { method: 'PUT', body: leaseBody(body) }), sentAt);
   } catch (error) {
@@ -273,8 +300,15 @@ async function acquireOrRenew(e: Elector): Promise<void> {
 }
 
 function reportFailure(e: Elector, error: unknown): void {
-  const appError = toKubeError(error, { server: e.options.connection.server, what: `lease "${e.options.name}" in namespace "${e.options.namespace}"` });
-  const fields = { ...e.fields, code: appError.code, cause: appError.cause instanceof Error ? appError.cause.message : undefined };
+  const appError = toKubeError(error, {
+    server: e.options.connection.server,
+    what: `lease "${e.options.name}" in namespace "${e.options.namespace}"`,
+  });
+  const fields = {
+    ...e.fields,
+    code: appError.code,
+    cause: appError.cause instanceof Error ? appError.cause.message : undefined,
+  };
   if (e.failing === appError.code) {
     e.options.log('debug', `leader election: ${appError.userMessage}`, fields);
     return;
@@ -308,7 +342,10 @@ async function release(e: Elector): Promise<void> {
   if (!held) return;
   e.held = undefined;
   const at = microTime(Date.now());
-  const body: Lease = { ...held, spec: { ...held.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: at, acquireTime: at } };
+  const body: Lease = {
+    ...held,
+    spec: { ...held.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: at, acquireTime: at },
+  };
   try {
     await leaseCall(e, e.path.lease, { method: 'PUT', body: leaseBody(body) });
     e.options.log('info', 'leader election: released the lease', e.fields);
@@ -336,11 +373,20 @@ function leasePaths(namespace: string, name: string): Elector['path'] {
 export function startLeaderElection(options: LeaderElectionOptions): LeaderElection {
   const timing = resolveTiming(options);
   const e: Elector = {
-    options, timing,
+    options,
+    timing,
     path: leasePaths(options.namespace, options.name),
     fields: { lease: `${options.namespace}/${options.name}`, identity: options.identity },
-    stopped: false, leading: false, validUntil: 0, observed: undefined, held: undefined, failing: undefined,
-    next: undefined, deadline: undefined, inFlight: undefined, stopping: undefined,
+    stopped: false,
+    leading: false,
+    validUntil: 0,
+    observed: undefined,
+    held: undefined,
+    failing: undefined,
+    next: undefined,
+    deadline: undefined,
+    inFlight: undefined,
+    stopping: undefined,
   };
   run(e);
   return {

@@ -9,7 +9,11 @@ interface NamespaceList {
 
 /** Every namespace's name, sorted. */
 export async function listNamespaces(connection: KubeConnection): Promise<string[]> {
-  const list = await kubeJson<NamespaceList>(connection, '/api/v1/namespaces')
-    .catch((error: unknown) => { throw toKubeError(error, { server: connection.server, what: 'the list of namespaces' }); });
-  return (list.items ?? []).map((ns) => ns.metadata?.name ?? '').filter(Boolean).sort();
+  const list = await kubeJson<NamespaceList>(connection, '/api/v1/namespaces').catch((error: unknown) => {
+    throw toKubeError(error, { server: connection.server, what: 'the list of namespaces' });
+  });
+  return (list.items ?? [])
+    .map((ns) => ns.metadata?.name ?? '')
+    .filter(Boolean)
+    .sort();
 }

@@ -8,9 +8,14 @@ import { summarizeDeployment } from './summarize-deployment.ts';
 const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
 
 /** The Deployments of a namespace, optionally by label selector. */
-export async function listDeployments(clients: KubeClients, namespace: string, labelSelector?: string): Promise<readonly DeploymentSummary[]> {
-  const list = await callKube(clients, `deployments in namespace "${namespace}"`,
-    () => clients.apps.listNamespacedDeployment({ namespace, ...(labelSelector ? { labelSelector } : {}) }));
+export async function listDeployments(
+  clients: KubeClients,
+  namespace: string,
+  labelSelector?: string,
+): Promise<readonly DeploymentSummary[]> {
+  const list = await callKube(clients, `deployments in namespace "${namespace}"`, () =>
+    clients.apps.listNamespacedDeployment({ namespace, ...(labelSelector ? { labelSelector } : {}) }),
+  );
   return list.items.map(summarizeDeployment).sort(byName);
 }
 
@@ -18,13 +23,22 @@ export async function listDeployments(clients: KubeClients, namespace: string, l
 export const podPageSize = 500;
 
 /** The pods of a namespace, optionally by label selector, read in pages and kept only as summaries. */
-export async function listPods(clients: KubeClients, namespace: string, labelSelector?: string): Promise<readonly PodSummary[]> {
+export async function listPods(
+  clients: KubeClients,
+  namespace: string,
+  labelSelector?: string,
+): Promise<readonly PodSummary[]> {
   const pods: PodSummary[] = [];
   let next: string | undefined;
   do {
-    const page = await callKube(clients, `pods in namespace "${namespace}"`, () => clients.core.listNamespacedPod({
-      namespace, limit: podPageSize, ...(labelSelector ? { labelSelector } : {}), ...(next ? { _continue: next } : {}),
-    }));
+    const page = await callKube(clients, `pods in namespace "${namespace}"`, () =>
+      clients.core.listNamespacedPod({
+        namespace,
+        limit: podPageSize,
+        ...(labelSelector ? { labelSelector } : {}),
+        ...(next ? { _continue: next } : {}),
+      }),
+    );
     pods.push(...page.items.map(summarizePod));
     next = page.metadata?._continue || undefined;
   } while (next);

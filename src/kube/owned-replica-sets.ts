@@ -14,20 +14,29 @@ export interface OwnedReplicaSet {
 function selectorOf(deployment: k8s.V1Deployment): string | undefined {
   const labels = deployment.spec?.selector.matchLabels;
   if (labels === undefined || Object.keys(labels).length === 0) return undefined;
-  return Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',');
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 }
 
 function isControlledBy(replicaSet: k8s.V1ReplicaSet, uid: string | undefined): boolean {
-  return uid !== undefined && (replicaSet.metadata?.ownerReferences ?? []).some((o) => o.uid === uid && o.controller === true);
+  return (
+    uid !== undefined &&
+    (replicaSet.metadata?.ownerReferences ?? []).some((o) => o.uid === uid && o.controller === true)
+  );
 }
 
 /** The Deployment's ReplicaSets that carry a revision, newest revision first. */
-export async function listOwnedReplicaSets(clients: KubeClients, deployment: k8s.V1Deployment): Promise<OwnedReplicaSet[]> {
+export async function listOwnedReplicaSets(
+  clients: KubeClients,
+  deployment: k8s.V1Deployment,
+): Promise<OwnedReplicaSet[]> {
   const namespace = deployment.metadata?.namespace ?? '';
   const uid = deployment.metadata?.uid;
   const labelSelector = selectorOf(deployment);
-  const list = await callKube(clients, `replicasets in namespace "${namespace}"`,
-    () => clients.apps.listNamespacedReplicaSet({ namespace, ...(labelSelector === undefined ? {} : { labelSelector }) }));
+  const list = await callKube(clients, `replicasets in namespace "${namespace}"`, () =>
+    clients.apps.listNamespacedReplicaSet({ namespace, ...(labelSelector === undefined ? {} : { labelSelector }) }),
+  );
   const owned: OwnedReplicaSet[] = [];
   for (const replicaSet of list.items) {
     const ownedByIt = isControlledBy(replicaSet, uid);

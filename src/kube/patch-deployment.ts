@@ -10,7 +10,12 @@ import type { KubeClients } from './kube-clients.ts';
 export const fieldManager = 'coxswain';
 
 /** Applies `ops` atomically: all of them or, if any `test` op fails, none. */
-export async function patchDeployment(clients: KubeClients, ref: DeploymentRef, ops: readonly JsonPatchOp[]): Promise<k8s.V1Deployment> {
+export async function patchDeployment(
+  clients: KubeClients,
+  ref: DeploymentRef,
+  ops: readonly JsonPatchOp[],
+): Promise<k8s.V1Deployment> {
   return callKube(clients, describeDeployment(ref), () =>
-    clients.apps.patchNamespacedDeployment({ name: ref.name, namespace: ref.namespace, body: ops, fieldManager }));
+    clients.apps.patchNamespacedDeployment({ name: ref.name, namespace: ref.namespace, body: ops, fieldManager }),
+  );
 }

@@ -9,7 +9,8 @@ import { AppError } from '../errors.ts';
 export function pickContainer(names: readonly string[], requested: string | undefined, owner: string): string {
   if (requested !== undefined && names.includes(requested)) return requested;
   const list = names.join(', ');
-  if (requested !== undefined) throw new AppError('bad_input', `${owner} has no container "${requested}"; its containers are: ${list}`);
+  if (requested !== undefined)
+    throw new AppError('bad_input', `${owner} has no container "${requested}"; its containers are: ${list}`);
   const [only] = names;
   if (names.length === 1 && only !== undefined) return only;
   if (names.length === 0) throw new AppError('bad_input', `${owner} has no containers`);

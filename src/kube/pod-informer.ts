@@ -31,7 +31,12 @@ export interface ContainerStatusJson {
 export interface ContainerStateJson {
   readonly waiting?: { readonly reason?: string; readonly message?: string };
   readonly running?: { readonly startedAt?: string };
-  readonly terminated?: { readonly reason?: string; readonly exitCode?: number; readonly message?: string; readonly finishedAt?: string };
+  readonly terminated?: {
+    readonly reason?: string;
+    readonly exitCode?: number;
+    readonly message?: string;
+    readonly finishedAt?: string;
+  };
 }
 
 /**
@@ -49,7 +54,13 @@ export interface PodJson {
     readonly resourceVersion?: string;
     readonly labels?: Readonly<Record<string, string>>;
     readonly annotations?: Readonly<Record<string, string>>;
-    readonly ownerReferences?: readonly { readonly apiVersion?: string; readonly kind: string; readonly name: string; readonly uid?: string; readonly controller?: boolean }[];
+    readonly ownerReferences?: readonly {
+      readonly apiVersion?: string;
+      readonly kind: string;
+      readonly name: string;
+      readonly uid?: string;
+      readonly controller?: boolean;
+    }[];
     readonly creationTimestamp?: string | Date;
     readonly deletionTimestamp?: string | Date;
   };
@@ -62,7 +73,13 @@ export interface PodJson {
     readonly phase?: string;
     readonly reason?: string;
     readonly message?: string;
-    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string; readonly lastTransitionTime?: string | Date }[];
+    readonly conditions?: readonly {
+      readonly type: string;
+      readonly status: string;
+      readonly reason?: string;
+      readonly message?: string;
+      readonly lastTransitionTime?: string | Date;
+    }[];
     readonly containerStatuses?: readonly ContainerStatusJson[];
     readonly initContainerStatuses?: readonly ContainerStatusJson[];
   };
@@ -229,7 +246,7 @@ function kubeError(informer: Informer, error: unknown): AppError {
 }
 
 const podsPath = (options: PodInformerOptions): string =>
-  (options.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`);
+  options.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`;
 
 /** A fresh controller for the next request; stop() aborts whichever is current. */
 function nextController(informer: Informer): AbortController {
@@ -239,10 +256,15 @@ function nextController(informer: Informer): AbortController {
 }
 
 /** GET of the pods with `query`; anything but 200 throws (410 as GoneError). */
-async function get(informer: Informer, query: Readonly<Record<string, string | undefined>>, signal: AbortSignal): Promise<KubeReply> {
+async function get(
+  informer: Informer,
+  query: Readonly<Record<string, string | undefined>>,
+  signal: AbortSignal,
+): Promise<KubeReply> {
   const { options } = informer;
   const reply = await options.connection.request(podsPath(options), {
-    query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, ...query }, signal,
+    query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, ...query },
+    signal,
   });
   if (reply.status !== 200) throw await statusFailure(reply);
   informer.state.refusedSince = undefined;
@@ -266,8 +288,12 @@ async function readPage(informer: Informer, continueToken: string | undefined): 
   const controller = nextController(informer);
   const deadline = setTimeout(() => controller.abort(new InformerAbort('timeout')), informer.settings.requestTimeoutMs);
   try {
-    const reply = await get(informer, { limit: String(informer.settings.pageSize), continue: continueToken }, controller.signal);
-    return await reply.body.json() as PodList;
+    const reply = await get(
+      informer,
+      { limit: String(informer.settings.pageSize), continue: continueToken },
+      controller.signal,
+    );
+    return (await reply.body.json()) as PodList;
   } finally {
     clearTimeout(deadline);
   }
@@ -331,7 +357,12 @@ async function watchPods(informer: Informer): Promise<void> {
   const { settings, state } = informer;
   const controller = nextController(informer);
   const deadline = setTimeout(() => controller.abort(new InformerAbort('timeout')), settings.requestTimeoutMs);
-  const query = { watch: 'true', allowWatchBookmarks: 'true', resourceVersion: state.resourceVersion, timeoutSeconds: String(settings.watchTimeoutSeconds) };
+  const query = {
+    watch: 'true',
+    allowWatchBookmarks: 'true',
+    resourceVersion: state.resourceVersion,
+    timeoutSeconds: String(settings.watchTimeoutSeconds),
+  };
   try {
     const reply = await get(informer, query, controller.signal);
     clearTimeout(deadline);
@@ -356,7 +387,10 @@ function ownAbort(informer: Informer): AbortWhy | undefined {
 
 function timeoutError(informer: Informer): AppError {
   const seconds = Math.round(informer.settings.requestTimeoutMs / 1000);
-  return new AppError('unavailable', `the Kubernetes API server at ${serverOrigin(informer.options.connection.server)} did not answer within ${seconds} s; trying again`);
+  return new AppError(
+    'unavailable',
+    `the Kubernetes API server at ${serverOrigin(informer.options.connection.server)} did not answer within ${seconds} s; trying again`,
+  );
 }
 
 function classify(informer: Informer, error: unknown): Outcome {
@@ -437,8 +471,16 @@ async function run(informer: Informer): Promise<void> {
  */
 export function startPodInformer(options: PodInformerOptions): PodInformer {
   const state: InformerState = {
-    stopped: false, needsList: options.resumeFrom === undefined, synced: false, resourceVersion: options.resumeFrom,
-    failures: 0, refusedSince: undefined, watchingSince: undefined, controller: undefined, timer: undefined, wake: undefined,
+    stopped: false,
+    needsList: options.resumeFrom === undefined,
+    synced: false,
+    resourceVersion: options.resumeFrom,
+    failures: 0,
+    refusedSince: undefined,
+    watchingSince: undefined,
+    controller: undefined,
+    timer: undefined,
+    wake: undefined,
   };
   const informer: Informer = { options, settings: settingsOf(options), state };
   run(informer).catch((error: unknown) => {

@@ -88,7 +88,11 @@ export function toFailingPod(pod: k8s.V1Pod, maxMessage = 300): FailingPod {
   };
 }
 
-function waitingDetails(pod: k8s.V1Pod, status: k8s.V1ContainerStatus | undefined, maxMessage: number): { reason?: string; message?: string } {
+function waitingDetails(
+  pod: k8s.V1Pod,
+  status: k8s.V1ContainerStatus | undefined,
+  maxMessage: number,
+): { reason?: string; message?: string } {
   const waiting = status?.state?.waiting ?? {};
   const podStatus = pod.status ?? {};
   const reason = waiting.reason ?? podStatus.reason;
@@ -98,5 +102,7 @@ function waitingDetails(pod: k8s.V1Pod, status: k8s.V1ContainerStatus | undefine
 
 function lastTermination(status: k8s.V1ContainerStatus | undefined): Pick<FailingPod, 'lastTermination'> {
   const terminated = status?.lastState?.terminated;
-  return terminated ? { lastTermination: { reason: terminated.reason ?? 'Unknown', exitCode: terminated.exitCode } } : {};
+  return terminated
+    ? { lastTermination: { reason: terminated.reason ?? 'Unknown', exitCode: terminated.exitCode } }
+    : {};
 }

@@ -31,7 +31,8 @@ export async function readDeployment(clients: KubeClients, ref: DeploymentRef): 
   try {
     return await callKube(clients, describeDeployment(ref), () => clients.apps.readNamespacedDeployment(ref));
   } catch (error) {
-    if (error instanceof AppError && error.code === 'not_found') throw await deploymentNotFound(clients, ref, error.cause);
+    if (error instanceof AppError && error.code === 'not_found')
+      throw await deploymentNotFound(clients, ref, error.cause);
     throw error;
   }
 }

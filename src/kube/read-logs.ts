@@ -18,16 +18,22 @@ export interface PodLogs {
 
 async function podNotFound(clients: KubeClients, namespace: string, pod: string, cause: unknown): Promise<AppError> {
   const list = await listPods(clients, namespace).catch(() => []);
-  const guess = didYouMean(pod, list.map((p) => p.name));
+  const guess = didYouMean(
+    pod,
+    list.map((p) => p.name),
+  );
   const hint = guess === undefined ? '' : ` — did you mean "${guess}"?`;
   return new AppError('not_found', `pod "${pod}" in namespace "${namespace}" was not found${hint}`, { cause });
 }
 
 async function readPod(clients: KubeClients, namespace: string, pod: string): Promise<k8s.V1Pod> {
   try {
-    return await callKube(clients, `pod "${pod}" in namespace "${namespace}"`, () => clients.core.readNamespacedPod({ name: pod, namespace }));
+    return await callKube(clients, `pod "${pod}" in namespace "${namespace}"`, () =>
+      clients.core.readNamespacedPod({ name: pod, namespace }),
+    );
   } catch (error) {
-    if (error instanceof AppError && error.code === 'not_found') throw await podNotFound(clients, namespace, pod, error.cause);
+    if (error instanceof AppError && error.code === 'not_found')
+      throw await podNotFound(clients, namespace, pod, error.cause);
     throw error;
   }
 }
@@ -43,14 +49,30 @@ function splitLines(text: string): string[] {
  * `truncated` when the byte cap was (likely) reached or there were more lines than the tail
  * (one extra line is asked for, so an API-side cut is visible).
  */
-export async function readLogs(clients: KubeClients, namespace: string, pod: string, options: ReadLogsOptions): Promise<PodLogs> {
-  if (!Number.isInteger(options.tailLines) || options.tailLines < 1) throw new AppError('bad_input', `--tail must be a whole number ≥ 1, not ${options.tailLines}`);
+export async function readLogs(
+  clients: KubeClients,
+  namespace: string,
+  pod: string,
+  options: ReadLogsOptions,
+): Promise<PodLogs> {
+  if (!Number.isInteger(options.tailLines) || options.tailLines < 1)
+    throw new AppError('bad_input', `--tail must be a whole number ≥ 1, not ${options.tailLines}`);
   const found = await readPod(clients, namespace, pod);
   const names = (found.spec?.containers ?? []).map((c) => c.name);
   const container = pickContainer(names, options.container, `pod "${pod}"`);
   const read = async (tailLines: number): Promise<{ lines: string[]; byteCapped: boolean }> => {
-    const text = String(await callKube(clients, `logs of pod "${pod}" container "${container}" in namespace "${namespace}"`,
-      () => clients.core.readNamespacedPodLog({ name: pod, namespace, container, previous: options.previous, tailLines, limitBytes: options.limitBytes })));
+    const text = String(
+      await callKube(clients, `logs of pod "${pod}" container "${container}" in namespace "${namespace}"`, () =>
+        clients.core.readNamespacedPodLog({
+          name: pod,
+          namespace,
+          container,
+          previous: options.previous,
+          tailLines,
+          limitBytes: options.limitBytes,
+        }),
+      ),
+    );
     return { lines: splitLines(text), byteCapped: Buffer.byteLength(text) >= options.limitBytes };
   };
   let tail = options.tailLines + 1;
@@ -62,5 +84,9 @@ export async function readLogs(clients: KubeClients, namespace: string, pod: str
     got = await read(tail);
   }
   const cut = tail <= options.tailLines;
-  return { container, lines: got.lines.slice(-options.tailLines), truncated: got.byteCapped || cut || got.lines.length > options.tailLines };
+  return {
+    container,
+    lines: got.lines.slice(-options.tailLines),
+    truncated: got.byteCapped || cut || got.lines.length > options.tailLines,
+  };
 }

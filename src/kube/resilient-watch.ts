@@ -66,20 +66,31 @@ export function startResilientWatch(clients: KubeClients, options: ResilientWatc
     if (stopped) return;
     if (isFinal(error)) {
       stopped = true;
-      options.onFatal(toKubeError(error, { server: clients.server, ...(clients.actingAs ? { actingAs: clients.actingAs } : {}), what: options.path }));
+      options.onFatal(
+        toKubeError(error, {
+          server: clients.server,
+          ...(clients.actingAs ? { actingAs: clients.actingAs } : {}),
+          what: options.path,
+        }),
+      );
       return;
     }
     if (Date.now() - startedAt >= healthyAfterMs) failures = 0;
     const delay = Math.min(max, initial * 2 ** failures);
     failures += 1;
     options.onReconnect?.();
-    timer = setTimeout(() => { void connect(); }, delay);
+    timer = setTimeout(() => {
+      void connect();
+    }, delay);
   };
 
   const onEvent = (type: string, object: unknown): void => {
     if (stopped) return;
     // An ERROR event (e.g. 410 Gone) precedes the server closing the watch; reconnect now.
-    if (type === 'ERROR') { controller?.abort(); return; }
+    if (type === 'ERROR') {
+      controller?.abort();
+      return;
+    }
     options.onEvent(type, object);
   };
 
@@ -87,7 +98,9 @@ export function startResilientWatch(clients: KubeClients, options: ResilientWatc
     if (stopped) return;
     const startedAt = Date.now();
     try {
-      controller = await new k8s.Watch(clients.config).watch(options.path, { ...options.query }, onEvent, (error) => ended(error, startedAt));
+      controller = await new k8s.Watch(clients.config).watch(options.path, { ...options.query }, onEvent, (error) =>
+        ended(error, startedAt),
+      );
       allowedOnce = true;
       refusedSince = undefined;
       if (stopped) controller.abort();

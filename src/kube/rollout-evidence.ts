@@ -33,7 +33,12 @@ export interface NewReplicaSet {
 }
 
 function lastSeenOf(event: k8s.CoreV1Event): Date {
-  const when = event.lastTimestamp ?? event.series?.lastObservedTime ?? event.eventTime ?? event.firstTimestamp ?? event.metadata.creationTimestamp;
+  const when =
+    event.lastTimestamp ??
+    event.series?.lastObservedTime ??
+    event.eventTime ??
+    event.firstTimestamp ??
+    event.metadata.creationTimestamp;
   return when === undefined ? new Date(0) : new Date(when);
 }
 
@@ -53,15 +58,23 @@ function toWarningEvent(event: k8s.CoreV1Event, limits: EvidenceLimits): Warning
 
 /** The new ReplicaSet's pods, not-ready ones first; all of them when none is found. */
 async function newPods(clients: KubeClients, namespace: string, replicaSet: NewReplicaSet): Promise<k8s.V1Pod[]> {
-  const list = await callKube(clients, `pods in namespace "${namespace}"`,
-    () => clients.core.listNamespacedPod({ namespace, labelSelector: `pod-template-hash=${replicaSet.hash}` }));
-  return list.items.filter((p) => !isPodReady(p) && !p.metadata?.deletionTimestamp)
+  const list = await callKube(clients, `pods in namespace "${namespace}"`, () =>
+    clients.core.listNamespacedPod({ namespace, labelSelector: `pod-template-hash=${replicaSet.hash}` }),
+  );
+  return list.items
+    .filter((p) => !isPodReady(p) && !p.metadata?.deletionTimestamp)
     .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
 }
 
-async function warningEvents(clients: KubeClients, namespace: string, involved: ReadonlySet<string>, limits: EvidenceLimits): Promise<WarningEvent[]> {
-  const list = await callKube(clients, `events in namespace "${namespace}"`,
-    () => clients.core.listNamespacedEvent({ namespace, fieldSelector: 'type=Warning', limit: 500 }));
+async function warningEvents(
+  clients: KubeClients,
+  namespace: string,
+  involved: ReadonlySet<string>,
+  limits: EvidenceLimits,
+): Promise<WarningEvent[]> {
+  const list = await callKube(clients, `events in namespace "${namespace}"`, () =>
+    clients.core.listNamespacedEvent({ namespace, fieldSelector: 'type=Warning', limit: 500 }),
+  );
   return list.items
     .filter((e) => involved.has(`${e.involvedObject.kind}/${e.involvedObject.name}`))
     .sort((a, b) => lastSeenOf(b).getTime() - lastSeenOf(a).getTime())
@@ -70,9 +83,19 @@ async function warningEvents(clients: KubeClients, namespace: string, involved: 
 }
 
 /** The latest Warning events of one pod, newest first (failed-pod alerts). */
-export async function podWarningEvents(clients: KubeClients, namespace: string, pod: string, limits: EvidenceLimits = defaultEvidenceLimits): Promise<WarningEvent[]> {
-  const list = await callKube(clients, `events of pod "${pod}" in namespace "${namespace}"`,
-    () => clients.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod},type=Warning`, limit: 200 }));
+export async function podWarningEvents(
+  clients: KubeClients,
+  namespace: string,
+  pod: string,
+  limits: EvidenceLimits = defaultEvidenceLimits,
+): Promise<WarningEvent[]> {
+  const list = await callKube(clients, `events of pod "${pod}" in namespace "${namespace}"`, () =>
+    clients.core.listNamespacedEvent({
+      namespace,
+      fieldSelector: `involvedObject.name=${pod},type=Warning`,
+      limit: 200,
+    }),
+  );
   return list.items
     .filter((e) => e.involvedObject.kind === 'Pod')
     .sort((a, b) => lastSeenOf(b).getTime() - lastSeenOf(a).getTime())
@@ -80,7 +103,11 @@ export async function podWarningEvents(clients: KubeClients, namespace: string, 
     .map((e) => toWarningEvent(e, limits));
 }
 
-function involvedObjects(deployment: k8s.V1Deployment, replicaSet: NewReplicaSet | undefined, pods: readonly k8s.V1Pod[]): Set<string> {
+function involvedObjects(
+  deployment: k8s.V1Deployment,
+  replicaSet: NewReplicaSet | undefined,
+  pods: readonly k8s.V1Pod[],
+): Set<string> {
   const involved = new Set([`Deployment/${deployment.metadata?.name ?? ''}`]);
   if (replicaSet !== undefined) involved.add(`ReplicaSet/${replicaSet.name}`);
   for (const pod of pods) involved.add(`Pod/${pod.metadata?.name ?? ''}`);
@@ -91,8 +118,12 @@ function involvedObjects(deployment: k8s.V1Deployment, replicaSet: NewReplicaSet
  * Failing pods of the new ReplicaSet and the latest Warning events of the
  * Deployment, that ReplicaSet and those pods, newest first.
  */
-export async function collectRolloutEvidence(clients: KubeClients, deployment: k8s.V1Deployment, replicaSet: NewReplicaSet | undefined,
-  limits: EvidenceLimits = defaultEvidenceLimits): Promise<RolloutEvidence> {
+export async function collectRolloutEvidence(
+  clients: KubeClients,
+  deployment: k8s.V1Deployment,
+  replicaSet: NewReplicaSet | undefined,
+  limits: EvidenceLimits = defaultEvidenceLimits,
+): Promise<RolloutEvidence> {
   const namespace = deployment.metadata?.namespace ?? '';
   const pods = replicaSet === undefined ? [] : await newPods(clients, namespace, replicaSet);
   const involved = involvedObjects(deployment, replicaSet, pods);

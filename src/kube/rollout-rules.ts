@@ -41,7 +41,10 @@ export function judgeDeployment(deployment: k8s.V1Deployment): RolloutVerdict {
   const deadline = deadlineExceeded(status);
   if (deadline !== undefined) return { state: 'failed', reason: deadline };
   const updated = count(status.updatedReplicas);
-  const done = updated >= (deployment.spec?.replicas ?? 1) && count(status.replicas) <= updated && count(status.availableReplicas) >= updated;
+  const done =
+    updated >= (deployment.spec?.replicas ?? 1) &&
+    count(status.replicas) <= updated &&
+    count(status.availableReplicas) >= updated;
   return done ? { state: 'complete' } : { state: 'progressing' };
 }
 
@@ -62,7 +65,9 @@ export function isObserved(deployment: k8s.V1Deployment): boolean {
 
 /** The reason a pod is hopeless under `rules`, or undefined while it may still come up. */
 export function hardFailureOf(pod: k8s.V1Pod, rules: HardFailureRules): string | undefined {
-  return (pod.status?.containerStatuses ?? []).map((status) => hopelessReason(status, rules)).find((reason) => reason !== undefined);
+  return (pod.status?.containerStatuses ?? [])
+    .map((status) => hopelessReason(status, rules))
+    .find((reason) => reason !== undefined);
 }
 
 /** The container's waiting reason when it makes the pod hopeless under `rules`. */
@@ -70,7 +75,9 @@ function hopelessReason(status: k8s.V1ContainerStatus, rules: HardFailureRules):
   const reason = status.state?.waiting?.reason;
   if (reason === undefined) return undefined;
   if (rules.hopelessReasons.includes(reason)) return reason;
-  return waitingReasons[reason]?.rollout === 'after-restarts' && status.restartCount >= rules.crashLoopMinRestarts ? reason : undefined;
+  return waitingReasons[reason]?.rollout === 'after-restarts' && status.restartCount >= rules.crashLoopMinRestarts
+    ? reason
+    : undefined;
 }
 
 /**

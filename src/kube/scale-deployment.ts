@@ -15,16 +15,25 @@ import { readDeployment } from './read-deployment.ts';
  * to the same absolute count); the other order left a scale with no mark, which an approved job run again took for
  * a change made since the approval.
  */
-export async function scaleDeployment(clients: KubeClients, ref: DeploymentRef, replicas: number, options: ChangeOptions):
-  Promise<{ readonly previous: number; readonly generation: number }> {
-  if (!Number.isInteger(replicas) || replicas < 0) throw new AppError('bad_input', `replicas must be a whole number ≥ 0, not ${replicas}`);
+export async function scaleDeployment(
+  clients: KubeClients,
+  ref: DeploymentRef,
+  replicas: number,
+  options: ChangeOptions,
+): Promise<{ readonly previous: number; readonly generation: number }> {
+  if (!Number.isInteger(replicas) || replicas < 0)
+    throw new AppError('bad_input', `replicas must be a whole number ≥ 0, not ${replicas}`);
   const deployment = await readDeployment(clients, ref);
   const what = describeDeployment(ref);
   await patchDeployment(clients, ref, changeCauseOps(deployment.metadata?.annotations, options));
-  await callKube(clients, what, () => clients.apps.patchNamespacedDeploymentScale({
-    name: ref.name, namespace: ref.namespace, fieldManager,
-    body: [{ op: 'replace', path: '/spec/replicas', value: replicas }],
-  }));
+  await callKube(clients, what, () =>
+    clients.apps.patchNamespacedDeploymentScale({
+      name: ref.name,
+      namespace: ref.namespace,
+      fieldManager,
+      body: [{ op: 'replace', path: '/spec/replicas', value: replicas }],
+    }),
+  );
   // The Scale answer carries no generation: the rollout is followed from the Deployment's.
   const scaled = await readDeployment(clients, ref);
   return { previous: deployment.spec?.replicas ?? 1, generation: scaled.metadata?.generation ?? 0 };

@@ -14,11 +14,18 @@ export type SetImageOptions = ChangeOptions & { readonly image: string; readonly
  * container to the index read, so a concurrent edit that reorders containers
  * fails the patch instead of changing the wrong one.
  */
-export async function setImage(clients: KubeClients, ref: DeploymentRef, options: SetImageOptions):
-  Promise<{ readonly container: string; readonly previousImage: string; readonly generation: number }> {
+export async function setImage(
+  clients: KubeClients,
+  ref: DeploymentRef,
+  options: SetImageOptions,
+): Promise<{ readonly container: string; readonly previousImage: string; readonly generation: number }> {
   const deployment = await readDeployment(clients, ref);
   const containers = deployment.spec?.template.spec?.containers ?? [];
-  const container = pickContainer(containers.map((c) => c.name), options.container, `deployment "${ref.name}"`);
+  const container = pickContainer(
+    containers.map((c) => c.name),
+    options.container,
+    `deployment "${ref.name}"`,
+  );
   const index = containers.findIndex((c) => c.name === container);
   const base = `/spec/template/spec/containers/${index}`;
   const ops: JsonPatchOp[] = [

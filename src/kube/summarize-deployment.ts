@@ -58,7 +58,9 @@ export function summarizeDeployment(deployment: k8s.V1Deployment): DeploymentSum
 }
 
 /** The revision and the last Coxswain job, from the Deployment's annotations (each only when present). */
-function marksOf(annotations: Readonly<Record<string, string>> | undefined): Pick<DeploymentSummary, 'revision' | 'lastRequest'> {
+function marksOf(
+  annotations: Readonly<Record<string, string>> | undefined,
+): Pick<DeploymentSummary, 'revision' | 'lastRequest'> {
   const revision = parseRevision(annotations);
   const lastRequest = annotations?.[requestAnnotation];
   return { ...(revision === undefined ? {} : { revision }), ...(lastRequest === undefined ? {} : { lastRequest }) };

@@ -16,14 +16,20 @@ export type UndoOptions = ChangeOptions & { readonly toRevision?: number };
 /** The label the controller adds per template; the Deployment's own template never has it. */
 const podTemplateHashLabel = 'pod-template-hash';
 
-function chooseTarget(owned: readonly OwnedReplicaSet[], current: number | undefined, toRevision: number | undefined, name: string): OwnedReplicaSet {
+function chooseTarget(
+  owned: readonly OwnedReplicaSet[],
+  current: number | undefined,
+  toRevision: number | undefined,
+  name: string,
+): OwnedReplicaSet {
   const available = owned.map((o) => o.revision).join(', ') || 'none';
   if (toRevision !== undefined && toRevision === current) {
     throw new AppError('bad_input', `deployment "${name}" is already at revision ${toRevision}`);
   }
-  const target = toRevision === undefined
-    ? owned.find((o) => current === undefined || o.revision < current)
-    : owned.find((o) => o.revision === toRevision);
+  const target =
+    toRevision === undefined
+      ? owned.find((o) => current === undefined || o.revision < current)
+      : owned.find((o) => o.revision === toRevision);
   if (target !== undefined) return target;
   const wanted = toRevision === undefined ? 'no previous revision' : `no revision ${toRevision}`;
   throw new AppError('not_found', `deployment "${name}" has ${wanted}; available revisions: ${available}`);
@@ -41,12 +47,16 @@ function templateWithoutHash(replicaSet: k8s.V1ReplicaSet): k8s.V1PodTemplateSpe
  * Deployment already carries this request's mark, the rollback was made by an
  * earlier run of the same job: nothing is changed (`alreadyMade`, at the current revision).
  */
-export async function undoDeployment(clients: KubeClients, ref: DeploymentRef, options: UndoOptions):
-  Promise<{ readonly revision: number; readonly generation: number; readonly alreadyMade?: boolean }> {
+export async function undoDeployment(
+  clients: KubeClients,
+  ref: DeploymentRef,
+  options: UndoOptions,
+): Promise<{ readonly revision: number; readonly generation: number; readonly alreadyMade?: boolean }> {
   const deployment = await readDeployment(clients, ref);
   const annotations = deployment.metadata?.annotations;
   const current = parseRevision(annotations);
-  if (madeBy(annotations, options.request)) return { revision: current ?? 0, generation: deployment.metadata?.generation ?? 0, alreadyMade: true };
+  if (madeBy(annotations, options.request))
+    return { revision: current ?? 0, generation: deployment.metadata?.generation ?? 0, alreadyMade: true };
   const owned = await listOwnedReplicaSets(clients, deployment);
   const target = chooseTarget(owned, current, options.toRevision, ref.name);
   const patched = await patchDeployment(clients, ref, [

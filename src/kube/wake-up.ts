@@ -19,9 +19,17 @@ export function createWakeUp(): WakeUp {
       wake?.();
     },
     wait(ms: number): Promise<void> {
-      if (pending) { pending = false; return Promise.resolve(); }
+      if (pending) {
+        pending = false;
+        return Promise.resolve();
+      }
       return new Promise((resolve) => {
-        const done = (): void => { clearTimeout(timer); wake = undefined; pending = false; resolve(); };
+        const done = (): void => {
+          clearTimeout(timer);
+          wake = undefined;
+          pending = false;
+          resolve();
+        };
         const timer = setTimeout(done, Math.max(0, ms));
         wake = done;
       });

@@ -5,10 +5,14 @@ import { LogLevel, type Logger } from '@slack/web-api';
 import type { Log, LogLevel as CoxswainLevel } from './create-logger.ts';
 
 const levels: Readonly<Record<LogLevel, CoxswainLevel>> = {
-  [LogLevel.DEBUG]: 'debug', [LogLevel.INFO]: 'info', [LogLevel.WARN]: 'warn', [LogLevel.ERROR]: 'error',
+  [LogLevel.DEBUG]: 'debug',
+  [LogLevel.INFO]: 'info',
+  [LogLevel.WARN]: 'warn',
+  [LogLevel.ERROR]: 'error',
 };
 
-const text = (parts: readonly unknown[]): string => parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+const text = (parts: readonly unknown[]): string =>
+  parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
 
 /** A Slack SDK Logger writing through `log`, its lines tagged with `component`. */
 export function slackLogger(log: Log, component: string, level: LogLevel = LogLevel.INFO): Logger {
@@ -23,8 +27,12 @@ export function slackLogger(log: Log, component: string, level: LogLevel = LogLe
     info: (...parts: unknown[]) => emit(LogLevel.INFO, parts),
     warn: (...parts: unknown[]) => emit(LogLevel.WARN, parts),
     error: (...parts: unknown[]) => emit(LogLevel.ERROR, parts),
-    setLevel: (next: LogLevel) => { current = next; },
+    setLevel: (next: LogLevel) => {
+      current = next;
+    },
     getLevel: () => current,
-    setName: (next: string) => { name = next; },
+    setName: (next: string) => {
+      name = next;
+    },
   };
 }

@@ -10,43 +10,60 @@ export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'coxswain_' });
 
 const commands = new Counter({
-  name: 'coxswain_commands_total', registers: [registry],
+  name: 'coxswain_commands_total',
+  registers: [registry],
   help: 'Commands by verb and outcome: queued, answered, denied, invalid, repeated, duplicate, failed at the gateway; succeeded, failed, refused in the worker',
   labelNames: ['verb', 'outcome'] as const,
 });
 const jobDuration = new Histogram({
-  name: 'coxswain_job_duration_seconds', registers: [registry], help: 'Job run time, from the worker taking it to its result',
-  labelNames: ['command', 'outcome'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+  name: 'coxswain_job_duration_seconds',
+  registers: [registry],
+  help: 'Job run time, from the worker taking it to its result',
+  labelNames: ['command', 'outcome'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
 });
 const approvals = new Counter({
-  name: 'coxswain_approvals_total', registers: [registry], help: 'Approval requests opened, votes (counted or refused) and expiries',
+  name: 'coxswain_approvals_total',
+  registers: [registry],
+  help: 'Approval requests opened, votes (counted or refused) and expiries',
   labelNames: ['event', 'decision'] as const,
 });
 const alerts = new Counter({
-  name: 'coxswain_alerts_total', registers: [registry], help: 'Alert changes recorded by the watcher: opened, updated, recovered',
+  name: 'coxswain_alerts_total',
+  registers: [registry],
+  help: 'Alert changes recorded by the watcher: opened, updated, recovered',
   labelNames: ['reason', 'change'] as const,
 });
 const slackErrors = new Counter({
-  name: 'coxswain_slack_api_errors_total', registers: [registry], help: 'Slack Web API calls that failed, by method and Slack error',
+  name: 'coxswain_slack_api_errors_total',
+  registers: [registry],
+  help: 'Slack Web API calls that failed, by method and Slack error',
   labelNames: ['method', 'error'] as const,
 });
 const slackRateLimited = new Counter({
-  name: 'coxswain_slack_rate_limited_total', registers: [registry], help: 'Slack Web API answers 429 (the client waited Retry-After)',
+  name: 'coxswain_slack_rate_limited_total',
+  registers: [registry],
+  help: 'Slack Web API answers 429 (the client waited Retry-After)',
   labelNames: ['method'] as const,
 });
 const kubeErrors = new Counter({
-  name: 'coxswain_kube_api_errors_total', registers: [registry], help: 'Kubernetes API failures by error code (forbidden, not_found, unavailable…)',
+  name: 'coxswain_kube_api_errors_total',
+  registers: [registry],
+  help: 'Kubernetes API failures by error code (forbidden, not_found, unavailable…)',
   labelNames: ['code'] as const,
 });
 const depthSources = new Set<() => Promise<Record<string, Record<string, number>>>>();
 new Gauge({
-  name: 'coxswain_queue_jobs', registers: [registry], help: 'Jobs in the cluster\'s queues by queue and state (sampled on scrape)',
+  name: 'coxswain_queue_jobs',
+  registers: [registry],
+  help: "Jobs in the cluster's queues by queue and state (sampled on scrape)",
   labelNames: ['queue', 'state'] as const,
   async collect() {
     this.reset();
     for (const source of depthSources) {
       const byQueue = await source().catch(() => ({}));
-      for (const [queue, states] of Object.entries(byQueue)) for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
+      for (const [queue, states] of Object.entries(byQueue))
+        for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
     }
   },
 });
@@ -63,19 +80,33 @@ export function observeAudit(entry: AuditEntry): void {
   const outcome = outcomeOf(entry);
   if (outcome) commands.inc({ verb: entry.verb ?? 'none', outcome });
   if (entry.kind === 'job.finished' && entry.durationMs !== undefined) {
-    jobDuration.observe({ command: entry.command ?? 'unknown', outcome: entry.outcome ?? 'failed' }, entry.durationMs / 1000);
+    jobDuration.observe(
+      { command: entry.command ?? 'unknown', outcome: entry.outcome ?? 'failed' },
+      entry.durationMs / 1000,
+    );
   }
-  if (entry.kind.startsWith('approval.')) approvals.inc({ event: entry.kind.slice('approval.'.length), decision: entry.decision ?? 'none' });
+  if (entry.kind.startsWith('approval.'))
+    approvals.inc({ event: entry.kind.slice('approval.'.length), decision: entry.decision ?? 'none' });
 }
 
 /** Counting hooks for what the audit trail does not see. */
-export const countAlert = (reason: string, change: string): void => { alerts.inc({ reason, change }); };
-export const countSlackError = (method: string, error: string): void => { slackErrors.inc({ method, error }); };
-export const countSlackRateLimit = (method: string): void => { slackRateLimited.inc({ method }); };
-export const countKubeError = (code: string): void => { kubeErrors.inc({ code }); };
+export const countAlert = (reason: string, change: string): void => {
+  alerts.inc({ reason, change });
+};
+export const countSlackError = (method: string, error: string): void => {
+  slackErrors.inc({ method, error });
+};
+export const countSlackRateLimit = (method: string): void => {
+  slackRateLimited.inc({ method });
+};
+export const countKubeError = (code: string): void => {
+  kubeErrors.inc({ code });
+};
 
 /** Adds a source of queue depths, sampled on each scrape; returns its removal. */
 export function watchQueueDepth(source: () => Promise<Record<string, Record<string, number>>>): () => void {
   depthSources.add(source);
-  return () => { depthSources.delete(source); };
+  return () => {
+    depthSources.delete(source);
+  };
 }

@@ -6,7 +6,13 @@
 import type { z } from 'zod';
 import type { CommandRegistry } from '../registry/command-registry.ts';
 import { everything, type AccessRequest } from '../policy/decide.ts';
-import { targetKey, type AnyCommandSpec, type CommandTarget, type FlagSpec, type PolicyVerb } from '../registry/command-spec.ts';
+import {
+  targetKey,
+  type AnyCommandSpec,
+  type CommandTarget,
+  type FlagSpec,
+  type PolicyVerb,
+} from '../registry/command-spec.ts';
 import { didYouMean } from '../text/did-you-mean.ts';
 import { ParseError } from './parse-error.ts';
 import { tokenize } from './tokenize.ts';
@@ -54,14 +60,21 @@ function findCommand(registry: CommandRegistry, words: readonly string[]): { com
   if (groupNames.length > 0) {
     const suggestion = didYouMean(`${first} ${second}`, groupNames, { maxDistance: 2 });
     const what = second ? `\`${first} ${second}\` is not a command` : `\`${first}\` needs a subcommand`;
-    throw new ParseError(`${what}; try one of: ${groupNames.map((n) => `\`${n}\``).join(', ')}.`, suggestion ? { suggestion } : {});
+    throw new ParseError(
+      `${what}; try one of: ${groupNames.map((n) => `\`${n}\``).join(', ')}.`,
+      suggestion ? { suggestion } : {},
+    );
   }
   const firstWords = [...new Set(names.map((n) => n.split(' ')[0] ?? n))];
   const suggestion = didYouMean(first, firstWords, { maxDistance: 2 });
   throw new ParseError(`\`${first}\` is not a command. \`/k8s help\` lists them.`, suggestion ? { suggestion } : {});
 }
 
-interface FlagMatch { readonly name: string; readonly spec: FlagSpec; readonly inlineValue?: string }
+interface FlagMatch {
+  readonly name: string;
+  readonly spec: FlagSpec;
+  readonly inlineValue?: string;
+}
 
 function matchFlag(command: AnyCommandSpec, word: string): FlagMatch {
   const long = /^--([a-z][a-z-]*)(?:=(.*))?$/.exec(word);
@@ -73,7 +86,10 @@ function matchFlag(command: AnyCommandSpec, word: string): FlagMatch {
   if (found) return { name: found[0], spec: found[1], ...(long?.[2] !== undefined ? { inlineValue: long[2] } : {}) };
   const known = entries.flatMap(([name, spec]) => [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])]);
   const suggestion = didYouMean(word.split('=')[0] ?? word, known);
-  throw new ParseError(`\`${command.name}\` has no flag \`${word.split('=')[0]}\`.`, { usage: command.usage, ...(suggestion ? { suggestion } : {}) });
+  throw new ParseError(`\`${command.name}\` has no flag \`${word.split('=')[0]}\`.`, {
+    usage: command.usage,
+    ...(suggestion ? { suggestion } : {}),
+  });
 }
 
 const isFlag = (word: string): boolean => /^--?[a-zA-Z]/.test(word);
@@ -81,9 +97,11 @@ const isFlag = (word: string): boolean => /^--?[a-zA-Z]/.test(word);
 function takeFlag(command: AnyCommandSpec, words: string[], i: number, out: Record<string, string | boolean>): number {
   const word = words[i] ?? '';
   const flag = matchFlag(command, word);
-  if (out[flag.name] !== undefined) throw new ParseError(`\`--${flag.name}\` is given twice.`, { usage: command.usage });
+  if (out[flag.name] !== undefined)
+    throw new ParseError(`\`--${flag.name}\` is given twice.`, { usage: command.usage });
   if (flag.spec.kind === 'boolean') {
-    if (flag.inlineValue !== undefined) throw new ParseError(`\`--${flag.name}\` takes no value.`, { usage: command.usage });
+    if (flag.inlineValue !== undefined)
+      throw new ParseError(`\`--${flag.name}\` takes no value.`, { usage: command.usage });
     out[flag.name] = true;
     return i + 1;
   }
@@ -108,10 +126,15 @@ function bindWords(command: AnyCommandSpec, words: string[]): Record<string, str
     }
   }
   if (positional.length > command.positionals.length) {
-    const extra = positional.slice(command.positionals.length).map((w) => `\`${w}\``).join(' ');
+    const extra = positional
+      .slice(command.positionals.length)
+      .map((w) => `\`${w}\``)
+      .join(' ');
     throw new ParseError(`Unexpected ${extra} at the end.`, { usage: command.usage });
   }
-  command.positionals.forEach((name, i) => { if (positional[i] !== undefined) out[name] = positional[i]; });
+  command.positionals.forEach((name, i) => {
+    if (positional[i] !== undefined) out[name] = positional[i];
+  });
   return out;
 }
 
@@ -124,17 +147,28 @@ function describeZodIssue(issue: z.core.$ZodIssue, command: AnyCommandSpec): str
 }
 
 /** Validates bound words and works out what they mean. Throws ParseError. */
-function resolve(registry: CommandRegistry, command: AnyCommandSpec, input: Record<string, string | boolean>): CommandRequest {
+function resolve(
+  registry: CommandRegistry,
+  command: AnyCommandSpec,
+  input: Record<string, string | boolean>,
+): CommandRequest {
   const parsed = registry.schemaOf(command).safeParse(input, { reportInput: true });
   if (!parsed.success) {
-    throw new ParseError(parsed.error.issues.map((i) => describeZodIssue(i, command)).join(' '), { usage: command.usage });
+    throw new ParseError(parsed.error.issues.map((i) => describeZodIssue(i, command)).join(' '), {
+      usage: command.usage,
+    });
   }
   const args = parsed.data as Record<string, unknown>;
   const target = command.target?.(args);
   const line = command.runsIn === 'worker' && command.mutates ? targetKey(target) : undefined;
   return {
-    command, args, input, verb: command.verbOf?.(args) ?? command.verb, description: command.describe(args),
-    ...(target ? { target } : {}), ...(line ? { line } : {}),
+    command,
+    args,
+    input,
+    verb: command.verbOf?.(args) ?? command.verb,
+    description: command.describe(args),
+    ...(target ? { target } : {}),
+    ...(line ? { line } : {}),
   };
 }
 
@@ -155,7 +189,11 @@ export function parseCommand(registry: CommandRegistry, text: string, defaults: 
  * The request a job carries (a command's name and its bound words), worked out again by the worker: the queue is a
  * trust boundary, so the words are validated as the gateway validated them. Throws ParseError.
  */
-export function resolveCommand(registry: CommandRegistry, name: string, input: Record<string, string | boolean>): CommandRequest {
+export function resolveCommand(
+  registry: CommandRegistry,
+  name: string,
+  input: Record<string, string | boolean>,
+): CommandRequest {
   const command = registry.get(name);
   if (!command) throw new ParseError(`Unknown command \`${name}\`.`);
   return resolve(registry, command, input);

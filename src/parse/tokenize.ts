@@ -11,7 +11,9 @@ export function unformatSlackText(text: string): string {
     .replace(/[“”„‘’‚]/g, (q) => smartQuotes[q] ?? q)
     .replace(/<(?:mailto:|https?:\/\/)?([^<>|@#!][^<>|]*)\|([^<>]+)>/g, (_m, _target: string, label: string) => label)
     .replace(/<(?:https?:\/\/)([^<>|@#!]+)>/g, (_m, target: string) => target)
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
     .replace(/\u00a0/g, ' ');
 }
 
@@ -26,7 +28,10 @@ const word = /(?:[^\s"']+|"[^"]*"|'[^']*')+/g;
  */
 export function tokenize(raw: string): string[] {
   const text = unformatSlackText(raw).trim();
-  if (text.length > maxCommandLength) throw new ParseError(`That command is ${text.length} characters long; the limit is ${maxCommandLength}.`);
+  if (text.length > maxCommandLength)
+    throw new ParseError(`That command is ${text.length} characters long; the limit is ${maxCommandLength}.`);
   if (/["']/.test(text.replace(word, ''))) throw new ParseError('A quote is not closed.');
-  return [...text.matchAll(word)].map((m) => m[0].replace(/"([^"]*)"|'([^']*)'/g, (_q, d?: string, s?: string) => d ?? s ?? ''));
+  return [...text.matchAll(word)].map((m) =>
+    m[0].replace(/"([^"]*)"|'([^']*)'/g, (_q, d?: string, s?: string) => d ?? s ?? ''),
+  );
 }

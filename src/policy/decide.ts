@@ -1,7 +1,15 @@
 // Who may do what: a pure function of the policy, the person (with their user
 // groups), the channel and the request. Deny by default; the answer names the
 // rule that allowed, or says precisely what is missing.
-import { explicitOnlyVerbs, mutatingVerbs, type ApprovalRule, type Policy, type PolicyBinding, type PolicyRule, type Verb } from './policy-schema.ts';
+import {
+  explicitOnlyVerbs,
+  mutatingVerbs,
+  type ApprovalRule,
+  type Policy,
+  type PolicyBinding,
+  type PolicyRule,
+  type Verb,
+} from './policy-schema.ts';
 import type { KubeIdentity } from '../kube/kube-api.ts';
 
 /** The person asking, where. */
@@ -54,7 +62,12 @@ const globCache = new Map<string, RegExp>();
 export function globMatch(pattern: string, value: string): boolean {
   let re = globCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
+    re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     globCache.set(pattern, re);
   }
   return re.test(value);
@@ -114,7 +127,9 @@ export function namesGuest(policy: Policy, userId: string, teamId: string): bool
 
 /** The bindings that apply to a person, with their index in the file (for naming rules). */
 export function applicableBindings(policy: Policy, person: Person): { binding: PolicyBinding; index: number }[] {
-  return policy.bindings.map((binding, index) => ({ binding, index })).filter(({ binding }) => bindingApplies(binding, person));
+  return policy.bindings
+    .map((binding, index) => ({ binding, index }))
+    .filter(({ binding }) => bindingApplies(binding, person));
 }
 
 /** Decides a request: the guards first, then the first rule that covers it, in file order, allows it. */
@@ -124,24 +139,38 @@ export function decide(policy: Policy, person: Person, request: AccessRequest, g
   if (guarded) return guarded;
   const bindings = applicableBindings(policy, person);
   if (bindings.length === 0) {
-    const guest = person.externalTeam ? ` You are from another workspace (${person.externalTeam}): only bindings that name you, or your workspace under \`teams\`, apply.` : '';
-    return { allowed: false, reason: `You may not ${describeRequest(request)}: no role of the policy applies to you in this channel.${guest}` };
+    const guest = person.externalTeam
+      ? ` You are from another workspace (${person.externalTeam}): only bindings that name you, or your workspace under \`teams\`, apply.`
+      : '';
+    return {
+      allowed: false,
+      reason: `You may not ${describeRequest(request)}: no role of the policy applies to you in this channel.${guest}`,
+    };
   }
   for (const { binding, index } of bindings) {
     const rules = policy.roles[binding.role] ?? [];
     const ruleIndex = rules.findIndex((rule) => ruleCovers(rule, request));
     if (ruleIndex >= 0) {
-      return { allowed: true, rule: `role ${binding.role} (bindings[${index}], rule ${ruleIndex + 1})`, ...(binding.kubernetes ? { kubernetes: binding.kubernetes } : {}) };
+      return {
+        allowed: true,
+        rule: `role ${binding.role} (bindings[${index}], rule ${ruleIndex + 1})`,
+        ...(binding.kubernetes ? { kubernetes: binding.kubernetes } : {}),
+      };
     }
   }
   const roles = [...new Set(bindings.map(({ binding }) => binding.role))].join(', ');
-  return { allowed: false, reason: `You may not ${describeRequest(request)}: your roles here (${roles}) do not cover it.` };
+  return {
+    allowed: false,
+    reason: `You may not ${describeRequest(request)}: your roles here (${roles}) do not cover it.`,
+  };
 }
 
 /** "deploy, scale in staging, prod (deployments web-*)" — one rule in words. */
 export function describeRule(rule: PolicyRule): string {
-  const deployments = rule.deployments.length === 1 && rule.deployments[0] === '*' ? '' : ` (deployments ${rule.deployments.join(', ')})`;
-  const namespaces = rule.namespaces.length === 1 && rule.namespaces[0] === '*' ? 'every namespace' : rule.namespaces.join(', ');
+  const deployments =
+    rule.deployments.length === 1 && rule.deployments[0] === '*' ? '' : ` (deployments ${rule.deployments.join(', ')})`;
+  const namespaces =
+    rule.namespaces.length === 1 && rule.namespaces[0] === '*' ? 'every namespace' : rule.namespaces.join(', ');
   return `${rule.verbs.join(', ')} in ${namespaces}${deployments}`;
 }
 
@@ -149,8 +178,12 @@ export function describeRule(rule: PolicyRule): string {
 export function approvalRuleFor(policy: Policy, request: AccessRequest): ApprovalRule | undefined {
   if (request.verb === 'none' || request.namespace === undefined) return undefined;
   const { verb, namespace, deployment } = request;
-  return policy.approvals.find((a) => (a.verbs as readonly Verb[]).includes(verb) && anyMatch(a.namespaces, namespace)
-    && (deployment === undefined || anyMatch(a.deployments, deployment)));
+  return policy.approvals.find(
+    (a) =>
+      (a.verbs as readonly Verb[]).includes(verb) &&
+      anyMatch(a.namespaces, namespace) &&
+      (deployment === undefined || anyMatch(a.deployments, deployment)),
+  );
 }
 
 /** Whether /k8s logs output in `namespace` is for the requester only (the policy's logs.requesterOnly). */

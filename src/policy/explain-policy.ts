@@ -16,45 +16,75 @@ const where = (b: PolicyBinding): string => (b.channels ? `in ${b.channels.join(
 function bindingLines(policy: Policy): string[] {
   return policy.bindings.flatMap((b, i) => {
     const rules = (policy.roles[b.role] ?? []).map((r) => `      may ${describeRule(r)}`);
-    const kube = b.kubernetes ? [`      acts in Kubernetes as ${b.kubernetes.user}${b.kubernetes.groups.length ? ` (groups ${b.kubernetes.groups.join(', ')})` : ''}`] : [];
-    return [`  bindings[${i}] ${who(b)} ${where(b)}: role ${b.role}`, ...(rules.length ? rules : ['      (the role has no rules)']), ...kube];
+    const kube = b.kubernetes
+      ? [
+          `      acts in Kubernetes as ${b.kubernetes.user}${b.kubernetes.groups.length ? ` (groups ${b.kubernetes.groups.join(', ')})` : ''}`,
+        ]
+      : [];
+    return [
+      `  bindings[${i}] ${who(b)} ${where(b)}: role ${b.role}`,
+      ...(rules.length ? rules : ['      (the role has no rules)']),
+      ...kube,
+    ];
   });
 }
 
 function approvalLines(policy: Policy): string[] {
   return policy.approvals.map((a) => {
-    const from = [...(a.approvers.roles ?? []).map((r) => `role ${r}`), ...(a.approvers.users ?? []), ...(a.approvers.groups ?? []).map((g) => `group ${g}`)];
+    const from = [
+      ...(a.approvers.roles ?? []).map((r) => `role ${r}`),
+      ...(a.approvers.users ?? []),
+      ...(a.approvers.groups ?? []).map((g) => `group ${g}`),
+    ];
     const deployments = a.deployments.join(', ') === '*' ? '' : ` (deployments ${a.deployments.join(', ')})`;
     return `  ${a.verbs.join(', ')} in ${a.namespaces.join(', ')}${deployments}: ${a.required} approval(s) from ${from.join(', ') || 'nobody (!)'}, expires after ${a.expiresAfter}, self-approval ${a.allowSelfApproval ? 'allowed' : 'not allowed'}`;
   });
 }
 
-const changes = (rule: PolicyRule): boolean => rule.verbs.some((v) => v === '*' || (mutatingVerbs as readonly string[]).includes(v));
+const changes = (rule: PolicyRule): boolean =>
+  rule.verbs.some((v) => v === '*' || (mutatingVerbs as readonly string[]).includes(v));
 
 /** Rules that would change a protected namespace if the guard were not there: worth fixing, since they say more than is meant. */
 function protectedWarnings(policy: Policy, guards: Guards): string[] {
-  return Object.entries(policy.roles).flatMap(([role, rules]) => rules.flatMap((rule, i) => {
-    const reached = guards.protectedNamespaces.filter((ns) => changes(rule) && rule.namespaces.some((g) => globMatch(g, ns)));
-    return reached.length === 0 ? [] : [
-      `role ${role} rule ${i + 1} (${describeRule(rule)}) would let changes reach ${reached.join(', ')}: protected, so Coxswain refuses them whatever the policy says; narrow its namespaces`,
-    ];
-  }));
+  return Object.entries(policy.roles).flatMap(([role, rules]) =>
+    rules.flatMap((rule, i) => {
+      const reached = guards.protectedNamespaces.filter(
+        (ns) => changes(rule) && rule.namespaces.some((g) => globMatch(g, ns)),
+      );
+      return reached.length === 0
+        ? []
+        : [
+            `role ${role} rule ${i + 1} (${describeRule(rule)}) would let changes reach ${reached.join(', ')}: protected, so Coxswain refuses them whatever the policy says; narrow its namespaces`,
+          ];
+    }),
+  );
 }
 
 /** `"*"` stopped meaning the verbs that must be named; a role relying on it is told so. */
 function starWarnings(policy: Policy): string[] {
-  return Object.entries(policy.roles).flatMap(([role, rules]) => rules.flatMap((rule, i) => {
-    const missing = explicitOnlyVerbs.filter((v) => rule.verbs.includes('*') && !rule.verbs.includes(v));
-    return missing.length === 0 ? [] : [`role ${role} rule ${i + 1} says "*", which does not include ${missing.join(' or ')}: name them if the role should have them`];
-  }));
+  return Object.entries(policy.roles).flatMap(([role, rules]) =>
+    rules.flatMap((rule, i) => {
+      const missing = explicitOnlyVerbs.filter((v) => rule.verbs.includes('*') && !rule.verbs.includes(v));
+      return missing.length === 0
+        ? []
+        : [
+            `role ${role} rule ${i + 1} says "*", which does not include ${missing.join(' or ')}: name them if the role should have them`,
+          ];
+    }),
+  );
 }
 
 function warnings(policy: Policy, guards: Guards): string[] {
   const bound = new Set(policy.bindings.map((b) => b.role));
-  const out = Object.keys(policy.roles).filter((r) => !bound.has(r)).map((r) => `role ${r} is bound to nobody`);
+  const out = Object.keys(policy.roles)
+    .filter((r) => !bound.has(r))
+    .map((r) => `role ${r} is bound to nobody`);
   policy.bindings.forEach((b, i) => {
-    const mutates = (policy.roles[b.role] ?? []).some((r) => r.verbs.some((v) => ['*', 'deploy', 'scale', 'restart', 'undo'].includes(v)));
-    if (mutates && b.users?.includes('*') && !b.channels) out.push(`bindings[${i}] lets everyone in every channel change deployments (role ${b.role})`);
+    const mutates = (policy.roles[b.role] ?? []).some((r) =>
+      r.verbs.some((v) => ['*', 'deploy', 'scale', 'restart', 'undo'].includes(v)),
+    );
+    if (mutates && b.users?.includes('*') && !b.channels)
+      out.push(`bindings[${i}] lets everyone in every channel change deployments (role ${b.role})`);
   });
   if (policy.bindings.length === 0) out.push('no bindings: nobody may do anything but help, whoami and can-i');
   return [...out, ...protectedWarnings(policy, guards), ...starWarnings(policy)];
@@ -66,12 +96,21 @@ export function explainPolicy(policy: Policy, file: string, guards: Guards = noG
   const warned = warnings(policy, guards);
   return [
     `${file}: valid — ${Object.keys(policy.roles).length} roles, ${policy.bindings.length} bindings, ${policy.approvals.length} approval rules, ${policy.alerts.routes.length} alert routes`,
-    '', 'Who may do what (deny by default; the first binding whose role covers a request decides):', ...bindingLines(policy),
-    '', 'Needs approval:', ...(policy.approvals.length ? approvalLines(policy) : ['  nothing']),
-    '', `Alerts: ${routes.length ? routes.join('; ') : 'no routes'} (cooldown ${policy.alerts.cooldown})`,
+    '',
+    'Who may do what (deny by default; the first binding whose role covers a request decides):',
+    ...bindingLines(policy),
+    '',
+    'Needs approval:',
+    ...(policy.approvals.length ? approvalLines(policy) : ['  nothing']),
+    '',
+    `Alerts: ${routes.length ? routes.join('; ') : 'no routes'} (cooldown ${policy.alerts.cooldown})`,
     ...(policy.defaultNamespace ? ['', `Default namespace: ${policy.defaultNamespace}`] : []),
-    ...(policy.logs.requesterOnly.length ? ['', `/k8s logs output only to the requester in: ${policy.logs.requesterOnly.join(', ')}`] : []),
-    ...(guards.protectedNamespaces.length ? ['', `Protected (never changed, whatever the policy says): ${guards.protectedNamespaces.join(', ')}`] : []),
+    ...(policy.logs.requesterOnly.length
+      ? ['', `/k8s logs output only to the requester in: ${policy.logs.requesterOnly.join(', ')}`]
+      : []),
+    ...(guards.protectedNamespaces.length
+      ? ['', `Protected (never changed, whatever the policy says): ${guards.protectedNamespaces.join(', ')}`]
+      : []),
     ...(warned.length ? ['', 'Warnings:', ...warned.map((w) => `  - ${w}`)] : []),
   ].join('\n');
 }

@@ -41,13 +41,23 @@ export function createGroupMembership(options: GroupMembershipOptions): GroupMem
   };
   return {
     groupsOf: async (userId, candidates) => {
-      const found = await Promise.all([...new Set(candidates)].map(async (g) => ((await members(g)).has(userId) ? g : undefined)));
+      const found = await Promise.all(
+        [...new Set(candidates)].map(async (g) => ((await members(g)).has(userId) ? g : undefined)),
+      );
       return found.filter((g): g is string => g !== undefined);
     },
   };
 }
 
 /** Every user-group ID a policy names (bindings and approvers). */
-export function groupsNamedIn(policy: { bindings: readonly { groups?: readonly string[] }[]; approvals: readonly { approvers: { groups?: readonly string[] } }[] }): string[] {
-  return [...new Set([...policy.bindings.flatMap((b) => b.groups ?? []), ...policy.approvals.flatMap((a) => a.approvers.groups ?? [])])];
+export function groupsNamedIn(policy: {
+  bindings: readonly { groups?: readonly string[] }[];
+  approvals: readonly { approvers: { groups?: readonly string[] } }[];
+}): string[] {
+  return [
+    ...new Set([
+      ...policy.bindings.flatMap((b) => b.groups ?? []),
+      ...policy.approvals.flatMap((a) => a.approvers.groups ?? []),
+    ]),
+  ];
 }

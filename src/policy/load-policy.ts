@@ -19,7 +19,8 @@ export class PolicyError extends Error {
 
 function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as
+      { range?: [number, number, number] } | undefined;
     if (node?.range) return counter.linePos(node.range[0]).line;
   }
   return undefined;
@@ -34,10 +35,16 @@ function keyLine(doc: Document, counter: LineCounter, path: readonly PropertyKey
 }
 
 /** Control characters (a newline, a terminal escape) in a key or value would split or forge the one-line message. */
-const printable = (text: string): string => text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const printable = (text: string): string =>
+  text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 function fieldOf(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(top level)'
+  );
 }
 
 /** The problems of one zod issue: one per unknown key (each at its own line, with a guess), else one. */
@@ -69,8 +76,15 @@ function toData(file: string, doc: Document, counter: LineCounter): unknown {
     return doc.toJS({ maxAliasCount: 1000 }) as unknown;
   } catch (error) {
     let line: number | undefined;
-    visit(doc, { Alias: (_key, node) => { line = node.range ? counter.linePos(node.range[0]).line : undefined; return visit.BREAK; } });
-    throw new PolicyError([`${file}${line ? `:${line}` : ''}: cannot be expanded: ${error instanceof Error ? error.message : String(error)}`]);
+    visit(doc, {
+      Alias: (_key, node) => {
+        line = node.range ? counter.linePos(node.range[0]).line : undefined;
+        return visit.BREAK;
+      },
+    });
+    throw new PolicyError([
+      `${file}${line ? `:${line}` : ''}: cannot be expanded: ${error instanceof Error ? error.message : String(error)}`,
+    ]);
   }
 }
 
@@ -81,9 +95,11 @@ export function parsePolicy(text: string, file: string): Policy {
   if (text.trim() === '') throw new PolicyError([`${file}: is empty`]);
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new PolicyError(doc.errors.map((e) => printable(describeYamlError(file, text, counter, e))));
+  if (doc.errors.length > 0)
+    throw new PolicyError(doc.errors.map((e) => printable(describeYamlError(file, text, counter, e))));
   const parsed = policySchema.safeParse(toData(file, doc, counter) ?? {});
-  if (!parsed.success) throw new PolicyError(parsed.error.issues.flatMap((i) => describeIssue(file, doc, counter, i)).map(printable));
+  if (!parsed.success)
+    throw new PolicyError(parsed.error.issues.flatMap((i) => describeIssue(file, doc, counter, i)).map(printable));
   return parsed.data;
 }
 

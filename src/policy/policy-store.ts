@@ -60,12 +60,23 @@ export async function openPolicyStore(options: PolicyStoreOptions): Promise<Poli
   let debounce: NodeJS.Timeout | undefined;
   const onChange = (): void => {
     if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(() => { void reload(); }, options.settleMs ?? 250);
+    debounce = setTimeout(() => {
+      void reload();
+    }, options.settleMs ?? 250);
   };
   const watcher = watchDirectory(file, onChange, log);
   const timer = setInterval(onChange, options.checkEveryMs ?? 10_000);
   timer.unref();
-  return { current: () => policy, source: file, reload, close: () => { watcher?.close(); clearInterval(timer); if (debounce) clearTimeout(debounce); } };
+  return {
+    current: () => policy,
+    source: file,
+    reload,
+    close: () => {
+      watcher?.close();
+      clearInterval(timer);
+      if (debounce) clearTimeout(debounce);
+    },
+  };
 }
 
 async function fileStamp(file: string): Promise<string> {
@@ -76,7 +87,9 @@ async function fileStamp(file: string): Promise<string> {
 function watchDirectory(file: string, onChange: () => void, log: Log): FSWatcher | undefined {
   try {
     const name = basename(file);
-    return watch(dirname(file), (_event, changed) => { if (!changed || changed === name || changed.startsWith('..')) onChange(); });
+    return watch(dirname(file), (_event, changed) => {
+      if (!changed || changed === name || changed.startsWith('..')) onChange();
+    });
   } catch (error) {
     log('warn', 'cannot watch the policy file; checking it periodically instead', { file, error: String(error) });
     return undefined;

@@ -23,9 +23,11 @@ export interface WriteGrantPlan {
 /** The namespace globs of the changes the bot makes as itself: rules with a changing verb, of roles bound without a `kubernetes` identity. */
 export function changedNamespaceGlobs(policy: Policy): string[] {
   const roles = new Set(policy.bindings.filter((b) => b.kubernetes === undefined).map((b) => b.role));
-  const globs = [...roles].flatMap((role) => (policy.roles[role] ?? [])
-    .filter((rule) => rule.verbs.some((v) => v === '*' || (mutatingVerbs as readonly string[]).includes(v)))
-    .flatMap((rule) => rule.namespaces));
+  const globs = [...roles].flatMap((role) =>
+    (policy.roles[role] ?? [])
+      .filter((rule) => rule.verbs.some((v) => v === '*' || (mutatingVerbs as readonly string[]).includes(v)))
+      .flatMap((rule) => rule.namespaces),
+  );
   return [...new Set(globs)];
 }
 
@@ -60,7 +62,11 @@ export function writeGrant(namespace: string, serviceAccount: ServiceAccountRef)
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
-    metadata: { name: writeRole, namespace, labels: { 'app.kubernetes.io/name': 'coxswain', 'app.kubernetes.io/component': 'write-grant' } },
+    metadata: {
+      name: writeRole,
+      namespace,
+      labels: { 'app.kubernetes.io/name': 'coxswain', 'app.kubernetes.io/component': 'write-grant' },
+    },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: writeRole },
     subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: serviceAccount.namespace }],
   };
@@ -75,7 +81,9 @@ export function renderWriteGrants(plan: WriteGrantPlan, serviceAccount: ServiceA
     `# Write grants of the Coxswain bot (${serviceAccount.namespace}/${serviceAccount.name}), generated from ${source} by \`coxswain rbac\`.`,
     '# One RoleBinding of the ClusterRole coxswain-write (deploy/base/rbac.yaml) per namespace where the policy lets',
     '# people change Deployments as the bot. Generate again and apply whenever the policy reaches new namespaces.',
-    ...(plan.protected.length ? [`# Not granted, protected whatever the policy says: ${plan.protected.join(', ')}.`] : []),
+    ...(plan.protected.length
+      ? [`# Not granted, protected whatever the policy says: ${plan.protected.join(', ')}.`]
+      : []),
     ...(plan.namespaces.length ? [] : ['# The policy lets nobody change anything as the bot: no grants.']),
   ];
   const docs = plan.namespaces.map((ns) => stringify(writeGrant(ns, serviceAccount), { lineWidth: 0 }));

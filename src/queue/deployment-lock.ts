@@ -133,7 +133,9 @@ function holderOf(raw: string | undefined): LockHolder | undefined {
 }
 
 function lockedError(target: string, holder: LockHolder | undefined): AppError {
-  const who = holder ? ` by <@${holder.userId}> (${holder.description}, job ${holder.jobId}) since ${holder.since}` : ' by the job ahead of this one';
+  const who = holder
+    ? ` by <@${holder.userId}> (${holder.description}, job ${holder.jobId}) since ${holder.since}`
+    : ' by the job ahead of this one';
   return new AppError('locked', `${target} is locked${who}; gave up waiting.`);
 }
 
@@ -170,7 +172,20 @@ export async function acquireDeploymentLock(redis: Redis, options: AcquireLockOp
   const pause = options.signal ? { signal: options.signal } : {};
   const onWait = once(options.onWait);
   for (;;) {
-    const [state, ahead, held] = await redis.eval(takeScript, 3, line, key, lineSeqKey(prefix), options.holder.jobId, value, leaseMs, prefix, Date.now(), unqueuedGraceMs, lineTtlSeconds) as TakeReply;
+    const [state, ahead, held] = (await redis.eval(
+      takeScript,
+      3,
+      line,
+      key,
+      lineSeqKey(prefix),
+      options.holder.jobId,
+      value,
+      leaseMs,
+      prefix,
+      Date.now(),
+      unqueuedGraceMs,
+      lineTtlSeconds,
+    )) as TakeReply;
     if (state === 'taken') break;
     if (state === 'queued') throw new WaitInLine(target, ahead);
     const holder = holderOf(held);
@@ -182,9 +197,17 @@ export async function acquireDeploymentLock(redis: Redis, options: AcquireLockOp
 }
 
 /** A taken lock, renewed at a third of its lease. The stored value (holder + unique token) proves ownership. */
-function holdLock(redis: Redis, held: { key: string; line: string; value: string; jobId: string; leaseMs: number }): HeldLock {
+function holdLock(
+  redis: Redis,
+  held: { key: string; line: string; value: string; jobId: string; leaseMs: number },
+): HeldLock {
   const { key, line, value, jobId, leaseMs } = held;
-  const renew = setInterval(() => { redis.eval(renewScript, 1, key, value, leaseMs).catch(() => undefined); }, Math.floor(leaseMs / 3));
+  const renew = setInterval(
+    () => {
+      redis.eval(renewScript, 1, key, value, leaseMs).catch(() => undefined);
+    },
+    Math.floor(leaseMs / 3),
+  );
   let released = false;
   return {
     release: async (how) => {

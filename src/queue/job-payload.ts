@@ -17,14 +17,24 @@ export const jobPayloadSchema = z.object({
     userName: z.string().max(80),
     teamId: z.string().max(20),
     channelId: z.string().regex(/^[CGD][A-Z0-9]+$/),
-    externalTeam: z.string().regex(/^[TE][A-Z0-9]+$/).optional(),
+    externalTeam: z
+      .string()
+      .regex(/^[TE][A-Z0-9]+$/)
+      .optional(),
   }),
   /**
    * The message that shows the job's status (edited as it moves). Replies go to
    * its thread, or to `threadTs` when the status message is itself a reply (an
    * approved job reports inside its approval card's thread).
    */
-  root: z.object({ channel: z.string(), ts: z.string().regex(/^\d+\.\d+$/), threadTs: z.string().regex(/^\d+\.\d+$/).optional() }),
+  root: z.object({
+    channel: z.string(),
+    ts: z.string().regex(/^\d+\.\d+$/),
+    threadTs: z
+      .string()
+      .regex(/^\d+\.\d+$/)
+      .optional(),
+  }),
   /** The thread root's wording, e.g. "deploy web to … in staging". */
   description: z.string().max(500),
   cluster: z.string(),
@@ -33,16 +43,27 @@ export const jobPayloadSchema = z.object({
    * Set for requests that needed approval. `plan` jobs read the target and bind
    * the request to its state; `run` jobs act only if that state still holds.
    */
-  approval: z.object({
-    id: z.string().regex(approvalIdPattern),
-    phase: z.enum(['plan', 'run']),
-    plan: z.object({ generation: z.number().int(), images: z.array(z.string()), replicas: z.number().int(), change: z.string() }).optional(),
-    approvedBy: z.array(z.string()).default([]),
-  }).optional(),
+  approval: z
+    .object({
+      id: z.string().regex(approvalIdPattern),
+      phase: z.enum(['plan', 'run']),
+      plan: z
+        .object({
+          generation: z.number().int(),
+          images: z.array(z.string()),
+          replicas: z.number().int(),
+          change: z.string(),
+        })
+        .optional(),
+      approvedBy: z.array(z.string()).default([]),
+    })
+    .optional(),
 });
 
 /** A validated job payload. */
 export type JobPayload = z.infer<typeof jobPayloadSchema>;
 
 /** A job as queued: the payload and its seal (src/seal), made when it was queued (`at`, ms since the epoch). */
-export type SealedJob = JobPayload & { readonly seal: { readonly kid: string; readonly mac: string; readonly at: number } };
+export type SealedJob = JobPayload & {
+  readonly seal: { readonly kid: string; readonly mac: string; readonly at: number };
+};

@@ -46,13 +46,17 @@ export function createJobQueue(cluster: string, connection: ConnectionOptions, s
       const at = Date.now();
       // The payload as it will be read back: JSON drops undefined fields, so the seal is made over the same bytes.
       const data = JSON.parse(JSON.stringify(payload)) as JobPayload;
-      await queue.add(payload.command, { ...data, seal: { ...sealer.seal('job', sealedContent(jobId, at, data)), at } }, {
-        jobId,
-        attempts: jobAttempts,
-        backoff: jobBackoff,
-        removeOnComplete: { age: 24 * 3600, count: 10_000 },
-        removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
-      });
+      await queue.add(
+        payload.command,
+        { ...data, seal: { ...sealer.seal('job', sealedContent(jobId, at, data)), at } },
+        {
+          jobId,
+          attempts: jobAttempts,
+          backoff: jobBackoff,
+          removeOnComplete: { age: 24 * 3600, count: 10_000 },
+          removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+        },
+      );
     },
     counts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
     close: () => queue.close(),

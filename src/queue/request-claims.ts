@@ -9,7 +9,8 @@ const requestTtlSeconds = 3600;
 /** Window in which the same text from the same person in the same channel is a repeat. */
 export const repeatWindowSeconds = 5;
 
-const hash = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+const hash = (...parts: string[]): string =>
+  createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 
 /** The job id of a Slack request: the same request always gives the same id. */
 export function jobIdFor(teamId: string, triggerId: string): string {
@@ -47,13 +48,25 @@ if KEYS[3] ~= '' then
 end
 return 'new'`;
 
-const repeatKeyOf = (o: ClaimOptions): string => `${o.prefix}:recent:${hash(o.userId, o.channelId, o.text.trim().replace(/\s+/g, ' '))}`;
+const repeatKeyOf = (o: ClaimOptions): string =>
+  `${o.prefix}:recent:${hash(o.userId, o.channelId, o.text.trim().replace(/\s+/g, ' '))}`;
 
 /** Claims a request; 'redelivered' and 'repeated' mean it must not run again. */
 export async function claimRequest(redis: Redis, o: ClaimOptions): Promise<ClaimOutcome> {
   const line = o.line ? lineKey(o.prefix, o.line) : '';
-  return await redis.eval(claimScript, 4, `${o.prefix}:request:${o.jobId}`, repeatKeyOf(o), line, lineSeqKey(o.prefix),
-    requestTtlSeconds, repeatWindowSeconds, o.jobId, Date.now(), lineTtlSeconds) as ClaimOutcome;
+  return (await redis.eval(
+    claimScript,
+    4,
+    `${o.prefix}:request:${o.jobId}`,
+    repeatKeyOf(o),
+    line,
+    lineSeqKey(o.prefix),
+    requestTtlSeconds,
+    repeatWindowSeconds,
+    o.jobId,
+    Date.now(),
+    lineTtlSeconds,
+  )) as ClaimOutcome;
 }
 
 /** Frees a claim when the request could not be queued, so the user can try again (and the line stops waiting for it). */

@@ -11,7 +11,9 @@ export interface BucketRate {
 }
 
 /** What the rate check found: go ahead, or wait this long because of that bucket. */
-export type RateVerdict = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number; readonly limitedBy: 'user' | 'channel' };
+export type RateVerdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly retryAfterMs: number; readonly limitedBy: 'user' | 'channel' };
 
 /**
  * KEYS: user bucket, channel bucket. ARGV: now, user capacity, user period, channel capacity, channel period
@@ -80,23 +82,41 @@ export function createRequestLimits(redis: Redis, options: RequestLimitsOptions)
   return {
     take: async (userId, channelId) => {
       if (!options.user && !options.channel) return { allowed: true };
-      const [wait = 0, which = 1] = await redis.eval(takeScript, 2, `${options.prefix}:rate:user:${userId}`, `${options.prefix}:rate:channel:${channelId}`,
-        now(), ...bucketArgs(options.user), ...bucketArgs(options.channel)) as number[];
-      return wait === 0 ? { allowed: true } : { allowed: false, retryAfterMs: wait, limitedBy: which === 1 ? 'user' : 'channel' };
+      const [wait = 0, which = 1] = (await redis.eval(
+        takeScript,
+        2,
+        `${options.prefix}:rate:user:${userId}`,
+        `${options.prefix}:rate:channel:${channelId}`,
+        now(),
+        ...bucketArgs(options.user),
+        ...bucketArgs(options.channel),
+      )) as number[];
+      return wait === 0
+        ? { allowed: true }
+        : { allowed: false, retryAfterMs: wait, limitedBy: which === 1 ? 'user' : 'channel' };
     },
     queued: async (userId) => {
       const key = queuedKey(userId);
-      const replies = await redis.multi().zremrangebyscore(key, 0, now() - queuedJobMaxAgeMs).zcard(key).exec();
+      const replies = await redis
+        .multi()
+        .zremrangebyscore(key, 0, now() - queuedJobMaxAgeMs)
+        .zcard(key)
+        .exec();
       const count = Number(replies?.[1]?.[1] ?? 0);
       return { count, allowed: count < options.maxQueuedPerUser };
     },
     jobQueued: async (userId, jobId) => {
-      await redis.multi().zadd(queuedKey(userId), now(), jobId).expire(queuedKey(userId), queuedJobMaxAgeMs / 1000).exec();
+      await redis
+        .multi()
+        .zadd(queuedKey(userId), now(), jobId)
+        .expire(queuedKey(userId), queuedJobMaxAgeMs / 1000)
+        .exec();
     },
     jobEnded: async (userId, jobId) => {
       await redis.zrem(queuedKey(userId), jobId);
     },
-    firstRefusal: async (userId, what) => (await redis.set(`${options.prefix}:refused:${what}:${userId}`, '1', 'EX', 60, 'NX')) === 'OK',
+    firstRefusal: async (userId, what) =>
+      (await redis.set(`${options.prefix}:refused:${what}:${userId}`, '1', 'EX', 60, 'NX')) === 'OK',
   };
 }
 

@@ -41,7 +41,11 @@ export interface JobRunnerDeps {
   readonly cluster: string;
   readonly messengerFor: (payload: JobPayload) => JobMessenger;
   /** Takes the per-deployment lock; onWait is told who holds it. */
-  readonly lock: (target: string, holder: Omit<LockHolder, 'since'>, onWait: (h: LockHolder) => void) => Promise<HeldLock>;
+  readonly lock: (
+    target: string,
+    holder: Omit<LockHolder, 'since'>,
+    onWait: (h: LockHolder) => void,
+  ) => Promise<HeldLock>;
   /** The policy check, run again right before acting: the policy may have changed while the job waited. */
   readonly authorizer: Pick<Authorizer, 'check'>;
   /** Least time between two progress edits of one thread root. Default 1000 ms. */
@@ -85,13 +89,18 @@ export type JobOutcome =
 /** The job's request, worked out again from its words (the queue is a trust boundary), or why it cannot be. */
 function resolveJob(deps: JobRunnerDeps, payload: JobPayload): CommandRequest | AppError {
   const command = deps.registry.get(payload.command);
-  if (!command || command.runsIn !== 'worker') return new AppError('bad_input', `Unknown command \`${payload.command}\`; nothing was run.`);
-  if (payload.cluster !== deps.cluster) return new AppError('bad_input', `This job is for cluster ${payload.cluster}, not ${deps.cluster}; nothing was run.`);
+  if (!command || command.runsIn !== 'worker')
+    return new AppError('bad_input', `Unknown command \`${payload.command}\`; nothing was run.`);
+  if (payload.cluster !== deps.cluster)
+    return new AppError(
+      'bad_input',
+      `This job is for cluster ${payload.cluster}, not ${deps.cluster}; nothing was run.`,
+    );
   try {
     return resolveCommand(deps.registry, payload.command, payload.input);
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
-    return new AppError('bad_input', 'The command\'s arguments are no longer valid; nothing was run.');
+    return new AppError('bad_input', "The command's arguments are no longer valid; nothing was run.");
   }
 }
 
@@ -99,7 +108,11 @@ function resolveJob(deps: JobRunnerDeps, payload: JobPayload): CommandRequest | 
 function jobFields(jobId: string, payload: JobPayload, request: CommandRequest | AppError): Omit<AuditEntry, 'kind'> {
   const target = request instanceof AppError ? undefined : request.target;
   return {
-    user: payload.actor.userId, channel: payload.actor.channelId, command: payload.command, description: payload.description, jobId,
+    user: payload.actor.userId,
+    channel: payload.actor.channelId,
+    command: payload.command,
+    description: payload.description,
+    jobId,
     ...(request instanceof AppError ? {} : { verb: request.verb }),
     ...(target ? { namespace: target.namespace, ...(target.deployment ? { deployment: target.deployment } : {}) } : {}),
   };
@@ -112,7 +125,10 @@ interface ResolvedJob {
   readonly audited: Omit<AuditEntry, 'kind'>;
 }
 
-function throttled(intervalMs: number, send: (detail: string) => Promise<void>): { push: (d: string) => void; flush: () => Promise<void> } {
+function throttled(
+  intervalMs: number,
+  send: (detail: string) => Promise<void>,
+): { push: (d: string) => void; flush: () => Promise<void> } {
   let last = 0;
   let pending: string | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -131,7 +147,12 @@ function throttled(intervalMs: number, send: (detail: string) => Promise<void>):
       if (timer) return;
       timer = setTimeout(fire, Math.max(0, last + intervalMs - Date.now()));
     },
-    flush: async () => { if (timer) clearTimeout(timer); timer = undefined; pending = undefined; await chain; },
+    flush: async () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      pending = undefined;
+      await chain;
+    },
   };
 }
 
@@ -141,34 +162,69 @@ function outcomeOfResult(result: CommandResult): { state: 'succeeded' | 'failed'
 }
 
 /** The policy again, right before acting: it may have changed while the job waited. A refusal is recorded and thrown. */
-async function recheck(deps: JobRunnerDeps, { payload, request, audited }: ResolvedJob): Promise<Decision & { allowed: true }> {
+async function recheck(
+  deps: JobRunnerDeps,
+  { payload, request, audited }: ResolvedJob,
+): Promise<Decision & { allowed: true }> {
   const decision = await deps.authorizer.check(payload.actor, accessOf(request));
   if (decision.allowed) return decision;
-  await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'denied', reason: decision.reason, rule: 're-checked by the worker: the policy changed after the request' });
+  await deps.audit.record({
+    kind: 'job.refused',
+    ...audited,
+    decision: 'denied',
+    reason: decision.reason,
+    rule: 're-checked by the worker: the policy changed after the request',
+  });
   throw new AppError('forbidden', `${decision.reason} The policy changed after the request; nothing was done.`);
 }
 
-async function execute(deps: JobRunnerDeps, job: JobEnvelope, resolved: ResolvedJob, messenger: JobMessenger): Promise<CommandResult> {
+async function execute(
+  deps: JobRunnerDeps,
+  job: JobEnvelope,
+  resolved: ResolvedJob,
+  messenger: JobMessenger,
+): Promise<CommandResult> {
   const { payload, request, audited } = resolved;
   const command = request.command as WorkerCommandSpec<unknown>;
-  const base: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
+  const base: JobStatusView = {
+    requester: payload.actor.userId,
+    description: payload.description,
+    state: 'running',
+    jobId: job.id,
+  };
   const progress = throttled(deps.progressIntervalMs ?? 1000, (detail) => messenger.updateRoot({ ...base, detail }));
   const decision = await recheck(deps, resolved);
   const holder = { jobId: job.id, userId: payload.actor.userId, description: payload.description };
-  const lock = command.mutates ? await holdTarget(deps, holder, request, (detail) => messenger.updateRoot({ ...base, state: 'waiting', detail })) : undefined;
+  const lock = command.mutates
+    ? await holdTarget(deps, holder, request, (detail) => messenger.updateRoot({ ...base, state: 'waiting', detail }))
+    : undefined;
   let keepPlace = false;
   try {
     // Under the lock: the approved plan must still hold when this job's turn comes, not only when it was picked up.
     await deps.approvals.verify(payload, accessOf(request), job.id);
     const actingAs = decision.kubernetes ? `; acting as ${describeIdentity(decision.kubernetes)}` : '';
-    await deps.audit.record({ kind: 'job.started', ...audited, decision: 'allowed', rule: `${decision.rule}${actingAs}`, attempt: job.attempt });
+    await deps.audit.record({
+      kind: 'job.started',
+      ...audited,
+      decision: 'allowed',
+      rule: `${decision.rule}${actingAs}`,
+      attempt: job.attempt,
+    });
     await messenger.updateRoot(base);
     const kube = decision.kubernetes ? deps.kubeAs(decision.kubernetes) : deps.kube;
     const ctx: WorkerContext = {
-      actor: payload.actor, cluster: deps.cluster, kube, rolloutTimeoutMs: deps.rolloutTimeoutMs, progress: progress.push, signal: job.signal,
-      resumed: job.resumed === true, requestedAt: payload.requestedAt, requestId: job.id,
+      actor: payload.actor,
+      cluster: deps.cluster,
+      kube,
+      rolloutTimeoutMs: deps.rolloutTimeoutMs,
+      progress: progress.push,
+      signal: job.signal,
+      resumed: job.resumed === true,
+      requestedAt: payload.requestedAt,
+      requestId: job.id,
     };
-    if (request.line && request.target?.deployment) await rememberRollout(deps, payload, request.target.namespace, request.target.deployment);
+    if (request.line && request.target?.deployment)
+      await rememberRollout(deps, payload, request.target.namespace, request.target.deployment);
     return await command.run(request.args, ctx);
   } catch (error) {
     // A job that will be tried again keeps its place in the deployment's line: the jobs behind it wait for it.
@@ -189,20 +245,37 @@ function willRetry(error: unknown, job: JobEnvelope): boolean {
  * Before a mutation: refuse when someone else holds the target (/k8s lock), then
  * take the per-deployment lock, telling the thread whom it waits for.
  */
-async function holdTarget(deps: JobRunnerDeps, holder: Omit<LockHolder, 'since'>, request: CommandRequest,
-  waiting: (detail: string) => Promise<void>): Promise<HeldLock | undefined> {
+async function holdTarget(
+  deps: JobRunnerDeps,
+  holder: Omit<LockHolder, 'since'>,
+  request: CommandRequest,
+  waiting: (detail: string) => Promise<void>,
+): Promise<HeldLock | undefined> {
   const target = request.target;
   if (!target) return undefined;
   const hold = await deps.holds.blocking(target.namespace, target.deployment, holder.userId);
   if (hold) throw new AppError('locked', `${describeHold(hold)}. Nothing was done.`);
   const name = request.line;
   if (!name) return undefined;
-  return deps.lock(name, holder, (h) => { void waiting(`waiting for ${name}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})`); });
+  return deps.lock(name, holder, (h) => {
+    void waiting(`waiting for ${name}, locked by <@${h.userId}> (${h.description}, job ${h.jobId})`);
+  });
 }
 
 /** Best effort: a missing mark only means an alert is not repeated in this thread. */
-async function rememberRollout(deps: JobRunnerDeps, payload: JobPayload, namespace: string, deployment: string): Promise<void> {
-  const thread = { channel: payload.root.channel, ts: payload.root.threadTs ?? payload.root.ts, userId: payload.actor.userId, description: payload.description, at: Date.now() };
+async function rememberRollout(
+  deps: JobRunnerDeps,
+  payload: JobPayload,
+  namespace: string,
+  deployment: string,
+): Promise<void> {
+  const thread = {
+    channel: payload.root.channel,
+    ts: payload.root.threadTs ?? payload.root.ts,
+    userId: payload.actor.userId,
+    description: payload.description,
+    at: Date.now(),
+  };
   await deps.rollouts?.remember(namespace, deployment, thread).catch((error: unknown) => {
     deps.log('warn', 'could not remember the rollout thread', { namespace, deployment, error: String(error) });
   });
@@ -210,7 +283,11 @@ async function rememberRollout(deps: JobRunnerDeps, payload: JobPayload, namespa
 
 /** An unexpected failure, logged under the reference the user sees. */
 function reportUnexpected(deps: JobRunnerDeps): (ref: string, error: unknown) => void {
-  return (ref, error) => deps.log('error', 'job failed with an unexpected error', { ref, error: error instanceof Error ? error.stack : String(error) });
+  return (ref, error) =>
+    deps.log('error', 'job failed with an unexpected error', {
+      ref,
+      error: error instanceof Error ? error.stack : String(error),
+    });
 }
 
 /**
@@ -234,7 +311,9 @@ async function runPlanJob(deps: JobRunnerDeps, payload: JobPayload): Promise<Job
 
 /** Why the job is not one the bot sealed (or is too old to run), or undefined when it is. */
 function sealProblem(deps: JobRunnerDeps, job: JobEnvelope): string | undefined {
-  const { seal, ...payload } = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as { seal?: { kid?: unknown; mac?: unknown; at?: unknown } };
+  const { seal, ...payload } = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as {
+    seal?: { kid?: unknown; mac?: unknown; at?: unknown };
+  };
   const at = typeof seal?.at === 'number' ? seal.at : Number.NaN;
   const check = deps.sealer.check('job', sealedContent(job.id, at, payload), seal && { kid: seal.kid, mac: seal.mac });
   if (check !== 'valid') return describeSealProblem(check);
@@ -250,7 +329,13 @@ async function refuseUnsealed(deps: JobRunnerDeps, job: JobEnvelope, problem: st
   const text = (value: unknown, max: number): string => (typeof value === 'string' ? value.slice(0, max) : '-');
   const detail = { claimedUser: text(claimed.actor?.userId, 32), claimedCommand: text(claimed.command, 40) };
   deps.log('warn', 'refused a job that is not sealed by Coxswain', { problem, ...detail });
-  await deps.audit.record({ kind: 'job.refused', jobId: job.id, decision: 'refused', reason: `not run: ${problem}; someone other than Coxswain may be writing to its Redis`, detail });
+  await deps.audit.record({
+    kind: 'job.refused',
+    jobId: job.id,
+    decision: 'refused',
+    reason: `not run: ${problem}; someone other than Coxswain may be writing to its Redis`,
+    detail,
+  });
   return { kind: 'failed', error: new AppError('forbidden', 'This job is not sealed by Coxswain and was not run.') };
 }
 
@@ -267,38 +352,73 @@ export async function runJob(jobDeps: JobRunnerDeps, job: JobEnvelope): Promise<
   if (!parsed.success) {
     // Without a valid payload there is no thread to tell; the log and the audit trail are the only witnesses.
     deps.log('warn', 'rejected a malformed job');
-    await deps.audit.record({ kind: 'job.refused', jobId: job.id, decision: 'refused', reason: 'the job payload is malformed; nothing was run' });
+    await deps.audit.record({
+      kind: 'job.refused',
+      jobId: job.id,
+      decision: 'refused',
+      reason: 'the job payload is malformed; nothing was run',
+    });
     return { kind: 'failed', error: new AppError('bad_input', 'This job is malformed and was not run.') };
   }
   const payload = parsed.data;
   const messenger = inOrder(deps.messengerFor(payload));
-  const outcome = payload.approval?.phase === 'plan' ? await runPlanJob(deps, payload) : await runCommandJob(deps, job, payload, messenger);
+  const outcome =
+    payload.approval?.phase === 'plan'
+      ? await runPlanJob(deps, payload)
+      : await runCommandJob(deps, job, payload, messenger);
   if (outcome.kind === 'done' || outcome.kind === 'failed') {
-    await deps.jobEnded?.(payload.actor.userId, job.id).catch((error: unknown) => deps.log('warn', 'could not count a job as ended', { error: String(error) }));
+    await deps
+      .jobEnded?.(payload.actor.userId, job.id)
+      .catch((error: unknown) => deps.log('warn', 'could not count a job as ended', { error: String(error) }));
   }
   return outcome;
 }
 
 /** The result in the thread; a pod's logs only to the person who asked where the policy says so, and the thread says that it did. */
-async function tellResult(deps: JobRunnerDeps, messenger: JobMessenger, payload: JobPayload, result: CommandResult): Promise<void> {
+async function tellResult(
+  deps: JobRunnerDeps,
+  messenger: JobMessenger,
+  payload: JobPayload,
+  result: CommandResult,
+): Promise<void> {
   if (result.kind !== 'logs' || deps.logsRequesterOnly?.(result.namespace) !== true) {
     await messenger.reply(renderResult(result));
     return;
   }
   await messenger.replyPrivately(renderResult(result));
-  await messenger.reply(renderText(undefined, `The logs are shown only to <@${payload.actor.userId}>: the policy keeps /k8s logs in ${result.namespace} to whoever asks.`));
+  await messenger.reply(
+    renderText(
+      undefined,
+      `The logs are shown only to <@${payload.actor.userId}>: the policy keeps /k8s logs in ${result.namespace} to whoever asks.`,
+    ),
+  );
 }
 
 /** The job worked out, or its words refused (recorded: the queue is a trust boundary, and what it stops is worth knowing). */
-async function resolveAudited(deps: JobRunnerDeps, payload: JobPayload, request: CommandRequest | AppError, audited: Omit<AuditEntry, 'kind'>): Promise<ResolvedJob> {
+async function resolveAudited(
+  deps: JobRunnerDeps,
+  payload: JobPayload,
+  request: CommandRequest | AppError,
+  audited: Omit<AuditEntry, 'kind'>,
+): Promise<ResolvedJob> {
   if (!(request instanceof AppError)) return { payload, request, audited };
   await deps.audit.record({ kind: 'job.refused', ...audited, decision: 'refused', reason: request.userMessage });
   throw request;
 }
 
-async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: JobPayload, messenger: JobMessenger): Promise<JobOutcome> {
+async function runCommandJob(
+  deps: JobRunnerDeps,
+  job: JobEnvelope,
+  payload: JobPayload,
+  messenger: JobMessenger,
+): Promise<JobOutcome> {
   const startedAt = Date.now();
-  const view: JobStatusView = { requester: payload.actor.userId, description: payload.description, state: 'running', jobId: job.id };
+  const view: JobStatusView = {
+    requester: payload.actor.userId,
+    description: payload.description,
+    state: 'running',
+    jobId: job.id,
+  };
   const request = resolveJob(deps, payload);
   const audited = jobFields(job.id, payload, request);
   try {
@@ -307,9 +427,20 @@ async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: Job
     const result = redactResult(await execute(deps, job, resolved, messenger));
     const end = outcomeOfResult(result);
     const durationMs = Date.now() - startedAt;
-    await deps.audit.record({ kind: 'job.finished', ...audited, outcome: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
+    await deps.audit.record({
+      kind: 'job.finished',
+      ...audited,
+      outcome: end.state,
+      durationMs,
+      ...(end.reason ? { reason: end.reason } : {}),
+    });
     await tellResult(deps, messenger, payload, result);
-    await messenger.updateRoot({ ...view, state: end.state, durationMs, ...(end.reason ? { reason: end.reason } : {}) });
+    await messenger.updateRoot({
+      ...view,
+      state: end.state,
+      durationMs,
+      ...(end.reason ? { reason: end.reason } : {}),
+    });
     return { kind: 'done', result };
   } catch (error) {
     // Not a failure: the job gives its slot back and keeps its place in line (nothing was done, nothing to say).
@@ -317,9 +448,20 @@ async function runCommandJob(deps: JobRunnerDeps, job: JobEnvelope, payload: Job
     const appError = asAppError(error, job.id, reportUnexpected(deps));
     const retry = willRetry(appError, job);
     const durationMs = Date.now() - startedAt;
-    await deps.audit.record({ kind: retry ? 'job.retrying' : 'job.finished', ...audited, outcome: retry ? 'retrying' : 'failed', durationMs, reason: appError.userMessage, attempt: job.attempt });
+    await deps.audit.record({
+      kind: retry ? 'job.retrying' : 'job.finished',
+      ...audited,
+      outcome: retry ? 'retrying' : 'failed',
+      durationMs,
+      reason: appError.userMessage,
+      attempt: job.attempt,
+    });
     if (retry) {
-      await messenger.updateRoot({ ...view, state: 'queued', detail: `retrying (attempt ${job.attempt + 1} of ${job.maxAttempts}): ${appError.userMessage}` });
+      await messenger.updateRoot({
+        ...view,
+        state: 'queued',
+        detail: `retrying (attempt ${job.attempt + 1} of ${job.maxAttempts}): ${appError.userMessage}`,
+      });
       return { kind: 'retry', error: appError };
     }
     await messenger.reply(renderError({ message: appError.userMessage }));

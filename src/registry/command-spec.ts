@@ -72,7 +72,9 @@ export interface GatewayContext {
   /** Holds on deployments and namespaces (`/k8s lock|unlock`); taking, giving up and breaking one is also said in the channel. */
   readonly holds: GatewayHolds;
   /** Votes on approval requests as this person (`/k8s approve|reject`); returns what to tell them. */
-  readonly approvals: { vote(vote: { requestId: string; decision: 'approve' | 'reject'; reason?: string }): Promise<string> };
+  readonly approvals: {
+    vote(vote: { requestId: string; decision: 'approve' | 'reject'; reason?: string }): Promise<string>;
+  };
 }
 
 /** What a worker command gets. */

@@ -58,7 +58,10 @@ export interface Shared extends StartRolesOptions {
  * and for rediss:// the CA that signs the server's certificate (COXSWAIN_REDIS_CA; default: the system's CAs). Every
  * connection of every role is made here, so none of them forgets TLS or the password.
  */
-export function openRedis(config: { readonly redisUrl: string; readonly redis: RedisAccess }, options: RedisOptions = {}): Redis {
+export function openRedis(
+  config: { readonly redisUrl: string; readonly redis: RedisAccess },
+  options: RedisOptions = {},
+): Redis {
   const tls = config.redis.ca && config.redisUrl.startsWith('rediss:') ? { tls: { ca: config.redis.ca } } : {};
   // Into the URL, not the options: ioredis takes the URL's (empty) password over an option's.
   const url = new URL(config.redisUrl);
@@ -74,7 +77,9 @@ export function openRedis(config: { readonly redisUrl: string; readonly redis: R
 export const redisPing = (redis: Redis) => async (): Promise<boolean> => {
   if (redis.status !== 'ready') return false;
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => { timer = setTimeout(() => resolve(''), 1000); });
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(''), 1000);
+  });
   try {
     return (await Promise.race([redis.ping().catch(() => ''), late])) === 'PONG';
   } finally {
@@ -86,8 +91,14 @@ export const redisPing = (redis: Redis) => async (): Promise<boolean> => {
 export function redisReady(redis: Redis, ms: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { redis.off('ready', onReady); resolve(false); }, ms);
-    const onReady = (): void => { clearTimeout(timer); resolve(true); };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, ms);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
     redis.once('ready', onReady);
   });
 }
@@ -98,4 +109,3 @@ export function safeRedisUrl(url: string): string {
   if (u.password) u.password = '***';
   return u.toString();
 }
-

@@ -19,7 +19,14 @@ import { createSealer, type Sealer } from '../seal/sealer.ts';
 import { createCommandRegistry } from '../registry/command-registry.ts';
 import { createWebClient } from '../slack/create-web-client.ts';
 import { startHealthServer, type Readiness } from '../metrics/health-server.ts';
-import { openRedis, redisReady, safeRedisUrl, type RunningRoles, type Shared, type StartRolesOptions } from './role-kit.ts';
+import {
+  openRedis,
+  redisReady,
+  safeRedisUrl,
+  type RunningRoles,
+  type Shared,
+  type StartRolesOptions,
+} from './role-kit.ts';
 import { selfCheck } from './self-check.ts';
 
 export { safeRedisUrl, type RunningRoles, type StartRolesOptions } from './role-kit.ts';
@@ -43,16 +50,24 @@ function clusterAccess(config: Config): () => Promise<ClusterAccess> {
 
 /** The raw connection to the API server as the bot, opened on first use. */
 function kubeConnection(config: Config, log: Log): () => Promise<KubeConnection> {
-  return once(() => openKubeConnection(
-    { ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}), ...(config.inClusterServer ? { inClusterServer: config.inClusterServer } : {}) },
-    (message) => log('info', message),
-  ));
+  return once(() =>
+    openKubeConnection(
+      {
+        ...(config.kubeconfigPath ? { kubeconfigPath: config.kubeconfigPath } : {}),
+        ...(config.inClusterServer ? { inClusterServer: config.inClusterServer } : {}),
+      },
+      (message) => log('info', message),
+    ),
+  );
 }
 
 /** Counts every audit record into /metrics on its way to the trail. */
 function observed(audit: AuditLog): AuditLog {
   return {
-    record: (entry) => { observeAudit(entry); return audit.record(entry); },
+    record: (entry) => {
+      observeAudit(entry);
+      return audit.record(entry);
+    },
     query: (filter) => audit.query(filter),
     verify: () => audit.verify(),
     close: () => audit.close(),
@@ -84,17 +99,39 @@ function groupMembership(config: Config, log: Log): GroupMembership {
  * for Redis forever (BullMQ needs that), and a record must never hold a request up; the log line is written anyway.
  */
 async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; running: RunningRoles }> {
-  const redis = openRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 });
-  redis.on('error', (error: Error) => log('warn', 'redis (audit)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  const redis = openRedis(config, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+  });
+  redis.on('error', (error: Error) =>
+    log('warn', 'redis (audit)', { url: safeRedisUrl(config.redisUrl), error: error.message }),
+  );
   await redisReady(redis, 5000);
   const audit = createAuditLog({ redis, cluster: config.cluster, log, retention: config.auditRetention });
-  return { audit, running: { stop: async () => { await audit.close(); redis.disconnect(); } } };
+  return {
+    audit,
+    running: {
+      stop: async () => {
+        await audit.close();
+        redis.disconnect();
+      },
+    },
+  };
 }
 
 /** The sealer of this process; a key derived from the signing secret works, but one of its own can be rotated on its own. */
 function openSealer(config: Config, log: Log): Sealer {
-  if (config.seal.derived) log('warn', 'COXSWAIN_SEAL_KEY is not set: jobs and approvals are sealed with a key derived from SLACK_SIGNING_SECRET; set a key of its own (docs/security.md)');
-  if (config.seal.previous) log('info', 'the previous seal key is accepted until', { until: new Date(config.seal.previous.untilMs).toISOString() });
+  if (config.seal.derived)
+    log(
+      'warn',
+      'COXSWAIN_SEAL_KEY is not set: jobs and approvals are sealed with a key derived from SLACK_SIGNING_SECRET; set a key of its own (docs/security.md)',
+    );
+  if (config.seal.previous)
+    log('info', 'the previous seal key is accepted until', {
+      until: new Date(config.seal.previous.untilMs).toISOString(),
+    });
   return createSealer({ key: config.seal.key, ...(config.seal.previous ? { previous: config.seal.previous } : {}) });
 }
 
@@ -110,8 +147,11 @@ async function untilReady(ready: Readiness, ms: number): Promise<readonly string
 
 /** Checks Slack, the policy's channels and the bot's Kubernetes permissions once, in the background. */
 function runSelfCheck(o: Shared): void {
-  void o.connection()
-    .then((connection) => selfCheck({ client: createWebClient(o.config, o.log), connection, policy: o.policy.current(), log: o.log }))
+  void o
+    .connection()
+    .then((connection) =>
+      selfCheck({ client: createWebClient(o.config, o.log), connection, policy: o.policy.current(), log: o.log }),
+    )
     .catch((error: unknown) => o.log('warn', 'self-check failed to run', { error: String(error) }));
 }
 
@@ -137,26 +177,49 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   const connection = kubeConnection(options.config, options.log);
   // Stopped in reverse: the roles first (their last records), then the audit trail, the API connection, the policy watch.
   const running: RunningRoles[] = [
-    { stop: () => { policy.close(); return Promise.resolve(); } },
-    { stop: async () => { await (await connection().catch(() => undefined))?.close(); } },
+    {
+      stop: () => {
+        policy.close();
+        return Promise.resolve();
+      },
+    },
+    {
+      stop: async () => {
+        await (await connection().catch(() => undefined))?.close();
+      },
+    },
     opened.running,
   ];
   let starting = true;
   // Not ready while the roles start: the health server is up before them.
-  const ready: Readiness = async () => (starting ? ['starting']
-    : (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve([]))))).flat());
+  const ready: Readiness = async () =>
+    starting
+      ? ['starting']
+      : (await Promise.all(running.map((r) => (r.ready ? r.ready() : Promise.resolve([]))))).flat();
   const o: Shared = {
-    ...options, registry: createCommandRegistry(options.commands, { maxReplicas: options.config.maxReplicas }), policy, authorizer: createAuthorizer(policy, groupMembership(options.config, options.log), { protectedNamespaces: options.config.protectedNamespaces }), audit: observed(opened.audit), ready,
-    access: clusterAccess(options.config), connection, sealer: openSealer(options.config, options.log),
+    ...options,
+    registry: createCommandRegistry(options.commands, { maxReplicas: options.config.maxReplicas }),
+    policy,
+    authorizer: createAuthorizer(policy, groupMembership(options.config, options.log), {
+      protectedNamespaces: options.config.protectedNamespaces,
+    }),
+    audit: observed(opened.audit),
+    ready,
+    access: clusterAccess(options.config),
+    connection,
+    sealer: openSealer(options.config, options.log),
   };
   running.push(...(await startEach(o)));
   starting = false;
   const waiting = await untilReady(ready, 5000);
-  if (waiting.length > 0) o.log('warn', 'started, but not ready yet; /readyz answers 503 until these answer', { unreachable: waiting });
+  if (waiting.length > 0)
+    o.log('warn', 'started, but not ready yet; /readyz answers 503 until these answer', { unreachable: waiting });
   runSelfCheck(o);
   const port = running.find((r) => r.port !== undefined)?.port;
   return {
     ...(port !== undefined ? { port } : {}),
-    stop: async () => { for (const r of running.reverse()) await r.stop(); },
+    stop: async () => {
+      for (const r of running.reverse()) await r.stop();
+    },
   };
 }

@@ -17,25 +17,44 @@ import { openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } fr
 export async function startWatcherRole(o: Shared): Promise<RunningRoles> {
   const { config, log } = o;
   const redis = openRedis(config, { maxRetriesPerRequest: null });
-  redis.on('error', (error: Error) => log('warn', 'redis (watcher)', { url: safeRedisUrl(config.redisUrl), error: error.message }));
+  redis.on('error', (error: Error) =>
+    log('warn', 'redis (watcher)', { url: safeRedisUrl(config.redisUrl), error: error.message }),
+  );
   const connection = await o.connection();
   const store = createAlertStore(redis, keyPrefix(config.cluster));
   const queue = createAlertQueue(config.cluster, redis, keyPrefix(config.cluster));
   let watcher: AlertWatcher | undefined;
   const election = startLeaderElection({
-    connection, namespace: config.namespace, name: `coxswain-watcher-${config.cluster}`, identity: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-    leaseDurationMs: config.leaderLeaseMs, renewEveryMs: Math.max(200, Math.floor(config.leaderLeaseMs / 3)), retryEveryMs: Math.max(100, Math.floor(config.leaderLeaseMs / 7)),
+    connection,
+    namespace: config.namespace,
+    name: `coxswain-watcher-${config.cluster}`,
+    identity: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    leaseDurationMs: config.leaderLeaseMs,
+    renewEveryMs: Math.max(200, Math.floor(config.leaderLeaseMs / 3)),
+    retryEveryMs: Math.max(100, Math.floor(config.leaderLeaseMs / 7)),
     onStartedLeading: () => {
       log('info', 'watching pods for failures (this replica leads)', { cluster: config.cluster });
       watcher = startAlertWatcher({ connection, policy: o.policy, store, queue, cluster: config.cluster, log });
     },
-    onStoppedLeading: () => { watcher?.stop(); watcher = undefined; },
+    onStoppedLeading: () => {
+      watcher?.stop();
+      watcher = undefined;
+    },
     log,
   });
   const stopCounting = watchQueueDepth(async () => ({ [alertQueueName(config.cluster)]: await queue.counts() }));
   const apiServer = apiServerProbe(connection);
   return {
-    ready: async () => [...((await redisPing(redis)()) ? [] : ['redis (watcher)']), ...((await apiServer()) ? [] : ['kubernetes API (watcher)'])],
-    stop: async () => { stopCounting(); await election.stop(); watcher?.stop(); await queue.close(); redis.disconnect(); },
+    ready: async () => [
+      ...((await redisPing(redis)()) ? [] : ['redis (watcher)']),
+      ...((await apiServer()) ? [] : ['kubernetes API (watcher)']),
+    ],
+    stop: async () => {
+      stopCounting();
+      await election.stop();
+      watcher?.stop();
+      await queue.close();
+      redis.disconnect();
+    },
   };
 }

@@ -24,7 +24,11 @@ export interface ReportRolloutOptions {
 }
 
 /** Follows the rollout of `ref` to its end and describes it. */
-export async function reportRollout(ctx: WorkerContext, ref: DeploymentRef, options: ReportRolloutOptions): Promise<RolloutResult> {
+export async function reportRollout(
+  ctx: WorkerContext,
+  ref: DeploymentRef,
+  options: ReportRolloutOptions,
+): Promise<RolloutResult> {
   const report = await ctx.kube.followRollout(ref, {
     timeoutMs: ctx.rolloutTimeoutMs,
     onProgress: (p) => ctx.progress(formatProgress(p)),
@@ -51,6 +55,9 @@ export function changeCause(ctx: WorkerContext, what: string): string {
 }
 
 /** What a write records: who asked (`changeCause`) and, so a run of the same job again can tell its own change, the job. */
-export function askedFor(ctx: WorkerContext, what: string): { readonly changeCause: string; readonly request?: string } {
+export function askedFor(
+  ctx: WorkerContext,
+  what: string,
+): { readonly changeCause: string; readonly request?: string } {
   return { changeCause: changeCause(ctx, what), ...(ctx.requestId ? { request: ctx.requestId } : {}) };
 }

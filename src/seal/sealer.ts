@@ -46,7 +46,9 @@ export function keyId(key: string): string {
 }
 
 function mac(key: string, purpose: string, value: unknown): string {
-  return createHmac('sha256', key).update(`${purpose}\u0000${canonicalJson(value)}`).digest('base64url');
+  return createHmac('sha256', key)
+    .update(`${purpose}\u0000${canonicalJson(value)}`)
+    .digest('base64url');
 }
 
 function sameMac(a: string, b: string): boolean {
@@ -56,7 +58,12 @@ function sameMac(a: string, b: string): boolean {
 }
 
 function isSeal(value: unknown): value is Seal {
-  return typeof value === 'object' && value !== null && typeof (value as Seal).kid === 'string' && typeof (value as Seal).mac === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Seal).kid === 'string' &&
+    typeof (value as Seal).mac === 'string'
+  );
 }
 
 /** Builds a sealer over the current key and, during a rotation, the previous one. */
@@ -69,7 +76,8 @@ export function createSealer(options: SealerOptions): Sealer {
     check: (purpose, value, seal) => {
       if (!isSeal(seal)) return 'missing';
       if (seal.kid === current.kid) return sameMac(seal.mac, mac(current.key, purpose, value)) ? 'valid' : 'wrong';
-      if (previous === undefined || seal.kid !== previous.kid || !sameMac(seal.mac, mac(previous.key, purpose, value))) return 'wrong';
+      if (previous === undefined || seal.kid !== previous.kid || !sameMac(seal.mac, mac(previous.key, purpose, value)))
+        return 'wrong';
       return now() <= previous.untilMs ? 'valid' : 'stale-key';
     },
   };

@@ -15,14 +15,24 @@ import { renderError } from '../views/render-error.ts';
 import { clickOrigin } from './approval-actions.ts';
 import { handleCommand, type GatewayDeps, type SlashCommand } from './handle-command.ts';
 
-const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253);
+const dnsName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+  .max(253);
 /** What the button's value must be; anything else is refused (values come back from Slack, but are checked like any input). */
 const buttonValue = z.strictObject({
   alert: z.string().regex(/^[0-9a-f]{20}$/),
   namespace: dnsName,
-  workload: z.string().regex(/^(Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|Pod)\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(280),
+  workload: z
+    .string()
+    .regex(/^(Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|Pod)\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+    .max(280),
   pod: dnsName.optional(),
-  container: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).optional(),
+  container: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .max(63)
+    .optional(),
   previous: z.boolean().optional(),
 });
 type ButtonValue = z.infer<typeof buttonValue>;
@@ -59,7 +69,8 @@ export interface AlertClick {
 
 /** The click is on the alert's own message, or on the note in the thread of the rollout that caused it. */
 function onItsMessage(record: AlertRecord, click: AlertClick): boolean {
-  const own = record.message !== undefined && click.channel === record.message.channel && click.ts === record.message.ts;
+  const own =
+    record.message !== undefined && click.channel === record.message.channel && click.ts === record.message.ts;
   const note = record.rolloutNotified;
   return own || (note !== undefined && click.channel === note.channel && click.threadTs === note.ts);
 }
@@ -72,12 +83,18 @@ function matchesAlert(record: AlertRecord, value: ButtonValue): boolean {
 }
 
 /** Why a click does not belong to this alert, or undefined when it does. Pure, so the rules are tested on their own. */
-export function alertClickProblem(record: AlertRecord | undefined, value: ButtonValue, click: AlertClick): string | undefined {
-  if (!record) return 'This button names no alert Coxswain knows (alerts are kept a week; or the button is not one Coxswain made).';
+export function alertClickProblem(
+  record: AlertRecord | undefined,
+  value: ButtonValue,
+  click: AlertClick,
+): string | undefined {
+  if (!record)
+    return 'This button names no alert Coxswain knows (alerts are kept a week; or the button is not one Coxswain made).';
   if (!matchesAlert(record, value)) return 'This button does not match the alert it names.';
   if (record.state === 'recovered') return 'This alert is over: the workload recovered, so its buttons no longer act.';
   if (onItsMessage(record, click)) return undefined;
-  if (record.message && click.channel === record.message.channel) return 'This alert message is no longer the current one for this failure (a newer alert replaced it).';
+  if (record.message && click.channel === record.message.channel)
+    return 'This alert message is no longer the current one for this failure (a newer alert replaced it).';
   return `This click came from another channel than the alert${record.message ? ` (<#${record.message.channel}>)` : ''}.`;
 }
 
@@ -87,7 +104,11 @@ function clickOf(body: BlockAction): AlertClick {
   const container = body.container as { message_ts?: unknown; thread_ts?: unknown };
   const message = body.message as { ts?: unknown; thread_ts?: unknown } | undefined;
   const threadTs = text(container.thread_ts) ?? text(message?.thread_ts);
-  return { channel: body.channel?.id ?? '', ts: text(container.message_ts) ?? text(message?.ts) ?? '', ...(threadTs ? { threadTs } : {}) };
+  return {
+    channel: body.channel?.id ?? '',
+    ts: text(container.message_ts) ?? text(message?.ts) ?? '',
+    ...(threadTs ? { threadTs } : {}),
+  };
 }
 
 function slashCommandOf(body: BlockAction, text: string): SlashCommand {
@@ -110,25 +131,42 @@ async function clickProblem(deps: GatewayDeps, value: ButtonValue, body: BlockAc
   try {
     return alertClickProblem(await deps.alerts.getById(value.alert), value, clickOf(body));
   } catch (error) {
-    deps.log('warn', 'could not read the alert of a button click', { error: error instanceof Error ? error.message : String(error) });
+    deps.log('warn', 'could not read the alert of a button click', {
+      error: error instanceof Error ? error.message : String(error),
+    });
     return 'Coxswain could not check this alert just now (Redis did not answer); please try again.';
   }
 }
 
 type Tell = (message: { text: string; blocks?: unknown[] }) => Promise<void>;
 
-interface Click { readonly actionId: string; readonly body: BlockAction; readonly raw: string | undefined; readonly tell: Tell }
+interface Click {
+  readonly actionId: string;
+  readonly body: BlockAction;
+  readonly raw: string | undefined;
+  readonly tell: Tell;
+}
 
 async function handleClick(deps: GatewayDeps, { actionId, body, raw, tell }: Click): Promise<void> {
   const value = parseAlertButton(raw);
   const text = value ? commandForClick(actionId, value) : undefined;
   const refuse = async (reason: string, message: string): Promise<void> => {
     deps.log('warn', 'refused an alert button', { user: body.user.id, action: actionId, reason });
-    await deps.audit.record({ kind: 'request.invalid', user: body.user.id, channel: body.channel?.id ?? '', text: `button ${actionId}${text ? `: ${text}` : ''}`, decision: 'refused', reason });
+    await deps.audit.record({
+      kind: 'request.invalid',
+      user: body.user.id,
+      channel: body.channel?.id ?? '',
+      text: `button ${actionId}${text ? `: ${text}` : ''}`,
+      decision: 'refused',
+      reason,
+    });
     await tell(renderError({ message }));
   };
   if (!value || !text) {
-    await refuse('malformed alert button payload', 'This button is not valid (its payload was not one Coxswain made); nothing was done.');
+    await refuse(
+      'malformed alert button payload',
+      'This button is not valid (its payload was not one Coxswain made); nothing was done.',
+    );
     return;
   }
   const problem = await clickProblem(deps, value, body);
@@ -147,8 +185,12 @@ export function registerAlertActions(app: App, deps: GatewayDeps, log: Log): voi
     app.action<BlockAction<ButtonAction>>({ action_id: actionId }, async ({ ack, body, action, respond }) => {
       await ack();
       const tell: Tell = async (message) => {
-        await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}) })
-          .catch((error: unknown) => log('warn', 'could not answer a button click', { error: String(error) }));
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: message.text,
+          ...(message.blocks ? { blocks: message.blocks as never } : {}),
+        }).catch((error: unknown) => log('warn', 'could not answer a button click', { error: String(error) }));
       };
       await handleClick(deps, { actionId, body, raw: action.value, tell });
     });

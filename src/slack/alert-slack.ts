@@ -11,12 +11,22 @@ export function createAlertSlack(client: WebClient): AlertSlack {
     post: async (channel, message, threadTs) => {
       const attachments = 'attachments' in message ? message.attachments : undefined;
       const posted = await client.chat.postMessage({
-        channel, text: message.text, blocks: message.blocks, ...(attachments ? { attachments } : {}), ...(threadTs ? { thread_ts: threadTs } : {}),
+        channel,
+        text: message.text,
+        blocks: message.blocks,
+        ...(attachments ? { attachments } : {}),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
       });
       return String(posted.ts);
     },
     update: async (at, message) => {
-      await client.chat.update({ channel: at.channel, ts: at.ts, text: message.text, blocks: message.blocks, attachments: message.attachments });
+      await client.chat.update({
+        channel: at.channel,
+        ts: at.ts,
+        text: message.text,
+        blocks: message.blocks,
+        attachments: message.attachments,
+      });
     },
   };
 }
@@ -34,7 +44,11 @@ export async function checkAlertChannels(client: WebClient, channels: readonly s
     );
     if (!problem) continue;
     missing.push(channel);
-    log('error', 'alerts cannot be posted to a routed channel', { channel, problem, hint: 'invite the bot (/invite @Coxswain) or fix alerts.routes in the policy' });
+    log('error', 'alerts cannot be posted to a routed channel', {
+      channel,
+      problem,
+      hint: 'invite the bot (/invite @Coxswain) or fix alerts.routes in the policy',
+    });
   }
   return missing;
 }

@@ -17,7 +17,12 @@ import type { GateVerdict, RequestOrigin, WorkspaceGate } from './workspace-gate
 export function clickOrigin(body: BlockAction): RequestOrigin {
   const team = body.team?.id ?? undefined;
   const enterprise = body.enterprise?.id ?? undefined;
-  return { userId: body.user.id, ...(team ? { team } : {}), ...(enterprise ? { enterprise } : {}), ...(body.user.team_id ? { userTeam: body.user.team_id } : {}) };
+  return {
+    userId: body.user.id,
+    ...(team ? { team } : {}),
+    ...(enterprise ? { enterprise } : {}),
+    ...(body.user.team_id ? { userTeam: body.user.team_id } : {}),
+  };
 }
 
 function actorOf(body: BlockAction, verdict: GateVerdict & { ok: true }): Actor {
@@ -33,32 +38,67 @@ function actorOf(body: BlockAction, verdict: GateVerdict & { ok: true }): Actor 
 /** A vote from a workspace the bot does not serve changes nothing, and is recorded. */
 async function refuseForeign(audit: AuditRecorder, body: BlockAction, reason: string): Promise<string> {
   await audit.record({
-    kind: 'request.refused', user: body.user.id, channel: body.channel?.id ?? '', decision: 'refused', reason,
-    detail: { reason: 'foreign_workspace', action: 'approval vote', team: body.team?.id ?? '-', userTeam: body.user.team_id ?? '-' },
+    kind: 'request.refused',
+    user: body.user.id,
+    channel: body.channel?.id ?? '',
+    decision: 'refused',
+    reason,
+    detail: {
+      reason: 'foreign_workspace',
+      action: 'approval vote',
+      team: body.team?.id ?? '-',
+      userTeam: body.user.team_id ?? '-',
+    },
   });
   return reason;
 }
 
 /** Routes the card's buttons to the approvals' vote, once the clicker's workspace is let in. */
-export function registerApprovalActions(app: App, deps: { readonly approvals: Pick<Approvals, 'vote'>; readonly audit: AuditRecorder; readonly workspaces: WorkspaceGate }, log: Log): void {
-  for (const [decision, actionId] of [['approve', approvalActions.approve], ['reject', approvalActions.reject]] as const) {
+export function registerApprovalActions(
+  app: App,
+  deps: {
+    readonly approvals: Pick<Approvals, 'vote'>;
+    readonly audit: AuditRecorder;
+    readonly workspaces: WorkspaceGate;
+  },
+  log: Log,
+): void {
+  for (const [decision, actionId] of [
+    ['approve', approvalActions.approve],
+    ['reject', approvalActions.reject],
+  ] as const) {
     app.action<BlockAction<ButtonAction>>({ action_id: actionId }, async ({ ack, body, action, respond }) => {
       await ack();
       const verdict = deps.workspaces.check(clickOrigin(body));
       if (!verdict.ok) {
         const message = renderText(undefined, await refuseForeign(deps.audit, body, verdict.reason));
-        await respond({ response_type: 'ephemeral', replace_original: false, text: message.text, blocks: message.blocks }).catch(() => undefined);
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: message.text,
+          blocks: message.blocks,
+        }).catch(() => undefined);
         return;
       }
       const actor = actorOf(body, verdict);
       const clicked = { channel: actor.channelId, ts: String(body.container['message_ts'] ?? body.message?.ts ?? '') };
-      const answer = await deps.approvals.vote({ requestId: action.value ?? '', actor, decision, clicked }).catch((error: unknown) => {
-        if (error instanceof AppError) return error.userMessage;
-        log('error', 'vote failed', { error: error instanceof Error ? error.stack : String(error), user: actor.userId });
-        return 'Your click could not be counted; please try again.';
-      });
+      const answer = await deps.approvals
+        .vote({ requestId: action.value ?? '', actor, decision, clicked })
+        .catch((error: unknown) => {
+          if (error instanceof AppError) return error.userMessage;
+          log('error', 'vote failed', {
+            error: error instanceof Error ? error.stack : String(error),
+            user: actor.userId,
+          });
+          return 'Your click could not be counted; please try again.';
+        });
       const message = renderText(undefined, answer);
-      await respond({ response_type: 'ephemeral', replace_original: false, text: answer, blocks: message.blocks }).catch(() => undefined);
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: answer,
+        blocks: message.blocks,
+      }).catch(() => undefined);
     });
   }
 }

@@ -20,8 +20,18 @@ export interface ApprovalFlowOptions {
 
 function payloadOf(request: ApprovalRequest, cluster: string): Omit<JobPayload, 'root' | 'approval'> {
   return {
-    v: 1, command: request.command, input: { ...request.input }, description: request.description, cluster, requestedAt: new Date(request.createdAt).toISOString(),
-    actor: { userId: request.requester.userId, userName: request.requester.userName, teamId: request.requester.teamId, channelId: request.channel },
+    v: 1,
+    command: request.command,
+    input: { ...request.input },
+    description: request.description,
+    cluster,
+    requestedAt: new Date(request.createdAt).toISOString(),
+    actor: {
+      userId: request.requester.userId,
+      userName: request.requester.userName,
+      teamId: request.requester.teamId,
+      channelId: request.channel,
+    },
   };
 }
 
@@ -39,19 +49,42 @@ export function createApprovalFlow(o: ApprovalFlowOptions): ApprovalFlow {
     },
     redraw: async (r) => {
       const card = renderApprovalCard(r);
-      await o.client.chat.update({ channel: r.channel, ts: cardTs(r), text: card.text, blocks: card.blocks })
-        .catch((error: unknown) => { o.log('warn', 'could not redraw an approval card', { id: r.id, error: String(error) }); });
+      await o.client.chat
+        .update({ channel: r.channel, ts: cardTs(r), text: card.text, blocks: card.blocks })
+        .catch((error: unknown) => {
+          o.log('warn', 'could not redraw an approval card', { id: r.id, error: String(error) });
+        });
     },
     enqueuePlan: async (r) => {
-      await o.queue.enqueue(`plan-${r.id}`, { ...payloadOf(r, o.cluster), root: { channel: r.channel, ts: cardTs(r) }, approval: { id: r.id, phase: 'plan', approvedBy: [] } });
+      await o.queue.enqueue(`plan-${r.id}`, {
+        ...payloadOf(r, o.cluster),
+        root: { channel: r.channel, ts: cardTs(r) },
+        approval: { id: r.id, phase: 'plan', approvedBy: [] },
+      });
     },
     enqueueApproved: async (r) => {
-      const status = renderJobStatus({ requester: r.requester.userId, description: r.description, state: 'queued', jobId: `approved-${r.id}` });
-      const posted = await o.client.chat.postMessage({ channel: r.channel, thread_ts: cardTs(r), text: status.text, blocks: status.blocks });
+      const status = renderJobStatus({
+        requester: r.requester.userId,
+        description: r.description,
+        state: 'queued',
+        jobId: `approved-${r.id}`,
+      });
+      const posted = await o.client.chat.postMessage({
+        channel: r.channel,
+        thread_ts: cardTs(r),
+        text: status.text,
+        blocks: status.blocks,
+      });
       const approvedBy = r.votes.map((v) => v.userId);
       await o.queue.enqueue(`approved-${r.id}`, {
-        ...payloadOf(r, o.cluster), root: { channel: r.channel, ts: posted.ts ?? cardTs(r), threadTs: cardTs(r) },
-        approval: { id: r.id, phase: 'run', ...(r.plan ? { plan: { ...r.plan, images: [...r.plan.images] } } : {}), approvedBy },
+        ...payloadOf(r, o.cluster),
+        root: { channel: r.channel, ts: posted.ts ?? cardTs(r), threadTs: cardTs(r) },
+        approval: {
+          id: r.id,
+          phase: 'run',
+          ...(r.plan ? { plan: { ...r.plan, images: [...r.plan.images] } } : {}),
+          approvedBy,
+        },
       });
     },
   };

@@ -31,7 +31,9 @@ export interface Gateway {
 
 function healthRoutes(ready: Readiness): CustomRoute[] {
   const handle = serveHealth(ready);
-  const handler = (req: IncomingMessage, res: ServerResponse): void => { handle(req, res); };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res);
+  };
   return ['/healthz', '/readyz', '/metrics'].map((path) => ({ path, method: ['GET'], handler }));
 }
 
@@ -44,7 +46,11 @@ interface BuiltApp {
 
 /** Puts the signature guard in front of the receiver's request listener (Bolt's server calls it per request). */
 function guardReceiver(receiver: HTTPReceiver, options: GatewayOptions): SignatureGuard {
-  const guard = guardSignatures({ signingSecret: options.config.slack.signingSecret, audit: options.deps.audit, log: options.deps.log });
+  const guard = guardSignatures({
+    signingSecret: options.config.slack.signingSecret,
+    audit: options.deps.audit,
+    log: options.deps.log,
+  });
   receiver.requestListener = guard.wrap(receiver.requestListener);
   return guard;
 }
@@ -55,9 +61,21 @@ function buildApp(options: GatewayOptions): BuiltApp {
   const logger = slackLogger(options.deps.log, 'bolt', level);
   const customRoutes = healthRoutes(options.ready);
   const receiver = config.slack.appToken
-    // SocketModeReceiver calls apps.connections.open through its own WebClient: it needs the API URL as well.
-    ? new SocketModeReceiver({ appToken: config.slack.appToken, customRoutes, installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } }, logger, logLevel: level })
-    : new HTTPReceiver({ signingSecret: config.slack.signingSecret, endpoints: '/slack/events', customRoutes, logger, logLevel: level });
+    ? // SocketModeReceiver calls apps.connections.open through its own WebClient: it needs the API URL as well.
+      new SocketModeReceiver({
+        appToken: config.slack.appToken,
+        customRoutes,
+        installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } },
+        logger,
+        logLevel: level,
+      })
+    : new HTTPReceiver({
+        signingSecret: config.slack.signingSecret,
+        endpoints: '/slack/events',
+        customRoutes,
+        logger,
+        logLevel: level,
+      });
   const app = new App({
     token: config.slack.botToken,
     receiver,
@@ -93,12 +111,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await yieldToEventLoop();
     await answer.after(async (message) => {
       await respond({ ...message, replace_original: false }).catch((error: unknown) => {
-        options.deps.log('warn', 'could not answer through the response_url', { error: error instanceof Error ? error.message : String(error) });
+        options.deps.log('warn', 'could not answer through the response_url', {
+          error: error instanceof Error ? error.message : String(error),
+        });
       });
     });
   });
   const started = (await app.start(options.config.port)) as unknown;
   const server = started as Server | undefined;
   const address = server?.address?.() as AddressInfo | null | undefined;
-  return { port: address?.port ?? socketModePort(receiver) ?? options.config.port, stop: async () => { await app.stop(); await guard?.close(); } };
+  return {
+    port: address?.port ?? socketModePort(receiver) ?? options.config.port,
+    stop: async () => {
+      await app.stop();
+      await guard?.close();
+    },
+  };
 }

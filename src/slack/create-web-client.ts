@@ -15,7 +15,13 @@ import { leanFetch } from './lean-fetch.ts';
  * lost a job's thread root, test/resilience/slack-errors.test.ts.) Beyond that a
  * message is given up and logged; the job's outcome stands in the audit trail.
  */
-export const slackRetryPolicy: RetryOptions = { retries: 8, factor: 2, minTimeout: 500, maxTimeout: 15_000, randomize: true };
+export const slackRetryPolicy: RetryOptions = {
+  retries: 8,
+  factor: 2,
+  minTimeout: 500,
+  maxTimeout: 15_000,
+  randomize: true,
+};
 
 /** Options of createWebClient. */
 export interface WebClientOptions {
@@ -29,7 +35,10 @@ class CountingWebClient extends WebClient {
       return await super.apiCall(method, options);
     } catch (error) {
       const { data, code } = error as { data?: { error?: unknown }; code?: unknown };
-      countSlackError(method, typeof data?.error === 'string' ? data.error : typeof code === 'string' ? code : 'unknown');
+      countSlackError(
+        method,
+        typeof data?.error === 'string' ? data.error : typeof code === 'string' ? code : 'unknown',
+      );
       throw error;
     }
   }
@@ -54,6 +63,8 @@ export function createWebClient(config: Config, log: Log, options: WebClientOpti
     rejectRateLimitedCalls: false,
     fetch: leanFetch,
   });
-  client.on(WebClientEvent.RATE_LIMITED, (_seconds: number, request?: { url?: unknown }) => countSlackRateLimit(methodOf(request?.url)));
+  client.on(WebClientEvent.RATE_LIMITED, (_seconds: number, request?: { url?: unknown }) =>
+    countSlackRateLimit(methodOf(request?.url)),
+  );
   return client;
 }

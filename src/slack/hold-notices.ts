@@ -18,14 +18,21 @@ export interface AnnouncedHolds extends GatewayHolds {
 export function announcedHolds(store: HoldStore, client: Pick<WebClient, 'chat'>, log: Log): AnnouncedHolds {
   const pending = new Set<Promise<void>>();
   const later = (what: string, work: () => Promise<void>): void => {
-    const running = work().catch((error: unknown) => log('warn', `could not ${what} in Slack`, { error: error instanceof Error ? error.message : String(error) }));
+    const running = work().catch((error: unknown) =>
+      log('warn', `could not ${what} in Slack`, { error: error instanceof Error ? error.message : String(error) }),
+    );
     pending.add(running);
     void running.finally(() => pending.delete(running));
   };
   const edit = async (hold: Hold, change: HoldChange): Promise<void> => {
     if (!hold.message) return;
     const message = renderHold(hold, change);
-    await client.chat.update({ channel: hold.message.channel, ts: hold.message.ts, text: message.text, blocks: message.blocks });
+    await client.chat.update({
+      channel: hold.message.channel,
+      ts: hold.message.ts,
+      text: message.text,
+      blocks: message.blocks,
+    });
   };
   const announce = async (hold: Hold): Promise<void> => {
     if (!hold.channel) return;
@@ -37,7 +44,12 @@ export function announcedHolds(store: HoldStore, client: Pick<WebClient, 'chat'>
     const where = hold.message ?? (hold.channel ? { channel: hold.channel, ts: undefined } : undefined);
     if (!where) return;
     const message = renderHoldBroken(hold, by, reason);
-    await client.chat.postMessage({ channel: where.channel, ...(where.ts ? { thread_ts: where.ts } : {}), text: message.text, blocks: message.blocks });
+    await client.chat.postMessage({
+      channel: where.channel,
+      ...(where.ts ? { thread_ts: where.ts } : {}),
+      text: message.text,
+      blocks: message.blocks,
+    });
   };
   return {
     take: async (hold) => {
@@ -61,6 +73,8 @@ export function announcedHolds(store: HoldStore, client: Pick<WebClient, 'chat'>
       }
       return broken;
     },
-    settle: async () => { await Promise.all([...pending]); },
+    settle: async () => {
+      await Promise.all([...pending]);
+    },
   };
 }

@@ -31,20 +31,38 @@ export function learnHomeWorkspaces(o: HomeWorkspacesOptions): HomeWorkspaces {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let markKnown: () => void = () => undefined;
-  const known = new Promise<void>((resolve) => { markKnown = resolve; });
+  const known = new Promise<void>((resolve) => {
+    markKnown = resolve;
+  });
   const ask = async (): Promise<void> => {
     try {
       const answer = await o.client.auth.test();
-      const ids = [answer.team_id, answer.enterprise_id].filter((id): id is string => typeof id === 'string' && /^[TE][A-Z0-9]{2,}$/.test(id));
+      const ids = [answer.team_id, answer.enterprise_id].filter(
+        (id): id is string => typeof id === 'string' && /^[TE][A-Z0-9]{2,}$/.test(id),
+      );
       if (ids.length === 0) throw new Error('auth.test named no workspace');
       home = Object.freeze(ids);
-      o.log('info', 'serving the bot token\'s own workspace (set SLACK_TEAM_ID to name others)', { workspaces: home });
+      o.log('info', "serving the bot token's own workspace (set SLACK_TEAM_ID to name others)", { workspaces: home });
       markKnown();
     } catch (error) {
-      o.log('warn', 'could not learn the bot\'s workspace from Slack (auth.test); requests are refused until it answers, or set SLACK_TEAM_ID', { error: error instanceof Error ? error.message : String(error) });
-      if (!stopped) timer = setTimeout(() => { void ask(); }, o.retryMs ?? 5000).unref();
+      o.log(
+        'warn',
+        "could not learn the bot's workspace from Slack (auth.test); requests are refused until it answers, or set SLACK_TEAM_ID",
+        { error: error instanceof Error ? error.message : String(error) },
+      );
+      if (!stopped)
+        timer = setTimeout(() => {
+          void ask();
+        }, o.retryMs ?? 5000).unref();
     }
   };
   void ask();
-  return { current: () => home, known, stop: () => { stopped = true; if (timer) clearTimeout(timer); } };
+  return {
+    current: () => home,
+    known,
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }

@@ -12,12 +12,15 @@ import { request } from 'undici';
 
 /** Response headers as undici gives them, folded the way fetch folds them. */
 function foldHeaders(raw: Record<string, string | string[] | undefined>): [string, string][] {
-  return Object.entries(raw).flatMap(([name, value]) => (value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]]));
+  return Object.entries(raw).flatMap(([name, value]) =>
+    value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]],
+  );
 }
 
 /** Request headers in the form undici takes (a plain object stays as it is). */
 function plainHeaders(headers: RequestInit['headers']): Record<string, string | undefined> | undefined {
-  if (headers === undefined || headers instanceof Headers || Array.isArray(headers)) return headers === undefined ? undefined : Object.fromEntries(new Headers(headers));
+  if (headers === undefined || headers instanceof Headers || Array.isArray(headers))
+    return headers === undefined ? undefined : Object.fromEntries(new Headers(headers));
   return headers;
 }
 
@@ -41,5 +44,8 @@ export async function leanFetch(input: string | URL | Request, init: RequestInit
   });
   // Read whole: Web API answers are small JSON, and a null-body status cannot carry one.
   const text = await answer.body.text();
-  return new Response(nullBodyStatus(answer.statusCode) ? null : text, { status: answer.statusCode, headers: foldHeaders(answer.headers) });
+  return new Response(nullBodyStatus(answer.statusCode) ? null : text, {
+    status: answer.statusCode,
+    headers: foldHeaders(answer.headers),
+  });
 }

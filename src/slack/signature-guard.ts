@@ -65,7 +65,7 @@ function parseBody(body: string, contentType: string | undefined): unknown {
   try {
     if (contentType !== 'application/x-www-form-urlencoded') return JSON.parse(body) as unknown;
     const form = parseQuery(body);
-    return typeof form['payload'] === 'string' ? JSON.parse(form['payload']) as unknown : form;
+    return typeof form['payload'] === 'string' ? (JSON.parse(form['payload']) as unknown) : form;
   } catch {
     return undefined;
   }
@@ -101,12 +101,22 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** Checks the v0 signature with Bolt's own function; undefined when it holds, else why not. */
-export function signatureProblem(req: IncomingMessage, body: string, signingSecret: string, nowMs = Date.now()): RefusalReason | undefined {
+export function signatureProblem(
+  req: IncomingMessage,
+  body: string,
+  signingSecret: string,
+  nowMs = Date.now(),
+): RefusalReason | undefined {
   const signature = header(req, 'x-slack-signature');
   const timestamp = Number(header(req, 'x-slack-request-timestamp'));
   if (signature === undefined || !Number.isFinite(timestamp)) return 'bad_signature';
   try {
-    verifySlackRequest({ signingSecret, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp }, nowMilliseconds: nowMs });
+    verifySlackRequest({
+      signingSecret,
+      body,
+      headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp },
+      nowMilliseconds: nowMs,
+    });
     return undefined;
   } catch (error) {
     return error instanceof Error && error.message.includes('stale') ? 'stale' : 'bad_signature';
@@ -152,16 +162,25 @@ class RefusalRecorder {
       return true;
     }
     this.#suppressed[reason] += 1;
-    this.#flush ??= setTimeout(() => { void this.#summarize(); }, this.#windowStart + windowMs - now).unref();
+    this.#flush ??= setTimeout(
+      () => {
+        void this.#summarize();
+      },
+      this.#windowStart + windowMs - now,
+    ).unref();
     return false;
   }
 
   async refuse(reason: RefusalReason, origin: ClaimedOrigin | undefined): Promise<void> {
     if (!this.#admit(reason)) return;
     this.#o.log('warn', 'refused a request that is not signed by Slack', { reason, ...origin });
-    const claim = origin ? ` claiming user ${origin.unverifiedUser} (team ${origin.unverifiedTeam}) in ${origin.unverifiedChannel}` : '';
+    const claim = origin
+      ? ` claiming user ${origin.unverifiedUser} (team ${origin.unverifiedTeam}) in ${origin.unverifiedChannel}`
+      : '';
     await this.#o.audit.record({
-      kind: 'request.refused', decision: 'refused', reason,
+      kind: 'request.refused',
+      decision: 'refused',
+      reason,
       description: `unverified ${origin ? `${origin.payloadType} ${origin.action}` : 'request'}${claim}`,
       detail: { verified: false, ...origin },
     });
@@ -175,7 +194,9 @@ class RefusalRecorder {
     if (total === 0) return;
     this.#o.log('warn', 'refused more requests not signed by Slack than are recorded one by one', { ...counts });
     await this.#o.audit.record({
-      kind: 'request.refused', decision: 'refused', reason: 'flood',
+      kind: 'request.refused',
+      decision: 'refused',
+      reason: 'flood',
       description: `${total} more unverified requests refused within ${Math.round((this.#o.windowMs ?? 60_000) / 1000)} s, counted, not recorded one by one`,
       detail: { verified: false, suppressed: total, ...counts },
     });
@@ -212,9 +233,10 @@ export function guardSignatures(options: SignatureGuardOptions): SignatureGuard 
     }
     const body = raw.toString('utf8');
     const contentType = header(req, 'content-type');
-    const problem = contentType === 'application/x-www-form-urlencoded' && parseQuery(body)['ssl_check'] === '1'
-      ? undefined
-      : signatureProblem(req, body, options.signingSecret);
+    const problem =
+      contentType === 'application/x-www-form-urlencoded' && parseQuery(body)['ssl_check'] === '1'
+        ? undefined
+        : signatureProblem(req, body, options.signingSecret);
     if (problem) {
       res.writeHead(401).end();
       await recorder.refuse(problem, claimedOrigin(body, contentType));
@@ -231,7 +253,9 @@ export function guardSignatures(options: SignatureGuardOptions): SignatureGuard 
         return;
       }
       check(req, res, next).catch((error: unknown) => {
-        options.log('warn', 'could not read a request to the events endpoint', { error: error instanceof Error ? error.message : String(error) });
+        options.log('warn', 'could not read a request to the events endpoint', {
+          error: error instanceof Error ? error.message : String(error),
+        });
         if (!res.headersSent) res.writeHead(400).end();
       });
     },

@@ -17,7 +17,8 @@ export interface RequestOrigin {
 }
 
 /** Let in (a guest carries their workspace), or refused with why. */
-export type GateVerdict = { readonly ok: true; readonly externalTeam?: string } | { readonly ok: false; readonly reason: string };
+export type GateVerdict =
+  { readonly ok: true; readonly externalTeam?: string } | { readonly ok: false; readonly reason: string };
 
 /** The check, over the home workspaces (undefined while they are not known yet) and the policy's guests. */
 export interface WorkspaceGate {
@@ -37,14 +38,23 @@ export function createWorkspaceGate(options: WorkspaceGateOptions): WorkspaceGat
   return {
     check: (origin) => {
       const home = options.home();
-      if (!home) return { ok: false, reason: 'Coxswain has not learned yet which Slack workspace it serves (auth.test has not answered); nothing was done. Try again shortly.' };
+      if (!home)
+        return {
+          ok: false,
+          reason:
+            'Coxswain has not learned yet which Slack workspace it serves (auth.test has not answered); nothing was done. Try again shortly.',
+        };
       const team = origin.team ?? origin.userTeam;
       if (!team) return { ok: false, reason: 'The request names no Slack workspace; nothing was done.' };
-      const isHome = (t: string): boolean => home.includes(t) || (origin.enterprise !== undefined && home.includes(origin.enterprise) && t === team);
+      const isHome = (t: string): boolean =>
+        home.includes(t) || (origin.enterprise !== undefined && home.includes(origin.enterprise) && t === team);
       const foreign = [team, origin.userTeam ?? team].find((t) => !isHome(t));
       if (foreign === undefined) return { ok: true };
       if (options.admitsGuest(origin.userId, foreign)) return { ok: true, externalTeam: foreign };
-      return { ok: false, reason: `Coxswain here serves workspace ${home.join(', ')} only, and the policy does not name you or your workspace (${foreign}); nothing was done.` };
+      return {
+        ok: false,
+        reason: `Coxswain here serves workspace ${home.join(', ')} only, and the policy does not name you or your workspace (${foreign}); nothing was done.`,
+      };
     },
   };
 }

@@ -28,7 +28,10 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-function cellCost(at: { a: string; b: string; i: number; j: number }, rows: { before: number[]; previous: number[]; current: number[] }): number {
+function cellCost(
+  at: { a: string; b: string; i: number; j: number },
+  rows: { before: number[]; previous: number[]; current: number[] },
+): number {
   const { a, b, i, j } = at;
   const substitution = (rows.previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
   const best = Math.min((rows.previous[j] ?? 0) + 1, (rows.current[j - 1] ?? 0) + 1, substitution);
@@ -45,7 +48,11 @@ function defaultMaxDistance(input: string): number {
  * budget, or undefined when none is close enough or the input is itself a
  * candidate. Ties go to the candidate listed first.
  */
-export function didYouMean(input: string, candidates: Iterable<string>, options: DidYouMeanOptions = {}): string | undefined {
+export function didYouMean(
+  input: string,
+  candidates: Iterable<string>,
+  options: DidYouMeanOptions = {},
+): string | undefined {
   const wanted = input.toLowerCase();
   const budget = options.maxDistance ?? defaultMaxDistance(input);
   let best: { name: string; distance: number } | undefined;

@@ -14,6 +14,10 @@ function redactValue(value: unknown): unknown {
 
 /** The result with every string redacted; a log tail's lines as one text. */
 export function redactResult(result: CommandResult): CommandResult {
-  if (result.kind === 'logs') return { ...(redactValue({ ...result, lines: [] }) as CommandResult & { kind: 'logs' }), lines: redactLines(result.lines) };
+  if (result.kind === 'logs')
+    return {
+      ...(redactValue({ ...result, lines: [] }) as CommandResult & { kind: 'logs' }),
+      lines: redactLines(result.lines),
+    };
   return redactValue(result) as CommandResult;
 }

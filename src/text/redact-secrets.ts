@@ -60,7 +60,10 @@ const cut = '…';
 const pemBegin = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/y;
 const pemEnd = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/y;
 
-interface Span { readonly start: number; readonly end: number }
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
 
 /** The first `literal` at or after `from` that `shape` (sticky) matches in full. */
 function findPem(line: string, from: number, literal: string, shape: RegExp): Span | undefined {
@@ -72,13 +75,20 @@ function findPem(line: string, from: number, literal: string, shape: RegExp): Sp
 }
 
 /** A line with its key blocks replaced; `text` undefined when nothing of it is left to show. */
-interface PemCut { readonly text: string | undefined; readonly inside: boolean }
+interface PemCut {
+  readonly text: string | undefined;
+  readonly inside: boolean;
+}
 
 /** Replaces the blocks that begin on this line; a BEGIN without an END keeps the block open (fail closed). */
 function cutBlocks(line: string, from: number): PemCut {
   let shown = '';
   let at = from;
-  for (let begin = findPem(line, at, '-----BEGIN ', pemBegin); begin; begin = findPem(line, at, '-----BEGIN ', pemBegin)) {
+  for (
+    let begin = findPem(line, at, '-----BEGIN ', pemBegin);
+    begin;
+    begin = findPem(line, at, '-----BEGIN ', pemBegin)
+  ) {
     shown += line.slice(at, begin.start) + keyMarker;
     const end = findPem(line, begin.end, '-----END ', pemEnd);
     if (!end) return { text: shown, inside: true };
@@ -103,7 +113,11 @@ function cutPem(line: string, inside: boolean): PemCut {
 type Replacement = readonly [RegExp, string];
 
 /** A token recognised by its prefix: at least `min` characters of `body`, then the rest of the run. */
-interface TokenShape { readonly prefix: string; readonly min: number; readonly body?: string }
+interface TokenShape {
+  readonly prefix: string;
+  readonly min: number;
+  readonly body?: string;
+}
 
 // The left guard (no letter or digit before) keeps `task_test_runner` from
 // reading as a Stripe key; the trailing run swallows what follows the shape, so
@@ -144,7 +158,10 @@ function guarded(prefix: string, run: string): string {
  * shape): each alternative fails within its prefix and `min`, and whichever
  * matches takes the rest of the run.
  */
-const tokenPattern = new RegExp(`(?:${tokenShapes.map((shape) => `${guarded(shape.prefix, '[A-Za-z0-9]')}[${shape.body ?? 'A-Za-z0-9'}]{${shape.min}}`).join('|')})[A-Za-z0-9_-]{0,${rest}}`, 'g');
+const tokenPattern = new RegExp(
+  `(?:${tokenShapes.map((shape) => `${guarded(shape.prefix, '[A-Za-z0-9]')}[${shape.body ?? 'A-Za-z0-9'}]{${shape.min}}`).join('|')})[A-Za-z0-9_-]{0,${rest}}`,
+  'g',
+);
 
 /**
  * user:password@ in URLs: the password goes, scheme, user and host stay; an
@@ -152,21 +169,48 @@ const tokenPattern = new RegExp(`(?:${tokenShapes.map((shape) => `${guarded(shap
  * then up to 31 more: the longest registered has 31) looked at behind it; user
  * ≤ 255. Before the keys, or `x-access-token:` would take the host too.
  */
-const urlCredentials: Replacement = [new RegExp(String.raw`(?<=[A-Za-z][A-Za-z0-9+.-]{0,31})(:\/\/[^\s/:@"'<>…]{0,255}:)[^\s/@"'<>…]{1,${maxSecretChars}}@`, 'g'), `$1${marker}@`];
+const urlCredentials: Replacement = [
+  new RegExp(
+    String.raw`(?<=[A-Za-z][A-Za-z0-9+.-]{0,31})(:\/\/[^\s/:@"'<>…]{0,255}:)[^\s/@"'<>…]{1,${maxSecretChars}}@`,
+    'g',
+  ),
+  `$1${marker}@`,
+];
 
 const shapeRules: readonly Replacement[] = [
   // Incoming-webhook URLs: the team and hook ids stay, the secret goes.
-  [new RegExp(String.raw`(hooks\.slack\.com\/services\/T[A-Z0-9]{1,31}\/B[A-Z0-9]{1,31}\/)[A-Za-z0-9]{8,${rest}}`, 'g'), `$1${marker}`],
-  [new RegExp(String.raw`(discord(?:app)?\.com\/api\/webhooks\/[0-9]{1,32}\/)[A-Za-z0-9_-]{8,${rest}}`, 'g'), `$1${marker}`],
+  [
+    new RegExp(
+      String.raw`(hooks\.slack\.com\/services\/T[A-Z0-9]{1,31}\/B[A-Z0-9]{1,31}\/)[A-Za-z0-9]{8,${rest}}`,
+      'g',
+    ),
+    `$1${marker}`,
+  ],
+  [
+    new RegExp(String.raw`(discord(?:app)?\.com\/api\/webhooks\/[0-9]{1,32}\/)[A-Za-z0-9_-]{8,${rest}}`, 'g'),
+    `$1${marker}`,
+  ],
   // JWTs: three base64url segments, the first a JSON object (`eyJ` = `{"`).
-  [new RegExp(String.raw`${guarded('eyJ', '[A-Za-z0-9_-]')}[A-Za-z0-9_-]{8,${maxSecretChars}}\.[A-Za-z0-9_-]{8,${maxSecretChars}}\.[A-Za-z0-9_-]{0,${rest}}`, 'g'), marker],
+  [
+    new RegExp(
+      String.raw`${guarded('eyJ', '[A-Za-z0-9_-]')}[A-Za-z0-9_-]{8,${maxSecretChars}}\.[A-Za-z0-9_-]{8,${maxSecretChars}}\.[A-Za-z0-9_-]{0,${rest}}`,
+      'g',
+    ),
+    marker,
+  ],
   [tokenPattern, marker],
   // Base64 of a PEM block (a Kubernetes Secret's tls.key, a kubeconfig's
   // client-key-data). Certificates too: a bundle may carry its key after them.
   [new RegExp(String.raw`${guarded('LS0tLS1CRUdJTi', '[A-Za-z0-9+/=]')}[A-Za-z0-9+/=]{20,${rest}}`, 'g'), marker],
   // `Bearer <token>` outside a header: 16+ characters, or 6+ with a digit, dot or symbol among the first 16 (a
   // short token, a JWT-like `abc.def.ghi`), but not the words of "bearer authentication".
-  [new RegExp(String.raw`(${guarded('bearer', '[A-Za-z0-9_]')}[ \t]{1,8})(?:[A-Za-z0-9._~+/=-]{16,${rest}}|(?=[A-Za-z]{0,15}[0-9._~+/=-])[A-Za-z0-9._~+/=-]{6,${rest}})`, 'gi'), `$1${marker}`],
+  [
+    new RegExp(
+      String.raw`(${guarded('bearer', '[A-Za-z0-9_]')}[ \t]{1,8})(?:[A-Za-z0-9._~+/=-]{16,${rest}}|(?=[A-Za-z]{0,15}[0-9._~+/=-])[A-Za-z0-9._~+/=-]{6,${rest}})`,
+      'gi',
+    ),
+    `$1${marker}`,
+  ],
 ];
 
 // ---------------------------------------------------------------------------
@@ -213,16 +257,19 @@ const valueStart = String.raw`(?=[^\s"'\`\\,;&…])`;
  * share group names, which only one of them sets (ES2025). Every alternative
  * starts on a character (`:`, `=`, `-`, `?`, `&`) that V8 looks for first.
  */
-const keyHead = new RegExp([
-  // Authorization headers (Proxy- too): the first word is the scheme when a credential follows it;
-  // Go prints headers as map[Authorization:[Bearer …]].
-  String.raw`${operatorAfter('authorization')}(?<bracket>\[(?!redacted))?${open}(?<scheme>[A-Za-z][A-Za-z0-9_-]{0,31}[ \t]{1,8}${valueStart})?`,
-  String.raw`${operatorAfter(secretKey)}${open}(?<scheme>${scheme}[ \t]{1,8}${valueStart})?`,
-  // --password x (with `=` the alternative above applies); the value must not be the next flag.
-  String.raw`${guarded('--', String.raw`[^\s'"]`)}[A-Za-z0-9_.-]{0,48}?${secretKey}[ \t]{1,8}${open}(?=[^\s-])`,
-  // Signatures in query strings: Azure SAS (sig=), S3 and GCS presigned URLs.
-  String.raw`[?&](?:sig|signature|x-amz-signature|x-goog-signature)=`,
-].join('|'), 'gi');
+const keyHead = new RegExp(
+  [
+    // Authorization headers (Proxy- too): the first word is the scheme when a credential follows it;
+    // Go prints headers as map[Authorization:[Bearer …]].
+    String.raw`${operatorAfter('authorization')}(?<bracket>\[(?!redacted))?${open}(?<scheme>[A-Za-z][A-Za-z0-9_-]{0,31}[ \t]{1,8}${valueStart})?`,
+    String.raw`${operatorAfter(secretKey)}${open}(?<scheme>${scheme}[ \t]{1,8}${valueStart})?`,
+    // --password x (with `=` the alternative above applies); the value must not be the next flag.
+    String.raw`${guarded('--', String.raw`[^\s'"]`)}[A-Za-z0-9_.-]{0,48}?${secretKey}[ \t]{1,8}${open}(?=[^\s-])`,
+    // Signatures in query strings: Azure SAS (sig=), S3 and GCS presigned URLs.
+    String.raw`[?&](?:sig|signature|x-amz-signature|x-goog-signature)=`,
+  ].join('|'),
+  'gi',
+);
 
 /** How far a value runs, by its opening quote (escaped quotes: `escapedEnd`). */
 const valueBodies = {
@@ -273,7 +320,8 @@ function escapedEnd(line: string, at: number, depth: number): number {
 }
 
 function bodyFor(groups: HeadGroups): RegExp {
-  if (groups.open === undefined) return groups.kq === undefined && groups.bracket === undefined ? valueBodies.bare : valueBodies.scalar;
+  if (groups.open === undefined)
+    return groups.kq === undefined && groups.bracket === undefined ? valueBodies.bare : valueBodies.scalar;
   return groups.open === '"' ? valueBodies.double : valueBodies.single;
 }
 
@@ -290,7 +338,8 @@ function valueEnd(line: string, at: number, groups: HeadGroups): number | undefi
   redactedValue.lastIndex = at;
   if (redactedValue.test(line)) return undefined;
   const end = bodyEnd(line, at, groups);
-  if (end === at || (groups.scheme === undefined && end - at <= 9 && knownScheme.test(line.slice(at, end)))) return undefined;
+  if (end === at || (groups.scheme === undefined && end - at <= 9 && knownScheme.test(line.slice(at, end))))
+    return undefined;
   return end;
 }
 

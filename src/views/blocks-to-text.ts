@@ -7,7 +7,9 @@ function unescapeMrkdwn(text: string): string {
     .replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, '@$1')
     .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `#${name ?? id}`)
     .replace(/<([^|<>]+)\|([^<>]+)>/g, '$2')
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
     .replace(/\u200b/g, '');
 }
 
@@ -18,18 +20,30 @@ function textOf(value: unknown): string {
 
 function blockToText(block: Record<string, unknown>): string {
   switch (block['type']) {
-    case 'section': return [textOf(block['text']), ...((block['fields'] as unknown[] | undefined) ?? []).map(textOf)].filter(Boolean).join('\n');
-    case 'header': return `== ${textOf(block['text'])} ==`;
-    case 'context': return ((block['elements'] as unknown[] | undefined) ?? []).map(textOf).join('  ·  ');
-    case 'divider': return '─'.repeat(40);
-    case 'actions': return ((block['elements'] as unknown[] | undefined) ?? []).map((e) => `[ ${textOf((e as Record<string, unknown>)['text'])} ]`).join(' ');
-    default: return `(${String(block['type'])} block)`;
+    case 'section':
+      return [textOf(block['text']), ...((block['fields'] as unknown[] | undefined) ?? []).map(textOf)]
+        .filter(Boolean)
+        .join('\n');
+    case 'header':
+      return `== ${textOf(block['text'])} ==`;
+    case 'context':
+      return ((block['elements'] as unknown[] | undefined) ?? []).map(textOf).join('  ·  ');
+    case 'divider':
+      return '─'.repeat(40);
+    case 'actions':
+      return ((block['elements'] as unknown[] | undefined) ?? [])
+        .map((e) => `[ ${textOf((e as Record<string, unknown>)['text'])} ]`)
+        .join(' ');
+    default:
+      return `(${String(block['type'])} block)`;
   }
 }
 
 /** Renders a message's blocks (or its fallback text when it has none) as plain text lines. */
 export function blocksToText(message: { readonly text?: string; readonly blocks?: readonly unknown[] }): string {
-  const blocks = (message.blocks ?? []).filter((b): b is Record<string, unknown> => typeof b === 'object' && b !== null);
+  const blocks = (message.blocks ?? []).filter(
+    (b): b is Record<string, unknown> => typeof b === 'object' && b !== null,
+  );
   if (blocks.length === 0) return unescapeMrkdwn(message.text ?? '');
   return blocks.map(blockToText).join('\n');
 }

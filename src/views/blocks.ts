@@ -11,13 +11,17 @@ export function section(mrkdwn: string): SectionBlock {
 /** A header; plain_text needs no escaping, only the 150-character cut Slack enforces. */
 export function header(plain: string): HeaderBlock {
   const chars = Array.from(plain.replace(/\s+/g, ' ').trim());
-  const text = chars.length <= slackLimits.headerText ? chars.join('') : `${chars.slice(0, slackLimits.headerText - 1).join('')}…`;
+  const text =
+    chars.length <= slackLimits.headerText ? chars.join('') : `${chars.slice(0, slackLimits.headerText - 1).join('')}…`;
   return { type: 'header', text: { type: 'plain_text', text: text === '' ? ' ' : text, emoji: true } };
 }
 
 /** Small grey mrkdwn lines: job ids, "… N more not shown" notes, things people need only sometimes. */
 export function context(...mrkdwn: string[]): ContextBlock {
-  return { type: 'context', elements: mrkdwn.slice(0, slackLimits.contextElements).map((text) => ({ type: 'mrkdwn', text })) };
+  return {
+    type: 'context',
+    elements: mrkdwn.slice(0, slackLimits.contextElements).map((text) => ({ type: 'mrkdwn', text })),
+  };
 }
 
 /** A divider between the parts of a longer result. */

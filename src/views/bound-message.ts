@@ -12,9 +12,20 @@ const redactedText = <T extends TextObject | undefined>(o: T): T => (o ? { ...o,
 
 /** A block with its text (section text and fields, header, context) redacted; buttons and other blocks are the bot's own. */
 function redactBlock(block: KnownBlock): KnownBlock {
-  if (block.type === 'section') return { ...block, ...(block.text ? { text: redactedText(block.text) } : {}), ...(block.fields ? { fields: block.fields.map(redactedText) } : {}) };
+  if (block.type === 'section')
+    return {
+      ...block,
+      ...(block.text ? { text: redactedText(block.text) } : {}),
+      ...(block.fields ? { fields: block.fields.map(redactedText) } : {}),
+    };
   if (block.type === 'header') return { ...block, text: redactedText(block.text) };
-  if (block.type === 'context') return { ...block, elements: block.elements.map((e) => ('text' in e && typeof e.text === 'string' ? { ...e, text: redactSecrets(e.text) } : e)) };
+  if (block.type === 'context')
+    return {
+      ...block,
+      elements: block.elements.map((e) =>
+        'text' in e && typeof e.text === 'string' ? { ...e, text: redactSecrets(e.text) } : e,
+      ),
+    };
   return block;
 }
 
@@ -35,7 +46,10 @@ export function boundMessage(text: string, blocks: readonly KnownBlock[]): Slack
     used += size;
   }
   const dropped = blocks.length - kept.length;
-  if (dropped > 0) kept.push(context(`… ${dropped} more ${dropped === 1 ? 'block' : 'blocks'} not shown (message too long for Slack)`));
+  if (dropped > 0)
+    kept.push(
+      context(`… ${dropped} more ${dropped === 1 ? 'block' : 'blocks'} not shown (message too long for Slack)`),
+    );
   return { text: fallbackText(redactSecrets(text)), blocks: kept };
 }
 
@@ -43,5 +57,9 @@ export function boundMessage(text: string, blocks: readonly KnownBlock[]): Slack
 function fallbackText(text: string): string {
   const trimmed = text.trim();
   if (trimmed === '') return 'Coxswain';
-  return charCount(trimmed) <= slackLimits.fallbackText ? trimmed : `${Array.from(trimmed).slice(0, slackLimits.fallbackText - 1).join('')}…`;
+  return charCount(trimmed) <= slackLimits.fallbackText
+    ? trimmed
+    : `${Array.from(trimmed)
+        .slice(0, slackLimits.fallbackText - 1)
+        .join('')}…`;
 }

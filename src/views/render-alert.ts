@@ -62,7 +62,10 @@ function title(r: AlertRecord): string {
 
 function podLine(r: AlertRecord): string | undefined {
   if (r.state === 'recovered') return undefined;
-  const named = r.pods.slice(0, maxPodsNamed).map((p) => inlineCode(p.name, maxName)).join(', ');
+  const named = r.pods
+    .slice(0, maxPodsNamed)
+    .map((p) => inlineCode(p.name, maxName))
+    .join(', ');
   const more = r.podCount > maxPodsNamed ? ` and ${r.podCount - maxPodsNamed} more` : '';
   return `*Pods failing:* ${r.podCount} — ${named}${more}`;
 }
@@ -73,14 +76,19 @@ function failureLines(r: AlertRecord): string[] {
   const parts = [
     ...(failure.container ? [`*Container:* ${inlineCode(failure.container, maxName)}`] : []),
     `*Restarts:* ${failure.restarts}`,
-    ...(failure.lastTerminated ? [`*Last exit:* ${escapeMrkdwn(failure.lastTerminated.reason, 60)} (exit code ${failure.lastTerminated.exitCode})`] : []),
+    ...(failure.lastTerminated
+      ? [
+          `*Last exit:* ${escapeMrkdwn(failure.lastTerminated.reason, 60)} (exit code ${failure.lastTerminated.exitCode})`,
+        ]
+      : []),
   ];
   return [parts.join(' · '), ...(failure.message ? [`*Why:* ${escapeMrkdwn(failure.message, 300)}`] : [])];
 }
 
 function seenLine(r: AlertRecord, now: number): string {
   const times = r.occurrences === 1 ? 'once' : `${r.occurrences} times`;
-  const recovered = r.recoveredAt === undefined ? '' : ` · recovered after ${formatDuration(r.recoveredAt - r.firstSeen)}`;
+  const recovered =
+    r.recoveredAt === undefined ? '' : ` · recovered after ${formatDuration(r.recoveredAt - r.firstSeen)}`;
   const before = r.previous ? ` · ${messageLink(r.previous, 'previous alert')}` : '';
   return `*Seen:* ${times} since ${slackDate(r.firstSeen)} (${formatDuration(now - r.firstSeen)} ago) · last ${slackDate(r.lastSeen)}${recovered}${before}`;
 }
@@ -91,18 +99,33 @@ function logBlocks(evidence: AlertEvidence | undefined): KnownBlock[] {
   if (evidence.lines.length === 0) {
     return [context(`Logs of ${whose}: ${escapeMrkdwn(evidence.logsUnavailable ?? 'no lines', 300)}`)];
   }
-  const packed = packLines(evidence.lines.map((l) => codeLine(l, 300)), { budget: logBudget, code: true, keep: 'tail', maxChunks: 1 });
-  return [section(`*Last log lines of* ${whose}${packed.cut > 0 ? ` (${packed.cut} earlier not shown)` : ''}`), ...packed.chunks.map(section)];
+  const packed = packLines(
+    evidence.lines.map((l) => codeLine(l, 300)),
+    { budget: logBudget, code: true, keep: 'tail', maxChunks: 1 },
+  );
+  return [
+    section(`*Last log lines of* ${whose}${packed.cut > 0 ? ` (${packed.cut} earlier not shown)` : ''}`),
+    ...packed.chunks.map(section),
+  ];
 }
 
 function eventBlocks(evidence: AlertEvidence | undefined): KnownBlock[] {
   if (!evidence || evidence.events.length === 0) return [];
-  const lines = evidence.events.map((e) => `• ${inlineCode(e.reason, 60)} ${escapeMrkdwn(e.message, 250)}${e.count > 1 ? ` (×${e.count})` : ''} · ${slackDate(Date.parse(e.lastSeen))}`);
+  const lines = evidence.events.map(
+    (e) =>
+      `• ${inlineCode(e.reason, 60)} ${escapeMrkdwn(e.message, 250)}${e.count > 1 ? ` (×${e.count})` : ''} · ${slackDate(Date.parse(e.lastSeen))}`,
+  );
   return [section(`*Latest warning events*\n${lines.join('\n')}`)];
 }
 
 function button(text: string, actionId: string, value: AlertButtonValue, style?: 'danger'): Button {
-  return { type: 'button', text: { type: 'plain_text', text }, action_id: actionId, value: JSON.stringify(value), ...(style ? { style } : {}) };
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text },
+    action_id: actionId,
+    value: JSON.stringify(value),
+    ...(style ? { style } : {}),
+  };
 }
 
 /** Logs of the failing pod; Restart and Roll back for a Deployment. None once recovered. */
@@ -110,13 +133,19 @@ function buttons(r: AlertRecord): ActionsBlock[] {
   if (r.state === 'recovered') return [];
   const pod = r.pods[0];
   const value: AlertButtonValue = {
-    alert: r.id, namespace: r.subject.namespace, workload: `${r.subject.workload.kind}/${r.subject.workload.name}`,
-    ...(pod ? { pod: pod.name } : {}), ...(pod?.failure.container ? { container: pod.failure.container } : {}),
+    alert: r.id,
+    namespace: r.subject.namespace,
+    workload: `${r.subject.workload.kind}/${r.subject.workload.name}`,
+    ...(pod ? { pod: pod.name } : {}),
+    ...(pod?.failure.container ? { container: pod.failure.container } : {}),
     ...(pod?.failure.lastTerminated ? { previous: true } : {}),
   };
   const elements: Button[] = pod ? [button('Logs', alertActions.logs, value)] : [];
   if (r.subject.workload.kind === 'Deployment') {
-    elements.push(button('Restart', alertActions.restart, value), button('Roll back', alertActions.rollback, value, 'danger'));
+    elements.push(
+      button('Restart', alertActions.restart, value),
+      button('Roll back', alertActions.rollback, value, 'danger'),
+    );
   }
   return elements.length === 0 ? [] : [{ type: 'actions', block_id: 'alert_actions', elements }];
 }
@@ -125,15 +154,19 @@ function buttons(r: AlertRecord): ActionsBlock[] {
 export function renderAlert(r: AlertRecord, evidence: AlertEvidence | undefined, now: number): AlertMessage {
   const facts = [podLine(r), ...failureLines(r), seenLine(r, now)].filter((l) => l !== undefined);
   const blocks: KnownBlock[] = [
-    section(title(r)), section(facts.join('\n')),
+    section(title(r)),
+    section(facts.join('\n')),
     ...(r.state === 'firing' ? [...logBlocks(evidence), ...eventBlocks(evidence)] : []),
     ...buttons(r),
-    context(`alert on ${escapeMrkdwn(r.subject.workload.kind, 20)}/${escapeMrkdwn(r.subject.workload.name, maxName)} · more failures update this message · Coxswain`),
+    context(
+      `alert on ${escapeMrkdwn(r.subject.workload.kind, 20)}/${escapeMrkdwn(r.subject.workload.name, maxName)} · more failures update this message · Coxswain`,
+    ),
   ];
   const w = r.subject.workload;
-  const status = r.state === 'recovered'
-    ? `Recovered after ${formatDuration((r.recoveredAt ?? now) - r.firstSeen)}`
-    : `Firing: ${r.podCount} pod(s), ${r.occurrences} occurrence(s)`;
+  const status =
+    r.state === 'recovered'
+      ? `Recovered after ${formatDuration((r.recoveredAt ?? now) - r.firstSeen)}`
+      : `Firing: ${r.podCount} pod(s), ${r.occurrences} occurrence(s)`;
   const fallback = `${r.state === 'recovered' ? '✅' : '🔴'} ${r.subject.reason}: ${w.kind} ${w.name} in ${r.subject.namespace} (${status})`;
   const message = boundMessage(fallback, blocks);
   return { ...message, attachments: [{ color: colours[r.state], text: status, fallback: status }] };
@@ -148,10 +181,22 @@ export function renderRecovery(r: AlertRecord): SlackMessage {
 }
 
 /** The note in a rollout's thread: the workload it changed is failing now. */
-export function renderRolloutFailure(r: AlertRecord, rollout: { readonly userId: string; readonly description: string }, alert: { readonly channel: string; readonly ts: string } | undefined): SlackMessage {
+export function renderRolloutFailure(
+  r: AlertRecord,
+  rollout: { readonly userId: string; readonly description: string },
+  alert: { readonly channel: string; readonly ts: string } | undefined,
+): SlackMessage {
   const w = r.subject.workload;
   const link = alert ? ` (${messageLink(alert, 'the alert')})` : '';
   const text = `⚠️ <@${rollout.userId}>, ${w.kind} ${inlineCode(w.name, maxName)} is failing after your change (${escapeMrkdwn(rollout.description, 200)}): *${escapeMrkdwn(r.subject.reason, 40)}* on ${r.podCount} pod(s)${link}.`;
-  const blocks: KnownBlock[] = [section(text), ...buttons(r).map((b) => ({ ...b, elements: b.elements.filter((e) => (e as Button).action_id === alertActions.rollback || (e as Button).action_id === alertActions.logs) }))];
+  const blocks: KnownBlock[] = [
+    section(text),
+    ...buttons(r).map((b) => ({
+      ...b,
+      elements: b.elements.filter(
+        (e) => (e as Button).action_id === alertActions.rollback || (e as Button).action_id === alertActions.logs,
+      ),
+    })),
+  ];
   return boundMessage(`⚠️ ${w.kind} ${w.name} is failing after the change by <@${rollout.userId}>`, blocks);
 }

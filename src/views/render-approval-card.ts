@@ -12,7 +12,6 @@ import type { SlackMessage } from './slack-message.ts';
 /** action_ids of the card's buttons; the gateway routes clicks by them. */
 export const approvalActions = { approve: 'approval_approve', reject: 'approval_reject' } as const;
 
-
 function whoMayApprove(r: ApprovalRequest): string {
   const parts = [
     ...r.approvers.roles.map((role) => `role ${inlineCode(role, 60)}`),
@@ -40,7 +39,8 @@ const stateLines: Readonly<Record<ApprovalRequest['state'], (r: ApprovalRequest)
   approved: (r) => `✅ Approved by ${r.votes.map((v) => `<@${v.userId}>`).join(', ')}; the job runs in this thread.`,
   rejected: rejectedLine,
   expired: (r) => `⌛ Expired at ${slackDate(r.expiresAt)} without enough approvals. Nothing was done.`,
-  failed: (r) => `❌ Could not read the target to show a plan: ${escapeMrkdwn(r.failure ?? 'unknown error', 500)}. Nothing was done; ask again once it is fixed.`,
+  failed: (r) =>
+    `❌ Could not read the target to show a plan: ${escapeMrkdwn(r.failure ?? 'unknown error', 500)}. Nothing was done; ask again once it is fixed.`,
 };
 
 function buttons(r: ApprovalRequest): ActionsBlock {
@@ -48,8 +48,20 @@ function buttons(r: ApprovalRequest): ActionsBlock {
     type: 'actions',
     block_id: `approval:${r.id}`,
     elements: [
-      { type: 'button', action_id: approvalActions.approve, value: r.id, style: 'primary', text: { type: 'plain_text', text: 'Approve' } },
-      { type: 'button', action_id: approvalActions.reject, value: r.id, style: 'danger', text: { type: 'plain_text', text: 'Reject' } },
+      {
+        type: 'button',
+        action_id: approvalActions.approve,
+        value: r.id,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+      },
+      {
+        type: 'button',
+        action_id: approvalActions.reject,
+        value: r.id,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+      },
     ],
   };
 }
@@ -57,10 +69,14 @@ function buttons(r: ApprovalRequest): ActionsBlock {
 /** The card for a request in any state. */
 export function renderApprovalCard(r: ApprovalRequest): SlackMessage {
   const ask = `<@${r.requester.userId}> asks to *${escapeMrkdwn(r.description, 300)}*`;
-  const plan = r.plan ? `Plan: ${inlineCode(r.plan.change, 400)} · now generation ${r.plan.generation}, ${r.plan.replicas} replica(s)` : undefined;
+  const plan = r.plan
+    ? `Plan: ${inlineCode(r.plan.change, 400)} · now generation ${r.plan.generation}, ${r.plan.replicas} replica(s)`
+    : undefined;
   const blocks: KnownBlock[] = [section(ask), ...(plan ? [section(plan)] : []), section(stateLines[r.state](r))];
   if (r.state === 'pending') blocks.push(buttons(r));
-  blocks.push(context(`request ${inlineCode(r.id, 20)} · or type \`/k8s approve ${r.id}\` / \`/k8s reject ${r.id} [reason]\``));
+  blocks.push(
+    context(`request ${inlineCode(r.id, 20)} · or type \`/k8s approve ${r.id}\` / \`/k8s reject ${r.id} [reason]\``),
+  );
   const icon = { planning: '⏳', pending: '⏳', approved: '✅', rejected: '🚫', expired: '⌛', failed: '❌' }[r.state];
   return boundMessage(`${icon} approval request ${r.id}: ${r.description} (${r.state})`, blocks);
 }

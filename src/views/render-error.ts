@@ -29,9 +29,13 @@ function usageText(usage: string): string {
 }
 
 function fallback(reply: ErrorReply): string {
-  const parts = [escapeMrkdwn(reply.message.trim() === '' ? 'Something went wrong' : redactSecrets(reply.message), 300)];
-  if (reply.suggestion !== undefined && reply.suggestion !== '') parts.push(`Did you mean ${escapeMrkdwn(reply.suggestion, MAX_NAME)}?`);
-  if (reply.ref !== undefined && reply.ref !== '') parts.push(`internal error, ref ${escapeMrkdwn(reply.ref, MAX_NAME)}`);
+  const parts = [
+    escapeMrkdwn(reply.message.trim() === '' ? 'Something went wrong' : redactSecrets(reply.message), 300),
+  ];
+  if (reply.suggestion !== undefined && reply.suggestion !== '')
+    parts.push(`Did you mean ${escapeMrkdwn(reply.suggestion, MAX_NAME)}?`);
+  if (reply.ref !== undefined && reply.ref !== '')
+    parts.push(`internal error, ref ${escapeMrkdwn(reply.ref, MAX_NAME)}`);
   return parts.join(' · ');
 }
 
@@ -43,9 +47,11 @@ export function renderError(reply: ErrorReply): SlackMessage {
   // Redacted before it is cut: an error may quote the cluster's or the user's words.
   const message = reply.message.trim() === '' ? 'Something went wrong' : redactSecrets(reply.message);
   const lines = [`:warning: ${escapeKeepingMentions(message, MAX_MESSAGE)}`];
-  if (reply.suggestion !== undefined && reply.suggestion !== '') lines.push(`Did you mean ${inlineCode(reply.suggestion, MAX_NAME)}?`);
+  if (reply.suggestion !== undefined && reply.suggestion !== '')
+    lines.push(`Did you mean ${inlineCode(reply.suggestion, MAX_NAME)}?`);
   if (reply.usage !== undefined && reply.usage.trim() !== '') lines.push(usageText(reply.usage));
   const blocks: KnownBlock[] = [section(lines.join('\n'))];
-  if (reply.ref !== undefined && reply.ref !== '') blocks.push(context(`internal error, ref ${inlineCode(reply.ref, MAX_NAME)}`));
+  if (reply.ref !== undefined && reply.ref !== '')
+    blocks.push(context(`internal error, ref ${inlineCode(reply.ref, MAX_NAME)}`));
   return boundMessage(fallback(reply), blocks);
 }

@@ -23,8 +23,12 @@ function imagesText(images: readonly string[]): string {
 
 function revisionLine(revision: Revision): string {
   const mark = revision.current ? ' ← *current*' : '';
-  const cause = revision.changeCause === undefined || revision.changeCause === '' ? '_no change-cause_' : escapeMrkdwn(revision.changeCause, MAX_CAUSE);
-  const created = revision.createdAt === undefined || revision.createdAt === '' ? '' : ` · ${escapeMrkdwn(revision.createdAt, 40)}`;
+  const cause =
+    revision.changeCause === undefined || revision.changeCause === ''
+      ? '_no change-cause_'
+      : escapeMrkdwn(revision.changeCause, MAX_CAUSE);
+  const created =
+    revision.createdAt === undefined || revision.createdAt === '' ? '' : ` · ${escapeMrkdwn(revision.createdAt, 40)}`;
   return `• *${revision.revision}*${mark} · ${cause}\n    ${imagesText(revision.images)}${created}`;
 }
 

@@ -13,8 +13,10 @@ export type HoldChange =
   | { readonly kind: 'released' }
   | { readonly kind: 'broken'; readonly by: string; readonly reason: string };
 
-const time = (ms: number): string => `<!date^${Math.floor(ms / 1000)}^{time}|${new Date(ms).toISOString().slice(11, 16)} UTC>`;
-const mention = (userId: string): string => (/^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId, 40));
+const time = (ms: number): string =>
+  `<!date^${Math.floor(ms / 1000)}^{time}|${new Date(ms).toISOString().slice(11, 16)} UTC>`;
+const mention = (userId: string): string =>
+  /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId, 40);
 const because = (reason: string | undefined): string => (reason ? `: ${escapeMrkdwn(reason, MAX_REASON)}` : '');
 
 /**
@@ -24,11 +26,12 @@ const because = (reason: string | undefined): string => (reason ? `: ${escapeMrk
  */
 export function renderHold(hold: Hold, change: HoldChange): SlackMessage {
   const target = inlineCode(hold.target, MAX_TARGET);
-  const line = change.kind === 'held'
-    ? `🔒 ${mention(hold.userId)} holds ${target} until ${time(hold.until)}${because(hold.reason)}. Others' changes to it are refused until then.`
-    : change.kind === 'released'
-      ? `🔓 ${target} was held by ${mention(hold.userId)} (since ${time(hold.since)}${because(hold.reason)}); released.`
-      : `🔓 ${target} was held by ${mention(hold.userId)} (since ${time(hold.since)}${because(hold.reason)}); broken by ${mention(change.by)}${because(change.reason)}.`;
+  const line =
+    change.kind === 'held'
+      ? `🔒 ${mention(hold.userId)} holds ${target} until ${time(hold.until)}${because(hold.reason)}. Others' changes to it are refused until then.`
+      : change.kind === 'released'
+        ? `🔓 ${target} was held by ${mention(hold.userId)} (since ${time(hold.since)}${because(hold.reason)}); released.`
+        : `🔓 ${target} was held by ${mention(hold.userId)} (since ${time(hold.since)}${because(hold.reason)}); broken by ${mention(change.by)}${because(change.reason)}.`;
   return boundMessage(line, [section(line)]);
 }
 

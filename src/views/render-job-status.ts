@@ -15,7 +15,10 @@ const MAX_ID = 100;
 function stateText(view: JobStatusView): string {
   const took = view.durationMs === undefined ? undefined : formatDuration(view.durationMs);
   // Redacted before it is cut: a reason quotes an API error, and half a secret is still one.
-  const reason = view.reason === undefined || view.reason.trim() === '' ? '' : `: ${escapeKeepingMentions(redactSecrets(view.reason), MAX_REASON)}`;
+  const reason =
+    view.reason === undefined || view.reason.trim() === ''
+      ? ''
+      : `: ${escapeKeepingMentions(redactSecrets(view.reason), MAX_REASON)}`;
   switch (view.state) {
     case 'succeeded':
       return took === undefined ? 'done' : `done in ${took}`;

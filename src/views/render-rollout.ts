@@ -48,7 +48,8 @@ function summary(result: RolloutResult): string {
   const lines = [headline(result)];
   if (result.change !== undefined && result.change !== '') lines.push(inlineCode(result.change, MAX_CHANGE));
   lines.push(progressText(result));
-  if (result.reason !== undefined && result.reason !== '') lines.push(`*Reason:* ${escapeMrkdwn(result.reason, MAX_REASON)}`);
+  if (result.reason !== undefined && result.reason !== '')
+    lines.push(`*Reason:* ${escapeMrkdwn(result.reason, MAX_REASON)}`);
   return lines.join('\n');
 }
 
@@ -59,7 +60,8 @@ function podLine(pod: FailingPod): string {
   if (pod.lastTermination !== undefined) {
     parts.push(`last exit: ${escapeMrkdwn(pod.lastTermination.reason, 80)} (code ${pod.lastTermination.exitCode})`);
   }
-  const message = pod.message === undefined || pod.message === '' ? '' : `\n    _${escapeMrkdwn(pod.message, MAX_MESSAGE)}_`;
+  const message =
+    pod.message === undefined || pod.message === '' ? '' : `\n    _${escapeMrkdwn(pod.message, MAX_MESSAGE)}_`;
   return `${parts.join(' · ')}${message}`;
 }
 
@@ -89,7 +91,8 @@ function listBlocks(spec: ListSpec): KnownBlock[] {
 
 function fallback(result: RolloutResult): string {
   const what = `${ACTION_NOUNS[result.action]} of ${escapeMrkdwn(result.deployment, MAX_NAME)} in ${escapeMrkdwn(result.namespace, MAX_NAME)}`;
-  const reason = result.outcome !== 'complete' && result.reason !== undefined ? `: ${escapeMrkdwn(result.reason, 200)}` : '';
+  const reason =
+    result.outcome !== 'complete' && result.reason !== undefined ? `: ${escapeMrkdwn(result.reason, 200)}` : '';
   return `${result.outcome === 'complete' ? '✅' : '❌'} ${what} ${outcomeText(result)}${reason}`;
 }
 
@@ -100,8 +103,18 @@ function fallback(result: RolloutResult): string {
 export function renderRollout(result: RolloutResult): SlackMessage {
   const blocks: KnownBlock[] = [
     section(summary(result)),
-    ...listBlocks({ title: 'Failing pods', lines: result.failingPods.map(podLine), max: MAX_PODS, noun: 'failing pods' }),
-    ...listBlocks({ title: 'Latest warning events', lines: result.events.map(eventLine), max: MAX_EVENTS, noun: 'events' }),
+    ...listBlocks({
+      title: 'Failing pods',
+      lines: result.failingPods.map(podLine),
+      max: MAX_PODS,
+      noun: 'failing pods',
+    }),
+    ...listBlocks({
+      title: 'Latest warning events',
+      lines: result.events.map(eventLine),
+      max: MAX_EVENTS,
+      noun: 'events',
+    }),
   ];
   return boundMessage(fallback(result), blocks);
 }

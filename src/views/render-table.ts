@@ -32,7 +32,9 @@ function columnWidths(rows: readonly (readonly string[])[]): number[] {
 
 /** Pads on the raw text, before escaping, because `&lt;` shows as one character. */
 function alignRow(row: readonly string[], widths: readonly number[]): string {
-  const cells = row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - Array.from(cell).length)));
+  const cells = row.map((cell, i) =>
+    i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - Array.from(cell).length),
+  );
   return cells.join('   ').trimEnd();
 }
 
@@ -51,7 +53,8 @@ function countText(count: number): string {
 export function renderTable(result: TableResult): SlackMessage {
   const fallback = `${escapeMrkdwn(result.title, MAX_TITLE)} (${countText(result.rows.length + result.omitted)})`;
   const title = `*${escapeMrkdwn(result.title, MAX_TITLE)}*`;
-  if (result.rows.length === 0 && result.omitted === 0) return boundMessage(fallback, [section(`${title}\n_No resources found._`)]);
+  if (result.rows.length === 0 && result.omitted === 0)
+    return boundMessage(fallback, [section(`${title}\n_No resources found._`)]);
   const rows = [result.columns, ...result.rows].map((row) => row.map(clipCell));
   const widths = columnWidths(rows);
   const lines = rows.map((row) => codeLine(alignRow(row, widths), MAX_ROW));

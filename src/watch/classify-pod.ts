@@ -38,7 +38,9 @@ function containerFailure(pod: WatchedPod, c: WatchedContainer): PodFailure | un
   // A crash loop whose last instance was OOM-killed is an OOM problem, not a code one.
   const reason = kind === 'CrashLoopBackOff' && c.lastTerminated?.reason === 'OOMKilled' ? 'OOMKilled' : kind;
   return {
-    reason, container: c.name, restarts: totalRestarts(pod),
+    reason,
+    container: c.name,
+    restarts: totalRestarts(pod),
     ...(c.waitingMessage ? { message: c.waitingMessage } : {}),
     ...(c.lastTerminated && failureKinds[reason].crashLoop ? { lastTerminated: c.lastTerminated } : {}),
   };
@@ -50,7 +52,8 @@ function restartJump(pod: WatchedPod, baseline: number | undefined, jump: number
   if (restarts - baseline < jump) return undefined;
   const culprit = [...pod.containers].sort((a, b) => b.restarts - a.restarts)[0];
   return {
-    reason: 'RestartJump', restarts,
+    reason: 'RestartJump',
+    restarts,
     ...(culprit ? { container: culprit.name } : {}),
     ...(culprit?.lastTerminated ? { lastTerminated: culprit.lastTerminated } : {}),
     message: `${restarts - baseline} restarts since it was first seen (now ${restarts})`,
@@ -63,18 +66,27 @@ function restartJump(pod: WatchedPod, baseline: number | undefined, jump: number
  * saw first (within its window); a rise of `restartJump` over it is a failure
  * even when the pod is running again in between.
  */
-export function classifyPod(pod: WatchedPod, now: number, restartBaseline?: number, options: ClassifyOptions = defaultClassifyOptions): PodFailure | undefined {
+export function classifyPod(
+  pod: WatchedPod,
+  now: number,
+  restartBaseline?: number,
+  options: ClassifyOptions = defaultClassifyOptions,
+): PodFailure | undefined {
   if (pod.deleting || pod.phase === 'Succeeded') return undefined;
   if (pod.phase === 'Failed') return evicted(pod);
   for (const c of pod.containers) {
     const failure = containerFailure(pod, c);
     if (failure) return failure;
   }
-  return unschedulable(pod, now, options.unschedulableAfterMs) ?? restartJump(pod, restartBaseline, options.restartJump);
+  return (
+    unschedulable(pod, now, options.unschedulableAfterMs) ?? restartJump(pod, restartBaseline, options.restartJump)
+  );
 }
 
 function evicted(pod: WatchedPod): PodFailure | undefined {
-  return pod.reason === 'Evicted' ? { reason: 'Evicted', restarts: totalRestarts(pod), message: pod.message } : undefined;
+  return pod.reason === 'Evicted'
+    ? { reason: 'Evicted', restarts: totalRestarts(pod), message: pod.message }
+    : undefined;
 }
 
 function unschedulable(pod: WatchedPod, now: number, afterMs: number): PodFailure | undefined {

@@ -3,7 +3,13 @@
 // subject with 20 pods, and a subject with no failing pod for a while has
 // recovered. Kept small: a healthy pod costs a restart count and a time.
 import { failureKinds } from '../kube/failure-reasons.ts';
-import { classifyPod, defaultClassifyOptions, type ClassifyOptions, type FailureReason, type PodFailure } from './classify-pod.ts';
+import {
+  classifyPod,
+  defaultClassifyOptions,
+  type ClassifyOptions,
+  type FailureReason,
+  type PodFailure,
+} from './classify-pod.ts';
 import { watchedPod, type PodJson, type WatchedPod, type Workload } from './watched-pod.ts';
 
 /** What one alert is about. */
@@ -74,7 +80,6 @@ interface TrackedSubject {
   emptySince?: number;
 }
 
-
 /** The text key of a subject. */
 export function subjectKey(s: AlertSubject): string {
   return `${s.namespace}/${s.workload.kind}/${s.workload.name}/${s.reason}`;
@@ -90,7 +95,10 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
   const subjects = new Map<string, TrackedSubject>();
 
   const stateOf = (key: string, s: TrackedSubject, recovered = false): SubjectState => ({
-    subject: s.subject, key, recovered, pods: [...s.pods.values()].reverse(),
+    subject: s.subject,
+    key,
+    recovered,
+    pods: [...s.pods.values()].reverse(),
   });
 
   const leave = (uid: string, track: PodTrack): void => {
@@ -116,11 +124,13 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
   const classify = (pod: WatchedPod, track: PodTrack, at: number): PodFailure | undefined => {
     const failure = classifyPod(pod, at, track.baseline, classifyOptions);
     // A crash loop's pod is briefly Running between crashes; it stays a crash loop rather than becoming a restart jump.
-    if (failure?.reason === 'RestartJump' && track.failure && failureKinds[track.failure.reason].crashLoop) return { ...track.failure, restarts: failure.restarts };
+    if (failure?.reason === 'RestartJump' && track.failure && failureKinds[track.failure.reason].crashLoop)
+      return { ...track.failure, restarts: failure.restarts };
     return failure;
   };
 
-  const sameFailure = (a: PodFailure | undefined, b: PodFailure | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const sameFailure = (a: PodFailure | undefined, b: PodFailure | undefined): boolean =>
+    JSON.stringify(a) === JSON.stringify(b);
 
   /** Restart counts are compared within a window: an old baseline is replaced while the pod is healthy. */
   const rebase = (pod: WatchedPod, track: PodTrack, at: number): void => {
@@ -133,7 +143,9 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
     const at = now();
     rebase(pod, track, at);
     const failure = classify(pod, track, at);
-    const key = failure ? subjectKey({ namespace: pod.namespace, workload: pod.workload, reason: failure.reason }) : undefined;
+    const key = failure
+      ? subjectKey({ namespace: pod.namespace, workload: pod.workload, reason: failure.reason })
+      : undefined;
     track.pod = failure || pod.unschedulable ? pod : undefined;
     if (key === track.key && sameFailure(failure, track.failure)) return;
     if (track.key !== undefined && key !== track.key) leave(pod.uid, track);
@@ -160,8 +172,12 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
   return {
     upsert,
     remove: (json) => forget(watchedPod(json).uid),
-    listStart: () => { for (const track of pods.values()) track.listed = false; },
-    listEnd: () => { for (const [uid, track] of pods) if (!track.listed) forget(uid); },
+    listStart: () => {
+      for (const track of pods.values()) track.listed = false;
+    },
+    listEnd: () => {
+      for (const [uid, track] of pods) if (!track.listed) forget(uid);
+    },
     tick: () => {
       for (const track of pods.values()) if (track.pod && !track.failure) evaluate(track.pod, track);
       const at = now();

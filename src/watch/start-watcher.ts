@@ -53,7 +53,12 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
     const channel = alertChannelFor(deps.policy.current(), state.subject.namespace);
     if (!channel) return;
     const policyAlerts = deps.policy.current().alerts;
-    const { record, change } = await deps.store.apply(state, { cluster: deps.cluster, channel, now: Date.now(), cooldownMs: ms(policyAlerts.cooldown, 600_000) });
+    const { record, change } = await deps.store.apply(state, {
+      cluster: deps.cluster,
+      channel,
+      now: Date.now(),
+      cooldownMs: ms(policyAlerts.cooldown, 600_000),
+    });
     if (change === 'unchanged' || !record) return;
     countAlert(state.subject.reason, change);
     await deps.queue.enqueue(record.key, record.version, change !== 'updated');
@@ -88,7 +93,8 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
 
   const findOrphans = async (): Promise<void> => {
     const failing = tracker.failingKeys();
-    for (const key of await deps.store.firingKeys()) if (!failing.has(key) && !orphans.has(key)) orphans.set(key, Date.now());
+    for (const key of await deps.store.firingKeys())
+      if (!failing.has(key) && !orphans.has(key)) orphans.set(key, Date.now());
   };
 
   const recoverOrphans = async (): Promise<void> => {
@@ -107,7 +113,10 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
     onPod: (type, pod) => (type === 'DELETED' ? tracker.remove(pod) : tracker.upsert(pod)),
     onListEnd: () => {
       tracker.listEnd();
-      if (!synced) void findOrphans().catch((error: unknown) => deps.log('warn', 'could not read firing alerts', { error: String(error) }));
+      if (!synced)
+        void findOrphans().catch((error: unknown) =>
+          deps.log('warn', 'could not read firing alerts', { error: String(error) }),
+        );
       synced = true;
     },
     onError: (error, retryInMs) => deps.log('warn', 'pod watch interrupted', { error: error.userMessage, retryInMs }),
@@ -116,13 +125,18 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
 
   const timer = setInterval(() => {
     tracker.tick();
-    void recoverOrphans().then(drain).catch((error: unknown) => deps.log('warn', 'alert tick failed', { error: String(error) }));
+    void recoverOrphans()
+      .then(drain)
+      .catch((error: unknown) => deps.log('warn', 'alert tick failed', { error: String(error) }));
   }, deps.tickMs ?? 1000);
   timer.unref();
 
   return {
     synced: () => synced,
     tracked: () => tracker.size(),
-    stop: () => { clearInterval(timer); informer.stop(); },
+    stop: () => {
+      clearInterval(timer);
+      informer.stop();
+    },
   };
 }

@@ -41,7 +41,8 @@ export interface WatchedPod {
 
 /** Messages from the API are bounded here: they go into Slack messages later. */
 const maxMessage = 300;
-const clip = (text: string | undefined): string | undefined => (text === undefined ? undefined : text.slice(0, maxMessage));
+const clip = (text: string | undefined): string | undefined =>
+  text === undefined ? undefined : text.slice(0, maxMessage);
 const timeOf = (value: string | Date | undefined): number => (value === undefined ? 0 : new Date(value).getTime());
 
 const knownOwners: ReadonlySet<string> = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job']);
@@ -55,10 +56,18 @@ export function workloadOf(pod: PodJson): Workload {
   const meta = pod.metadata ?? {};
   const owner = controllerOf(meta.ownerReferences ?? []);
   if (!owner || !knownOwners.has(owner.kind)) return { kind: 'Pod', name: meta.name ?? '' };
-  return deploymentOf(owner, meta.labels?.['pod-template-hash']) ?? { kind: owner.kind as Workload['kind'], name: owner.name };
+  return (
+    deploymentOf(owner, meta.labels?.['pod-template-hash']) ?? {
+      kind: owner.kind as Workload['kind'],
+      name: owner.name,
+    }
+  );
 }
 
-function deploymentOf(owner: { readonly kind: string; readonly name: string }, hash: string | undefined): Workload | undefined {
+function deploymentOf(
+  owner: { readonly kind: string; readonly name: string },
+  hash: string | undefined,
+): Workload | undefined {
   if (owner.kind !== 'ReplicaSet' || !hash || !owner.name.endsWith(`-${hash}`)) return undefined;
   return { kind: 'Deployment', name: owner.name.slice(0, -hash.length - 1) };
 }

@@ -35,7 +35,10 @@ afterAll(async () => {
 async function slowDeployment(name: string): Promise<void> {
   const body = makeDeployment(name, `ghcr.io/acme/${name}:1.0`, { replicas: 2 });
   await apps.createNamespacedDeployment({ namespace, body: { ...body, spec: { ...body.spec!, minReadySeconds: 12 } } });
-  await until(async () => (await apps.readNamespacedDeployment({ name, namespace })).status?.availableReplicas === 2, `${name} available`);
+  await until(
+    async () => (await apps.readNamespacedDeployment({ name, namespace })).status?.availableReplicas === 2,
+    `${name} available`,
+  );
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
@@ -47,15 +50,25 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 90
 }
 
 /** Every ✅/❌ edit of the job's thread root: a job reports its result once. */
-const results = (ts: string): string[] => emu.callsTo('chat.update').filter((c) => c.params['ts'] === ts && /^[✅❌]/u.test(callText(c))).map(callText);
+const results = (ts: string): string[] =>
+  emu
+    .callsTo('chat.update')
+    .filter((c) => c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)))
+    .map(callText);
 
 async function followedAcrossOutage(command: string, marker: string): Promise<{ finalText: string; ts: string }> {
   const since = emu.calls.length;
   await emu.driver(bot.eventsUrl).slashCommand('/k8s', command, { user: 'U0ALICE', channel: 'C0OPS' });
-  const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && callText(c).includes(marker), { since });
+  const root = await emu.waitFor(
+    (c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && callText(c).includes(marker),
+    { since },
+  );
   const ts = String(root.result['ts']);
   // The job is following: its root shows progress (the first of the new pods is up but not yet available).
-  await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /updated/u.test(callText(c)), { since, timeoutMs: 30_000 });
+  await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /updated/u.test(callText(c)), {
+    since,
+    timeoutMs: 30_000,
+  });
   await cluster.restartApiServer({ downMs: 10_000 });
   const { finalText } = await waitForJob(emu, marker, { since, timeoutMs: 150_000 });
   await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -65,20 +78,28 @@ async function followedAcrossOutage(command: string, marker: string): Promise<{ 
 describe('a rollout followed across a 10 s API server outage', () => {
   it('deploy: ends ✅ once the rollout really completes, and says so once', async () => {
     await slowDeployment('web');
-    const { finalText, ts } = await followedAcrossOutage(`deploy web ghcr.io/acme/web:2.0 -n ${namespace}`, 'deploy web');
+    const { finalText, ts } = await followedAcrossOutage(
+      `deploy web ghcr.io/acme/web:2.0 -n ${namespace}`,
+      'deploy web',
+    );
     expect(finalText).toMatch(/^✅/u);
     const web = await apps.readNamespacedDeployment({ name: 'web', namespace });
     expect(web.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/web:2.0');
     expect(web.status).toMatchObject({ updatedReplicas: 2, availableReplicas: 2 });
-    expect((web.status?.observedGeneration ?? 0)).toBeGreaterThanOrEqual(web.metadata?.generation ?? 1);
+    expect(web.status?.observedGeneration ?? 0).toBeGreaterThanOrEqual(web.metadata?.generation ?? 1);
     expect(results(ts)).toHaveLength(1);
   });
 
   it('rollout status: follows a rollout someone else started, to its real end', async () => {
     await slowDeployment('api');
-    await apps.patchNamespacedDeployment({
-      name: 'api', namespace, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'ghcr.io/acme/api:2.0' }],
-    }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch));
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'api',
+        namespace,
+        body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'ghcr.io/acme/api:2.0' }],
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+    );
     const { finalText, ts } = await followedAcrossOutage(`rollout status api -n ${namespace}`, 'rollout status of api');
     expect(finalText).toMatch(/^✅/u);
     const api = await apps.readNamespacedDeployment({ name: 'api', namespace });

@@ -17,7 +17,9 @@ let bot: TestBot;
 let slack: SlackDriver;
 
 beforeAll(async () => {
-  const policyFile = await writeApprovalPolicy(ns.cluster.dir, 'forged', [`{ namespaces: [${ns.name}], verbs: [scale], approvers: { users: [U0BOB] } }`]);
+  const policyFile = await writeApprovalPolicy(ns.cluster.dir, 'forged', [
+    `{ namespaces: [${ns.name}], verbs: [scale], approvers: { users: [U0BOB] } }`,
+  ]);
   emu = await SlackEmulator.start();
   bot = await startTestBot({ emu, cluster: ns.cluster, policyFile });
   slack = emu.driver(bot.eventsUrl);
@@ -33,13 +35,33 @@ describe('forged and replayed clicks', () => {
   it('are refused with 401 and change nothing; the genuine click still works', async () => {
     const since = emu.calls.length;
     await slack.slashCommand('/k8s', `scale web 3 -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
-    const card = await emu.waitFor((c) => c.method === 'chat.postMessage' && callText(c).includes('approval request'), { since });
+    const card = await emu.waitFor((c) => c.method === 'chat.postMessage' && callText(c).includes('approval request'), {
+      since,
+    });
     const ts = String(card.result['ts']);
-    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && JSON.stringify(c.params['blocks']).includes('approval_approve'), { since });
+    await emu.waitFor(
+      (c) =>
+        c.method === 'chat.update' &&
+        c.params['ts'] === ts &&
+        JSON.stringify(c.params['blocks']).includes('approval_approve'),
+      { since },
+    );
     const before = emu.calls.length;
 
-    const forged = await slack.clickButton({ channel: 'C0OPS', ts, actionId: 'approval_approve', user: 'U0BOB', signingSecret: 'an-attacker-guess' });
-    const replayed = await slack.clickButton({ channel: 'C0OPS', ts, actionId: 'approval_approve', user: 'U0BOB', timestampSec: Math.floor(Date.now() / 1000) - 600 });
+    const forged = await slack.clickButton({
+      channel: 'C0OPS',
+      ts,
+      actionId: 'approval_approve',
+      user: 'U0BOB',
+      signingSecret: 'an-attacker-guess',
+    });
+    const replayed = await slack.clickButton({
+      channel: 'C0OPS',
+      ts,
+      actionId: 'approval_approve',
+      user: 'U0BOB',
+      timestampSec: Math.floor(Date.now() / 1000) - 600,
+    });
     expect([forged.status, replayed.status]).toEqual([401, 401]);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(emu.calls.slice(before).filter((c) => c.method !== 'auth.test')).toEqual([]);
@@ -47,6 +69,9 @@ describe('forged and replayed clicks', () => {
 
     const genuine = await slack.clickButton({ channel: 'C0OPS', ts, actionId: 'approval_approve', user: 'U0BOB' });
     expect(genuine.status).toBe(200);
-    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && callText(c).includes('(approved)'), { since: before });
+    await emu.waitFor(
+      (c) => c.method === 'chat.update' && c.params['ts'] === ts && callText(c).includes('(approved)'),
+      { since: before },
+    );
   });
 });

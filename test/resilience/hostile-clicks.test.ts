@@ -32,17 +32,28 @@ const attackerSecret = 'an-attacker-guess-0f3c9a';
 
 beforeAll(async () => {
   // Bob may approve in every channel: only the click's own checks can refuse a vote from elsewhere.
-  const policyFile = await writeApprovalPolicy(ns.cluster.dir, 'hostile', [
-    `{ namespaces: [${ns.name}], verbs: [scale], deployments: [web], approvers: { users: [U0BOB] } }`,
-    `{ namespaces: [${ns.name}], verbs: [scale], deployments: [short], approvers: { users: [U0BOB] }, expiresAfter: 3s }`,
-  ], { more: `alerts:
+  const policyFile = await writeApprovalPolicy(
+    ns.cluster.dir,
+    'hostile',
+    [
+      `{ namespaces: [${ns.name}], verbs: [scale], deployments: [web], approvers: { users: [U0BOB] } }`,
+      `{ namespaces: [${ns.name}], verbs: [scale], deployments: [short], approvers: { users: [U0BOB] }, expiresAfter: 3s }`,
+    ],
+    {
+      more: `alerts:
   routes:
     - { namespaces: [${ns.name}], channel: C0ALERTS }
   recoverAfter: 2s
-` });
+`,
+    },
+  );
   emu = await SlackEmulator.start({
     allowWarnings: ['channel_rate'],
-    users: [{ id: 'U0ALICE', name: 'alice' }, { id: 'U0BOB', name: 'bob' }, { id: 'U0CAROL', name: 'carol' }],
+    users: [
+      { id: 'U0ALICE', name: 'alice' },
+      { id: 'U0BOB', name: 'bob' },
+      { id: 'U0CAROL', name: 'carol' },
+    ],
     channels: [
       { id: 'C0OPS', name: 'ops', members: people },
       { id: 'C0ALERTS', name: 'alerts', members: people },
@@ -55,7 +66,10 @@ beforeAll(async () => {
   audit = createAuditLog({ redis, cluster: bot.cluster, log: () => undefined });
   jobs = new Queue(bot.cluster, { connection: redis, prefix: queuePrefix });
   await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0') });
-  await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('short', 'ghcr.io/acme/short:1.0') });
+  await ns.apps.createNamespacedDeployment({
+    namespace: ns.name,
+    body: makeDeployment('short', 'ghcr.io/acme/short:1.0'),
+  });
 });
 
 afterAll(async () => {
@@ -89,22 +103,34 @@ async function answerTo(user: string, since: number): Promise<string> {
 }
 
 const hasButtons = (c: RecordedCall): boolean => JSON.stringify(c.params['blocks'] ?? '').includes('approval_approve');
-const editsOf = (ts: string, since: number): RecordedCall[] => emu.calls.slice(since).filter((c) => c.method === 'chat.update' && c.params['ts'] === ts);
-const postsSince = (since: number): RecordedCall[] => emu.calls.slice(since).filter((c) => c.method === 'chat.postMessage');
-const replicas = async (name: string): Promise<number | undefined> => (await ns.apps.readNamespacedDeployment({ name, namespace: ns.name })).spec?.replicas;
+const editsOf = (ts: string, since: number): RecordedCall[] =>
+  emu.calls.slice(since).filter((c) => c.method === 'chat.update' && c.params['ts'] === ts);
+const postsSince = (since: number): RecordedCall[] =>
+  emu.calls.slice(since).filter((c) => c.method === 'chat.postMessage');
+const replicas = async (name: string): Promise<number | undefined> =>
+  (await ns.apps.readNamespacedDeployment({ name, namespace: ns.name })).spec?.replicas;
 
 async function requestApproval(text: string): Promise<{ ts: string; id: string }> {
   const since = emu.calls.length;
   await slack.slashCommand('/k8s', text, { user: 'U0ALICE', channel: 'C0OPS' });
-  const posted = await emu.waitFor((c) => c.method === 'chat.postMessage' && callText(c).includes('approval request'), { since });
+  const posted = await emu.waitFor((c) => c.method === 'chat.postMessage' && callText(c).includes('approval request'), {
+    since,
+  });
   const ts = String(posted.result['ts']);
   await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && hasButtons(c), { since });
   return { ts, id: /approval request ([a-z2-9]{6})/.exec(callText(posted))?.[1] ?? '' };
 }
 
 /** A genuine click's payload, edited: the fields Slack fills from where the click happened. */
-function moved(payload: Record<string, unknown>, where: { channel?: string; ts?: string; value?: string }): Record<string, unknown> {
-  type Click = { channel: Record<string, unknown>; container: Record<string, unknown>; actions: Array<Record<string, unknown>> };
+function moved(
+  payload: Record<string, unknown>,
+  where: { channel?: string; ts?: string; value?: string },
+): Record<string, unknown> {
+  type Click = {
+    channel: Record<string, unknown>;
+    container: Record<string, unknown>;
+    actions: Array<Record<string, unknown>>;
+  };
   const copy = structuredClone(payload) as Record<string, unknown> & Click;
   if (where.channel) {
     copy.channel.id = where.channel;
@@ -139,26 +165,44 @@ describe('approval buttons', () => {
     const t0 = Date.now();
     const jobsBefore = await jobCount();
     const since = emu.calls.length;
-    const { payload } = slack.buildClick({ channel: 'C0OPS', ts: card.ts, actionId: 'approval_approve', user: 'U0BOB' });
+    const { payload } = slack.buildClick({
+      channel: 'C0OPS',
+      ts: card.ts,
+      actionId: 'approval_approve',
+      user: 'U0BOB',
+    });
     const result = await slack.sendClick(moved(payload, { value: 'zzzzzz' }));
     expect(result.status).toBe(200);
     expect(await answerTo('U0BOB', since)).toContain('There is no approval request `zzzzzz`');
-    const record = await audited(t0, (r) => r.kind === 'approval.vote' && r.detail?.['request'] === 'zzzzzz', 'of the vote on zzzzzz');
+    const record = await audited(
+      t0,
+      (r) => r.kind === 'approval.vote' && r.detail?.['request'] === 'zzzzzz',
+      'of the vote on zzzzzz',
+    );
     expect(record).toMatchObject({ user: 'U0BOB', channel: 'C0OPS', decision: 'refused' });
     await expectUnchanged(since, jobsBefore);
   });
 
   it.each([
-    ['from another channel than the card\'s', { channel: 'C0OTHER' }, 'another channel'],
-    ['on another message of the card\'s channel', { ts: '1600000000.000100' }, 'not on request'],
+    ["from another channel than the card's", { channel: 'C0OTHER' }, 'another channel'],
+    ["on another message of the card's channel", { ts: '1600000000.000100' }, 'not on request'],
   ])('refuses a signed click %s, says so, and audits it', async (_what, where, words) => {
     const t0 = Date.now();
     const jobsBefore = await jobCount();
     const since = emu.calls.length;
-    const { payload } = slack.buildClick({ channel: 'C0OPS', ts: card.ts, actionId: 'approval_approve', user: 'U0BOB' });
+    const { payload } = slack.buildClick({
+      channel: 'C0OPS',
+      ts: card.ts,
+      actionId: 'approval_approve',
+      user: 'U0BOB',
+    });
     expect((await slack.sendClick(moved(payload, where))).status).toBe(200);
     expect(await answerTo('U0BOB', since)).toContain(words);
-    const record = await audited(t0, (r) => r.kind === 'approval.vote' && r.detail?.['request'] === card.id && (r.reason ?? '').includes(words), `of the vote ${words}`);
+    const record = await audited(
+      t0,
+      (r) => r.kind === 'approval.vote' && r.detail?.['request'] === card.id && (r.reason ?? '').includes(words),
+      `of the vote ${words}`,
+    );
     expect(record).toMatchObject({ user: 'U0BOB', decision: 'denied' });
     await expectUnchanged(since, jobsBefore);
   });
@@ -167,14 +211,30 @@ describe('approval buttons', () => {
     const t0 = Date.now();
     const jobsBefore = await jobCount();
     const since = emu.calls.length;
-    const { payload } = slack.buildClick({ channel: 'C0OPS', ts: card.ts, actionId: 'approval_approve', user: 'U0BOB' });
+    const { payload } = slack.buildClick({
+      channel: 'C0OPS',
+      ts: card.ts,
+      actionId: 'approval_approve',
+      user: 'U0BOB',
+    });
     const forged = await slack.sendClick(payload, { signingSecret: attackerSecret });
     const replayed = await slack.sendClick(payload, { timestampSec: Math.floor(Date.now() / 1000) - 600 });
     expect([forged.status, replayed.status]).toEqual([401, 401]);
     for (const reason of ['bad_signature', 'stale']) {
-      const record = await audited(t0, (r) => r.kind === 'request.refused' && r.reason === reason, `refusing a ${reason} click`);
+      const record = await audited(
+        t0,
+        (r) => r.kind === 'request.refused' && r.reason === reason,
+        `refusing a ${reason} click`,
+      );
       expect(record.user).toBeUndefined();
-      expect(record.detail).toEqual({ verified: false, unverifiedUser: 'U0BOB', unverifiedTeam: 'T0001', unverifiedChannel: 'C0OPS', payloadType: 'block_actions', action: 'approval_approve' });
+      expect(record.detail).toEqual({
+        verified: false,
+        unverifiedUser: 'U0BOB',
+        unverifiedTeam: 'T0001',
+        unverifiedChannel: 'C0OPS',
+        payloadType: 'block_actions',
+        action: 'approval_approve',
+      });
       expect(JSON.stringify(record)).not.toContain(attackerSecret);
       expect(JSON.stringify(record)).not.toContain(emu.signingSecret);
       expect(JSON.stringify(record)).not.toContain(card.id);
@@ -183,16 +243,28 @@ describe('approval buttons', () => {
     await expectUnchanged(since, jobsBefore);
   });
 
-  it('refuses a click on a card that expired meanwhile (stale UI), and audits it; the expiry is the card\'s only edit', async () => {
+  it("refuses a click on a card that expired meanwhile (stale UI), and audits it; the expiry is the card's only edit", async () => {
     const short = await requestApproval(`scale short 2 -n ${ns.name}`);
-    const { payload } = slack.buildClick({ channel: 'C0OPS', ts: short.ts, actionId: 'approval_approve', user: 'U0BOB' });
-    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === short.ts && callText(c).includes('(expired)'), { timeoutMs: 15_000 });
+    const { payload } = slack.buildClick({
+      channel: 'C0OPS',
+      ts: short.ts,
+      actionId: 'approval_approve',
+      user: 'U0BOB',
+    });
+    await emu.waitFor(
+      (c) => c.method === 'chat.update' && c.params['ts'] === short.ts && callText(c).includes('(expired)'),
+      { timeoutMs: 15_000 },
+    );
     const t0 = Date.now();
     const jobsBefore = await jobCount();
     const since = emu.calls.length;
     expect((await slack.sendClick(payload)).status).toBe(200);
     expect(await answerTo('U0BOB', since)).toContain('already expired');
-    const record = await audited(t0, (r) => r.kind === 'approval.vote' && r.detail?.['request'] === short.id, 'of the late vote');
+    const record = await audited(
+      t0,
+      (r) => r.kind === 'approval.vote' && r.detail?.['request'] === short.id,
+      'of the late vote',
+    );
     expect(record).toMatchObject({ user: 'U0BOB', decision: 'denied' });
     await new Promise((resolve) => setTimeout(resolve, 750));
     expect(editsOf(short.ts, since)).toEqual([]);
@@ -202,11 +274,19 @@ describe('approval buttons', () => {
     expect(await replicas('short')).toBe(1);
   });
 
-  it('still counts Bob\'s genuine click on the card, which then runs the job', async () => {
+  it("still counts Bob's genuine click on the card, which then runs the job", async () => {
     const since = emu.calls.length;
-    expect((await slack.clickButton({ channel: 'C0OPS', ts: card.ts, actionId: 'approval_approve', user: 'U0BOB' })).status).toBe(200);
-    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === card.ts && callText(c).includes('(approved)'), { since });
-    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] !== card.ts && /^✅ .*scale web/u.test(callText(c)), { since, timeoutMs: 45_000 });
+    expect(
+      (await slack.clickButton({ channel: 'C0OPS', ts: card.ts, actionId: 'approval_approve', user: 'U0BOB' })).status,
+    ).toBe(200);
+    await emu.waitFor(
+      (c) => c.method === 'chat.update' && c.params['ts'] === card.ts && callText(c).includes('(approved)'),
+      { since },
+    );
+    await emu.waitFor(
+      (c) => c.method === 'chat.update' && c.params['ts'] !== card.ts && /^✅ .*scale web/u.test(callText(c)),
+      { since, timeoutMs: 45_000 },
+    );
     expect(await replicas('web')).toBe(3);
   });
 });
@@ -216,14 +296,30 @@ describe('alert buttons', () => {
   let restartPayload: Record<string, unknown>;
 
   const restartedAt = async (): Promise<string | undefined> =>
-    (await ns.apps.readNamespacedDeployment({ name: 'crashy', namespace: ns.name })).spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'];
+    (await ns.apps.readNamespacedDeployment({ name: 'crashy', namespace: ns.name })).spec?.template.metadata
+      ?.annotations?.['kubectl.kubernetes.io/restartedAt'];
 
   beforeAll(async () => {
-    await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('crashy', 'ghcr.io/acme/crashy:1.0-crashloop') });
-    const posted = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200 && c.params['channel'] === 'C0ALERTS'
-      && c.params['thread_ts'] === undefined && callText(c).includes(` crashy in ${ns.name}`), { timeoutMs: 30_000 });
+    await ns.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: makeDeployment('crashy', 'ghcr.io/acme/crashy:1.0-crashloop'),
+    });
+    const posted = await emu.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.status === 200 &&
+        c.params['channel'] === 'C0ALERTS' &&
+        c.params['thread_ts'] === undefined &&
+        callText(c).includes(` crashy in ${ns.name}`),
+      { timeoutMs: 30_000 },
+    );
     alertTs = String(posted.result['ts']);
-    restartPayload = slack.buildClick({ channel: 'C0ALERTS', ts: alertTs, actionId: 'alert_restart', user: 'U0ALICE' }).payload;
+    restartPayload = slack.buildClick({
+      channel: 'C0ALERTS',
+      ts: alertTs,
+      actionId: 'alert_restart',
+      user: 'U0ALICE',
+    }).payload;
   });
 
   /** Refused privately with `words`, recorded as request.invalid for Alice, and nothing happened: no job, no thread root, no restart. */
@@ -235,7 +331,11 @@ describe('alert buttons', () => {
     const answer = await answerTo('U0ALICE', since);
     expect(answer).toContain(words);
     expect(answer).toContain('Nothing was done');
-    const record = await audited(t0, (r) => r.kind === 'request.invalid' && (r.reason ?? '').includes(words), `refusing the alert click (${words})`);
+    const record = await audited(
+      t0,
+      (r) => r.kind === 'request.invalid' && (r.reason ?? '').includes(words),
+      `refusing the alert click (${words})`,
+    );
     expect(record).toMatchObject({ user: 'U0ALICE', decision: 'refused' });
     await new Promise((resolve) => setTimeout(resolve, 750));
     expect(postsSince(since)).toEqual([]);
@@ -243,20 +343,27 @@ describe('alert buttons', () => {
     expect(await restartedAt()).toBeUndefined();
   }
 
-  const alertIdOf = (payload: Record<string, unknown>): string => (JSON.parse(String((payload['actions'] as Array<{ value: string }>)[0]?.value)) as { alert: string }).alert;
+  const alertIdOf = (payload: Record<string, unknown>): string =>
+    (JSON.parse(String((payload['actions'] as Array<{ value: string }>)[0]?.value)) as { alert: string }).alert;
   const withValue = (change: Record<string, unknown>): Record<string, unknown> => {
-    const value = JSON.parse(String((restartPayload['actions'] as Array<{ value: string }>)[0]?.value)) as Record<string, unknown>;
+    const value = JSON.parse(String((restartPayload['actions'] as Array<{ value: string }>)[0]?.value)) as Record<
+      string,
+      unknown
+    >;
     return moved(restartPayload, { value: JSON.stringify({ ...value, ...change }) });
   };
 
-  it('refuses a signed click naming an alert that does not exist, or another workload under a real alert\'s id', async () => {
+  it("refuses a signed click naming an alert that does not exist, or another workload under a real alert's id", async () => {
     expect(alertIdOf(restartPayload)).toMatch(/^[0-9a-f]{20}$/);
     await expectRefused(withValue({ alert: 'f'.repeat(20) }), 'names no alert');
     await expectRefused(withValue({ workload: 'Deployment/web' }), 'does not match the alert');
-    expect((await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeUndefined();
+    expect(
+      (await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.metadata
+        ?.annotations?.['kubectl.kubernetes.io/restartedAt'],
+    ).toBeUndefined();
   });
 
-  it('refuses a signed click on the alert\'s button sent from another channel', async () => {
+  it("refuses a signed click on the alert's button sent from another channel", async () => {
     await expectRefused(moved(restartPayload, { channel: 'C0OTHER' }), 'another channel than the alert');
   });
 
@@ -264,15 +371,24 @@ describe('alert buttons', () => {
     const t0 = Date.now();
     const since = emu.calls.length;
     expect((await slack.sendClick(restartPayload, { signingSecret: attackerSecret })).status).toBe(401);
-    const record = await audited(t0, (r) => r.kind === 'request.refused' && r.detail?.['action'] === 'alert_restart', 'refusing the forged alert click');
-    expect(record.detail).toMatchObject({ verified: false, unverifiedUser: 'U0ALICE', unverifiedChannel: 'C0ALERTS', payloadType: 'block_actions' });
+    const record = await audited(
+      t0,
+      (r) => r.kind === 'request.refused' && r.detail?.['action'] === 'alert_restart',
+      'refusing the forged alert click',
+    );
+    expect(record.detail).toMatchObject({
+      verified: false,
+      unverifiedUser: 'U0ALICE',
+      unverifiedChannel: 'C0ALERTS',
+      payloadType: 'block_actions',
+    });
     expect(JSON.stringify(record)).not.toContain(attackerSecret);
     await new Promise((resolve) => setTimeout(resolve, 750));
     expect(postsSince(since)).toEqual([]);
     expect(await restartedAt()).toBeUndefined();
   });
 
-  it('runs Alice\'s genuine Logs click on the alert', async () => {
+  it("runs Alice's genuine Logs click on the alert", async () => {
     const since = emu.calls.length;
     await slack.clickButton({ channel: 'C0ALERTS', ts: alertTs, actionId: 'alert_logs', user: 'U0ALICE' });
     const job = await waitForJob(emu, 'logs of crashy', { since });
@@ -280,8 +396,16 @@ describe('alert buttons', () => {
   });
 
   it('refuses a click on the alert after it recovered (stale UI), and audits it', async () => {
-    await ns.apps.patchNamespacedDeployment({ name: 'crashy', namespace: ns.name, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'ghcr.io/acme/crashy:1.1' }] });
-    await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === alertTs && callText(c).includes('recovered after'), { timeoutMs: 45_000 });
+    await ns.apps.patchNamespacedDeployment({
+      name: 'crashy',
+      namespace: ns.name,
+      body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'ghcr.io/acme/crashy:1.1' }],
+    });
+    await emu.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' && c.params['thread_ts'] === alertTs && callText(c).includes('recovered after'),
+      { timeoutMs: 45_000 },
+    );
     await expectRefused(restartPayload, 'alert is over');
   });
 });

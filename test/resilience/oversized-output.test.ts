@@ -40,7 +40,11 @@ let bot: ChildProcess;
 let botPort: number;
 const botErr: string[] = [];
 
-interface Memory { readonly rss: number; readonly peak: number; readonly heap: number }
+interface Memory {
+  readonly rss: number;
+  readonly peak: number;
+  readonly heap: number;
+}
 
 /** Resident and peak resident memory of the bot process (Linux /proc), and its V8 heap in use (its /metrics), in MiB. */
 async function memory(): Promise<Memory> {
@@ -59,15 +63,24 @@ beforeAll(async () => {
   botPort = port;
   bot = spawn(process.execPath, [`--max-old-space-size=${heapCapMiB}`, join(repo, 'src', 'main.ts'), 'start'], {
     env: {
-      PATH: process.env['PATH'] ?? '', SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl,
-      PORT: String(port), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', KUBECONFIG: logs.cluster.botKubeconfig,
-      COXSWAIN_CLUSTER: `big-${randomBytes(3).toString('hex')}`, COXSWAIN_LOG_LEVEL: 'warn',
+      PATH: process.env['PATH'] ?? '',
+      SLACK_SIGNING_SECRET: emu.signingSecret,
+      SLACK_BOT_TOKEN: emu.botToken,
+      SLACK_API_URL: emu.apiUrl,
+      PORT: String(port),
+      REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      KUBECONFIG: logs.cluster.botKubeconfig,
+      COXSWAIN_CLUSTER: `big-${randomBytes(3).toString('hex')}`,
+      COXSWAIN_LOG_LEVEL: 'warn',
       COXSWAIN_POLICY: join(repo, 'test', 'support', 'policies', 'everyone-everything.yaml'),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   bot.stderr?.on('data', (d: Buffer) => botErr.push(d.toString()));
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, { what: 'the bot to be ready', timeoutMs: 30_000 });
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, {
+    what: 'the bot to be ready',
+    timeoutMs: 30_000,
+  });
   driver = emu.driver(`http://127.0.0.1:${port}/slack/events`);
 });
 
@@ -76,7 +89,12 @@ afterAll(async () => {
     const exited = new Promise((resolve) => bot.once('exit', resolve));
     bot.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((resolve) => { timer = setTimeout(resolve, 15_000); })]);
+    await Promise.race([
+      exited,
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 15_000);
+      }),
+    ]);
     clearTimeout(timer);
     if (bot.exitCode === null && bot.signalCode === null) bot.kill('SIGKILL');
   }
@@ -101,7 +119,8 @@ function expectWithinSlackLimits(call: RecordedCall | undefined): { blocks: numb
   expect(call.result['ok']).toBe(true);
   expect(validateBlocks(blocks)).toEqual([]);
   expect(blocks.length).toBeLessThanOrEqual(slack.blocks);
-  for (const b of blocks) if (b.type === 'section') expect(Array.from(b.text?.text ?? '').length).toBeLessThanOrEqual(slack.sectionText);
+  for (const b of blocks)
+    if (b.type === 'section') expect(Array.from(b.text?.text ?? '').length).toBeLessThanOrEqual(slack.sectionText);
   const chars = blocksText(blocks);
   expect(chars).toBeLessThanOrEqual(slack.blocksText);
   expect(Array.from(callText(call)).length).toBeLessThanOrEqual(slack.text);
@@ -109,7 +128,13 @@ function expectWithinSlackLimits(call: RecordedCall | undefined): { blocks: numb
   return { blocks: blocks.length, chars };
 }
 
-interface Ran { readonly reply: RecordedCall | undefined; readonly final: RecordedCall; readonly ms: number; readonly before: Memory; readonly after: Memory }
+interface Ran {
+  readonly reply: RecordedCall | undefined;
+  readonly final: RecordedCall;
+  readonly ms: number;
+  readonly before: Memory;
+  readonly after: Memory;
+}
 
 /** Runs a command; returns its reply in the thread, its root's final edit, how long it took to that edit, and the bot's memory around it. */
 async function run(text: string, marker: string): Promise<Ran> {
@@ -119,7 +144,9 @@ async function run(text: string, marker: string): Promise<Ran> {
   await driver.slashCommand('/k8s', text, { user: 'U0ALICE', channel: 'C0OPS' });
   const job = await waitForJob(emu, marker, { since, timeoutMs: 120_000 });
   const ms = Date.now() - started;
-  const reply = emu.calls.slice(since).find((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === job.root.result['ts']);
+  const reply = emu.calls
+    .slice(since)
+    .find((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === job.root.result['ts']);
   return { reply, final: job.final, ms, before, after: await memory() };
 }
 
@@ -131,11 +158,22 @@ function expectBounded(ran: Ran, maxMs: number): void {
   expect(ran.ms).toBeLessThan(maxMs);
 }
 
-const note = (what: string, figures: Record<string, unknown>): void => { process.stdout.write(`[oversized] ${what}: ${JSON.stringify(figures)}\n`); };
+const note = (what: string, figures: Record<string, unknown>): void => {
+  process.stdout.write(`[oversized] ${what}: ${JSON.stringify(figures)}\n`);
+};
 
 const report = (what: string, ran: Ran, extra: Record<string, unknown> = {}): void => {
   const { ms, before, after } = ran;
-  const figures = { ms, rssBefore: before.rss, peakRssBefore: before.peak, peakRssAfter: after.peak, heapBefore: before.heap, heapAfter: after.heap, heapCap: heapCapMiB, ...extra };
+  const figures = {
+    ms,
+    rssBefore: before.rss,
+    peakRssBefore: before.peak,
+    peakRssAfter: after.peak,
+    heapBefore: before.heap,
+    heapAfter: after.heap,
+    heapCap: heapCapMiB,
+    ...extra,
+  };
   note(what, figures);
 };
 
@@ -147,14 +185,23 @@ describe('a 10 MB container log through /k8s logs', () => {
   beforeAll(async () => {
     await servePodLogs(logs, 'chatty', { current: Array.from({ length: lineCount }, (_, i) => line(i + 1)) });
     // Five lines of 2 MB each: a byte cap, not a line count, is what bounds this one.
-    await servePodLogs(logs, 'wide', { current: Array.from({ length: 5 }, (_, i) => `wide ${i + 1} ${String(i + 1).repeat(2 * mib)}`) });
+    await servePodLogs(logs, 'wide', {
+      current: Array.from({ length: 5 }, (_, i) => `wide ${i + 1} ${String(i + 1).repeat(2 * mib)}`),
+    });
     for (const name of ['chatty', 'wide']) {
-      await logs.core.createNamespacedPod({ namespace: logs.name, body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.0' }] } } });
+      await logs.core.createNamespacedPod({
+        namespace: logs.name,
+        body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.0' }] } },
+      });
     }
-    await waitUntil(async () => (await logs.core.listNamespacedPod({ namespace: logs.name })).items.every((p) => p.status?.phase === 'Running'), { what: 'the log pods to run', timeoutMs: 30_000 });
+    await waitUntil(
+      async () =>
+        (await logs.core.listNamespacedPod({ namespace: logs.name })).items.every((p) => p.status?.phase === 'Running'),
+      { what: 'the log pods to run', timeoutMs: 30_000 },
+    );
   });
 
-  it('shows the newest lines within Slack\'s limits, says the rest was left out, in bounded time and memory', async () => {
+  it("shows the newest lines within Slack's limits, says the rest was left out, in bounded time and memory", async () => {
     const ran = await run(`logs chatty -n ${logs.name} --tail 500`, 'logs of chatty');
     const { reply } = ran;
     expect(callText(ran.final)).toMatch(/^✅/u);
@@ -169,7 +216,7 @@ describe('a 10 MB container log through /k8s logs', () => {
     expectBounded(ran, 10_000);
   });
 
-  it('shows the newest of 2 MB lines, shortened, within Slack\'s limits, in bounded time and memory', async () => {
+  it("shows the newest of 2 MB lines, shortened, within Slack's limits, in bounded time and memory", async () => {
     const ran = await run(`logs wide -n ${logs.name} --tail 3`, 'logs of wide');
     const { reply } = ran;
     expect(callText(ran.final)).toMatch(/^✅/u);
@@ -190,14 +237,34 @@ describe('5,000 pods in one namespace through /k8s get pods', () => {
     const started = Date.now();
     const names = Array.from({ length: count }, (_, i) => `pod-${String(i).padStart(4, '0')}`);
     for (let i = 0; i < names.length; i += 50) {
-      await Promise.all(names.slice(i, i + 50).map((name) => crowd.core.createNamespacedPod({
-        namespace: crowd.name,
-        body: { metadata: { name, labels: { app: 'crowd' } }, spec: { nodeName: 'kwok-node-0', terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.0' }] } },
-      })));
+      await Promise.all(
+        names.slice(i, i + 50).map((name) =>
+          crowd.core.createNamespacedPod({
+            namespace: crowd.name,
+            body: {
+              metadata: { name, labels: { app: 'crowd' } },
+              spec: {
+                nodeName: 'kwok-node-0',
+                terminationGracePeriodSeconds: 0,
+                containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.0' }],
+              },
+            },
+          }),
+        ),
+      );
     }
     // kwok marks each pod Running; wait for that, so the watcher's share of the work is done before anything is measured.
-    await waitUntil(async () => (await crowd.core.listNamespacedPod({ namespace: crowd.name, fieldSelector: 'status.phase!=Running', limit: 1 })).items.length === 0,
-      { what: 'the 5,000 pods to run', timeoutMs: 300_000 });
+    await waitUntil(
+      async () =>
+        (
+          await crowd.core.listNamespacedPod({
+            namespace: crowd.name,
+            fieldSelector: 'status.phase!=Running',
+            limit: 1,
+          })
+        ).items.length === 0,
+      { what: 'the 5,000 pods to run', timeoutMs: 300_000 },
+    );
     note('created pods', { count, ms: Date.now() - started });
   });
 
@@ -205,16 +272,28 @@ describe('5,000 pods in one namespace through /k8s get pods', () => {
     // Deleted now (grace 0, 50 at a time) and waited for, so the shared cluster is not left deleting 5,000 pods behind
     // the next test. (One deleteCollection is slower: the API server deletes one by one and answers 504 after 60 s.)
     const started = Date.now();
-    const names = (await crowd.core.listNamespacedPod({ namespace: crowd.name })).items.map((p) => p.metadata?.name ?? '');
+    const names = (await crowd.core.listNamespacedPod({ namespace: crowd.name })).items.map(
+      (p) => p.metadata?.name ?? '',
+    );
     for (let i = 0; i < names.length; i += 50) {
-      await Promise.all(names.slice(i, i + 50).map((name) => crowd.core.deleteNamespacedPod({ namespace: crowd.name, name, gracePeriodSeconds: 0 }).catch(() => undefined)));
+      await Promise.all(
+        names
+          .slice(i, i + 50)
+          .map((name) =>
+            crowd.core
+              .deleteNamespacedPod({ namespace: crowd.name, name, gracePeriodSeconds: 0 })
+              .catch(() => undefined),
+          ),
+      );
     }
-    await waitUntil(async () => (await crowd.core.listNamespacedPod({ namespace: crowd.name, limit: 1 })).items.length === 0,
-      { what: 'the 5,000 pods to be gone', timeoutMs: 120_000, intervalMs: 1000 });
+    await waitUntil(
+      async () => (await crowd.core.listNamespacedPod({ namespace: crowd.name, limit: 1 })).items.length === 0,
+      { what: 'the 5,000 pods to be gone', timeoutMs: 120_000, intervalMs: 1000 },
+    );
     note('deleted pods', { count: names.length, ms: Date.now() - started });
   });
 
-  it('lists 50 rows within Slack\'s limits, says 4,950 more were not shown, in bounded time and memory', async () => {
+  it("lists 50 rows within Slack's limits, says 4,950 more were not shown, in bounded time and memory", async () => {
     const ran = await run(`get pods -n ${crowd.name}`, `get pods in ${crowd.name}`);
     const { reply } = ran;
     expect(callText(ran.final)).toMatch(/^✅/u);

@@ -18,9 +18,53 @@ const names = registry.commands.map((c) => c.name);
 /** Words people and attackers type: real names, flags, look-alikes, quotes, controls, unicode, huge ones. */
 const word = fc.oneof(
   fc.constantFrom(...names, ...names.flatMap((n) => n.split(' '))),
-  fc.constantFrom('-n', '--namespace', '-c', '--container', '--tail', '--previous', '--to-revision', '-l', '--force', '--yes', '--for',
-    '—n', '–namespace', '-n=', '--n', '-nn', '---', '--', '-', '"', '\'', '“quoted”', '`x`', '<@U0BOB>', '<http://evil|x>', '&lt;', '\u0000', '\u202e', '\r\n'),
-  fc.constantFrom('web', 'prod', 'kube-system', 'ghcr.io/acme/web:1.2', 'web@sha256:' + 'a'.repeat(64), '3', '-1', '1e9', '0x10', 'NaN', '../etc', 'web;rm -rf /', 'Web', 'deploy/web'),
+  fc.constantFrom(
+    '-n',
+    '--namespace',
+    '-c',
+    '--container',
+    '--tail',
+    '--previous',
+    '--to-revision',
+    '-l',
+    '--force',
+    '--yes',
+    '--for',
+    '—n',
+    '–namespace',
+    '-n=',
+    '--n',
+    '-nn',
+    '---',
+    '--',
+    '-',
+    '"',
+    "'",
+    '“quoted”',
+    '`x`',
+    '<@U0BOB>',
+    '<http://evil|x>',
+    '&lt;',
+    '\u0000',
+    '\u202e',
+    '\r\n',
+  ),
+  fc.constantFrom(
+    'web',
+    'prod',
+    'kube-system',
+    'ghcr.io/acme/web:1.2',
+    'web@sha256:' + 'a'.repeat(64),
+    '3',
+    '-1',
+    '1e9',
+    '0x10',
+    'NaN',
+    '../etc',
+    'web;rm -rf /',
+    'Web',
+    'deploy/web',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.string({ unit: 'binary', maxLength: 30 }),
   fc.string({ minLength: 300, maxLength: 5000 }),
@@ -58,14 +102,24 @@ function checkValidated(parsed: ReturnType<typeof parseCommand>): void {
 describe('the command parser under generated hostile input', () => {
   it('answers 8,000 word-built lines with a valid command or a clear refusal', () => {
     const seen = { valid: 0, refused: 0 };
-    fc.assert(fc.property(line, (text) => { seen[outcome(text)] += 1; }), { numRuns: 8_000 });
+    fc.assert(
+      fc.property(line, (text) => {
+        seen[outcome(text)] += 1;
+      }),
+      { numRuns: 8_000 },
+    );
     // The generator must reach both ends, or the property proves little.
     expect(seen.valid).toBeGreaterThan(50);
     expect(seen.refused).toBeGreaterThan(1000);
   });
 
   it('answers 2,000 lines of raw bytes, including 2,000-character ones, without another kind of error', () => {
-    fc.assert(fc.property(raw, (text) => { outcome(text); }), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(raw, (text) => {
+        outcome(text);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('refuses a 1 MB line (it is bounded before it is tokenized; a hang would hit the test timeout)', () => {

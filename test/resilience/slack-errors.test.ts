@@ -18,7 +18,10 @@ beforeAll(async () => {
   // The bot as shipped: the Web API client's own retry policy, nothing shortened.
   bot = await startTestBot({ emu, cluster: ns.cluster });
   const ready = { 'pod-ready.stage.kwok.x-k8s.io/delay': '2s' };
-  await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 2, podAnnotations: ready }) });
+  await ns.apps.createNamespacedDeployment({
+    namespace: ns.name,
+    body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 2, podAnnotations: ready }),
+  });
   await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('api', 'ghcr.io/acme/api:1.0') });
 });
 
@@ -40,7 +43,9 @@ function accepted(job: FinishedJob): { posts: RecordedCall[]; edits: RecordedCal
   const ts = String(job.root.result['ts']);
   const ok = emu.calls.filter((c) => c.status === 200 && c.result['ok'] === true);
   return {
-    posts: ok.filter((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && c.result['ts'] === ts),
+    posts: ok.filter(
+      (c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && c.result['ts'] === ts,
+    ),
     edits: ok.filter((c) => c.method === 'chat.update' && c.params['ts'] === ts),
     replies: ok.filter((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === ts),
   };
@@ -72,15 +77,22 @@ describe('when Slack rate limits and then fails for 25 s', () => {
     };
     // One job is following its rollout when Slack goes bad; the other is asked for while it is.
     await ack(`deploy web ghcr.io/acme/web:2.0 -n ${ns.name}`, 'U0ALICE');
-    await emu.waitFor((c) => c.method === 'chat.update' && callText(c).includes('deploy web') && callText(c).includes(' · running'), { since });
+    await emu.waitFor(
+      (c) => c.method === 'chat.update' && callText(c).includes('deploy web') && callText(c).includes(' · running'),
+      { since },
+    );
     const start = Date.now();
     const outageEnd = start + 25_000;
     for (const method of ['chat.postMessage', 'chat.update']) {
       // 5 s of 429 Retry-After: 2, then (the earlier outage answers while it lasts) 503 until 25 s.
-      emu.faults.during(method, { status: 429, retryAfter: 2 }, { forMs: 5_000 }).during(method, { status: 503 }, { forMs: 25_000 });
+      emu.faults
+        .during(method, { status: 429, retryAfter: 2 }, { forMs: 5_000 })
+        .during(method, { status: 503 }, { forMs: 25_000 });
     }
     await ack(`scale api 2 -n ${ns.name}`, 'U0BOB');
-    const jobs = await Promise.all(['deploy web', 'scale api'].map((marker) => waitForJob(emu, marker, { since, timeoutMs: 120_000 })));
+    const jobs = await Promise.all(
+      ['deploy web', 'scale api'].map((marker) => waitForJob(emu, marker, { since, timeoutMs: 120_000 })),
+    );
     await settle(3000);
 
     for (const job of jobs) {
@@ -91,23 +103,45 @@ describe('when Slack rate limits and then fails for 25 s', () => {
     const faulted = emu.calls.slice(since).filter((c) => c.fault !== undefined);
     expect(faulted.some((c) => c.status === 429)).toBe(true);
     expect(faulted.some((c) => c.status === 503 && c.params['ts'] === jobs[0]?.root.result['ts'])).toBe(true);
-    expect(faulted.some((c) => c.status === 503 && callText(c).includes('scale api') && c.params['ts'] === undefined)).toBe(true);
-    expect((await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/web:2.0');
-    process.stdout.write(`slack-errors: ${faulted.length} calls refused (${faulted.filter((c) => c.status === 429).length} × 429); ✅ ${jobs.map((j) => j.final.time - outageEnd).join(' / ')} ms after the 25 s disturbance ended\n`);
+    expect(
+      faulted.some((c) => c.status === 503 && callText(c).includes('scale api') && c.params['ts'] === undefined),
+    ).toBe(true);
+    expect(
+      (await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.spec?.containers[0]
+        ?.image,
+    ).toBe('ghcr.io/acme/web:2.0');
+    process.stdout.write(
+      `slack-errors: ${faulted.length} calls refused (${faulted.filter((c) => c.status === 429).length} × 429); ✅ ${jobs.map((j) => j.final.time - outageEnd).join(' / ')} ms after the 25 s disturbance ended\n`,
+    );
   });
 });
 
 describe('when Slack keeps failing one edit of a thread root', () => {
-  it('never lets that edit land after the job\'s later ones', async () => {
+  it("never lets that edit land after the job's later ones", async () => {
     const since = emu.calls.length;
     // The second deploy of web waits for the first's lock and says so; Slack answers that edit 503 for 6 s.
     const faultFrom = Date.now();
-    emu.faults.during('chat.update', { status: 503 }, { forMs: 6_000, match: (p) => String(p['text']).includes('waiting for') });
+    emu.faults.during(
+      'chat.update',
+      { status: 503 },
+      { forMs: 6_000, match: (p) => String(p['text']).includes('waiting for') },
+    );
     const slack = emu.driver(bot.eventsUrl);
-    await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:3.0 -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
-    await emu.waitFor((c) => c.method === 'chat.update' && callText(c).includes('web:3.0') && callText(c).includes(' · running'), { since });
-    await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:4.0 -n ${ns.name}`, { user: 'U0BOB', channel: 'C0OPS' });
-    const jobs = await Promise.all(['web:3.0', 'web:4.0'].map((marker) => waitForJob(emu, marker, { since, timeoutMs: 120_000 })));
+    await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:3.0 -n ${ns.name}`, {
+      user: 'U0ALICE',
+      channel: 'C0OPS',
+    });
+    await emu.waitFor(
+      (c) => c.method === 'chat.update' && callText(c).includes('web:3.0') && callText(c).includes(' · running'),
+      { since },
+    );
+    await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:4.0 -n ${ns.name}`, {
+      user: 'U0BOB',
+      channel: 'C0OPS',
+    });
+    const jobs = await Promise.all(
+      ['web:3.0', 'web:4.0'].map((marker) => waitForJob(emu, marker, { since, timeoutMs: 120_000 })),
+    );
     // Until the refused edit's retries (0.5, 1, 2, 4, 8 s backoff, each up to twice that) would have come in had it not waited its turn.
     await settle(Math.max(0, faultFrom + 25_000 - Date.now()));
 
@@ -116,6 +150,9 @@ describe('when Slack keeps failing one edit of a thread root', () => {
       expect(job.finalText).toMatch(/^✅/u);
       expectOnceAndInOrder(job);
     }
-    expect((await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/web:4.0');
+    expect(
+      (await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.spec?.containers[0]
+        ?.image,
+    ).toBe('ghcr.io/acme/web:4.0');
   });
 });

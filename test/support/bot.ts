@@ -66,7 +66,8 @@ function botEnvironment(options: TestBotOptions, clusterName: string): Record<st
     COXSWAIN_FAILURE_GRACE: '2s',
     // A watcher that dies without releasing its Lease is replaced after 3 s, not 15.
     COXSWAIN_LEADER_LEASE: '3s',
-    COXSWAIN_POLICY: options.policyFile ?? fileURLToPath(new URL('./policies/everyone-everything.yaml', import.meta.url)),
+    COXSWAIN_POLICY:
+      options.policyFile ?? fileURLToPath(new URL('./policies/everyone-everything.yaml', import.meta.url)),
     // Tests fire commands faster than people do; the limits have tests of their own (test/integration/security/).
     COXSWAIN_RATE_USER: 'off',
     COXSWAIN_RATE_CHANNEL: 'off',
@@ -82,10 +83,24 @@ export async function startTestBot(options: TestBotOptions): Promise<TestBot> {
   const clusterName = options.clusterName ?? `t-${randomBytes(4).toString('hex')}`;
   const config = loadConfig(botEnvironment(options, clusterName));
   const logs: string[] = [];
-  const log: Log = (level, message, fields = {}) => { logs.push(redact(JSON.stringify({ level, message, ...fields }))); };
-  const running: RunningRoles = await startRoles({ config, role: options.role ?? 'all', commands: allCommands, log, ...(options.wrapKube ? { wrapKube: options.wrapKube } : {}) });
+  const log: Log = (level, message, fields = {}) => {
+    logs.push(redact(JSON.stringify({ level, message, ...fields })));
+  };
+  const running: RunningRoles = await startRoles({
+    config,
+    role: options.role ?? 'all',
+    commands: allCommands,
+    log,
+    ...(options.wrapKube ? { wrapKube: options.wrapKube } : {}),
+  });
   const port = running.port ?? 0;
-  return { eventsUrl: `http://127.0.0.1:${port}/slack/events`, port, cluster: clusterName, logs, stop: () => running.stop() };
+  return {
+    eventsUrl: `http://127.0.0.1:${port}/slack/events`,
+    port,
+    cluster: clusterName,
+    logs,
+    stop: () => running.stop(),
+  };
 }
 
 /** Options of spawnBot: those of startTestBot (but wrapKube, which cannot cross a process), and how to start. */
@@ -130,24 +145,54 @@ export async function spawnBot(options: BotProcessOptions): Promise<BotProcess> 
   const clusterName = options.clusterName ?? `t-${randomBytes(4).toString('hex')}`;
   const role = options.role ?? 'all';
   const port = await freePort();
-  const env = { PATH: process.env['PATH'] ?? '', ...botEnvironment(options, clusterName), PORT: String(port), COXSWAIN_LOG_LEVEL: 'info', ...options.env };
-  const child = spawn(process.execPath, [mainScript, 'start', '--role', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    ...botEnvironment(options, clusterName),
+    PORT: String(port),
+    COXSWAIN_LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const child = spawn(process.execPath, [mainScript, 'start', '--role', role], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`could not start coxswain --role ${role}`);
   const chunks: string[] = [];
   child.stdout.on('data', (d: Buffer) => chunks.push(d.toString()));
   child.stderr.on('data', (d: Buffer) => chunks.push(d.toString()));
   const exited = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const bot: BotProcess = {
-    pid: child.pid, role, port, eventsUrl: `http://127.0.0.1:${port}/slack/events`, cluster: clusterName, exited,
+    pid: child.pid,
+    role,
+    port,
+    eventsUrl: `http://127.0.0.1:${port}/slack/events`,
+    cluster: clusterName,
+    exited,
     output: () => chunks.join(''),
-    kill: (signal) => { child.kill(signal); },
-    stop: async () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); await exited; },
+    kill: (signal) => {
+      child.kill(signal);
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
   if (options.waitReady === false) return bot;
   const ready = async (): Promise<boolean> => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
   await Promise.race([
-    waitUntil(ready, { what: `coxswain --role ${role} to answer /readyz with 200`, timeoutMs: 30_000, intervalMs: 200 }),
-    exited.then((e) => { throw new Error(`coxswain --role ${role} exited (${e.code ?? e.signal}) before it was ready:\n${bot.output().slice(-2000)}`); }),
-  ]).catch(async (error: unknown) => { await bot.stop(); throw error; });
+    waitUntil(ready, {
+      what: `coxswain --role ${role} to answer /readyz with 200`,
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    }),
+    exited.then((e) => {
+      throw new Error(
+        `coxswain --role ${role} exited (${e.code ?? e.signal}) before it was ready:\n${bot.output().slice(-2000)}`,
+      );
+    }),
+  ]).catch(async (error: unknown) => {
+    await bot.stop();
+    throw error;
+  });
   return bot;
 }

@@ -12,7 +12,10 @@ import type { TestNamespace } from './kube.ts';
 import { SlackEmulator, type SlackDriver, type SlashCommandResult, type UserSeed } from './slack-emulator/index.ts';
 
 /** The people of a guarded bot's workspace: Alice, Bob, Carol, Dave and Eve, all in #C0OPS. */
-export const cast: readonly UserSeed[] = ['alice', 'bob', 'carol', 'dave', 'eve'].map((name) => ({ id: `U0${name.toUpperCase()}`, name }));
+export const cast: readonly UserSeed[] = ['alice', 'bob', 'carol', 'dave', 'eve'].map((name) => ({
+  id: `U0${name.toUpperCase()}`,
+  name,
+}));
 
 /** Options of startGuardedBot. */
 export interface GuardedBotOptions {
@@ -58,11 +61,22 @@ export async function startGuardedBot(o: GuardedBotOptions): Promise<GuardedBot>
   });
   const bot = await startTestBot({ emu, cluster: o.ns.cluster, policyFile, ...(o.env ? { env: o.env } : {}) });
   const slack = emu.driver(bot.eventsUrl);
-  const send = (user: string, text: string): Promise<SlashCommandResult> => slack.slashCommand('/k8s', text, { user, channel: 'C0OPS' });
+  const send = (user: string, text: string): Promise<SlashCommandResult> =>
+    slack.slashCommand('/k8s', text, { user, channel: 'C0OPS' });
   return {
-    emu, bot, slack, send, policyFile,
+    emu,
+    bot,
+    slack,
+    send,
+    policyFile,
     say: async (user, text) => ackText(await send(user, text)),
-    audit: async () => (await readAuditTrail(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', bot.cluster)).records.map((r) => r.record),
-    stop: async () => { await bot.stop(); await emu.stop(); },
+    audit: async () =>
+      (await readAuditTrail(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', bot.cluster)).records.map(
+        (r) => r.record,
+      ),
+    stop: async () => {
+      await bot.stop();
+      await emu.stop();
+    },
   };
 }

@@ -4,8 +4,13 @@
 import { readFileSync } from 'node:fs';
 
 /** The runtime stage's `ENV name=value` pairs, in order; throws on a form it does not read (quotes, `ENV name value`). */
-export function imageEnv(dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8')): Record<string, string> {
-  const lines = dockerfile.replace(/\\\n/gu, ' ').split('\n').map((line) => line.trim());
+export function imageEnv(
+  dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'),
+): Record<string, string> {
+  const lines = dockerfile
+    .replace(/\\\n/gu, ' ')
+    .split('\n')
+    .map((line) => line.trim());
   const runtime = lines.slice(lines.findLastIndex((line) => /^FROM\s/iu.test(line)));
   const env: Record<string, string> = {};
   for (const line of runtime.filter((l) => /^ENV\s/iu.test(l))) {

@@ -42,7 +42,12 @@ export const botServiceAccount = { namespace: 'coxswain', name: 'coxswain' } as 
  */
 export async function grantBotWrites(admin: k8s.KubeConfig, namespace: string): Promise<void> {
   const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
-  await rbac.createNamespacedRoleBinding({ namespace, body: writeGrant(namespace, botServiceAccount) as unknown as k8s.V1RoleBinding }).catch((error: unknown) => {
-    if ((error as { code?: number } | null)?.code !== 409) throw error;
-  });
+  await rbac
+    .createNamespacedRoleBinding({
+      namespace,
+      body: writeGrant(namespace, botServiceAccount) as unknown as k8s.V1RoleBinding,
+    })
+    .catch((error: unknown) => {
+      if ((error as { code?: number } | null)?.code !== 409) throw error;
+    });
 }

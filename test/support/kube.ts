@@ -14,7 +14,7 @@ export { grantBotWrites, loadKubeConfig, makeDeployment, type DeploymentOptions 
 /** The running test cluster (started by the jest global setup). */
 export async function testCluster(): Promise<ClusterState> {
   const state = await readClusterState(process.env['COXSWAIN_CLUSTER_DIR'] ?? clusterDir());
-  if (!state) throw new Error('no test cluster is running; the integration project\'s global setup starts one');
+  if (!state) throw new Error("no test cluster is running; the integration project's global setup starts one");
   return state;
 }
 
@@ -29,8 +29,10 @@ export interface TestNamespace {
 }
 
 async function waitForDefaultServiceAccount(core: k8s.CoreV1Api, namespace: string): Promise<void> {
-  await waitUntil(async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace })),
-    { what: `ServiceAccount default in ${namespace}`, timeoutMs: 30_000 });
+  await waitUntil(async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace })), {
+    what: `ServiceAccount default in ${namespace}`,
+    timeoutMs: 30_000,
+  });
 }
 
 /** Options of useTestNamespace. */
@@ -76,7 +78,10 @@ export interface WaitForObjectOptions {
  * API server's watch events, not on a sleep.
  */
 export async function waitForObject<T extends k8s.KubernetesObject>(
-  kc: k8s.KubeConfig, path: string, predicate: (obj: T) => boolean, options: WaitForObjectOptions,
+  kc: k8s.KubeConfig,
+  path: string,
+  predicate: (obj: T) => boolean,
+  options: WaitForObjectOptions,
 ): Promise<T> {
   const watch = new k8s.Watch(kc);
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -84,13 +89,31 @@ export async function waitForObject<T extends k8s.KubernetesObject>(
   let request: AbortController | undefined;
   try {
     return await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${options.what}; last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? null).slice(0, 2000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${options.what}; last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? last ?? null).slice(0, 2000)}`,
+            ),
+          ),
+        timeoutMs,
+      );
       const onEvent = (_type: string, obj: T): void => {
         last = obj;
-        if (predicate(obj)) { clearTimeout(timer); resolve(obj); }
+        if (predicate(obj)) {
+          clearTimeout(timer);
+          resolve(obj);
+        }
       };
-      const onDone = (err: unknown): void => { if (err) { clearTimeout(timer); reject(err instanceof Error ? err : new Error(JSON.stringify(err))); } };
-      watch.watch(path, {}, onEvent, onDone).then((c) => { request = c; }, reject);
+      const onDone = (err: unknown): void => {
+        if (err) {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
+        }
+      };
+      watch.watch(path, {}, onEvent, onDone).then((c) => {
+        request = c;
+      }, reject);
     });
   } finally {
     request?.abort();
@@ -98,8 +121,14 @@ export async function waitForObject<T extends k8s.KubernetesObject>(
 }
 
 /** Serves `lines` as the current (and optionally previous) log of a pod's container, through kwok. */
-export async function servePodLogs(ns: TestNamespace, pod: string, logs: { current: string[]; previous?: string[] }): Promise<void> {
-  const toCri = (lines: string[]): string => lines.map((l, i) => `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000000000Z stdout F ${l}`).join('\n') + '\n';
+export async function servePodLogs(
+  ns: TestNamespace,
+  pod: string,
+  logs: { current: string[]; previous?: string[] },
+): Promise<void> {
+  const toCri = (lines: string[]): string =>
+    lines.map((l, i) => `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000000000Z stdout F ${l}`).join('\n') +
+    '\n';
   const current = join(ns.cluster.podLogsDir, `${ns.name}_${pod}.log`);
   await writeFile(current, toCri(logs.current));
   const spec: { logsFile: string; previousLogsFile?: string } = { logsFile: current };
@@ -109,7 +138,9 @@ export async function servePodLogs(ns: TestNamespace, pod: string, logs: { curre
   }
   const objects = k8s.KubernetesObjectApi.makeApiClient(ns.admin);
   await objects.create({
-    apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Logs', metadata: { name: pod, namespace: ns.name },
+    apiVersion: 'kwok.x-k8s.io/v1alpha1',
+    kind: 'Logs',
+    metadata: { name: pod, namespace: ns.name },
     spec: { logs: [{ containers: [], ...spec }] },
   } as k8s.KubernetesObject);
 }

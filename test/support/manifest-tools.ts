@@ -34,7 +34,9 @@ export function runProcess(file: string, args: readonly string[], input = ''): P
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
     child.stdin.end(input);
   });
 }
@@ -43,7 +45,12 @@ export function runProcess(file: string, args: readonly string[], input = ''): P
 export async function manifestTools(): Promise<ManifestTools> {
   const result = await runProcess(join(repoRoot, 'test', 'support', 'tools', 'build-tools.sh'), []);
   if (result.code !== 0) throw new Error(`building the manifest tools failed:\n${result.stderr}`);
-  const paths = new Map(result.stdout.trim().split('\n').map((line) => line.split(' ', 2) as [string, string]));
+  const paths = new Map(
+    result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ', 2) as [string, string]),
+  );
   const kustomize = paths.get('kustomize');
   const kubeScore = paths.get('kube-score');
   if (!kustomize || !kubeScore) throw new Error(`build-tools.sh printed no tool paths:\n${result.stdout}`);
@@ -67,9 +74,15 @@ export const deployShapes: readonly DeployShape[] = [
   { name: 'default (kubectl apply -k deploy/)', dir: 'deploy' },
   { name: 'split roles', dir: 'deploy/overlays/split' },
   { name: 'with Redis', dir: 'deploy/overlays/with-redis' },
-  { name: 'split roles with Redis', compose: { resources: ['deploy/overlays/split'], components: ['deploy/components/redis'] } },
+  {
+    name: 'split roles with Redis',
+    compose: { resources: ['deploy/overlays/split'], components: ['deploy/components/redis'] },
+  },
   { name: 'impersonation', dir: 'deploy/overlays/impersonation' },
-  { name: 'with Redis over TLS', compose: { resources: ['deploy/overlays/with-redis'], components: ['deploy/components/redis-tls'] } },
+  {
+    name: 'with Redis over TLS',
+    compose: { resources: ['deploy/overlays/with-redis'], components: ['deploy/components/redis-tls'] },
+  },
 ];
 
 /** A rendered shape: kustomize's output and its objects. */
@@ -89,13 +102,16 @@ async function buildComposed(tools: ManifestTools, compose: NonNullable<DeploySh
   const dir = await mkdtemp(join(tmpdir(), 'coxswain-kustomize-'));
   try {
     const rel = (p: string): string => JSON.stringify(relative(dir, join(repoRoot, p)));
-    await writeFile(join(dir, 'kustomization.yaml'), [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      `resources: [${compose.resources.map(rel).join(', ')}]`,
-      `components: [${compose.components.map(rel).join(', ')}]`,
-      '',
-    ].join('\n'));
+    await writeFile(
+      join(dir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `resources: [${compose.resources.map(rel).join(', ')}]`,
+        `components: [${compose.components.map(rel).join(', ')}]`,
+        '',
+      ].join('\n'),
+    );
     return await build(tools, dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -104,7 +120,11 @@ async function buildComposed(tools: ManifestTools, compose: NonNullable<DeploySh
 
 /** Renders a shape with kustomize, as `kubectl apply -k` would. */
 export async function renderShape(tools: ManifestTools, shape: DeployShape): Promise<RenderedShape> {
-  const yaml = shape.compose ? await buildComposed(tools, shape.compose) : await build(tools, join(repoRoot, shape.dir ?? ''));
-  const objects = parseAllDocuments(yaml).map((d) => d.toJS() as KubernetesObject | null).filter((o): o is KubernetesObject => Boolean(o?.kind));
+  const yaml = shape.compose
+    ? await buildComposed(tools, shape.compose)
+    : await build(tools, join(repoRoot, shape.dir ?? ''));
+  const objects = parseAllDocuments(yaml)
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => Boolean(o?.kind));
   return { yaml, objects };
 }

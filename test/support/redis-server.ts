@@ -11,7 +11,10 @@ export function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = createConnection({ host: hostname, port: Number(port || 6379) });
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok); };
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.on('error', () => done(false));
     socket.on('connect', () => socket.write('PING\r\n'));
@@ -47,8 +50,13 @@ export interface PrivateRedisOptions {
 /** Any answer to PING (PONG, or NOAUTH when the default user is off) means the server is up; over TLS with `caCert`. */
 function answersPing(port: number, caCert: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = caCert ? tlsConnect({ host: '127.0.0.1', port, ca: caCert, servername: 'localhost' }) : createConnection({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok); };
+    const socket = caCert
+      ? tlsConnect({ host: '127.0.0.1', port, ca: caCert, servername: 'localhost' })
+      : createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(1000, () => done(false));
     socket.on('error', () => done(false));
     socket.on(caCert ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
@@ -62,18 +70,44 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), 'coxswain-redis-'));
   const url = `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
-  const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--appendfsync', 'always',
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    options.appendOnly === false ? 'no' : 'yes',
+    '--appendfsync',
+    'always',
     ...(options.tls
-      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.caCert, '--tls-auth-clients', 'no']
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          options.tls.cert,
+          '--tls-key-file',
+          options.tls.key,
+          '--tls-ca-cert-file',
+          options.tls.caCert,
+          '--tls-auth-clients',
+          'no',
+        ]
       : ['--port', String(port)]),
-    ...(options.acl ? ['--aclfile', join(dir, 'users.acl')] : [])];
+    ...(options.acl ? ['--aclfile', join(dir, 'users.acl')] : []),
+  ];
   if (options.acl) await writeFile(join(dir, 'users.acl'), `${options.acl.join('\n')}\n`);
   const caCert = options.tls ? await readFile(options.tls.caCert, 'utf8') : undefined;
   const up = (): Promise<boolean> => answersPing(port, caCert);
   const start = async (): Promise<void> => {
     const proc = spawn(options.binary ?? 'redis-server', args, { stdio: 'ignore' });
     child = proc;
-    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`))));
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`))),
+    );
     exited.catch(() => undefined);
     await Promise.race([waitUntil(up, { what: `redis-server on ${port}`, timeoutMs: 10_000, intervalMs: 50 }), exited]);
   };
@@ -86,5 +120,15 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     await exited;
   };
   await start();
-  return { url, port, dir, start, stop, destroy: async () => { await stop(); await rm(dir, { recursive: true, force: true }); } };
+  return {
+    url,
+    port,
+    dir,
+    start,
+    stop,
+    destroy: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -27,15 +27,32 @@ export interface FinishedJob {
 }
 
 /** Waits for the thread root whose text contains `marker`, then for its final ✅/❌ edit. */
-export async function waitForJob(emu: SlackEmulator, marker: string, options: WaitForJobOptions = {}): Promise<FinishedJob> {
+export async function waitForJob(
+  emu: SlackEmulator,
+  marker: string,
+  options: WaitForJobOptions = {},
+): Promise<FinishedJob> {
   const since = options.since ?? 0;
   // Only a post Slack accepted is the root: a refused one (429, 5xx) has no ts, and the bot posts it again.
-  const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.result['ok'] === true && c.params['thread_ts'] === undefined && callText(c).includes(marker),
-    { since, timeoutMs: options.timeoutMs ?? 45_000 });
+  const root = await emu.waitFor(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.result['ok'] === true &&
+      c.params['thread_ts'] === undefined &&
+      callText(c).includes(marker),
+    { since, timeoutMs: options.timeoutMs ?? 45_000 },
+  );
   const ts = String(root.result['ts']);
   const channel = String(root.params['channel']);
-  const final = await emu.waitFor((c) => c.method === 'chat.update' && c.result['ok'] === true && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)),
-    { since, timeoutMs: options.timeoutMs ?? 45_000 });
-  const threadText = emu.thread(channel, ts).slice(1).map((m) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`).join('\n');
+  const final = await emu.waitFor(
+    (c) =>
+      c.method === 'chat.update' && c.result['ok'] === true && c.params['ts'] === ts && /^[✅❌]/u.test(callText(c)),
+    { since, timeoutMs: options.timeoutMs ?? 45_000 },
+  );
+  const threadText = emu
+    .thread(channel, ts)
+    .slice(1)
+    .map((m) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`)
+    .join('\n');
   return { root, final, finalText: callText(final), threadText };
 }

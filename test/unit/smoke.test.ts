@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-interface Probe { readonly version: string }
+interface Probe {
+  readonly version: string;
+}
 
 describe('the test runtime', () => {
   it('runs TypeScript on Node 24', () => {

@@ -30,15 +30,22 @@ function mediaType(req: IncomingMessage): string {
 async function parseMultipart(body: string, contentType: string): Promise<Record<string, unknown>> {
   const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
   const params: Record<string, unknown> = {};
-  for (const [key, value] of form) params[key] = typeof value === 'string' ? value : { filename: value.name, size: value.size };
+  for (const [key, value] of form)
+    params[key] = typeof value === 'string' ? value : { filename: value.name, size: value.size };
   return params;
 }
 
-async function parseParams(req: IncomingMessage, body: string, query: URLSearchParams): Promise<Record<string, unknown>> {
+async function parseParams(
+  req: IncomingMessage,
+  body: string,
+  query: URLSearchParams,
+): Promise<Record<string, unknown>> {
   const params: Record<string, unknown> = Object.fromEntries(query);
   const type = mediaType(req);
-  if (type === 'application/json' && body !== '') return { ...params, ...(JSON.parse(body) as Record<string, unknown>) };
-  if (type === 'multipart/form-data') return { ...params, ...(await parseMultipart(body, req.headers['content-type'] ?? '')) };
+  if (type === 'application/json' && body !== '')
+    return { ...params, ...(JSON.parse(body) as Record<string, unknown>) };
+  if (type === 'multipart/form-data')
+    return { ...params, ...(await parseMultipart(body, req.headers['content-type'] ?? '')) };
   return { ...params, ...Object.fromEntries(new URLSearchParams(body)) };
 }
 

@@ -1,4 +1,12 @@
-import { at, checkArray, checkOptionalText, checkString, checkText, isRecord, schemaMismatch } from './block-kit-rules.ts';
+import {
+  at,
+  checkArray,
+  checkOptionalText,
+  checkString,
+  checkText,
+  isRecord,
+  schemaMismatch,
+} from './block-kit-rules.ts';
 import type { Json } from './block-kit-rules.ts';
 
 const PLACEHOLDER = { max: 150, plainOnly: true } as const;
@@ -73,11 +81,32 @@ const OPTION_LIMITS: Readonly<Record<string, number>> = {
 };
 
 const INTERACTIVE = new Set([
-  'button', 'static_select', 'multi_static_select', 'overflow', 'checkboxes', 'radio_buttons', 'datepicker',
-  'timepicker', 'datetimepicker', 'users_select', 'multi_users_select', 'conversations_select',
-  'multi_conversations_select', 'channels_select', 'multi_channels_select', 'external_select',
-  'multi_external_select', 'plain_text_input', 'number_input', 'email_text_input', 'url_text_input',
-  'rich_text_input', 'file_input', 'workflow_button', 'feedback_buttons', 'icon_button',
+  'button',
+  'static_select',
+  'multi_static_select',
+  'overflow',
+  'checkboxes',
+  'radio_buttons',
+  'datepicker',
+  'timepicker',
+  'datetimepicker',
+  'users_select',
+  'multi_users_select',
+  'conversations_select',
+  'multi_conversations_select',
+  'channels_select',
+  'multi_channels_select',
+  'external_select',
+  'multi_external_select',
+  'plain_text_input',
+  'number_input',
+  'email_text_input',
+  'url_text_input',
+  'rich_text_input',
+  'file_input',
+  'workflow_button',
+  'feedback_buttons',
+  'icon_button',
 ]);
 
 /** Whether a value is an element with an `action_id` Slack routes interactions by. */

@@ -72,7 +72,12 @@ export function checkString(value: unknown, pointer: string, max: number, errors
 }
 
 /** Validates an array's size; returns the array (or an empty one) so callers can walk it. */
-export function checkArray(value: unknown, pointer: string, limits: { min?: number; max: number }, errors: string[]): unknown[] {
+export function checkArray(
+  value: unknown,
+  pointer: string,
+  limits: { min?: number; max: number },
+  errors: string[],
+): unknown[] {
   if (!Array.isArray(value)) {
     errors.push(at('must be an array', pointer));
     return [];

@@ -1,5 +1,13 @@
 import { checkElement, isInteractiveElement } from './block-kit-elements.ts';
-import { at, checkArray, checkOptionalText, checkString, checkText, isRecord, schemaMismatch } from './block-kit-rules.ts';
+import {
+  at,
+  checkArray,
+  checkOptionalText,
+  checkString,
+  checkText,
+  isRecord,
+  schemaMismatch,
+} from './block-kit-rules.ts';
 import type { Json } from './block-kit-rules.ts';
 
 /** Where blocks are shown; modals and Home tabs allow 100 blocks, messages 50. */
@@ -37,7 +45,8 @@ function checkUniqueActionIds(elements: unknown[], pointer: string, errors: stri
   const seen = new Set<string>();
   elements.forEach((element, i) => {
     if (!isRecord(element) || typeof element.action_id !== 'string') return;
-    if (seen.has(element.action_id)) errors.push(at('action_id must be unique within a block', `${pointer}/elements/${i}/action_id`));
+    if (seen.has(element.action_id))
+      errors.push(at('action_id must be unique within a block', `${pointer}/elements/${i}/action_id`));
     seen.add(element.action_id);
   });
 }
@@ -73,7 +82,8 @@ function checkMarkdown(block: Json, pointer: string, errors: string[]): void {
 function checkTable(block: Json, pointer: string, errors: string[]): void {
   const rows = checkArray(block.rows, `${pointer}/rows`, { min: 1, max: 100 }, errors);
   rows.forEach((row, i) => checkArray(row, `${pointer}/rows/${i}`, { min: 1, max: 20 }, errors));
-  if (block.column_settings !== undefined) checkArray(block.column_settings, `${pointer}/column_settings`, { max: 20 }, errors);
+  if (block.column_settings !== undefined)
+    checkArray(block.column_settings, `${pointer}/column_settings`, { max: 20 }, errors);
 }
 
 const noCheck: BlockCheck = () => undefined;
@@ -128,7 +138,12 @@ export function validateBlocks(blocks: unknown, surface: BlockSurface = 'message
 }
 
 /** Slack's answer for rejected blocks: `invalid_blocks`, the errors, and the same lines as `[ERROR]` metadata. */
-export function invalidBlocksResult(errors: readonly string[]): { ok: false; error: 'invalid_blocks'; errors: string[]; response_metadata: { messages: string[] } } {
+export function invalidBlocksResult(errors: readonly string[]): {
+  ok: false;
+  error: 'invalid_blocks';
+  errors: string[];
+  response_metadata: { messages: string[] };
+} {
   return {
     ok: false,
     error: 'invalid_blocks',

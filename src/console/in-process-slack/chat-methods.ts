@@ -26,14 +26,19 @@ function resolveThread(context: MethodContext, channel: string): string | undefi
   const threadTs = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : JSON.stringify(raw);
   if (!state.strict) return threadTs;
   const scope = { method, channel };
-  if (typeof raw !== 'string') state.observer.noticed('thread_ts_not_string', `thread_ts ${threadTs} was not sent as a string`, scope);
+  if (typeof raw !== 'string')
+    state.observer.noticed('thread_ts_not_string', `thread_ts ${threadTs} was not sent as a string`, scope);
   const parent = state.workspace.message(channel, threadTs);
   if (!parent) {
     state.observer.noticed('thread_parent_unknown', `thread_ts ${threadTs} is not a message in ${channel}`, scope);
     return threadTs;
   }
   if (parent.thread_ts === undefined || parent.thread_ts === parent.ts) return threadTs;
-  state.observer.noticed('thread_ts_is_reply', `thread_ts ${threadTs} is a reply; use its parent ${parent.thread_ts}`, scope);
+  state.observer.noticed(
+    'thread_ts_is_reply',
+    `thread_ts ${threadTs} is a reply; use its parent ${parent.thread_ts}`,
+    scope,
+  );
   return parent.thread_ts;
 }
 
@@ -57,7 +62,8 @@ function postMessage(context: MethodContext): ApiResult {
 }
 
 function updateContentError(content: MessageContent): ApiResult | undefined {
-  if (content.text === undefined && content.blocks === undefined && content.attachments === undefined) return fail('no_text');
+  if (content.text === undefined && content.blocks === undefined && content.attachments === undefined)
+    return fail('no_text');
   if (content.blocks === undefined) return undefined;
   if (!Array.isArray(content.blocks)) return fail('invalid_blocks_format');
   const errors = validateBlocks(content.blocks);
@@ -122,4 +128,3 @@ export const chatMethods: Readonly<Record<string, ApiMethod>> = {
   'chat.update': update,
   'chat.postEphemeral': postEphemeral,
 };
-

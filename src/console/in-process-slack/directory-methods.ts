@@ -40,7 +40,8 @@ function channelObject(channel: ChannelState, context: MethodContext): Record<st
 function conversationsInfo(context: MethodContext): ApiResult {
   const ref = stringParam(context.params, 'channel');
   const channel = ref === undefined ? undefined : context.state.workspace.channels.get(ref);
-  if (!channel || (channel.isPrivate && !channel.members.has(context.identity.userId))) return fail('channel_not_found');
+  if (!channel || (channel.isPrivate && !channel.members.has(context.identity.userId)))
+    return fail('channel_not_found');
   return { ok: true, channel: channelObject(channel, context) };
 }
 

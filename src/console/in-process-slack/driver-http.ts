@@ -29,19 +29,23 @@ export function postRaw(post: RawPost): Promise<DriverResponse> {
   const elapsed = (): number => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let timedOut = false;
-    const req = request(post.url, {
-      method: 'POST',
-      agent: false,
-      headers: { ...post.headers, 'Content-Length': String(Buffer.byteLength(post.body)) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: elapsed() });
-      });
-      res.on('error', () => undefined);
-    });
+    const req = request(
+      post.url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { ...post.headers, 'Content-Length': String(Buffer.byteLength(post.body)) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: elapsed() });
+        });
+        res.on('error', () => undefined);
+      },
+    );
     const timer = setTimeout(() => {
       timedOut = true;
       req.destroy();

@@ -12,7 +12,15 @@ import { directoryMethods } from './directory-methods.ts';
 import { sendJson } from './http-reply.ts';
 import { ResponseUrls } from './response-urls.ts';
 import { SlackDriver } from './slack-driver.ts';
-import type { CallInterceptor, ChannelSeed, Clock, RecordedCall, SlackObserver, UserSeed, UsergroupSeed } from './slack-types.ts';
+import type {
+  CallInterceptor,
+  ChannelSeed,
+  Clock,
+  RecordedCall,
+  SlackObserver,
+  UserSeed,
+  UsergroupSeed,
+} from './slack-types.ts';
 import { WebApi } from './web-api.ts';
 import { Workspace } from './workspace.ts';
 import type { BotIdentity } from './workspace.ts';
@@ -126,7 +134,12 @@ export class InProcessSlack<F = never> {
     this.#observer = hooks.observer ?? nobody;
     this.#intercept = hooks.intercept;
     this.workspace = seedWorkspace(options, this.#clock);
-    this.responseUrls = new ResponseUrls({ workspace: this.workspace, clock: this.#clock, observer: this.#observer, baseUrl: () => this.url });
+    this.responseUrls = new ResponseUrls({
+      workspace: this.workspace,
+      clock: this.#clock,
+      observer: this.#observer,
+      baseUrl: () => this.url,
+    });
     this.#webApi = this.#createWebApi(options);
   }
 
@@ -179,7 +192,12 @@ export class InProcessSlack<F = never> {
 
   #createWebApi(options: InProcessSlackOptions<F>): WebApi<F> {
     const appLevel = options.hooks?.appLevel;
-    const state: SlackState = { workspace: this.workspace, observer: this.#observer, clock: this.#clock, strict: options.strict ?? true };
+    const state: SlackState = {
+      workspace: this.workspace,
+      observer: this.#observer,
+      clock: this.#clock,
+      strict: options.strict ?? true,
+    };
     return new WebApi({
       state,
       methods: { ...directoryMethods, ...chatMethods, ...appLevel?.methods, ...options.methods },
@@ -194,7 +212,8 @@ export class InProcessSlack<F = never> {
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', this.url);
-      if (url.pathname.startsWith('/api/')) await this.#webApi.handle(req, res, url.pathname.slice('/api/'.length), url.searchParams);
+      if (url.pathname.startsWith('/api/'))
+        await this.#webApi.handle(req, res, url.pathname.slice('/api/'.length), url.searchParams);
       else if (url.pathname.startsWith('/hooks/') && req.method === 'POST') await this.#hook(req, res, url.pathname);
       else sendJson(res, 404, { ok: false, error: 'not_found' });
     } catch (error) {
@@ -207,7 +226,12 @@ export class InProcessSlack<F = never> {
     const intercepted = await this.#intercept?.({ method: HOOK_METHOD, params });
     const base = { method: HOOK_METHOD, params, token: undefined, headers: req.headers, time: this.#clock.now() };
     if (intercepted) {
-      this.#recorder.record({ ...base, status: intercepted.status, result: intercepted.result, fault: intercepted.fault });
+      this.#recorder.record({
+        ...base,
+        status: intercepted.status,
+        result: intercepted.result,
+        fault: intercepted.fault,
+      });
       intercepted.reply(res);
       return;
     }
@@ -220,7 +244,7 @@ export class InProcessSlack<F = never> {
 function parseHookBody(body: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(body);
-    return typeof parsed === 'object' && parsed !== null ? parsed as Record<string, unknown> : {};
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
   } catch {
     const form = Object.fromEntries(new URLSearchParams(body));
     return typeof form.payload === 'string' ? parseHookBody(form.payload) : form;

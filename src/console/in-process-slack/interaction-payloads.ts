@@ -69,7 +69,12 @@ export function triggerId(): string {
 }
 
 /** Builds `/command text` as `user` in `channel` with Slack's fields in Slack's order (§2.1) and a fresh response_url. */
-export function slashCommandPayload(context: PayloadContext, command: string, text: string, target: CommandTarget): SlashCommandPayload {
+export function slashCommandPayload(
+  context: PayloadContext,
+  command: string,
+  text: string,
+  target: CommandTarget,
+): SlashCommandPayload {
   const { workspace, responseUrls, appId } = context;
   const channel = workspace.channels.get(target.channel);
   const responseUrl = responseUrls.issue('commands', { user: target.user, channel: target.channel });
@@ -121,7 +126,7 @@ export function ackFromBody(body: string): AckMessage | undefined {
 
 /** Renders an ack message object (`text`, `blocks`, `response_type`) as Slack would. */
 export function ackFromObject(parsed: Record<string, unknown>): AckMessage {
-  const blocks = Array.isArray(parsed.blocks) ? parsed.blocks as unknown[] : undefined;
+  const blocks = Array.isArray(parsed.blocks) ? (parsed.blocks as unknown[]) : undefined;
   return {
     visibility: parsed.response_type === 'in_channel' ? 'in_channel' : 'ephemeral',
     text: typeof parsed.text === 'string' ? parsed.text : '',
@@ -140,7 +145,11 @@ export function showAck(context: PayloadContext, ack: AckMessage, responseUrl: s
   if (ack.errors.length > 0) return;
   observer.accepted(content, { method: 'ack', channel: target.channel });
   if (ack.visibility === 'in_channel') {
-    const message = workspace.post(target.channel, content, { user: workspace.bot.userId, botId: workspace.bot.botId, appId: workspace.bot.appId });
+    const message = workspace.post(target.channel, content, {
+      user: workspace.bot.userId,
+      botId: workspace.bot.botId,
+      appId: workspace.bot.appId,
+    });
     responseUrls.setSource(responseUrl, { kind: 'channel', channel: target.channel, ts: message.ts });
     return;
   }
@@ -153,8 +162,11 @@ function buttonsIn(blocks: unknown[] | undefined): FoundButton[] {
   for (const block of blocks ?? []) {
     if (!isRecord(block)) continue;
     const blockId = typeof block.block_id === 'string' ? block.block_id : '';
-    const candidates = Array.isArray(block.elements) ? [...block.elements as unknown[], block.accessory] : [block.accessory];
-    for (const element of candidates) if (isRecord(element) && element.type === 'button') found.push({ blockId, button: element });
+    const candidates = Array.isArray(block.elements)
+      ? [...(block.elements as unknown[]), block.accessory]
+      : [block.accessory];
+    for (const element of candidates)
+      if (isRecord(element) && element.type === 'button') found.push({ blockId, button: element });
   }
   return found;
 }
@@ -180,13 +192,15 @@ function wireMessage(stored: StoredMessage | EphemeralMessage): Partial<StoredMe
 function assertCanSee(workspace: Workspace, target: ClickTarget): void {
   const channel = workspace.channels.get(target.channel);
   if (!channel) throw new Error(`clickButton: channel ${target.channel} does not exist`);
-  if (!channel.members.has(target.user)) throw new Error(`clickButton: ${target.user} is not a member of ${target.channel} and cannot see its messages`);
+  if (!channel.members.has(target.user))
+    throw new Error(`clickButton: ${target.user} is not a member of ${target.channel} and cannot see its messages`);
 }
 
 function findSource(workspace: Workspace, target: ClickTarget): HookSource {
   if (target.ephemeral === true) {
     const message = workspace.ephemeral(target.user, target.channel, target.ts);
-    if (!message) throw new Error(`clickButton: no ephemeral message ${target.ts} for ${target.user} in ${target.channel}`);
+    if (!message)
+      throw new Error(`clickButton: no ephemeral message ${target.ts} for ${target.user} in ${target.channel}`);
     return { kind: 'ephemeral', message };
   }
   if (!workspace.message(target.channel, target.ts)) {
@@ -197,10 +211,14 @@ function findSource(workspace: Workspace, target: ClickTarget): HookSource {
 
 function findButton(blocks: unknown[] | undefined, target: ClickTarget): FoundButton {
   const buttons = buttonsIn(blocks);
-  const match = buttons.find((b) => b.button.action_id === target.actionId && (target.blockId === undefined || b.blockId === target.blockId));
+  const match = buttons.find(
+    (b) => b.button.action_id === target.actionId && (target.blockId === undefined || b.blockId === target.blockId),
+  );
   if (match) return match;
   const present = buttons.map((b) => String(b.button.action_id)).join(', ') || 'no buttons';
-  throw new Error(`clickButton: message ${target.ts} in ${target.channel} has no button "${target.actionId}" (it has: ${present}); was it replaced?`);
+  throw new Error(
+    `clickButton: message ${target.ts} in ${target.channel} has no button "${target.actionId}" (it has: ${present}); was it replaced?`,
+  );
 }
 
 interface ClickSource {
@@ -220,13 +238,20 @@ function blockActions(context: PayloadContext, click: ClickSource, target: Click
   const { workspace, clock, appId } = context;
   const { source, stored } = click;
   const channel = workspace.channels.get(target.channel);
-  const threadTs = stored?.thread_ts !== undefined && stored.thread_ts !== stored.ts ? { thread_ts: stored.thread_ts } : {};
+  const threadTs =
+    stored?.thread_ts !== undefined && stored.thread_ts !== stored.ts ? { thread_ts: stored.thread_ts } : {};
   return {
     type: 'block_actions',
     user: clickUser(workspace, target.user),
     api_app_id: appId,
     token: 'emulated-verification-token',
-    container: { type: 'message', message_ts: target.ts, channel_id: target.channel, is_ephemeral: source.kind === 'ephemeral', ...threadTs },
+    container: {
+      type: 'message',
+      message_ts: target.ts,
+      channel_id: target.channel,
+      is_ephemeral: source.kind === 'ephemeral',
+      ...threadTs,
+    },
     trigger_id: triggerId(),
     team: { id: workspace.teamId, domain: workspace.teamDomain },
     enterprise: null,

@@ -18,7 +18,8 @@ function withActionId(element: unknown): unknown {
 function withIdsInBlock(block: unknown): unknown {
   if (!isRecord(block)) return block;
   const copy: Record<string, unknown> = { ...structuredClone(block), block_id: block.block_id ?? randomId() };
-  if (Array.isArray(copy.elements) && (block.type === 'actions' || block.type === 'context_actions')) copy.elements = copy.elements.map(withActionId);
+  if (Array.isArray(copy.elements) && (block.type === 'actions' || block.type === 'context_actions'))
+    copy.elements = copy.elements.map(withActionId);
   if (copy.accessory !== undefined) copy.accessory = withActionId(copy.accessory);
   return copy;
 }
@@ -31,8 +32,10 @@ export function withIds(blocks: readonly unknown[]): unknown[] {
 /** Picks the message fields out of request parameters; `text` above 40,000 characters is truncated as Slack does. */
 export function readContent(params: Record<string, unknown>): MessageContent {
   const content: MessageContent = {};
-  if (typeof params.text === 'string' || typeof params.text === 'number') content.text = String(params.text).slice(0, MAX_TEXT);
-  if (params.blocks !== undefined) content.blocks = Array.isArray(params.blocks) ? withIds(params.blocks) : params.blocks as unknown[];
+  if (typeof params.text === 'string' || typeof params.text === 'number')
+    content.text = String(params.text).slice(0, MAX_TEXT);
+  if (params.blocks !== undefined)
+    content.blocks = Array.isArray(params.blocks) ? withIds(params.blocks) : (params.blocks as unknown[]);
   if (params.attachments !== undefined) content.attachments = params.attachments as unknown[];
   if (params.metadata !== undefined) content.metadata = params.metadata;
   return content;

@@ -76,7 +76,8 @@ export class ResponseUrls {
   handle(path: string, params: Record<string, unknown>): HookAnswer {
     const hook = this.#hooks.get(path);
     if (!hook) return { status: 404, result: { ok: false, error: 'no_such_url' } };
-    if (this.#options.clock.now() - hook.createdAt > RESPONSE_URL_LIFETIME_MS) return { status: 404, result: { ok: false, error: 'expired_url' } };
+    if (this.#options.clock.now() - hook.createdAt > RESPONSE_URL_LIFETIME_MS)
+      return { status: 404, result: { ok: false, error: 'expired_url' } };
     if (hook.uses >= RESPONSE_URL_MAX_USES) return { status: 404, result: { ok: false, error: 'used_url' } };
     if (flagParam(params, 'delete_original')) {
       hook.uses += 1;
@@ -88,7 +89,8 @@ export class ResponseUrls {
     if (invalid) return { status: 400, result: invalid };
     hook.uses += 1;
     this.#options.observer.accepted(content, { method: METHOD, channel: hook.channel });
-    if (flagParam(params, 'replace_original') && this.#replaceSource(hook, content)) return { status: 200, result: { ok: true } };
+    if (flagParam(params, 'replace_original') && this.#replaceSource(hook, content))
+      return { status: 200, result: { ok: true } };
     this.#postNew(hook, content, params);
     return { status: 200, result: { ok: true } };
   }
@@ -97,17 +99,26 @@ export class ResponseUrls {
     const source = hook.source;
     if (source?.kind === 'channel') this.#options.workspace.delete(source.channel, source.ts);
     else if (source?.kind === 'ephemeral') this.#options.workspace.deleteEphemeral(source.message);
-    else this.#options.observer.noticed('no_original_message', 'delete_original with no original message', { method: METHOD, channel: hook.channel });
+    else
+      this.#options.observer.noticed('no_original_message', 'delete_original with no original message', {
+        method: METHOD,
+        channel: hook.channel,
+      });
   }
 
   #replaceSource(hook: HookState, content: MessageContent): boolean {
     const source = hook.source;
-    if (source?.kind === 'channel') return this.#options.workspace.replace(source.channel, source.ts, content) !== undefined;
+    if (source?.kind === 'channel')
+      return this.#options.workspace.replace(source.channel, source.ts, content) !== undefined;
     if (source?.kind === 'ephemeral') {
       this.#options.workspace.replaceEphemeral(source.message, content);
       return true;
     }
-    this.#options.observer.noticed('no_original_message', 'replace_original with no original message; posted a new one', { method: METHOD, channel: hook.channel });
+    this.#options.observer.noticed(
+      'no_original_message',
+      'replace_original with no original message; posted a new one',
+      { method: METHOD, channel: hook.channel },
+    );
     return false;
   }
 
@@ -115,7 +126,12 @@ export class ResponseUrls {
     const { workspace, observer } = this.#options;
     const threadTs = stringParam(params, 'thread_ts');
     if (params.response_type === 'in_channel') {
-      const message = workspace.post(hook.channel, content, { user: workspace.bot.userId, botId: workspace.bot.botId, appId: workspace.bot.appId, ...(threadTs === undefined ? {} : { threadTs }) });
+      const message = workspace.post(hook.channel, content, {
+        user: workspace.bot.userId,
+        botId: workspace.bot.botId,
+        appId: workspace.bot.appId,
+        ...(threadTs === undefined ? {} : { threadTs }),
+      });
       observer.posted(hook.channel, METHOD);
       if (hook.kind === 'commands') hook.source = { kind: 'channel', channel: hook.channel, ts: message.ts };
       return;

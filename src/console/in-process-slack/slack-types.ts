@@ -110,7 +110,8 @@ export interface Clock {
 }
 
 /** Things Slack accepts but that signal a bug: a `thread_ts` that is unknown, a reply or not a string; no original message. */
-export type NoticeCode = 'thread_parent_unknown' | 'thread_ts_is_reply' | 'thread_ts_not_string' | 'no_original_message';
+export type NoticeCode =
+  'thread_parent_unknown' | 'thread_ts_is_reply' | 'thread_ts_not_string' | 'no_original_message';
 
 /** Where a message went. */
 export interface NoticeScope {

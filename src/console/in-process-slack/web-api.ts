@@ -41,7 +41,13 @@ export class WebApi<F> {
     const base = { method, params: request.params, token: request.token, headers: req.headers };
     const intercepted = await intercept?.({ method, params: request.params });
     if (intercepted) {
-      recorder.record({ ...base, status: intercepted.status, result: intercepted.result, time: state.clock.now(), fault: intercepted.fault });
+      recorder.record({
+        ...base,
+        status: intercepted.status,
+        result: intercepted.result,
+        time: state.clock.now(),
+        fault: intercepted.fault,
+      });
       intercepted.reply(res);
       return;
     }

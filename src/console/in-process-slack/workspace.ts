@@ -116,7 +116,9 @@ export class Workspace {
   /** The bot's DM with a user, created on first use as Slack does for `chat.postMessage(channel: U…)`. */
   openDm(userId: string): ChannelState {
     const id = `D${userId.slice(1)}`;
-    return this.channels.get(id) ?? this.addChannel({ id, name: userId, isIm: true, members: [this.bot.userId, userId] });
+    return (
+      this.channels.get(id) ?? this.addChannel({ id, name: userId, isIm: true, members: [this.bot.userId, userId] })
+    );
   }
 
   /** A fresh, strictly increasing `ts` for a channel, derived from the clock. */
@@ -169,7 +171,8 @@ export class Workspace {
     const message = this.message(channel, ts);
     if (!message) return undefined;
     applyContent(message, content);
-    if (editor !== undefined) message.edited = { user: editor, ts: formatTs(Math.floor(this.#clock.now() / 1000) * 1e6) };
+    if (editor !== undefined)
+      message.edited = { user: editor, ts: formatTs(Math.floor(this.#clock.now() / 1000) * 1e6) };
     return message;
   }
 
@@ -189,15 +192,19 @@ export class Workspace {
     const message = this.message(channel, ts);
     if (!message) return false;
     this.#channelMessages(channel).delete(ts);
-    const parent = message.thread_ts !== undefined && message.thread_ts !== ts
-      ? this.message(channel, message.thread_ts) : undefined;
+    const parent =
+      message.thread_ts !== undefined && message.thread_ts !== ts
+        ? this.message(channel, message.thread_ts)
+        : undefined;
     if (parent?.reply_count !== undefined) parent.reply_count -= 1;
     return true;
   }
 
   /** Channel history as people see it: top-level messages plus broadcast replies, oldest first. */
   history(channel: string): StoredMessage[] {
-    return this.#sorted(channel).filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts || m.reply_broadcast === true);
+    return this.#sorted(channel).filter(
+      (m) => m.thread_ts === undefined || m.thread_ts === m.ts || m.reply_broadcast === true,
+    );
   }
 
   /** A thread as conversations.replies returns it: the parent first, then the replies, oldest first. */

@@ -11,10 +11,18 @@ let other: Redis;
 const prefix = `coxswain:test-approvals-${randomBytes(4).toString('hex')}`;
 
 const request = (over: Partial<NewApprovalRequest> = {}): NewApprovalRequest => ({
-  requester: { userId: 'U0ALICE', userName: 'alice', teamId: 'T1' }, channel: 'C0OPS', command: 'deploy',
-  input: { deployment: 'web', image: 'ghcr.io/acme/web:2.0', namespace: 'prod' }, description: 'deploy web to ghcr.io/acme/web:2.0 in prod',
-  target: { namespace: 'prod', deployment: 'web' }, required: 2, approvers: { roles: ['approver'], users: [], groups: [] },
-  allowSelfApproval: false, createdAt: Date.now(), expiresAt: Date.now() + 60_000, ...over,
+  requester: { userId: 'U0ALICE', userName: 'alice', teamId: 'T1' },
+  channel: 'C0OPS',
+  command: 'deploy',
+  input: { deployment: 'web', image: 'ghcr.io/acme/web:2.0', namespace: 'prod' },
+  description: 'deploy web to ghcr.io/acme/web:2.0 in prod',
+  target: { namespace: 'prod', deployment: 'web' },
+  required: 2,
+  approvers: { roles: ['approver'], users: [], groups: [] },
+  allowSelfApproval: false,
+  createdAt: Date.now(),
+  expiresAt: Date.now() + 60_000,
+  ...over,
 });
 const plan = { generation: 3, images: ['ghcr.io/acme/web:1.0'], replicas: 2, change: 'web: 1.0 → 2.0' };
 
@@ -45,7 +53,9 @@ describe('approval store', () => {
     const { id } = await store.open(request());
     await store.setPlan(id, plan);
     const voters = ['U0BOB', 'U0CAROL', 'U0DAVE', 'U0ERIN', 'U0FRANK', 'U0GRACE'];
-    const outcomes = await Promise.all(voters.map((v, i) => createApprovalStore(i % 2 ? other : redis, prefix, testSealer()).vote(id, v)));
+    const outcomes = await Promise.all(
+      voters.map((v, i) => createApprovalStore(i % 2 ? other : redis, prefix, testSealer()).vote(id, v)),
+    );
     expect(outcomes.filter((o) => o.kind === 'approved')).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === 'counted')).toHaveLength(1);
     expect((await store.get(id))?.votes).toHaveLength(2);
@@ -74,7 +84,10 @@ describe('approval store', () => {
   it('ends a request whose plan cannot be read: no votes, no expiry later, and only from planning', async () => {
     const store = createApprovalStore(redis, prefix, testSealer());
     const { id } = await store.open(request({ expiresAt: Date.now() + 50 }));
-    expect(await store.failPlan(id, 'deployment "web" in namespace "prod" was not found')).toMatchObject({ state: 'failed', failure: 'deployment "web" in namespace "prod" was not found' });
+    expect(await store.failPlan(id, 'deployment "web" in namespace "prod" was not found')).toMatchObject({
+      state: 'failed',
+      failure: 'deployment "web" in namespace "prod" was not found',
+    });
     expect(await store.failPlan(id, 'again')).toBeUndefined();
     expect((await store.vote(id, 'U0BOB')).kind).toBe('refused');
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -83,6 +96,8 @@ describe('approval store', () => {
   });
 
   it('says when a request does not exist', async () => {
-    await expect(createApprovalStore(redis, prefix, testSealer()).vote('zzzzzz', 'U0BOB')).rejects.toThrow('There is no approval request `zzzzzz`');
+    await expect(createApprovalStore(redis, prefix, testSealer()).vote('zzzzzz', 'U0BOB')).rejects.toThrow(
+      'There is no approval request `zzzzzz`',
+    );
   });
 });

@@ -23,18 +23,24 @@ let redis: Redis;
 
 beforeAll(async () => {
   const policyFile = join(ns.cluster.dir, `policy-audit-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(policyFile, `
+  await writeFile(
+    policyFile,
+    `
 roles:
   viewer:  [{ verbs: [get] }]
   auditor: [{ verbs: [audit] }]
 bindings:
   - { role: viewer,  users: ["*"] }
   - { role: auditor, users: [U0AUDITOR] }
-`);
+`,
+  );
   const everyone = ['U0ALICE', 'U0AUDITOR', 'U0BOT'];
   emu = await SlackEmulator.start({
     allowWarnings: ['channel_rate'],
-    users: [{ id: 'U0ALICE', name: 'alice' }, { id: 'U0AUDITOR', name: 'auditor' }],
+    users: [
+      { id: 'U0ALICE', name: 'alice' },
+      { id: 'U0AUDITOR', name: 'auditor' },
+    ],
     channels: [{ id: 'C0OPS', name: 'ops', members: everyone }],
   });
   bot = await startTestBot({ emu, cluster: ns.cluster, policyFile });
@@ -52,7 +58,8 @@ afterAll(async () => {
   }
 });
 
-const answer = (ack: Awaited<ReturnType<SlackDriver['slashCommand']>>['ack']): string => `${ack?.text ?? ''}\n${JSON.stringify(ack?.blocks ?? [])}`;
+const answer = (ack: Awaited<ReturnType<SlackDriver['slashCommand']>>['ack']): string =>
+  `${ack?.text ?? ''}\n${JSON.stringify(ack?.blocks ?? [])}`;
 
 describe('/k8s audit', () => {
   it('shows an auditor what Alice was refused and how her job ended, only to the auditor', async () => {
@@ -63,7 +70,10 @@ describe('/k8s audit', () => {
     expect((await waitForJob(emu, 'get pods', { since })).finalText).toMatch(/^✅/u);
 
     const posted = emu.callsTo('chat.postMessage').length;
-    const audit = await slack.slashCommand('/k8s', 'audit --user <@U0ALICE> --since 1h', { user: 'U0AUDITOR', channel: 'C0OPS' });
+    const audit = await slack.slashCommand('/k8s', 'audit --user <@U0ALICE> --since 1h', {
+      user: 'U0AUDITOR',
+      channel: 'C0OPS',
+    });
     expect(audit.ack?.visibility).toBe('ephemeral');
     expect(audit.ack?.errors).toEqual([]);
     const text = answer(audit.ack);
@@ -80,7 +90,10 @@ describe('/k8s audit', () => {
   });
 
   it('takes a mention with a name, a verb and a limit', async () => {
-    const audit = await slack.slashCommand('/k8s', 'audit --user <@U0ALICE|alice> --verb scale --limit 5', { user: 'U0AUDITOR', channel: 'C0OPS' });
+    const audit = await slack.slashCommand('/k8s', 'audit --user <@U0ALICE|alice> --verb scale --limit 5', {
+      user: 'U0AUDITOR',
+      channel: 'C0OPS',
+    });
     const text = answer(audit.ack);
     expect(text).toContain('request.denied');
     expect(text).not.toContain('get pods');
@@ -90,7 +103,10 @@ describe('/k8s audit', () => {
     const refused = await slack.slashCommand('/k8s', 'audit --since 1h', { user: 'U0ALICE', channel: 'C0OPS' });
     expect(refused.ack?.visibility).toBe('ephemeral');
     expect(answer(refused.ack)).toContain('You may not audit');
-    const audit = await slack.slashCommand('/k8s', 'audit --user U0ALICE --verb audit', { user: 'U0AUDITOR', channel: 'C0OPS' });
+    const audit = await slack.slashCommand('/k8s', 'audit --user U0ALICE --verb audit', {
+      user: 'U0AUDITOR',
+      channel: 'C0OPS',
+    });
     expect(answer(audit.ack)).toContain('denied: You may not audit');
   });
 

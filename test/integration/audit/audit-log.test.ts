@@ -29,16 +29,31 @@ function newCluster(): string {
 }
 
 function open(cluster: string, options: { retention?: number; lines?: string[] } = {}): AuditLog {
-  const log: Log = (level, message, fields) => { options.lines?.push(JSON.stringify({ level, message, ...fields })); };
-  return createAuditLog({ redis: connect(), cluster, log, ...(options.retention ? { retention: options.retention } : {}) });
+  const log: Log = (level, message, fields) => {
+    options.lines?.push(JSON.stringify({ level, message, ...fields }));
+  };
+  return createAuditLog({
+    redis: connect(),
+    cluster,
+    log,
+    ...(options.retention ? { retention: options.retention } : {}),
+  });
 }
 
 async function fill(audit: AuditLog, count: number, user = 'U0ALICE'): Promise<void> {
-  await Promise.all(Array.from({ length: count }, (_, i) => audit.record({ kind: 'request.queued', user, verb: 'scale', text: `scale web ${i}` })));
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      audit.record({ kind: 'request.queued', user, verb: 'scale', text: `scale web ${i}` }),
+    ),
+  );
 }
 
 /** Rewrites the stream entry by entry (same ids), passing each through `change`: streams cannot be edited in place. */
-async function rewrite(redis: Redis, cluster: string, change: (id: string, fields: string[]) => string[] | undefined): Promise<void> {
+async function rewrite(
+  redis: Redis,
+  cluster: string,
+  change: (id: string, fields: string[]) => string[] | undefined,
+): Promise<void> {
   const { stream } = auditKeys(cluster);
   const entries = await redis.xrange(stream, '-', '+');
   await redis.del(stream);
@@ -81,15 +96,27 @@ describe('the audit chain in Redis', () => {
     const victim = (await redis.xrange(auditKeys(cluster).stream, '-', '+'))[4];
     const [victimId = '', victimFields = []] = victim ?? [];
     const edited = field(victimFields, 'record').replace('U0ALICE', 'U0MALLORY');
-    await rewrite(redis, cluster, (id, fields) => (id === victimId ? ['record', edited, 'prev', field(fields, 'prev'), 'hash', field(fields, 'hash')] : fields));
+    await rewrite(redis, cluster, (id, fields) =>
+      id === victimId ? ['record', edited, 'prev', field(fields, 'prev'), 'hash', field(fields, 'hash')] : fields,
+    );
 
     expect(await open(cluster).verify()).toEqual({
-      ok: false, count: 4,
-      broken: { id: victimId, problem: expect.stringContaining('edited'), expected: chainHash(field(victimFields, 'prev'), edited), found: field(victimFields, 'hash') },
+      ok: false,
+      count: 4,
+      broken: {
+        id: victimId,
+        problem: expect.stringContaining('edited'),
+        expected: chainHash(field(victimFields, 'prev'), edited),
+        found: field(victimFields, 'hash'),
+      },
     });
 
-    const cli = await promisify(execFile)(process.execPath, ['src/main.ts', 'audit', 'verify'], { env: { PATH: process.env['PATH'], REDIS_URL: redisUrl, COXSWAIN_CLUSTER: cluster } })
-      .then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }));
+    const cli = await promisify(execFile)(process.execPath, ['src/main.ts', 'audit', 'verify'], {
+      env: { PATH: process.env['PATH'], REDIS_URL: redisUrl, COXSWAIN_CLUSTER: cluster },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain(`BROKEN at ${victimId}`);
     expect(cli.stderr).toContain(field(victimFields, 'hash'));
@@ -101,20 +128,30 @@ describe('the audit chain in Redis', () => {
     const redis = connect();
     const entries = await redis.xrange(auditKeys(cluster).stream, '-', '+');
     await redis.xdel(auditKeys(cluster).stream, entries[2]?.[0] ?? '');
-    expect(await open(cluster).verify()).toMatchObject({ ok: false, count: 2, broken: { id: entries[3]?.[0], expected: field(entries[1]?.[1] ?? [], 'hash') } });
+    expect(await open(cluster).verify()).toMatchObject({
+      ok: false,
+      count: 2,
+      broken: { id: entries[3]?.[0], expected: field(entries[1]?.[1] ?? [], 'hash') },
+    });
   });
 
   it('reports an intact chain from the command line with exit 0 and the count', async () => {
     const cluster = newCluster();
     await fill(open(cluster), 3);
-    const { stdout } = await promisify(execFile)(process.execPath, ['src/main.ts', 'audit', 'verify'], { env: { PATH: process.env['PATH'], REDIS_URL: redisUrl, COXSWAIN_CLUSTER: cluster } });
+    const { stdout } = await promisify(execFile)(process.execPath, ['src/main.ts', 'audit', 'verify'], {
+      env: { PATH: process.env['PATH'], REDIS_URL: redisUrl, COXSWAIN_CLUSTER: cluster },
+    });
     expect(stdout).toContain('intact, 3 records');
   });
 
   it('trims to the retention, logs and records the trim, and still verifies — with several writers', async () => {
     const cluster = newCluster();
     const lines: string[] = [];
-    const writers = [open(cluster, { retention: 20, lines }), open(cluster, { retention: 20, lines }), open(cluster, { retention: 20, lines })];
+    const writers = [
+      open(cluster, { retention: 20, lines }),
+      open(cluster, { retention: 20, lines }),
+      open(cluster, { retention: 20, lines }),
+    ];
     await Promise.all(writers.map((w) => fill(w, 25)));
     const redis = connect();
     // Kept: 19 (1% under the bound) plus at most one trim record per writer that trimmed at the same moment.
@@ -122,7 +159,9 @@ describe('the audit chain in Redis', () => {
     expect(await open(cluster).verify()).toMatchObject({ ok: true, anchoredAt: expect.any(String) });
     const trimmed = lines.filter((l) => l.includes('audit records trimmed (retention)'));
     expect(trimmed.length).toBeGreaterThan(0);
-    expect(trimmed[0]).toMatch(/"count":\d+,"firstId":"\d+-\d+","lastId":"\d+-\d+","anchorHash":"[0-9a-f]{64}","retention":20/);
+    expect(trimmed[0]).toMatch(
+      /"count":\d+,"firstId":"\d+-\d+","lastId":"\d+-\d+","anchorHash":"[0-9a-f]{64}","retention":20/,
+    );
     const page = await open(cluster).query({ limit: 100 });
     expect(page.records.some((r) => r.record.kind === 'audit.trimmed')).toBe(true);
   });
@@ -132,10 +171,21 @@ describe('the audit chain in Redis', () => {
     const audit = open(cluster);
     await audit.record({ kind: 'request.denied', user: 'U0BOB', verb: 'deploy', text: 'deploy web x:1' });
     await audit.record({ kind: 'request.queued', user: 'U0ALICE', verb: 'scale', text: 'scale web 2' });
-    await audit.record({ kind: 'job.finished', user: 'U0ALICE', verb: 'scale', outcome: 'succeeded', durationMs: 1200 });
+    await audit.record({
+      kind: 'job.finished',
+      user: 'U0ALICE',
+      verb: 'scale',
+      outcome: 'succeeded',
+      durationMs: 1200,
+    });
     await audit.record({ kind: 'request.queued', user: 'U0ALICE', verb: 'deploy', text: 'deploy web x:2' });
-    const kinds = async (filter: Parameters<AuditLog['query']>[0]): Promise<string[]> => (await audit.query(filter)).records.map((r) => `${r.record.kind} ${r.record.verb ?? ''}`);
-    expect(await kinds({ limit: 10, user: 'U0ALICE' })).toEqual(['request.queued deploy', 'job.finished scale', 'request.queued scale']);
+    const kinds = async (filter: Parameters<AuditLog['query']>[0]): Promise<string[]> =>
+      (await audit.query(filter)).records.map((r) => `${r.record.kind} ${r.record.verb ?? ''}`);
+    expect(await kinds({ limit: 10, user: 'U0ALICE' })).toEqual([
+      'request.queued deploy',
+      'job.finished scale',
+      'request.queued scale',
+    ]);
     expect(await kinds({ limit: 10, verb: 'deploy' })).toEqual(['request.queued deploy', 'request.denied deploy']);
     expect(await kinds({ limit: 2 })).toEqual(['request.queued deploy', 'job.finished scale']);
     expect(await kinds({ limit: 10, sinceMs: Date.now() + 60_000 })).toEqual([]);
@@ -144,7 +194,12 @@ describe('the audit chain in Redis', () => {
   it('keeps secrets out of records', async () => {
     const cluster = newCluster();
     const audit = open(cluster);
-    await audit.record({ kind: 'request.invalid', user: 'U0ALICE', text: 'deploy web xoxb-1234-SECRET', reason: 'Bearer abc.def.ghi' });
+    await audit.record({
+      kind: 'request.invalid',
+      user: 'U0ALICE',
+      text: 'deploy web xoxb-1234-SECRET',
+      reason: 'Bearer abc.def.ghi',
+    });
     const json = JSON.stringify((await audit.query({ limit: 1 })).records);
     expect(json).not.toContain('SECRET');
     expect(json).not.toContain('abc.def.ghi');
@@ -153,11 +208,24 @@ describe('the audit chain in Redis', () => {
 
   it('never throws when Redis is down, and still writes the log line', async () => {
     const lines: string[] = [];
-    const redis = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+    const redis = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     redis.on('error', () => undefined);
     connections.push(redis);
-    const audit = createAuditLog({ redis, cluster: 'down', log: (level, message, fields) => { lines.push(JSON.stringify({ level, message, ...fields })); } });
-    await expect(audit.record({ kind: 'request.denied', user: 'U0ALICE', text: 'scale web 3' })).resolves.toBeUndefined();
+    const audit = createAuditLog({
+      redis,
+      cluster: 'down',
+      log: (level, message, fields) => {
+        lines.push(JSON.stringify({ level, message, ...fields }));
+      },
+    });
+    await expect(
+      audit.record({ kind: 'request.denied', user: 'U0ALICE', text: 'scale web 3' }),
+    ).resolves.toBeUndefined();
     expect(lines.find((l) => l.includes('"message":"audit"'))).toContain('scale web 3');
     expect(lines.some((l) => l.includes('audit record not stored in Redis'))).toBe(true);
   });

@@ -9,10 +9,13 @@ import { makeDeployment, servePodLogs, useTestNamespace, waitForObject } from '.
 
 const ns = useTestNamespace('cluster');
 
-const available = (replicas: number) => (d: k8s.V1Deployment): boolean =>
-  (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1)
-  && d.status?.updatedReplicas === replicas && d.status?.availableReplicas === replicas
-  && (d.status?.replicas ?? 0) === replicas;
+const available =
+  (replicas: number) =>
+  (d: k8s.V1Deployment): boolean =>
+    (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+    d.status?.updatedReplicas === replicas &&
+    d.status?.availableReplicas === replicas &&
+    (d.status?.replicas ?? 0) === replicas;
 
 async function createPod(name: string, image: string, annotations: Record<string, string> = {}): Promise<void> {
   await ns.core.createNamespacedPod({
@@ -25,7 +28,10 @@ const podPath = (): string => `/api/v1/namespaces/${ns.name}/pods`;
 const waiting = (pod: k8s.V1Pod): string | undefined => pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
 
 async function warningEvents(involved: string): Promise<k8s.CoreV1Event[]> {
-  const list = await ns.core.listNamespacedEvent({ namespace: ns.name, fieldSelector: `involvedObject.name=${involved}` });
+  const list = await ns.core.listNamespacedEvent({
+    namespace: ns.name,
+    fieldSelector: `involvedObject.name=${involved}`,
+  });
   return list.items.filter((e) => e.type === 'Warning');
 }
 
@@ -44,15 +50,28 @@ describe('the test cluster', () => {
     const leases = ns.admin.makeApiClient(k8s.CoordinationV1Api);
     const first = await leases.readNamespacedLease({ name: nodeName, namespace: 'kube-node-lease' });
     expect(first.spec?.leaseDurationSeconds).toBe(40);
-    const renewed = await waitForObject<k8s.V1Lease>(ns.admin, '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
-      (l) => l.metadata?.name === nodeName && String(l.spec?.renewTime) !== String(first.spec?.renewTime), { what: 'the node lease to be renewed', timeoutMs: 20_000 });
-    expect(new Date(String(renewed.spec?.renewTime)).getTime()).toBeGreaterThan(new Date(String(first.spec?.renewTime)).getTime());
+    const renewed = await waitForObject<k8s.V1Lease>(
+      ns.admin,
+      '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
+      (l) => l.metadata?.name === nodeName && String(l.spec?.renewTime) !== String(first.spec?.renewTime),
+      { what: 'the node lease to be renewed', timeoutMs: 20_000 },
+    );
+    expect(new Date(String(renewed.spec?.renewTime)).getTime()).toBeGreaterThan(
+      new Date(String(first.spec?.renewTime)).getTime(),
+    );
   });
 
   it('rolls a 3-replica Deployment out to 3 available (deployment controller, scheduler, kwok)', async () => {
-    await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3 }) });
-    const done = await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`,
-      (d) => d.metadata?.name === 'web' && available(3)(d), { what: 'web to have 3 available replicas' });
+    await ns.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 3 }),
+    });
+    const done = await waitForObject<k8s.V1Deployment>(
+      ns.admin,
+      `/apis/apps/v1/namespaces/${ns.name}/deployments`,
+      (d) => d.metadata?.name === 'web' && available(3)(d),
+      { what: 'web to have 3 available replicas' },
+    );
     expect(done.status?.readyReplicas).toBe(3);
     const pods = await ns.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' });
     expect(pods.items.map((p) => p.spec?.nodeName)).toEqual([nodeName, nodeName, nodeName]);
@@ -60,21 +79,31 @@ describe('the test cluster', () => {
 
   it('rolls a new image out through a new ReplicaSet and scales the old one to zero', async () => {
     await ns.apps.patchNamespacedDeployment({
-      name: 'web', namespace: ns.name,
+      name: 'web',
+      namespace: ns.name,
       body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'ghcr.io/acme/web:1.1' }],
     });
-    await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`,
-      (d) => d.metadata?.name === 'web' && d.metadata.generation === 2 && available(3)(d), { what: 'web 1.1 to roll out' });
+    await waitForObject<k8s.V1Deployment>(
+      ns.admin,
+      `/apis/apps/v1/namespaces/${ns.name}/deployments`,
+      (d) => d.metadata?.name === 'web' && d.metadata.generation === 2 && available(3)(d),
+      { what: 'web 1.1 to roll out' },
+    );
     const sets = await ns.apps.listNamespacedReplicaSet({ namespace: ns.name, labelSelector: 'app=web' });
-    const byImage: Record<string, number | undefined> = Object.fromEntries(sets.items.map((rs) => [rs.spec?.template?.spec?.containers[0]?.image ?? '', rs.status?.replicas]));
+    const byImage: Record<string, number | undefined> = Object.fromEntries(
+      sets.items.map((rs) => [rs.spec?.template?.spec?.containers[0]?.image ?? '', rs.status?.replicas]),
+    );
     expect(byImage).toEqual({ 'ghcr.io/acme/web:1.0': 0, 'ghcr.io/acme/web:1.1': 3 });
   });
 
   it('makes a :crashloop pod crash-loop with rising restarts and BackOff events', async () => {
     await createPod('crasher', 'ghcr.io/acme/web:1.2-crashloop', { 'coxswain.test/restart-interval': '300ms' });
-    const pod = await waitForObject<k8s.V1Pod>(ns.admin, podPath(),
+    const pod = await waitForObject<k8s.V1Pod>(
+      ns.admin,
+      podPath(),
       (p) => p.metadata?.name === 'crasher' && (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 3,
-      { what: 'crasher to restart 3 times' });
+      { what: 'crasher to restart 3 times' },
+    );
     const status = pod.status?.containerStatuses?.[0];
     expect(waiting(pod)).toBe('CrashLoopBackOff');
     expect(status?.lastState?.terminated).toMatchObject({ reason: 'Error', exitCode: 1 });
@@ -86,56 +115,98 @@ describe('the test cluster', () => {
 
   it('makes an :oomkilled pod show OOMKilled with exit code 137', async () => {
     await createPod('hog', 'ghcr.io/acme/web:1.2-oomkilled');
-    const pod = await waitForObject<k8s.V1Pod>(ns.admin, podPath(),
-      (p) => p.metadata?.name === 'hog' && waiting(p) === 'CrashLoopBackOff', { what: 'hog to be OOMKilled' });
-    expect(pod.status?.containerStatuses?.[0]?.lastState?.terminated).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
+    const pod = await waitForObject<k8s.V1Pod>(
+      ns.admin,
+      podPath(),
+      (p) => p.metadata?.name === 'hog' && waiting(p) === 'CrashLoopBackOff',
+      { what: 'hog to be OOMKilled' },
+    );
+    expect(pod.status?.containerStatuses?.[0]?.lastState?.terminated).toMatchObject({
+      reason: 'OOMKilled',
+      exitCode: 137,
+    });
   });
 
   it('makes an :imagepull pod Pending in ErrImagePull then ImagePullBackOff, with the pull error as an event', async () => {
     await createPod('puller', 'ghcr.io/acme/web:9.9-imagepull');
-    const pod = await waitForObject<k8s.V1Pod>(ns.admin, podPath(),
-      (p) => p.metadata?.name === 'puller' && waiting(p) === 'ImagePullBackOff', { what: 'puller to back off' });
+    const pod = await waitForObject<k8s.V1Pod>(
+      ns.admin,
+      podPath(),
+      (p) => p.metadata?.name === 'puller' && waiting(p) === 'ImagePullBackOff',
+      { what: 'puller to back off' },
+    );
     expect(pod.status?.phase).toBe('Pending');
     const events = await warningEvents('puller');
-    expect(events.map((e) => [e.reason, e.message])).toEqual(expect.arrayContaining([
-      ['Failed', 'Failed to pull image: not found'], ['BackOff', 'Back-off pulling image'],
-    ]));
+    expect(events.map((e) => [e.reason, e.message])).toEqual(
+      expect.arrayContaining([
+        ['Failed', 'Failed to pull image: not found'],
+        ['BackOff', 'Back-off pulling image'],
+      ]),
+    );
   });
 
   it.each([
-    ['pullauth', 'ImagePullBackOff', 'Pending', ['Failed', 'Failed to pull image: unauthorized: authentication required']],
+    [
+      'pullauth',
+      'ImagePullBackOff',
+      'Pending',
+      ['Failed', 'Failed to pull image: unauthorized: authentication required'],
+    ],
     ['configerror', 'CreateContainerConfigError', 'Pending', ['Failed', 'Error: secret "app-secrets" not found']],
   ])('makes a :%s pod wait in %s', async (marker, reason, phase, event) => {
     await createPod(marker, `ghcr.io/acme/web:2.0-${marker}`);
-    const pod = await waitForObject<k8s.V1Pod>(ns.admin, podPath(),
-      (p) => p.metadata?.name === marker && waiting(p) === reason, { what: `${marker} to wait in ${reason}` });
+    const pod = await waitForObject<k8s.V1Pod>(
+      ns.admin,
+      podPath(),
+      (p) => p.metadata?.name === marker && waiting(p) === reason,
+      { what: `${marker} to wait in ${reason}` },
+    );
     expect(pod.status?.phase).toBe(phase);
     expect((await warningEvents(marker)).map((e) => [e.reason, e.message])).toContainEqual(event);
   });
 
   it('makes an :evicted pod Failed with reason Evicted', async () => {
     await createPod('evictee', 'ghcr.io/acme/web:2.0-evicted');
-    const pod = await waitForObject<k8s.V1Pod>(ns.admin, podPath(),
-      (p) => p.metadata?.name === 'evictee' && p.status?.phase === 'Failed', { what: 'evictee to be evicted' });
+    const pod = await waitForObject<k8s.V1Pod>(
+      ns.admin,
+      podPath(),
+      (p) => p.metadata?.name === 'evictee' && p.status?.phase === 'Failed',
+      { what: 'evictee to be evicted' },
+    );
     expect(pod.status?.reason).toBe('Evicted');
   });
 
   it('removes a deleted pod (no kubelet would)', async () => {
     await ns.core.deleteNamespacedPod({ name: 'hog', namespace: ns.name });
-    await waitUntil(async () => {
-      const list = await ns.core.listNamespacedPod({ namespace: ns.name, fieldSelector: 'metadata.name=hog' });
-      return list.items.length === 0;
-    }, { what: 'pod hog to be gone', timeoutMs: 15_000 });
+    await waitUntil(
+      async () => {
+        const list = await ns.core.listNamespacedPod({ namespace: ns.name, fieldSelector: 'metadata.name=hog' });
+        return list.items.length === 0;
+      },
+      { what: 'pod hog to be gone', timeoutMs: 15_000 },
+    );
   });
 
   it('serves current and previous pod logs through the API server, to the bot identity', async () => {
     await createPod('talker', 'ghcr.io/acme/web:1.0');
-    await waitForObject<k8s.V1Pod>(ns.admin, podPath(), (p) => p.metadata?.name === 'talker' && p.status?.phase === 'Running', { what: 'talker to run' });
-    await servePodLogs(ns, 'talker', { current: ['listening on :8080', 'GET /healthz 200'], previous: ['panic: boom'] });
+    await waitForObject<k8s.V1Pod>(
+      ns.admin,
+      podPath(),
+      (p) => p.metadata?.name === 'talker' && p.status?.phase === 'Running',
+      { what: 'talker to run' },
+    );
+    await servePodLogs(ns, 'talker', {
+      current: ['listening on :8080', 'GET /healthz 200'],
+      previous: ['panic: boom'],
+    });
     const core = ns.bot.makeApiClient(k8s.CoreV1Api);
-    const readLog = (previous: boolean): Promise<string> => core.readNamespacedPodLog({ name: 'talker', namespace: ns.name, container: 'app', previous });
+    const readLog = (previous: boolean): Promise<string> =>
+      core.readNamespacedPodLog({ name: 'talker', namespace: ns.name, container: 'app', previous });
     // kwok learns of the Logs object through its own watch; wait until it serves it.
-    await waitUntil(async () => (await readLog(false)).includes('healthz'), { what: 'kwok to serve the logs', timeoutMs: 10_000 });
+    await waitUntil(async () => (await readLog(false)).includes('healthz'), {
+      what: 'kwok to serve the logs',
+      timeoutMs: 10_000,
+    });
     expect(await readLog(false)).toBe('listening on :8080\nGET /healthz 200\n');
     expect(await readLog(true)).toBe('panic: boom\n');
   });
@@ -146,8 +217,14 @@ describe('the test cluster', () => {
     const list = await apps.listNamespacedDeployment({ namespace: ns.name });
     expect(list.items.map((d) => d.metadata?.name)).toContain('web');
     await expect(core.listNamespacedSecret({ namespace: ns.name })).rejects.toMatchObject({ code: 403 });
-    await expect(apps.deleteNamespacedDeployment({ name: 'web', namespace: ns.name })).rejects.toMatchObject({ code: 403 });
-    await expect(core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } } }))
-      .rejects.toMatchObject({ code: 403 });
+    await expect(apps.deleteNamespacedDeployment({ name: 'web', namespace: ns.name })).rejects.toMatchObject({
+      code: 403,
+    });
+    await expect(
+      core.createNamespacedPod({
+        namespace: ns.name,
+        body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } },
+      }),
+    ).rejects.toMatchObject({ code: 403 });
   });
 });

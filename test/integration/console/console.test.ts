@@ -13,9 +13,14 @@ jest.setTimeout(120_000);
 
 describe('coxswain console', () => {
   it('shows what Slack would show, switches users, and clicks a numbered button', async () => {
-    await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0') });
+    await ns.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: makeDeployment('web', 'ghcr.io/acme/web:1.0'),
+    });
     const policy = join(ns.cluster.dir, `console-${randomBytes(3).toString('hex')}.yaml`);
-    await writeFile(policy, `
+    await writeFile(
+      policy,
+      `
 roles:
   ops:      [{ verbs: ["*"] }]
   approver: [{ verbs: [approve, get] }]
@@ -24,11 +29,17 @@ bindings:
   - { role: approver, groups: [S0LEADS] }
 approvals:
   - { namespaces: [${ns.name}], verbs: [deploy], approvers: { groups: [S0LEADS] } }
-`);
+`,
+    );
     const lines: string[] = [];
     await runConsole({
-      env: { KUBECONFIG: ns.cluster.botKubeconfig, REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', COXSWAIN_POLICY: policy,
-        COXSWAIN_CLUSTER: `c-${randomBytes(4).toString('hex')}`, COXSWAIN_LOG_LEVEL: 'error' },
+      env: {
+        KUBECONFIG: ns.cluster.botKubeconfig,
+        REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+        COXSWAIN_POLICY: policy,
+        COXSWAIN_CLUSTER: `c-${randomBytes(4).toString('hex')}`,
+        COXSWAIN_LOG_LEVEL: 'error',
+      },
       specs: allCommands,
       groups: { S0LEADS: ['U0BOB'] },
       commands: ['whoami', `deploy web ghcr.io/acme/web:1.1 -n ${ns.name}`, ':click 1', ':as U0BOB', ':click 1'],

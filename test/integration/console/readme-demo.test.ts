@@ -20,10 +20,14 @@ jest.setTimeout(240_000);
 function readmeDemoLines(readme: string): string[] {
   const intro = 'You are `U0ALICE` in `#C0OPS`. Try:';
   const at = readme.indexOf(intro);
-  if (at < 0) throw new Error(`README.md no longer says "${intro}"; this test reads the demo's lines from the block after it`);
+  if (at < 0)
+    throw new Error(`README.md no longer says "${intro}"; this test reads the demo's lines from the block after it`);
   const block = /```[^\n]*\n([\s\S]*?)```/u.exec(readme.slice(at + intro.length));
   if (!block?.[1]) throw new Error('README.md has no fenced block after the demo\'s "Try:"');
-  return block[1].split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return block[1]
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 }
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
@@ -64,15 +68,27 @@ class Demo {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
         const match = pattern.exec(this.#output.slice(from));
-        if (match) { done(); resolve(match); }
+        if (match) {
+          done();
+          resolve(match);
+        }
         return Boolean(match);
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`waited ${timeoutMs} ms for ${what} (${String(pattern)}); the demo's last output:\n${this.#output.split('\n').slice(-80).join('\n')}`));
+        reject(
+          new Error(
+            `waited ${timeoutMs} ms for ${what} (${String(pattern)}); the demo's last output:\n${this.#output.split('\n').slice(-80).join('\n')}`,
+          ),
+        );
       }, timeoutMs);
-      const done = (): void => { clearTimeout(timer); this.#waiters.delete(wake); };
-      const wake = (): void => { check(); };
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+      };
+      const wake = (): void => {
+        check();
+      };
       if (!check()) this.#waiters.add(wake);
     });
   }
@@ -93,14 +109,23 @@ class Demo {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null || this.#child.pid === undefined) return;
     const group = -this.#child.pid;
     process.kill(group, 'SIGINT');
-    const killer = setTimeout(() => { try { process.kill(group, 'SIGKILL'); } catch { /* gone */ } }, 15_000);
+    const killer = setTimeout(() => {
+      try {
+        process.kill(group, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 15_000);
     await this.#exit;
     clearTimeout(killer);
   }
 }
 
 /** What earlier lines left for later ones (the number printed on the card's Approve button), and a timing. */
-interface Seen { approve?: string; recoveryMs?: number }
+interface Seen {
+  approve?: string;
+  recoveryMs?: number;
+}
 
 /** One README line: how to recognise it, what to type for it, and what must follow. */
 interface Step {
@@ -117,7 +142,7 @@ const rows = (out: string, pattern: RegExp): number => [...out.matchAll(pattern)
 const steps: readonly Step[] = [
   {
     line: /^\/k8s get pods -n playground$/u,
-    what: 'list the playground\'s pods',
+    what: "list the playground's pods",
     // The seed's starting state, as `get` shows it in the job's thread: web's 3 and api's 2 pods ready,
     // worker's two 0.8 pods serving and its 0.9 pod crash-looping beside them (the stalled bad release).
     check: async (demo, from) => {
@@ -135,7 +160,11 @@ const steps: readonly Step[] = [
     what: 'deploy web 1.1',
     // The deploy is followed to its end and says what changed: from the seed's 1.0, every replica.
     check: async (demo, from) => {
-      await demo.waitFor(done('@U0ALICE → deploy web to ghcr.io/acme/web:1.1 in playground'), from, 'the web deploy to end ✅');
+      await demo.waitFor(
+        done('@U0ALICE → deploy web to ghcr.io/acme/web:1.1 in playground'),
+        from,
+        'the web deploy to end ✅',
+      );
       const out = demo.output.slice(from);
       expect(out).toContain('✅ *Deploy of* `web` in `playground` *complete');
       expect(out).toContain('`web: ghcr.io/acme/web:1.0 → ghcr.io/acme/web:1.1`');
@@ -147,7 +176,7 @@ const steps: readonly Step[] = [
     what: 'ask to deploy api 2.4',
     // The policy holds it for Bob: a card with its plan and numbered buttons, and no job yet.
     check: async (demo, from, seen) => {
-      const buttons = await demo.waitFor(/\[(\d+) Approve\] \[\d+ Reject\]/u, from, 'the approval card\'s buttons');
+      const buttons = await demo.waitFor(/\[(\d+) Approve\] \[\d+ Reject\]/u, from, "the approval card's buttons");
       const out = demo.output.slice(from);
       expect(out).toContain('@U0ALICE asks to *deploy api to ghcr.io/acme/api:2.4 in playground*');
       expect(out).toContain('`api: ghcr.io/acme/api:2.3 → ghcr.io/acme/api:2.4`');
@@ -159,30 +188,38 @@ const steps: readonly Step[] = [
   {
     line: /^:as U0BOB$/u,
     what: 'become Bob',
-    check: async (demo, from) => { await demo.waitFor(/\(you are U0BOB\)/u, from, 'the console to say you are Bob'); },
+    check: async (demo, from) => {
+      await demo.waitFor(/\(you are U0BOB\)/u, from, 'the console to say you are Bob');
+    },
   },
   {
     line: /^:click N$/u,
-    what: 'click the card\'s Approve',
+    what: "click the card's Approve",
     // N is whatever the card printed next to Approve (the alert's buttons may have taken the first numbers).
     type: (_line, seen) => `:click ${seen.approve ?? 'N (no card was seen)'}`,
     // Bob's click approves (the policy lets him), the card says so, and Alice's deploy runs to its end.
     check: async (demo, from) => {
       await demo.waitFor(/✅ Approved by @U0BOB/u, from, 'the card to say Bob approved');
-      await demo.waitFor(done('@U0ALICE → deploy api to ghcr.io/acme/api:2.4 in playground'), from, 'the approved api deploy to end ✅');
+      await demo.waitFor(
+        done('@U0ALICE → deploy api to ghcr.io/acme/api:2.4 in playground'),
+        from,
+        'the approved api deploy to end ✅',
+      );
     },
   },
   {
     line: /^:as U0ALICE$/u,
     what: 'become Alice again',
-    check: async (demo, from) => { await demo.waitFor(/\(you are U0ALICE\)/u, from, 'the console to say you are Alice'); },
+    check: async (demo, from) => {
+      await demo.waitFor(/\(you are U0ALICE\)/u, from, 'the console to say you are Alice');
+    },
   },
   {
     line: /^\/k8s rollout undo worker -n playground$/u,
     what: 'roll worker back',
     // What the newcomer is reacting to: the worker's alert, in red, before they type the undo.
     before: async (demo) => {
-      await demo.waitFor(/🔴 \*CrashLoopBackOff\* · Deployment `worker` in `playground`/u, 0, 'the worker\'s alert');
+      await demo.waitFor(/🔴 \*CrashLoopBackOff\* · Deployment `worker` in `playground`/u, 0, "the worker's alert");
     },
     // The undo goes back to a healthy revision (issue 16: there was none) and ends ✅; then, with no pod
     // failing for the policy's recoverAfter (20 s), the alert turns green and its thread says it recovered.
@@ -190,8 +227,12 @@ const steps: readonly Step[] = [
       await demo.waitFor(done('@U0ALICE → roll back worker in playground'), from, 'the undo to end ✅');
       expect(demo.output.slice(from)).toContain('✅ *Rollback of* `worker` in `playground` *complete');
       const undone = Date.now();
-      await demo.waitFor(/✅ Recovered: \*CrashLoopBackOff\* · Deployment `worker` in `playground`/u, from, 'the worker\'s alert to turn green');
-      await demo.waitFor(/↳ ✅ Deployment `worker` recovered after/u, from, 'the recovery in the alert\'s thread');
+      await demo.waitFor(
+        /✅ Recovered: \*CrashLoopBackOff\* · Deployment `worker` in `playground`/u,
+        from,
+        "the worker's alert to turn green",
+      );
+      await demo.waitFor(/↳ ✅ Deployment `worker` recovered after/u, from, "the recovery in the alert's thread");
       seen.recoveryMs = Date.now() - undone;
     },
   },
@@ -201,18 +242,23 @@ const steps: readonly Step[] = [
     // Only the asker sees it: deploy's summary and usage.
     check: async (demo, from) => {
       await demo.waitFor(/\(only you\) {2}== \/k8s deploy ==/u, from, 'the help for deploy');
-      expect(demo.output.slice(from)).toContain('(only you)  `/k8s deploy <deployment> <image> [-n namespace] [-c container]`');
+      expect(demo.output.slice(from)).toContain(
+        '(only you)  `/k8s deploy <deployment> <image> [-n namespace] [-c container]`',
+      );
     },
   },
 ];
 
 function stepFor(line: string): Step {
   const step = steps.find((s) => s.line.test(line));
-  if (!step) throw new Error(`README.md's demo tells a newcomer to type "${line}", and this test does not know what that should do: add a step for it`);
+  if (!step)
+    throw new Error(
+      `README.md's demo tells a newcomer to type "${line}", and this test does not know what that should do: add a step for it`,
+    );
   return step;
 }
 
-describe('the README\'s demo', () => {
+describe("the README's demo", () => {
   it('does what the README says for every line it tells a newcomer to type', async () => {
     const lines = readmeDemoLines(await readFile(join(root, 'README.md'), 'utf8'));
     const plan = lines.map((line) => ({ line, step: stepFor(line) }));
@@ -222,7 +268,7 @@ describe('the README\'s demo', () => {
     const started = Date.now();
     const demo = new Demo();
     try {
-      await demo.waitFor(/You are U0ALICE in #C0OPS\./u, 0, 'the demo\'s prompt', 120_000);
+      await demo.waitFor(/You are U0ALICE in #C0OPS\./u, 0, "the demo's prompt", 120_000);
       const ready = Date.now() - started;
       const seen: Seen = {};
       for (const { line, step } of plan) {
@@ -239,8 +285,10 @@ describe('the README\'s demo', () => {
       expect(demo.output).not.toContain('is failing after your change (roll back worker');
       // `:quit` stops it, and it says so by its exit code.
       expect(await demo.quit()).toBe(0);
-      console.log(`README demo: ${lines.length} lines; prompt after ${ready} ms (cluster reused), whole run ${Date.now() - started} ms; `
-        + `the undo's ✅ to the alert's recovery ${String(seen.recoveryMs)} ms (the policy's recoverAfter is 20 s)`);
+      console.log(
+        `README demo: ${lines.length} lines; prompt after ${ready} ms (cluster reused), whole run ${Date.now() - started} ms; ` +
+          `the undo's ✅ to the alert's recovery ${String(seen.recoveryMs)} ms (the policy's recoverAfter is 20 s)`,
+      );
     } finally {
       await demo.stop();
     }

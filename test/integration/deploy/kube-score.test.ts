@@ -2,7 +2,14 @@
 // Go module proxy, see test/support/tools/build-tools.sh) scores every documented
 // shape and must find nothing CRITICAL and nothing WARNING.
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { deployShapes, manifestTools, renderShape, runProcess, type ManifestTools, type RenderedShape } from '../../support/manifest-tools.ts';
+import {
+  deployShapes,
+  manifestTools,
+  renderShape,
+  runProcess,
+  type ManifestTools,
+  type RenderedShape,
+} from '../../support/manifest-tools.ts';
 
 /**
  * Checks switched off, each for a reason (kube-score --ignore-test).
@@ -17,7 +24,14 @@ const ignored = ['container-image-pull-policy'];
 /** Optional checks kube-score leaves off by default that the manifests meet anyway. */
 const optional = ['container-ports-check', 'container-seccomp-profile'];
 
-const scoreArgs = ['score', '--output-format', 'ci', ...ignored.flatMap((t) => ['--ignore-test', t]), ...optional.flatMap((t) => ['--enable-optional-test', t]), '-'];
+const scoreArgs = [
+  'score',
+  '--output-format',
+  'ci',
+  ...ignored.flatMap((t) => ['--ignore-test', t]),
+  ...optional.flatMap((t) => ['--enable-optional-test', t]),
+  '-',
+];
 
 let tools: ManifestTools;
 const rendered = new Map<string, RenderedShape>();
@@ -47,13 +61,20 @@ describe('kube-score', () => {
 
   it('does flag a careless Deployment, so its silence above means something', async () => {
     const careless = [
-      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: { name: careless, namespace: coxswain }',
-      'spec:', '  selector: { matchLabels: { app: careless } }',
-      '  template:', '    metadata: { labels: { app: careless } }',
-      '    spec: { containers: [{ name: app, image: "example/app:latest" }] }', '',
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: { name: careless, namespace: coxswain }',
+      'spec:',
+      '  selector: { matchLabels: { app: careless } }',
+      '  template:',
+      '    metadata: { labels: { app: careless } }',
+      '    spec: { containers: [{ name: app, image: "example/app:latest" }] }',
+      '',
     ].join('\n');
     const result = await score(careless);
     expect(result.code).not.toBe(0);
-    expect(result.findings.join('\n')).toMatch(/\[CRITICAL\].*(Image with latest tag|CPU limit is not set|readOnlyRootFilesystem)/);
+    expect(result.findings.join('\n')).toMatch(
+      /\[CRITICAL\].*(Image with latest tag|CPU limit is not set|readOnlyRootFilesystem)/,
+    );
   });
 });

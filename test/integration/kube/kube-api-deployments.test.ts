@@ -13,16 +13,26 @@ const cause = (what: string): { changeCause: string } => ({ changeCause: `coxswa
 const settled = (d: k8s.V1Deployment): boolean => {
   const status = d.status ?? {};
   const replicas = d.spec?.replicas;
-  return (status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1)
-    && status.updatedReplicas === replicas && status.availableReplicas === replicas && status.replicas === replicas;
+  return (
+    (status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+    status.updatedReplicas === replicas &&
+    status.availableReplicas === replicas &&
+    status.replicas === replicas
+  );
 };
 
-const rolledOut = (name: string, generation = 0) => (d: k8s.V1Deployment): boolean =>
-  d.metadata?.name === name && (d.metadata.generation ?? 0) >= generation && settled(d);
+const rolledOut =
+  (name: string, generation = 0) =>
+  (d: k8s.V1Deployment): boolean =>
+    d.metadata?.name === name && (d.metadata.generation ?? 0) >= generation && settled(d);
 
 async function waitRolledOut(name: string, generation?: number): Promise<k8s.V1Deployment> {
-  return waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`, rolledOut(name, generation),
-    { what: `${name} to roll out` });
+  return waitForObject<k8s.V1Deployment>(
+    ns.admin,
+    `/apis/apps/v1/namespaces/${ns.name}/deployments`,
+    rolledOut(name, generation),
+    { what: `${name} to roll out` },
+  );
 }
 
 async function create(deployment: k8s.V1Deployment): Promise<void> {
@@ -42,7 +52,10 @@ describe('readDeployment and listDeployments', () => {
   it('summarises a Deployment: containers, counts, revision, age', async () => {
     const summary = await api.readDeployment({ namespace: ns.name, name: 'checkout' });
     expect(summary).toMatchObject({
-      namespace: ns.name, name: 'checkout', generation: 1, revision: 1,
+      namespace: ns.name,
+      name: 'checkout',
+      generation: 1,
+      revision: 1,
       containers: [{ name: 'checkout', image: 'ghcr.io/acme/checkout:1.0' }],
       progress: { desired: 2, updated: 2, ready: 2, available: 2, observed: true },
     });
@@ -51,11 +64,13 @@ describe('readDeployment and listDeployments', () => {
 
   it('answers a missing Deployment with not_found and a did-you-mean', async () => {
     await expect(api.readDeployment({ namespace: ns.name, name: 'chekout' })).rejects.toMatchObject({
-      code: 'not_found', retryable: false,
+      code: 'not_found',
+      retryable: false,
       userMessage: `deployment "chekout" in namespace "${ns.name}" was not found — did you mean "checkout"?`,
     });
     await expect(api.readDeployment({ namespace: ns.name, name: 'inventory' })).rejects.toMatchObject({
-      code: 'not_found', userMessage: `deployment "inventory" in namespace "${ns.name}" was not found`,
+      code: 'not_found',
+      userMessage: `deployment "inventory" in namespace "${ns.name}" was not found`,
     });
   });
 
@@ -67,38 +82,61 @@ describe('readDeployment and listDeployments', () => {
 
 describe('setImage', () => {
   it('patches the image and records the change cause, returning the previous image', async () => {
-    const result = await api.setImage({ namespace: ns.name, name: 'checkout' }, { image: 'ghcr.io/acme/checkout:1.1', ...cause('deploy checkout 1.1') });
+    const result = await api.setImage(
+      { namespace: ns.name, name: 'checkout' },
+      { image: 'ghcr.io/acme/checkout:1.1', ...cause('deploy checkout 1.1') },
+    );
     expect(result).toEqual({ container: 'checkout', previousImage: 'ghcr.io/acme/checkout:1.0', generation: 2 });
     const done = await waitRolledOut('checkout', 2);
-    expect(done.metadata?.annotations?.['kubernetes.io/change-cause']).toBe('coxswain: @alice (U0ALICE) deploy checkout 1.1');
+    expect(done.metadata?.annotations?.['kubernetes.io/change-cause']).toBe(
+      'coxswain: @alice (U0ALICE) deploy checkout 1.1',
+    );
     expect(done.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/checkout:1.1');
   });
 
   it('requires a container when there are several, listing their names', async () => {
-    await expect(api.setImage({ namespace: ns.name, name: 'api' }, { image: 'x:1', ...cause('deploy') })).rejects.toMatchObject({
-      code: 'bad_input', userMessage: 'deployment "api" has 2 containers; choose one with -c: api, proxy',
+    await expect(
+      api.setImage({ namespace: ns.name, name: 'api' }, { image: 'x:1', ...cause('deploy') }),
+    ).rejects.toMatchObject({
+      code: 'bad_input',
+      userMessage: 'deployment "api" has 2 containers; choose one with -c: api, proxy',
     });
-    await expect(api.setImage({ namespace: ns.name, name: 'api' }, { image: 'x:1', container: 'nginx', ...cause('deploy') })).rejects.toMatchObject({
-      code: 'bad_input', userMessage: 'deployment "api" has no container "nginx"; its containers are: api, proxy',
+    await expect(
+      api.setImage({ namespace: ns.name, name: 'api' }, { image: 'x:1', container: 'nginx', ...cause('deploy') }),
+    ).rejects.toMatchObject({
+      code: 'bad_input',
+      userMessage: 'deployment "api" has no container "nginx"; its containers are: api, proxy',
     });
   });
 
   it('changes only the named container of several', async () => {
-    const result = await api.setImage({ namespace: ns.name, name: 'api' }, { image: 'ghcr.io/acme/proxy:1.1', container: 'proxy', ...cause('deploy proxy') });
+    const result = await api.setImage(
+      { namespace: ns.name, name: 'api' },
+      { image: 'ghcr.io/acme/proxy:1.1', container: 'proxy', ...cause('deploy proxy') },
+    );
     expect(result).toMatchObject({ container: 'proxy', previousImage: 'ghcr.io/acme/proxy:1.0' });
     const d = await waitRolledOut('api', result.generation);
-    expect(d.spec?.template.spec?.containers.map((c) => c.image)).toEqual(['ghcr.io/acme/api:1.0', 'ghcr.io/acme/proxy:1.1']);
+    expect(d.spec?.template.spec?.containers.map((c) => c.image)).toEqual([
+      'ghcr.io/acme/api:1.0',
+      'ghcr.io/acme/proxy:1.1',
+    ]);
   });
 
   it('maps an image the API refuses to invalid with its message', async () => {
-    await expect(api.setImage({ namespace: ns.name, name: 'checkout' }, { image: '', ...cause('deploy nothing') })).rejects.toMatchObject({
-      code: 'invalid', userMessage: expect.stringContaining('image'),
+    await expect(
+      api.setImage({ namespace: ns.name, name: 'checkout' }, { image: '', ...cause('deploy nothing') }),
+    ).rejects.toMatchObject({
+      code: 'invalid',
+      userMessage: expect.stringContaining('image'),
     });
   });
 
   it('suggests the right name when the deployment is mistyped', async () => {
-    await expect(api.setImage({ namespace: ns.name, name: 'checkuot' }, { image: 'x:1', ...cause('deploy') })).rejects.toMatchObject({
-      code: 'not_found', userMessage: expect.stringContaining('did you mean "checkout"?'),
+    await expect(
+      api.setImage({ namespace: ns.name, name: 'checkuot' }, { image: 'x:1', ...cause('deploy') }),
+    ).rejects.toMatchObject({
+      code: 'not_found',
+      userMessage: expect.stringContaining('did you mean "checkout"?'),
     });
   });
 });
@@ -115,11 +153,17 @@ describe('history and undo', () => {
   });
 
   it('refuses an unknown revision listing the available ones, and the current one as bad input', async () => {
-    await expect(api.undo({ namespace: ns.name, name: 'checkout' }, { toRevision: 7, ...cause('undo') })).rejects.toMatchObject({
-      code: 'not_found', userMessage: 'deployment "checkout" has no revision 7; available revisions: 2, 1',
+    await expect(
+      api.undo({ namespace: ns.name, name: 'checkout' }, { toRevision: 7, ...cause('undo') }),
+    ).rejects.toMatchObject({
+      code: 'not_found',
+      userMessage: 'deployment "checkout" has no revision 7; available revisions: 2, 1',
     });
-    await expect(api.undo({ namespace: ns.name, name: 'checkout' }, { toRevision: 2, ...cause('undo') })).rejects.toMatchObject({
-      code: 'bad_input', userMessage: 'deployment "checkout" is already at revision 2',
+    await expect(
+      api.undo({ namespace: ns.name, name: 'checkout' }, { toRevision: 2, ...cause('undo') }),
+    ).rejects.toMatchObject({
+      code: 'bad_input',
+      userMessage: 'deployment "checkout" is already at revision 2',
     });
   });
 
@@ -131,13 +175,16 @@ describe('history and undo', () => {
     expect(d.spec?.template.metadata?.labels).toEqual({ app: 'checkout' });
     const revisions = await api.history({ namespace: ns.name, name: 'checkout' });
     expect(revisions.map((r) => [r.revision, r.images[0], r.current])).toEqual([
-      [3, 'ghcr.io/acme/checkout:1.0', true], [2, 'ghcr.io/acme/checkout:1.1', false],
+      [3, 'ghcr.io/acme/checkout:1.0', true],
+      [2, 'ghcr.io/acme/checkout:1.1', false],
     ]);
     expect(revisions[0]?.changeCause).toBe('coxswain: @alice (U0ALICE) undo checkout');
   });
 
   it('rolls back to a named revision', async () => {
-    expect(await api.undo({ namespace: ns.name, name: 'checkout' }, { toRevision: 2, ...cause('undo to 2') })).toMatchObject({ revision: 2 });
+    expect(
+      await api.undo({ namespace: ns.name, name: 'checkout' }, { toRevision: 2, ...cause('undo to 2') }),
+    ).toMatchObject({ revision: 2 });
     const d = await waitRolledOut('checkout', 4);
     expect(d.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/checkout:1.1');
   });
@@ -148,12 +195,20 @@ describe('history and undo', () => {
     expect(first).toEqual({ revision: 3, generation: 5 });
     await waitRolledOut('checkout', 5);
     // Without the mark this would go back again, to 1.1: the undo of the undo.
-    expect(await api.undo(ref, { ...cause('undo checkout'), request: 'slack-undo-once' })).toEqual({ revision: 5, generation: 5, alreadyMade: true });
+    expect(await api.undo(ref, { ...cause('undo checkout'), request: 'slack-undo-once' })).toEqual({
+      revision: 5,
+      generation: 5,
+      alreadyMade: true,
+    });
     const d = await waitRolledOut('checkout', 5);
     expect(d.spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/checkout:1.0');
     // Another request is another undo.
-    expect(await api.undo(ref, { ...cause('undo checkout'), request: 'slack-undo-next' })).toMatchObject({ revision: 4 });
-    expect((await waitRolledOut('checkout', 6)).spec?.template.spec?.containers[0]?.image).toBe('ghcr.io/acme/checkout:1.1');
+    expect(await api.undo(ref, { ...cause('undo checkout'), request: 'slack-undo-next' })).toMatchObject({
+      revision: 4,
+    });
+    expect((await waitRolledOut('checkout', 6)).spec?.template.spec?.containers[0]?.image).toBe(
+      'ghcr.io/acme/checkout:1.1',
+    );
     // Every write marks its job the same way; the summary shows it (an approved job run again knows its own change).
     expect((await api.readDeployment(ref)).lastRequest).toBe('slack-undo-next');
     await api.scale(ref, 2, { ...cause('scale checkout 2'), request: 'slack-scale-mark' });
@@ -170,18 +225,28 @@ describe('scale and findAutoscaler', () => {
     expect(d.metadata?.annotations?.['kubernetes.io/change-cause']).toBe('coxswain: @alice (U0ALICE) scale checkout 3');
   });
 
-  it('marks the Deployment before it scales: no state of it shows the new count without the job\'s mark', async () => {
+  it("marks the Deployment before it scales: no state of it shows the new count without the job's mark", async () => {
     const ref = { namespace: ns.name, name: 'checkout' };
     const before = await ns.apps.readNamespacedDeployment(ref);
     // Every state the API server stored from here on, in order (a watch from the read's resourceVersion).
     const states: k8s.V1Deployment[] = [];
     let request: AbortController | undefined;
     const seen = new Promise<void>((resolve, reject) => {
-      new k8s.Watch(ns.admin).watch(`/apis/apps/v1/namespaces/${ns.name}/deployments`,
-        { resourceVersion: before.metadata?.resourceVersion, fieldSelector: 'metadata.name=checkout' },
-        (_type: string, d: k8s.V1Deployment) => { states.push(d); if (d.spec?.replicas === 4) resolve(); },
-        (err: unknown) => { if (err) reject(err instanceof Error ? err : new Error(JSON.stringify(err))); },
-      ).then((r) => { request = r; }, reject);
+      new k8s.Watch(ns.admin)
+        .watch(
+          `/apis/apps/v1/namespaces/${ns.name}/deployments`,
+          { resourceVersion: before.metadata?.resourceVersion, fieldSelector: 'metadata.name=checkout' },
+          (_type: string, d: k8s.V1Deployment) => {
+            states.push(d);
+            if (d.spec?.replicas === 4) resolve();
+          },
+          (err: unknown) => {
+            if (err) reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
+          },
+        )
+        .then((r) => {
+          request = r;
+        }, reject);
     });
     let result: { previous: number; generation: number };
     try {
@@ -190,7 +255,8 @@ describe('scale and findAutoscaler', () => {
     } finally {
       request?.abort();
     }
-    const marked = (d: k8s.V1Deployment): boolean => d.metadata?.annotations?.['coxswain.io/request'] === 'slack-scale-order';
+    const marked = (d: k8s.V1Deployment): boolean =>
+      d.metadata?.annotations?.['coxswain.io/request'] === 'slack-scale-order';
     // A worker lost between the two writes leaves the mark without the scale, which the job's next run takes for its own.
     expect(states.filter((d) => d.spec?.replicas === 4 && !marked(d))).toEqual([]);
     expect(states.some((d) => marked(d) && d.spec?.replicas === before.spec?.replicas)).toBe(true);
@@ -201,7 +267,9 @@ describe('scale and findAutoscaler', () => {
   });
 
   it('refuses a negative replica count without calling the API', async () => {
-    await expect(api.scale({ namespace: ns.name, name: 'checkout' }, -1, cause('scale'))).rejects.toMatchObject({ code: 'bad_input' });
+    await expect(api.scale({ namespace: ns.name, name: 'checkout' }, -1, cause('scale'))).rejects.toMatchObject({
+      code: 'bad_input',
+    });
   });
 
   it('finds the HorizontalPodAutoscaler that targets the Deployment, and only that one', async () => {
@@ -211,7 +279,11 @@ describe('scale and findAutoscaler', () => {
       namespace: ns.name,
       body: {
         metadata: { name: 'checkout-hpa' },
-        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout' }, minReplicas: 2, maxReplicas: 5 },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'checkout' },
+          minReplicas: 2,
+          maxReplicas: 5,
+        },
       },
     });
     expect(await api.findAutoscaler({ namespace: ns.name, name: 'checkout' })).toBe('checkout-hpa');
@@ -226,12 +298,14 @@ describe('restart', () => {
     const d = await waitRolledOut('api', result.generation);
     const stamp = d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'] ?? '';
     expect(Date.parse(stamp)).toBeGreaterThanOrEqual(before - 1000);
-    expect(d.metadata?.annotations?.['kubernetes.io/change-cause']).toBe('coxswain: @alice (U0ALICE) rollout restart api');
+    expect(d.metadata?.annotations?.['kubernetes.io/change-cause']).toBe(
+      'coxswain: @alice (U0ALICE) rollout restart api',
+    );
     const revisions = await api.history({ namespace: ns.name, name: 'api' });
     expect(revisions[0]).toMatchObject({ revision: 3, current: true });
   });
 
-  it('stamped with the request\'s time, a second run of the same restart (a resumed job) changes nothing', async () => {
+  it("stamped with the request's time, a second run of the same restart (a resumed job) changes nothing", async () => {
     const ref = { namespace: ns.name, name: 'api' };
     const at = new Date().toISOString();
     const first = await api.restart(ref, { ...cause('rollout restart api'), at });

@@ -20,17 +20,26 @@ const open = (path: string): KubeConnection => {
   return connection;
 };
 
-beforeAll(async () => { cluster = await testCluster(); });
-afterAll(async () => { await Promise.all(opened.map((c) => c.close())); });
+beforeAll(async () => {
+  cluster = await testCluster();
+});
+afterAll(async () => {
+  await Promise.all(opened.map((c) => c.close()));
+});
 
 describe('a KubeConnection to the test cluster', () => {
   it('authenticates with a client certificate (admin) and with a token (the bot)', async () => {
     const admin = open(cluster.adminKubeconfig);
     const bot = open(cluster.botKubeconfig);
     expect((await kubeJson<{ gitVersion?: string }>(admin, '/version')).gitVersion).toMatch(/^v1\./u);
-    const review = await kubeJson<{ status?: { userInfo?: { username?: string } } }>(bot, '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
-      method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-    });
+    const review = await kubeJson<{ status?: { userInfo?: { username?: string } } }>(
+      bot,
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      {
+        method: 'POST',
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      },
+    );
     expect(review.status?.userInfo?.username).toMatch(/^system:serviceaccount:/u);
     expect(await apiServerProbe(bot)()).toBe(true);
   });
@@ -40,21 +49,29 @@ describe('a KubeConnection to the test cluster', () => {
     const admin = await readFile(cluster.adminKubeconfig, 'utf8');
     // The admin's client certificate is not a CA of the server's certificate.
     const clientCert = /client-certificate-data: (\S+)/u.exec(admin)?.[1] ?? '';
-    await writeFile(path, admin.replace(/certificate-authority-data: \S+/u, `certificate-authority-data: ${clientCert}`), { mode: 0o600 });
+    await writeFile(
+      path,
+      admin.replace(/certificate-authority-data: \S+/u, `certificate-authority-data: ${clientCert}`),
+      { mode: 0o600 },
+    );
     const connection = open(path);
-    const error = await kubeJson(connection, '/version').catch((e: unknown) => toKubeError(e, { server: connection.server }));
+    const error = await kubeJson(connection, '/version').catch((e: unknown) =>
+      toKubeError(e, { server: connection.server }),
+    );
     expect(error).toMatchObject({ code: expect.stringMatching(/unavailable|internal/u) as unknown as string });
     expect(await apiServerProbe(connection)()).toBe(false);
   });
 
   it('maps a refusal as the typed client does: the missing permission is named', async () => {
     const bot = open(cluster.botKubeconfig);
-    const error = await kubeJson(bot, '/api/v1/secrets').catch((e: unknown) => toKubeError(e, { server: bot.server, what: 'secrets in all namespaces' }));
+    const error = await kubeJson(bot, '/api/v1/secrets').catch((e: unknown) =>
+      toKubeError(e, { server: bot.server, what: 'secrets in all namespaces' }),
+    );
     expect(error).toMatchObject({ code: 'forbidden' });
     expect((error as { userMessage: string }).userMessage).toMatch(/list.*secrets/u);
   });
 
-  it('reviews the bot\'s own permissions (the self-check)', async () => {
+  it("reviews the bot's own permissions (the self-check)", async () => {
     const bot = open(cluster.botKubeconfig);
     const missing = await missingPermissions(bot, 'default', [
       { verb: 'list', group: '', resource: 'pods' },

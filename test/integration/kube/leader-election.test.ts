@@ -7,7 +7,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { startLeaderElection, type LeaderElection, type LeaderElectionOptions } from '../../../src/kube/leader-election.ts';
+import {
+  startLeaderElection,
+  type LeaderElection,
+  type LeaderElectionOptions,
+} from '../../../src/kube/leader-election.ts';
 import { connectionOver, type KubeConnection } from '../../../src/kube/kube-connection.ts';
 import { kubeconfigCredentials } from '../../../src/kube/kube-credentials.ts';
 import type { LogLevel } from '../../../src/log/create-logger.ts';
@@ -34,7 +38,12 @@ beforeAll(async () => {
 
 afterAll(() => bot.close());
 
-interface Entry { readonly at: number; readonly who: string; readonly what: string; readonly level?: LogLevel }
+interface Entry {
+  readonly at: number;
+  readonly who: string;
+  readonly what: string;
+  readonly level?: LogLevel;
+}
 
 /** Everything that happened to the candidates of one test, in order, and how many led at once at most. */
 class Timeline {
@@ -49,7 +58,10 @@ class Timeline {
   }
 }
 
-interface Candidate { readonly id: string; readonly election: LeaderElection }
+interface Candidate {
+  readonly id: string;
+  readonly election: LeaderElection;
+}
 
 const running: LeaderElection[] = [];
 const proxies: { close(): void }[] = [];
@@ -64,19 +76,33 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((e) => e.stop()));
   for (const proxy of proxies.splice(0)) proxy.close();
   await Promise.all(connections.splice(0).map((c) => c.close()));
-  await Promise.all(leases.splice(0).map((name) => admin.deleteNamespacedLease({ name, namespace }).catch(() => undefined)));
+  await Promise.all(
+    leases.splice(0).map((name) => admin.deleteNamespacedLease({ name, namespace }).catch(() => undefined)),
+  );
 });
 
-function candidate(timeline: Timeline, id: string, options: Partial<LeaderElectionOptions> & { name: string }): Candidate {
+function candidate(
+  timeline: Timeline,
+  id: string,
+  options: Partial<LeaderElectionOptions> & { name: string },
+): Candidate {
   const election = startLeaderElection({
-    connection: bot, namespace, identity: id, ...timing,
+    connection: bot,
+    namespace,
+    identity: id,
+    ...timing,
     onStartedLeading: () => {
       timeline.leaders += 1;
       timeline.maxLeaders = Math.max(timeline.maxLeaders, timeline.leaders);
       timeline.add(id, 'started');
     },
-    onStoppedLeading: () => { timeline.leaders -= 1; timeline.add(id, 'stopped'); },
-    log: (level, message) => { if (level !== 'debug') timeline.add(id, message, level); },
+    onStoppedLeading: () => {
+      timeline.leaders -= 1;
+      timeline.add(id, 'stopped');
+    },
+    log: (level, message) => {
+      if (level !== 'debug') timeline.add(id, message, level);
+    },
     ...options,
   });
   running.push(election);
@@ -91,15 +117,24 @@ function sampleLeaders(candidates: readonly Candidate[]): { stop(): number; samp
     samples += 1;
     if (candidates.filter((c) => c.election.isLeader()).length > 1) both += 1;
   }, 50);
-  return { stop: () => { clearInterval(timer); return both; }, samples: () => samples };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return both;
+    },
+    samples: () => samples,
+  };
 }
 
 async function leaderOf(candidates: readonly Candidate[], what = 'a leader', timeoutMs = 10_000): Promise<Candidate> {
   let leader: Candidate | undefined;
-  await waitUntil(async () => {
-    leader = candidates.find((c) => c.election.isLeader());
-    return leader !== undefined;
-  }, { what, timeoutMs, intervalMs: 20 });
+  await waitUntil(
+    async () => {
+      leader = candidates.find((c) => c.election.isLeader());
+      return leader !== undefined;
+    },
+    { what, timeoutMs, intervalMs: 20 },
+  );
   return leader!;
 }
 
@@ -113,17 +148,28 @@ type Cut = 'refused' | 'hung';
  * network partition would, then refuses new ones ('refused': the port is closed)
  * or accepts them and never answers ('hung').
  */
-async function startProxy(target: string): Promise<{ readonly url: string; cut(how: Cut): Promise<void>; close(): void }> {
+async function startProxy(
+  target: string,
+): Promise<{ readonly url: string; cut(how: Cut): Promise<void>; close(): void }> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
   let mode: Cut | 'open' = 'open';
   const track = (s: Socket, peer?: Socket): void => {
     sockets.add(s);
-    s.on('error', () => { s.destroy(); peer?.destroy(); });
-    s.on('close', () => { sockets.delete(s); peer?.destroy(); });
+    s.on('error', () => {
+      s.destroy();
+      peer?.destroy();
+    });
+    s.on('close', () => {
+      sockets.delete(s);
+      peer?.destroy();
+    });
   };
   const server: Server = createServer((client) => {
-    if (mode !== 'open') { track(client); return; }
+    if (mode !== 'open') {
+      track(client);
+      return;
+    }
     const upstream = connect(Number(port), hostname);
     track(client, upstream);
     track(upstream, client);
@@ -139,7 +185,10 @@ async function startProxy(target: string): Promise<{ readonly url: string; cut(h
       for (const s of sockets) s.destroy();
       await closed;
     },
-    close: () => { if (server.listening) server.close(); for (const s of sockets) s.destroy(); },
+    close: () => {
+      if (server.listening) server.close();
+      for (const s of sockets) s.destroy();
+    },
   };
 }
 
@@ -191,43 +240,52 @@ describe('startLeaderElection', () => {
     expect((await readLease(name)).spec).toMatchObject({ holderIdentity: standby.id, leaseTransitions: 1 });
   });
 
-  it.each<Cut>(['refused', 'hung'])('hands over only after the lease runs out when the leader is cut off (%s), and the cut-off one steps down first', async (how) => {
-    const timeline = new Timeline();
-    const name = newLease();
-    const proxy = await startProxy(bot.server);
-    proxies.push(proxy);
-    const doomed = candidate(timeline, 'doomed', { name, connection: botVia(proxy.url) });
-    await leaderOf([doomed], 'the first candidate to lead');
-    const standby = candidate(timeline, 'standby', { name });
-    const sampler = sampleLeaders([doomed, standby]);
-    // Let the standby see the Lease at least once while it is renewed.
-    await new Promise((r) => setTimeout(r, 2 * timing.renewEveryMs));
-    expect(standby.election.isLeader()).toBe(false);
+  it.each<Cut>(['refused', 'hung'])(
+    'hands over only after the lease runs out when the leader is cut off (%s), and the cut-off one steps down first',
+    async (how) => {
+      const timeline = new Timeline();
+      const name = newLease();
+      const proxy = await startProxy(bot.server);
+      proxies.push(proxy);
+      const doomed = candidate(timeline, 'doomed', { name, connection: botVia(proxy.url) });
+      await leaderOf([doomed], 'the first candidate to lead');
+      const standby = candidate(timeline, 'standby', { name });
+      const sampler = sampleLeaders([doomed, standby]);
+      // Let the standby see the Lease at least once while it is renewed.
+      await new Promise((r) => setTimeout(r, 2 * timing.renewEveryMs));
+      expect(standby.election.isLeader()).toBe(false);
 
-    const cutAt = Date.now();
-    await proxy.cut(how);
-    await leaderOf([standby], 'the standby to take over', 15_000);
-    const stepped = timeline.first('doomed', 'stopped');
-    const took = timeline.first('standby', 'started')!;
-    expect(stepped).toBeDefined();
-    expect(stepped!.at).toBeLessThan(took.at);
-    // The doomed leader's last renewal was at most renewEveryMs before the cut, so the lease ran out
-    // no sooner than leaseDuration − renewEvery after it; generous bounds on both sides.
-    expect(took.at - cutAt).toBeGreaterThanOrEqual(timing.leaseDurationMs - timing.renewEveryMs - 500);
-    expect(stepped!.at - cutAt).toBeLessThanOrEqual(timing.leaseDurationMs);
-    expect(sampler.stop()).toBe(0);
-    expect(timeline.maxLeaders).toBe(1);
-    // One warning for the whole streak of failures, nothing thrown.
-    const warnings = timeline.entries.filter((e) => e.who === 'doomed' && e.level === 'warn' && e.at >= cutAt && !e.what.includes('stopped leading'));
-    expect(warnings).toHaveLength(1);
-    // The first failure names the cut; a renewal in flight at that moment sees its socket destroyed (UND_ERR_SOCKET) first.
-    expect(warnings[0]!.what).toMatch(how === 'refused' ? /unreachable \((ECONNREFUSED|UND_ERR_SOCKET)\)/ : /unreachable \((TimeoutError|UND_ERR_SOCKET)\)/);
-    // A hanging call is abandoned after requestTimeoutMs (default renewEveryMs), so stopping does not hang with it.
-    const stopping = Date.now();
-    await doomed.election.stop();
-    expect(Date.now() - stopping).toBeLessThan(3 * timing.renewEveryMs);
-    expect((await readLease(name)).spec).toMatchObject({ holderIdentity: 'standby', leaseTransitions: 1 });
-  });
+      const cutAt = Date.now();
+      await proxy.cut(how);
+      await leaderOf([standby], 'the standby to take over', 15_000);
+      const stepped = timeline.first('doomed', 'stopped');
+      const took = timeline.first('standby', 'started')!;
+      expect(stepped).toBeDefined();
+      expect(stepped!.at).toBeLessThan(took.at);
+      // The doomed leader's last renewal was at most renewEveryMs before the cut, so the lease ran out
+      // no sooner than leaseDuration − renewEvery after it; generous bounds on both sides.
+      expect(took.at - cutAt).toBeGreaterThanOrEqual(timing.leaseDurationMs - timing.renewEveryMs - 500);
+      expect(stepped!.at - cutAt).toBeLessThanOrEqual(timing.leaseDurationMs);
+      expect(sampler.stop()).toBe(0);
+      expect(timeline.maxLeaders).toBe(1);
+      // One warning for the whole streak of failures, nothing thrown.
+      const warnings = timeline.entries.filter(
+        (e) => e.who === 'doomed' && e.level === 'warn' && e.at >= cutAt && !e.what.includes('stopped leading'),
+      );
+      expect(warnings).toHaveLength(1);
+      // The first failure names the cut; a renewal in flight at that moment sees its socket destroyed (UND_ERR_SOCKET) first.
+      expect(warnings[0]!.what).toMatch(
+        how === 'refused'
+          ? /unreachable \((ECONNREFUSED|UND_ERR_SOCKET)\)/
+          : /unreachable \((TimeoutError|UND_ERR_SOCKET)\)/,
+      );
+      // A hanging call is abandoned after requestTimeoutMs (default renewEveryMs), so stopping does not hang with it.
+      const stopping = Date.now();
+      await doomed.election.stop();
+      expect(Date.now() - stopping).toBeLessThan(3 * timing.renewEveryMs);
+      expect((await readLease(name)).spec).toMatchObject({ holderIdentity: 'standby', leaseTransitions: 1 });
+    },
+  );
 
   it('never has two leaders through repeated hand-overs among three candidates', async () => {
     const timeline = new Timeline();
@@ -250,8 +308,15 @@ describe('startLeaderElection', () => {
   it('logs a missing RBAC permission as one error naming it, never leads, and does not throw', async () => {
     const timeline = new Timeline();
     // The bot may use Leases only in its own namespace.
-    const outside = candidate(timeline, 'outsider', { name: `le-test-${randomBytes(4).toString('hex')}`, namespace: 'default' });
-    await waitUntil(async () => timeline.entries.some((e) => e.level === 'error'), { what: 'the refusal to be logged', timeoutMs: 10_000, intervalMs: 50 });
+    const outside = candidate(timeline, 'outsider', {
+      name: `le-test-${randomBytes(4).toString('hex')}`,
+      namespace: 'default',
+    });
+    await waitUntil(async () => timeline.entries.some((e) => e.level === 'error'), {
+      what: 'the refusal to be logged',
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
     await new Promise((r) => setTimeout(r, 4 * timing.retryEveryMs));
     const errors = timeline.entries.filter((e) => e.level === 'error');
     expect(errors).toHaveLength(1);

@@ -8,7 +8,13 @@ import type * as k8s from '@kubernetes/client-node';
 import type { AppError } from '../../../src/errors.ts';
 import { connectionOver, kubeUrl, type KubeConnection } from '../../../src/kube/kube-connection.ts';
 import { kubeconfigCredentials } from '../../../src/kube/kube-credentials.ts';
-import { startPodInformer, type PodEventType, type PodInformer, type PodInformerOptions, type PodJson } from '../../../src/kube/pod-informer.ts';
+import {
+  startPodInformer,
+  type PodEventType,
+  type PodInformer,
+  type PodInformerOptions,
+  type PodJson,
+} from '../../../src/kube/pod-informer.ts';
 import type { ClusterState } from '../../support/cluster/cluster.ts';
 import { waitUntil } from '../../support/cluster/processes.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
@@ -47,7 +53,9 @@ class Mirror {
       for (const key of this.unconfirmed) this.pods.delete(key);
     },
     onError: (error, retryInMs) => {
-      this.note(`error ${error.userMessage} (${String((error.cause as Error | undefined)?.message)}), retry in ${retryInMs} ms`);
+      this.note(
+        `error ${error.userMessage} (${String((error.cause as Error | undefined)?.message)}), retry in ${retryInMs} ms`,
+      );
       this.errors.push(error);
     },
     onFatal: (error) => {
@@ -120,23 +128,39 @@ async function serverPods(core: k8s.CoreV1Api, namespace: string): Promise<Map<s
 }
 
 /** Waits until the mirror holds exactly the server's pods at their current resourceVersions. */
-async function waitForMirror(mirror: Mirror, core: k8s.CoreV1Api, namespace: string, timeoutMs = 30_000): Promise<void> {
+async function waitForMirror(
+  mirror: Mirror,
+  core: k8s.CoreV1Api,
+  namespace: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   let server = new Map<string, string>();
   try {
-    await waitUntil(async () => {
-      server = await serverPods(core, namespace);
-      return JSON.stringify([...server].sort()) === JSON.stringify([...mirror.pods].sort());
-    }, { what: 'the informer to hold the server\'s pods', timeoutMs, intervalMs: 200 });
+    await waitUntil(
+      async () => {
+        server = await serverPods(core, namespace);
+        return JSON.stringify([...server].sort()) === JSON.stringify([...mirror.pods].sort());
+      },
+      { what: "the informer to hold the server's pods", timeoutMs, intervalMs: 200 },
+    );
   } catch (error) {
-    throw new Error(`${(error as Error).message}\nserver: ${JSON.stringify([...server].sort())}\nmirror: ${JSON.stringify([...mirror.pods].sort())}\n${mirror.trace.join('\n')}`);
+    throw new Error(
+      `${(error as Error).message}\nserver: ${JSON.stringify([...server].sort())}\nmirror: ${JSON.stringify([...mirror.pods].sort())}\n${mirror.trace.join('\n')}`,
+    );
   }
 }
 
 const podBody = (name: string, labels: Record<string, string> = {}, spec: Partial<k8s.V1PodSpec> = {}): k8s.V1Pod => ({
-  metadata: { name, labels }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/web:1.0' }], ...spec },
+  metadata: { name, labels },
+  spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/web:1.0' }], ...spec },
 });
 
-async function createPods(core: k8s.CoreV1Api, namespace: string, bodies: readonly k8s.V1Pod[], parallel = 16): Promise<void> {
+async function createPods(
+  core: k8s.CoreV1Api,
+  namespace: string,
+  bodies: readonly k8s.V1Pod[],
+  parallel = 16,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < bodies.length) {
@@ -155,18 +179,26 @@ describe('the pod informer on the shared cluster', () => {
   beforeAll(async () => {
     // No scheduler takes these, so neither the scheduler nor kwok works for them: the list is the load.
     const unscheduled = { schedulerName: 'coxswain-test-unscheduled' };
-    await createPods(bulk.core, bulk.name, Array.from({ length: podCount }, (_, i) => podBody(`p-${String(i).padStart(4, '0')}`, {}, unscheduled)));
+    await createPods(
+      bulk.core,
+      bulk.name,
+      Array.from({ length: podCount }, (_, i) => podBody(`p-${String(i).padStart(4, '0')}`, {}, unscheduled)),
+    );
   }, 120_000);
 
-  it('lists 1,200 pods in pages of 500, each exactly once, then watches from the list\'s resourceVersion', async () => {
+  it("lists 1,200 pods in pages of 500, each exactly once, then watches from the list's resourceVersion", async () => {
     const { mirror, requests } = startMirrored(bulk.cluster.botKubeconfig, { namespace: bulk.name });
     await waitUntil(async () => mirror.listEnds === 1, { what: 'the list to end', timeoutMs: 30_000, intervalMs: 20 });
     expect(mirror.problems).toEqual([]);
     expect(mirror.counts.LISTED).toBe(podCount);
     expect(mirror.pods.size).toBe(podCount);
     const lists = requests.filter((u) => !isWatch(u));
-    expect(lists.map((u) => [u.pathname, u.searchParams.get('limit'), Boolean(u.searchParams.get('continue'))])).toEqual([
-      [`/api/v1/namespaces/${bulk.name}/pods`, '500', false], [`/api/v1/namespaces/${bulk.name}/pods`, '500', true], [`/api/v1/namespaces/${bulk.name}/pods`, '500', true],
+    expect(
+      lists.map((u) => [u.pathname, u.searchParams.get('limit'), Boolean(u.searchParams.get('continue'))]),
+    ).toEqual([
+      [`/api/v1/namespaces/${bulk.name}/pods`, '500', false],
+      [`/api/v1/namespaces/${bulk.name}/pods`, '500', true],
+      [`/api/v1/namespaces/${bulk.name}/pods`, '500', true],
     ]);
     await waitUntil(async () => requests.some(isWatch), { what: 'the watch', timeoutMs: 10_000, intervalMs: 20 });
     const watch = requests.find(isWatch);
@@ -176,17 +208,27 @@ describe('the pod informer on the shared cluster', () => {
     expect(mirror.errors).toEqual([]);
   }, 60_000);
 
-  it('reports a pod\'s creation, changes and deletion, and a Deployment\'s pods', async () => {
+  it("reports a pod's creation, changes and deletion, and a Deployment's pods", async () => {
     const { mirror } = startMirrored(ns.cluster.botKubeconfig, { namespace: ns.name });
     await waitUntil(async () => informer?.synced() === true, { what: 'the informer to sync', intervalMs: 20 });
     await ns.core.createNamespacedPod({ namespace: ns.name, body: podBody('solo') });
     await waitUntil(async () => mirror.counts.ADDED === 1, { what: 'solo to be ADDED', intervalMs: 20 });
-    await ns.core.patchNamespacedPod({ name: 'solo', namespace: ns.name, body: [{ op: 'add', path: '/metadata/labels', value: { tier: 'x' } }] });
-    await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 2 }) });
-    await waitUntil(async () => {
-      const web = await ns.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' });
-      return web.items.length === 2 && web.items.every((p) => p.status?.phase === 'Running');
-    }, { what: 'web\'s two pods to run', intervalMs: 100 });
+    await ns.core.patchNamespacedPod({
+      name: 'solo',
+      namespace: ns.name,
+      body: [{ op: 'add', path: '/metadata/labels', value: { tier: 'x' } }],
+    });
+    await ns.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 2 }),
+    });
+    await waitUntil(
+      async () => {
+        const web = await ns.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' });
+        return web.items.length === 2 && web.items.every((p) => p.status?.phase === 'Running');
+      },
+      { what: "web's two pods to run", intervalMs: 100 },
+    );
     await waitForMirror(mirror, ns.core, ns.name);
     expect([...mirror.pods.keys()].filter((k) => k.includes('/web-'))).toHaveLength(2);
     await ns.core.deleteNamespacedPod({ name: 'solo', namespace: ns.name, gracePeriodSeconds: 0 });
@@ -201,7 +243,9 @@ describe('the pod informer on the shared cluster', () => {
 
   it('watches all namespaces, narrowed by a label selector', async () => {
     const label = `t-${randomBytes(3).toString('hex')}`;
-    const { mirror, requests } = startMirrored(ns.cluster.botKubeconfig, { labelSelector: `coxswain.test/informer=${label}` });
+    const { mirror, requests } = startMirrored(ns.cluster.botKubeconfig, {
+      labelSelector: `coxswain.test/informer=${label}`,
+    });
     await waitUntil(async () => informer?.synced() === true, { what: 'the informer to sync', intervalMs: 20 });
     expect(mirror.counts.LISTED).toBe(0);
     await createPods(ns.core, ns.name, [podBody('labelled', { 'coxswain.test/informer': label }), podBody('plain')]);
@@ -211,16 +255,25 @@ describe('the pod informer on the shared cluster', () => {
   });
 
   it('resumes watches the server ends from the last resourceVersion, without relisting or missing an event', async () => {
-    const { mirror, requests } = startMirrored(ns.cluster.botKubeconfig, { namespace: ns.name, watchTimeoutSeconds: 1 });
+    const { mirror, requests } = startMirrored(ns.cluster.botKubeconfig, {
+      namespace: ns.name,
+      watchTimeoutSeconds: 1,
+    });
     await waitUntil(async () => informer?.synced() === true, { what: 'the informer to sync', intervalMs: 20 });
     for (let i = 0; i < 4; i += 1) {
       await ns.core.createNamespacedPod({ namespace: ns.name, body: podBody(`resumed-${i}`) });
       await new Promise((resolve) => setTimeout(resolve, 700));
     }
-    await waitUntil(async () => requests.filter(isWatch).length >= 4, { what: 'four watches', timeoutMs: 15_000, intervalMs: 50 });
+    await waitUntil(async () => requests.filter(isWatch).length >= 4, {
+      what: 'four watches',
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    });
     await waitForMirror(mirror, ns.core, ns.name);
     const watches = requests.filter(isWatch);
-    expect(watches.every((u) => u.searchParams.get('timeoutSeconds') === '1' && u.searchParams.get('resourceVersion'))).toBe(true);
+    expect(
+      watches.every((u) => u.searchParams.get('timeoutSeconds') === '1' && u.searchParams.get('resourceVersion')),
+    ).toBe(true);
     expect(new Set(watches.map((u) => u.searchParams.get('resourceVersion'))).size).toBeGreaterThan(1);
     expect(mirror.listStarts).toBe(1);
     expect(requests.filter((u) => !isWatch(u))).toHaveLength(1);
@@ -228,14 +281,16 @@ describe('the pod informer on the shared cluster', () => {
     expect(mirror.errors).toEqual([]);
   });
 
-  it('resumes from an old resourceVersion: relists when the server answers 410, and ends with the server\'s pods either way', async () => {
+  it("resumes from an old resourceVersion: relists when the server answers 410, and ends with the server's pods either way", async () => {
     // resourceVersion 1 predates the watch cache; on a cluster older than the API server's etcd compaction (5 min)
     // it is gone for good and the server answers 410. A young cluster (CI starts one) may still serve it from etcd
     // and replay the namespace's history instead. The relist itself is also tested on a fake server (unit tests).
     await compactEtcd(ns.cluster);
     const { mirror, requests } = startMirrored(ns.cluster.botKubeconfig, { namespace: ns.name, resumeFrom: '1' });
     await waitForMirror(mirror, ns.core, ns.name);
-    expect(requests[0] && isWatch(requests[0]) ? `watch@${requests[0].searchParams.get('resourceVersion')}` : 'list').toBe('watch@1');
+    expect(
+      requests[0] && isWatch(requests[0]) ? `watch@${requests[0].searchParams.get('resourceVersion')}` : 'list',
+    ).toBe('watch@1');
     const relisted = requests.some((u) => !isWatch(u));
     if (relisted) expect(mirror.listStarts).toBe(1);
     expect(mirror.problems).toEqual([]);
@@ -247,10 +302,19 @@ describe('the pod informer on the shared cluster', () => {
 async function compactEtcd(cluster: ClusterState): Promise<void> {
   const etcd = cluster.components.find((c) => c.name === 'etcd');
   const url = etcd?.args?.find((a) => a.startsWith('--listen-client-urls='))?.split('=')[1];
-  if (!url) throw new Error('the cluster state does not record etcd\'s arguments; restart it with `npm run cluster -- up --restart`');
-  const range = await fetch(`${url}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) });
+  if (!url)
+    throw new Error(
+      "the cluster state does not record etcd's arguments; restart it with `npm run cluster -- up --restart`",
+    );
+  const range = await fetch(`${url}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
+  });
   const revision = ((await range.json()) as { header: { revision: string } }).header.revision;
-  const compacted = await fetch(`${url}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision, physical: true }) });
+  const compacted = await fetch(`${url}/v3/kv/compaction`, {
+    method: 'POST',
+    body: JSON.stringify({ revision, physical: true }),
+  });
   if (!compacted.ok) throw new Error(`etcd compaction failed: HTTP ${compacted.status} ${await compacted.text()}`);
 }
 
@@ -260,9 +324,15 @@ describe('the pod informer when the API server is down for 10 s', () => {
 
   beforeAll(async () => {
     await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
-    await waitUntil(async () => Boolean(await cluster.core.readNamespacedServiceAccount({ name: 'default', namespace })),
-      { what: 'ServiceAccount default', timeoutMs: 30_000 });
-    await createPods(cluster.core, namespace, ['before-0', 'before-1', 'before-2'].map((n) => podBody(n)));
+    await waitUntil(
+      async () => Boolean(await cluster.core.readNamespacedServiceAccount({ name: 'default', namespace })),
+      { what: 'ServiceAccount default', timeoutMs: 30_000 },
+    );
+    await createPods(
+      cluster.core,
+      namespace,
+      ['before-0', 'before-1', 'before-2'].map((n) => podBody(n)),
+    );
   }, 60_000);
 
   it('resumes or relists by itself and misses nothing that changed meanwhile', async () => {
@@ -275,12 +345,22 @@ describe('the pod informer when the API server is down for 10 s', () => {
     mirror.note('the API server is back');
     // Changed as soon as the API server is back: the informer may still be backing off (up to 4 s)
     // or already watching again; either way it must report all of it, once.
-    await createPods(cluster.core, namespace, ['after-0', 'after-1', 'after-2'].map((n) => podBody(n)));
+    await createPods(
+      cluster.core,
+      namespace,
+      ['after-0', 'after-1', 'after-2'].map((n) => podBody(n)),
+    );
     await cluster.core.deleteNamespacedPod({ name: 'before-0', namespace, gracePeriodSeconds: 0 });
-    await cluster.core.patchNamespacedPod({ name: 'before-1', namespace, body: [{ op: 'add', path: '/metadata/labels', value: { touched: 'yes' } }] });
+    await cluster.core.patchNamespacedPod({
+      name: 'before-1',
+      namespace,
+      body: [{ op: 'add', path: '/metadata/labels', value: { touched: 'yes' } }],
+    });
 
     await waitForMirror(mirror, cluster.core, namespace, 60_000);
-    expect([...mirror.pods.keys()].sort()).toEqual(['before-1', 'before-2', 'after-0', 'after-1', 'after-2'].map((n) => `${namespace}/${n}`).sort());
+    expect([...mirror.pods.keys()].sort()).toEqual(
+      ['before-1', 'before-2', 'after-0', 'after-1', 'after-2'].map((n) => `${namespace}/${n}`).sort(),
+    );
     expect(mirror.problems).toEqual([]);
     expect(mirror.fatal).toEqual([]);
     expect(mirror.errors.length).toBeGreaterThan(0);

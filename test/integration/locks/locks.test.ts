@@ -18,14 +18,17 @@ let slack: SlackDriver;
 
 beforeAll(async () => {
   const policyFile = join(ns.cluster.dir, `locks-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(policyFile, `
+  await writeFile(
+    policyFile,
+    `
 roles:
   deployer: [{ verbs: [deploy, scale, lock, get] }]
   viewer:   [{ verbs: [get] }]
 bindings:
   - { role: deployer, users: [U0ALICE, U0BOB] }
   - { role: viewer,   users: [U0CAROL] }
-`);
+`,
+  );
   emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
   bot = await startTestBot({ emu, cluster: ns.cluster, policyFile });
   slack = emu.driver(bot.eventsUrl);
@@ -44,7 +47,7 @@ async function say(user: string, text: string): Promise<string> {
 }
 
 describe('/k8s lock', () => {
-  it('refuses others\' changes to a held deployment, naming who and why; the holder still deploys', async () => {
+  it("refuses others' changes to a held deployment, naming who and why; the holder still deploys", async () => {
     expect(await say('U0BOB', `lock web -n ${ns.name} --for 2h "release 4.2"`)).toContain('Locked');
     const refused = await say('U0ALICE', `deploy web ghcr.io/acme/web:2.0 -n ${ns.name}`);
     expect(refused).toContain(`${ns.name}/web is locked by <@U0BOB>`);
@@ -80,7 +83,9 @@ describe('holds in Redis', () => {
     const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
     const store = createHoldStore(redis, `coxswain:test-holds-${randomBytes(3).toString('hex')}`);
     const now = Date.now();
-    expect((await store.take({ target: 'prod/web', userId: 'U0BOB', since: now, until: now + 1000 })).kind).toBe('taken');
+    expect((await store.take({ target: 'prod/web', userId: 'U0BOB', since: now, until: now + 1000 })).kind).toBe(
+      'taken',
+    );
     expect(await store.blocking('prod', 'web', 'U0ALICE')).toMatchObject({ userId: 'U0BOB' });
     expect(await store.blocking('prod', 'web', 'U0BOB')).toBeUndefined();
     await new Promise((r) => setTimeout(r, 1200));

@@ -18,9 +18,16 @@ beforeAll(async () => {
   emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
   bot = await startTestBot({ emu, cluster: ns.cluster });
   slack = emu.driver(bot.eventsUrl);
-  await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('api', 'ghcr.io/acme/api:1.0', { replicas: 2 }) });
-  await waitForObject<k8s.V1Deployment>(ns.admin, `/apis/apps/v1/namespaces/${ns.name}/deployments`,
-    (d) => d.metadata?.name === 'api' && d.status?.availableReplicas === 2, { what: 'api to be available' });
+  await ns.apps.createNamespacedDeployment({
+    namespace: ns.name,
+    body: makeDeployment('api', 'ghcr.io/acme/api:1.0', { replicas: 2 }),
+  });
+  await waitForObject<k8s.V1Deployment>(
+    ns.admin,
+    `/apis/apps/v1/namespaces/${ns.name}/deployments`,
+    (d) => d.metadata?.name === 'api' && d.status?.availableReplicas === 2,
+    { what: 'api to be available' },
+  );
 });
 
 afterAll(async () => {
@@ -64,7 +71,11 @@ describe('scale', () => {
       namespace: ns.name,
       body: {
         metadata: { name: 'api-hpa' },
-        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, minReplicas: 2, maxReplicas: 5 },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
+          minReplicas: 2,
+          maxReplicas: 5,
+        },
       },
     });
     const refused = await run(`scale api 4 -n ${ns.name}`, 'scale api to 4');
@@ -118,10 +129,13 @@ describe('get and logs', () => {
     expect(deployments.thread).toContain('ghcr.io/acme/api:1.0');
   });
 
-  it('shows the tail of a pod\'s log, and of its previous instance', async () => {
+  it("shows the tail of a pod's log, and of its previous instance", async () => {
     const list = await ns.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=api' });
     const pod = list.items.find((p) => p.status?.phase === 'Running')?.metadata?.name ?? '';
-    await servePodLogs(ns, pod, { current: ['booting', 'listening on :8080', 'GET /healthz 200'], previous: ['panic: nil map'] });
+    await servePodLogs(ns, pod, {
+      current: ['booting', 'listening on :8080', 'GET /healthz 200'],
+      previous: ['panic: nil map'],
+    });
     let current = { final: '', thread: '' };
     for (let i = 0; i < 20 && !current.thread.includes('healthz'); i++) {
       current = await run(`logs ${pod} -n ${ns.name} --tail 2`, `logs of ${pod} in`);

@@ -13,7 +13,8 @@ import { callText as text, waitForJob } from '../../support/slack-flow.ts';
 const ns = useTestNamespace('faults');
 jest.setTimeout(60_000);
 
-const finalOf = async (emu: SlackEmulator, marker: string, since: number): Promise<string> => (await waitForJob(emu, marker, { since })).finalText;
+const finalOf = async (emu: SlackEmulator, marker: string, since: number): Promise<string> =>
+  (await waitForJob(emu, marker, { since })).finalText;
 
 describe('when Redis stops and comes back', () => {
   let redis: PrivateRedis;
@@ -24,7 +25,10 @@ describe('when Redis stops and comes back', () => {
     redis = await startPrivateRedis();
     emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
     bot = await startTestBot({ emu, cluster: ns.cluster, env: { REDIS_URL: redis.url } });
-    await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0') });
+    await ns.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: makeDeployment('web', 'ghcr.io/acme/web:1.0'),
+    });
   });
   afterAll(async () => {
     await bot?.stop();
@@ -34,10 +38,16 @@ describe('when Redis stops and comes back', () => {
 
   it('refuses at once, says why, posts nothing; then works again once Redis is back', async () => {
     await redis.stop();
-    const readyz = (): Promise<number> => fetch(`http://127.0.0.1:${bot.port}/readyz`).then((r) => r.status, () => 0);
+    const readyz = (): Promise<number> =>
+      fetch(`http://127.0.0.1:${bot.port}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
     expect(await readyz()).toBe(503);
     const before = emu.callsTo('chat.postMessage').length;
-    const refused = await emu.driver(bot.eventsUrl).slashCommand('/k8s', `get pods -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    const refused = await emu
+      .driver(bot.eventsUrl)
+      .slashCommand('/k8s', `get pods -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
     expect(refused.ms).toBeLessThan(3000);
     expect(refused.ack?.visibility).toBe('ephemeral');
     expect(refused.ack?.text).toContain('Redis');
@@ -47,7 +57,9 @@ describe('when Redis stops and comes back', () => {
     // ioredis reconnects with its own backoff; /readyz turns 200 when it has.
     await waitUntil(async () => (await readyz()) === 200, { what: '/readyz to report Redis back', timeoutMs: 20_000 });
     const since = emu.calls.length;
-    await emu.driver(bot.eventsUrl).slashCommand('/k8s', `get pods -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    await emu
+      .driver(bot.eventsUrl)
+      .slashCommand('/k8s', `get pods -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
     expect(await finalOf(emu, 'get pods', since)).toMatch(/^✅/u);
   });
 });
@@ -59,7 +71,13 @@ describe('when the Kubernetes API server cannot be reached', () => {
   beforeAll(async () => {
     const port = await freePort();
     const kubeconfig = join(ns.cluster.dir, `unreachable-${port}.kubeconfig`);
-    await writeFile(kubeconfig, (await readFile(ns.cluster.botKubeconfig, 'utf8')).replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`));
+    await writeFile(
+      kubeconfig,
+      (await readFile(ns.cluster.botKubeconfig, 'utf8')).replace(
+        /server: https:\/\/127\.0\.0\.1:\d+/,
+        `server: https://127.0.0.1:${port}`,
+      ),
+    );
     emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
     bot = await startTestBot({ emu, cluster: ns.cluster, env: { KUBECONFIG: kubeconfig } });
   });
@@ -70,7 +88,9 @@ describe('when the Kubernetes API server cannot be reached', () => {
 
   it('retries, says so in the thread root, then fails plainly without leaking the token', async () => {
     const since = emu.calls.length;
-    await emu.driver(bot.eventsUrl).slashCommand('/k8s', `rollout status web -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    await emu
+      .driver(bot.eventsUrl)
+      .slashCommand('/k8s', `rollout status web -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
     const final = await finalOf(emu, 'rollout status of web', since);
     expect(final).toMatch(/^❌ .*unreachable/su);
     expect(emu.calls.slice(since).some((c) => text(c).includes('retrying (attempt 2 of 3)'))).toBe(true);

@@ -36,9 +36,14 @@ describe('health and metrics', () => {
     bots.push(bot);
     expect((await get(bot.port, '/healthz')).status).toBe(200);
     // Ready once every connection is up (a moment after start).
-    await waitUntil(async () => (await get(bot.port, '/readyz')).status === 200, { what: '/readyz', timeoutMs: 15_000 });
+    await waitUntil(async () => (await get(bot.port, '/readyz')).status === 200, {
+      what: '/readyz',
+      timeoutMs: 15_000,
+    });
     const since = emu.calls.length;
-    await emu.driver(bot.eventsUrl).slashCommand('/k8s', `get pods -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    await emu
+      .driver(bot.eventsUrl)
+      .slashCommand('/k8s', `get pods -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
     await waitForJob(emu, 'get pods', { since });
     const metrics = (await get(bot.port, '/metrics')).body;
     expect(metrics).toMatch(/coxswain_commands_total\{verb="get",outcome="queued"\} [1-9]/u);
@@ -59,12 +64,26 @@ describe('health and metrics', () => {
     // The same worker with a kubeconfig whose API server is a closed port: alive, not ready.
     const dead = join(ns.cluster.dir, 'dead-apiserver.kubeconfig');
     const closed = await freePort();
-    await writeFile(dead, (await readFile(ns.cluster.botKubeconfig, 'utf8')).replace(/server: https:\/\/127\.0\.0\.1:\d+/u, `server: https://127.0.0.1:${closed}`));
+    await writeFile(
+      dead,
+      (await readFile(ns.cluster.botKubeconfig, 'utf8')).replace(
+        /server: https:\/\/127\.0\.0\.1:\d+/u,
+        `server: https://127.0.0.1:${closed}`,
+      ),
+    );
     const lostPort = await freePort();
-    const lost = await startTestBot({ emu, cluster: { ...ns.cluster, botKubeconfig: dead }, role: 'worker', env: { PORT: String(lostPort) } });
+    const lost = await startTestBot({
+      emu,
+      cluster: { ...ns.cluster, botKubeconfig: dead },
+      role: 'worker',
+      env: { PORT: String(lostPort) },
+    });
     bots.push(lost);
     expect((await get(lostPort, '/healthz')).status).toBe(200);
     // Redis comes up; the API server never does, and /readyz says which.
-    await waitUntil(async () => (await get(lostPort, '/readyz')).body === 'not ready: kubernetes API (worker) unreachable\n', { what: '/readyz to name the API server', timeoutMs: 15_000 });
+    await waitUntil(
+      async () => (await get(lostPort, '/readyz')).body === 'not ready: kubernetes API (worker) unreachable\n',
+      { what: '/readyz to name the API server', timeoutMs: 15_000 },
+    );
   });
 });

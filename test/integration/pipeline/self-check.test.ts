@@ -19,10 +19,15 @@ let policyFile: string;
 
 beforeAll(async () => {
   emu = await SlackEmulator.start({
-    channels: [{ id: 'C0OPS', name: 'ops', members: ['U0ALICE', 'U0BOT'] }, { id: 'C0NOBOT', name: 'quiet', members: ['U0ALICE'] }],
+    channels: [
+      { id: 'C0OPS', name: 'ops', members: ['U0ALICE', 'U0BOT'] },
+      { id: 'C0NOBOT', name: 'quiet', members: ['U0ALICE'] },
+    ],
   });
   policyFile = join(ns.cluster.dir, `selfcheck-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(policyFile, `
+  await writeFile(
+    policyFile,
+    `
 roles:
   deployer: [{ verbs: [deploy, logs], namespaces: [${ns.name}] }]
 bindings:
@@ -30,7 +35,8 @@ bindings:
 alerts:
   routes:
     - { namespaces: [${ns.name}], channel: C0NOBOT }
-`);
+`,
+  );
 });
 
 afterAll(async () => {
@@ -41,17 +47,32 @@ afterAll(async () => {
 /** A kubeconfig for a ServiceAccount that has no role at all. */
 async function powerlessKubeconfig(): Promise<string> {
   await ns.core.createNamespacedServiceAccount({ namespace: ns.name, body: { metadata: { name: 'powerless' } } });
-  const token = await ns.core.createNamespacedServiceAccountToken({ name: 'powerless', namespace: ns.name, body: { spec: { expirationSeconds: 3600 } } });
+  const token = await ns.core.createNamespacedServiceAccountToken({
+    name: 'powerless',
+    namespace: ns.name,
+    body: { spec: { expirationSeconds: 3600 } },
+  });
   const file = join(ns.cluster.dir, `powerless-${randomBytes(3).toString('hex')}.kubeconfig`);
-  await writeFile(file, (await readFile(ns.cluster.botKubeconfig, 'utf8')).replace(/token: \S+/u, `token: ${token.status?.token ?? ''}`));
+  await writeFile(
+    file,
+    (await readFile(ns.cluster.botKubeconfig, 'utf8')).replace(/token: \S+/u, `token: ${token.status?.token ?? ''}`),
+  );
   return file;
 }
 
 describe('start-up self-check', () => {
-  it('names what the bot\'s identity may not do where the policy allows it, and the channel it is not in', async () => {
-    const bot = await startTestBot({ emu, cluster: { ...ns.cluster, botKubeconfig: await powerlessKubeconfig() }, policyFile, role: 'gateway' });
+  it("names what the bot's identity may not do where the policy allows it, and the channel it is not in", async () => {
+    const bot = await startTestBot({
+      emu,
+      cluster: { ...ns.cluster, botKubeconfig: await powerlessKubeconfig() },
+      policyFile,
+      role: 'gateway',
+    });
     bots.push(bot);
-    await waitUntil(async () => bot.logs.some((l) => l.includes('self-check found')), { what: 'the self-check to finish', timeoutMs: 20_000 });
+    await waitUntil(async () => bot.logs.some((l) => l.includes('self-check found')), {
+      what: 'the self-check to finish',
+      timeoutMs: 20_000,
+    });
     const denied = bot.logs.find((l) => l.includes('may not do'));
     expect(denied).toContain(ns.name);
     expect(denied).toContain('patch deployments.apps');
@@ -65,7 +86,10 @@ describe('start-up self-check', () => {
     await writeFile(good, (await readFile(policyFile, 'utf8')).replace('C0NOBOT', 'C0OPS'));
     const bot = await startTestBot({ emu, cluster: ns.cluster, policyFile: good, role: 'gateway' });
     bots.push(bot);
-    await waitUntil(async () => bot.logs.some((l) => l.includes('self-check')), { what: 'the self-check to finish', timeoutMs: 20_000 });
+    await waitUntil(async () => bot.logs.some((l) => l.includes('self-check')), {
+      what: 'the self-check to finish',
+      timeoutMs: 20_000,
+    });
     expect(bot.logs.filter((l) => l.includes('self-check'))).toEqual([expect.stringContaining('self-check passed')]);
   });
 });

@@ -17,7 +17,10 @@ beforeAll(async () => {
   emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
   bot = await startTestBot({ emu, cluster: ns.cluster, socketMode: true });
   slack = emu.socketDriver();
-  await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 2 }) });
+  await ns.apps.createNamespacedDeployment({
+    namespace: ns.name,
+    body: makeDeployment('web', 'ghcr.io/acme/web:1.0', { replicas: 2 }),
+  });
 });
 
 afterAll(async () => {
@@ -32,9 +35,14 @@ const text = (call: RecordedCall): string => {
 
 /** The thread root the gateway posted for a command, and the final edit of it. */
 async function finished(marker: string): Promise<{ root: RecordedCall; final: RecordedCall }> {
-  const root = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && text(c).includes(marker));
+  const root = await emu.waitFor(
+    (c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === undefined && text(c).includes(marker),
+  );
   const ts = String(root.result['ts']);
-  const final = await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /[✅❌]/u.test(text(c)), { timeoutMs: 60_000 });
+  const final = await emu.waitFor(
+    (c) => c.method === 'chat.update' && c.params['ts'] === ts && /[✅❌]/u.test(text(c)),
+    { timeoutMs: 60_000 },
+  );
   return { root, final };
 }
 
@@ -55,14 +63,21 @@ describe('/k8s over Socket Mode', () => {
   });
 
   it('acks a deploy envelope at once, posts the queued root, rolls the image out and ends ✅ in the thread', async () => {
-    const ack = await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:1.1 -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    const ack = await slack.slashCommand('/k8s', `deploy web ghcr.io/acme/web:1.1 -n ${ns.name}`, {
+      user: 'U0ALICE',
+      channel: 'C0OPS',
+    });
     expect(ack).toMatchObject({ acked: true, type: 'slash_commands' });
     expect(ack.ms).toBeLessThan(3000);
     expect(ack.ack).toBeUndefined();
     const { root, final } = await finished(`deploy web to ghcr.io/acme/web:1.1 in ${ns.name}`);
     expect(text(root)).toBe(`<@U0ALICE> → deploy web to ghcr.io/acme/web:1.1 in ${ns.name} · queued`);
     expect(text(final)).toMatch(/^✅ <@U0ALICE> → deploy web to ghcr\.io\/acme\/web:1\.1 in .* · done in /u);
-    const thread = emu.thread('C0OPS', String(root.result['ts'])).slice(1).map((m) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`).join('\n');
+    const thread = emu
+      .thread('C0OPS', String(root.result['ts']))
+      .slice(1)
+      .map((m) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`)
+      .join('\n');
     expect(thread).toContain('ghcr.io/acme/web:1.0 → ghcr.io/acme/web:1.1');
 
     const d = await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name });
@@ -71,7 +86,10 @@ describe('/k8s over Socket Mode', () => {
 
   it('acks an invalid command with an ephemeral error and the usage line, and queues nothing', async () => {
     const before = emu.callsTo('chat.postMessage').length;
-    const ack = await slack.slashCommand('/k8s', `deploy web ghcr.io/Acme/web:1.1 -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    const ack = await slack.slashCommand('/k8s', `deploy web ghcr.io/Acme/web:1.1 -n ${ns.name}`, {
+      user: 'U0ALICE',
+      channel: 'C0OPS',
+    });
     expect(ack.acked).toBe(true);
     expect(ack.ack?.visibility).toBe('ephemeral');
     expect(ack.ack?.text).toContain('not an image reference');

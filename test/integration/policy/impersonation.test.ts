@@ -21,25 +21,52 @@ let bot: TestBot;
 let slack: SlackDriver;
 
 const overlay = join(import.meta.dirname, '..', '..', '..', 'deploy', 'overlays', 'impersonation', 'impersonate.yaml');
-const reads = { apiGroups: ['apps', ''], resources: ['deployments', 'replicasets', 'pods', 'events'], verbs: ['get', 'list', 'watch'] };
+const reads = {
+  apiGroups: ['apps', ''],
+  resources: ['deployments', 'replicasets', 'pods', 'events'],
+  verbs: ['get', 'list', 'watch'],
+};
 
-async function grant(rbac: k8s.RbacAuthorizationV1Api, role: string, rules: k8s.V1PolicyRule[], subject: k8s.RbacV1Subject): Promise<void> {
+async function grant(
+  rbac: k8s.RbacAuthorizationV1Api,
+  role: string,
+  rules: k8s.V1PolicyRule[],
+  subject: k8s.RbacV1Subject,
+): Promise<void> {
   await rbac.createNamespacedRole({ namespace: ns.name, body: { metadata: { name: role }, rules } });
-  await rbac.createNamespacedRoleBinding({ namespace: ns.name, body: {
-    metadata: { name: role }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role }, subjects: [subject],
-  } });
+  await rbac.createNamespacedRoleBinding({
+    namespace: ns.name,
+    body: {
+      metadata: { name: role },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+      subjects: [subject],
+    },
+  });
 }
 
 beforeAll(async () => {
   await applyFile(ns.admin, overlay);
   const rbac = ns.admin.makeApiClient(k8s.RbacAuthorizationV1Api);
   // alice may only look; the group coxswain:deployers may also change deployments.
-  await grant(rbac, 'look', [reads], { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice@example.com' });
-  await grant(rbac, 'look-viewers', [reads], { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'coxswain:viewers' });
-  await grant(rbac, 'change', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'] }],
-    { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'coxswain:deployers' });
+  await grant(rbac, 'look', [reads], {
+    kind: 'User',
+    apiGroup: 'rbac.authorization.k8s.io',
+    name: 'alice@example.com',
+  });
+  await grant(rbac, 'look-viewers', [reads], {
+    kind: 'Group',
+    apiGroup: 'rbac.authorization.k8s.io',
+    name: 'coxswain:viewers',
+  });
+  await grant(rbac, 'change', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'] }], {
+    kind: 'Group',
+    apiGroup: 'rbac.authorization.k8s.io',
+    name: 'coxswain:deployers',
+  });
   const policyFile = join(ns.cluster.dir, `policy-imp-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(policyFile, `
+  await writeFile(
+    policyFile,
+    `
 roles:
   ops: [{ verbs: ["*"] }]
 bindings:
@@ -47,9 +74,15 @@ bindings:
   - { role: ops, users: [U0BOB], kubernetes: { user: bob@example.com, groups: ["coxswain:viewers", "coxswain:deployers"] } }
   - { role: ops, users: [U0CAROL], kubernetes: { user: carol@example.com } }
   - { role: ops, users: [U0DAVE] }
-`);
+`,
+  );
   emu = await SlackEmulator.start({
-    users: [{ id: 'U0ALICE', name: 'alice' }, { id: 'U0BOB', name: 'bob' }, { id: 'U0CAROL', name: 'carol' }, { id: 'U0DAVE', name: 'dave' }],
+    users: [
+      { id: 'U0ALICE', name: 'alice' },
+      { id: 'U0BOB', name: 'bob' },
+      { id: 'U0CAROL', name: 'carol' },
+      { id: 'U0DAVE', name: 'dave' },
+    ],
     channels: [{ id: 'C0OPS', name: 'ops', members: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0DAVE', 'U0BOT'] }],
   });
   bot = await startTestBot({ emu, cluster: ns.cluster, policyFile });
@@ -70,13 +103,16 @@ async function run(user: string, command: string): Promise<{ finalText: string; 
 }
 
 const image = async (): Promise<string | undefined> =>
-  (await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.spec?.containers[0]?.image;
+  (await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.spec?.containers[0]
+    ?.image;
 
 describe('impersonation per policy binding', () => {
-  it('shows a Kubernetes refusal as such when the policy allowed what the identity\'s RBAC does not, and changes nothing', async () => {
+  it("shows a Kubernetes refusal as such when the policy allowed what the identity's RBAC does not, and changes nothing", async () => {
     const job = await run('U0ALICE', `deploy web ghcr.io/acme/web:1.1 -n ${ns.name}`);
     expect(job.finalText).toMatch(/^❌/u);
-    expect(job.threadText).toContain(`Kubernetes refused: Kubernetes user \\"alice@example.com\\" may not patch deployments.apps in namespace ${ns.name}`);
+    expect(job.threadText).toContain(
+      `Kubernetes refused: Kubernetes user \\"alice@example.com\\" may not patch deployments.apps in namespace ${ns.name}`,
+    );
     expect(job.threadText).toContain('The policy allowed it');
     expect(await image()).toBe('ghcr.io/acme/web:1.0');
   });
@@ -95,17 +131,19 @@ describe('impersonation per policy binding', () => {
   it('blames the bot, and names the overlay, when it may not impersonate the identity at all', async () => {
     const job = await run('U0CAROL', `scale web 2 -n ${ns.name}`);
     expect(job.finalText).toMatch(/^❌/u);
-    expect(job.threadText).toContain('the bot\'s Kubernetes identity may not impersonate users');
+    expect(job.threadText).toContain("the bot's Kubernetes identity may not impersonate users");
     expect(job.threadText).toContain('deploy/overlays/impersonation');
     expect((await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.replicas).toBe(1);
   });
 
   it('says in whoami whom each role acts as', async () => {
     const who = await slack.slashCommand('/k8s', 'whoami', { user: 'U0BOB', channel: 'C0OPS' });
-    expect(JSON.stringify(who.ack?.blocks)).toContain('acts as Kubernetes user \\"bob@example.com\\" (groups coxswain:viewers, coxswain:deployers)');
+    expect(JSON.stringify(who.ack?.blocks)).toContain(
+      'acts as Kubernetes user \\"bob@example.com\\" (groups coxswain:viewers, coxswain:deployers)',
+    );
   });
 
-  it('acts as the bot\'s own ServiceAccount for a binding without a Kubernetes identity', async () => {
+  it("acts as the bot's own ServiceAccount for a binding without a Kubernetes identity", async () => {
     const job = await run('U0DAVE', `scale web 2 -n ${ns.name}`);
     expect(job.finalText).toMatch(/^✅/u);
     expect((await ns.apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.replicas).toBe(2);

@@ -17,7 +17,9 @@ const queueName = `test-${randomBytes(4).toString('hex')}`;
 const prefix = `coxswain:${queueName}`;
 const holder = (jobId: string) => ({ jobId, userId: 'U0ALICE', description: `deploy web (${jobId})` });
 
-beforeAll(() => { redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'); });
+beforeAll(() => {
+  redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+});
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);
@@ -28,7 +30,14 @@ describe('acquireDeploymentLock', () => {
   it('lets the next holder in as soon as the first releases', async () => {
     const first = await acquireDeploymentLock(redis, { prefix, target: 'ns/a', holder: holder('1') });
     let told: LockHolder | undefined;
-    const second = acquireDeploymentLock(redis, { prefix, target: 'ns/a', holder: holder('2'), onWait: (h) => { told = h; } });
+    const second = acquireDeploymentLock(redis, {
+      prefix,
+      target: 'ns/a',
+      holder: holder('2'),
+      onWait: (h) => {
+        told = h;
+      },
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(told).toMatchObject({ jobId: '1', userId: 'U0ALICE' });
     const t0 = Date.now();
@@ -73,26 +82,41 @@ describe('acquireDeploymentLock', () => {
 describe('the line in front of the lock', () => {
   const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const connection = { url: redisUrl, maxRetriesPerRequest: null };
-  const claim = (jobId: string, line: string): ClaimOptions => ({ prefix, jobId, userId: 'U0ALICE', channelId: 'C0OPS', text: `scale ${jobId}`, line });
+  const claim = (jobId: string, line: string): ClaimOptions => ({
+    prefix,
+    jobId,
+    userId: 'U0ALICE',
+    channelId: 'C0OPS',
+    text: `scale ${jobId}`,
+    line,
+  });
 
   /**
    * A worker of `concurrency` slots, glued like start-worker.ts: takes the lock,
    * records the turn, holds it 50 ms; a job told to wait in line is delayed.
    */
   function startLineWorker(concurrency: number, turns: string[], fail: ReadonlySet<string> = new Set()): Worker {
-    return new Worker(queueName, async (job: Job<{ target: string }>, token?: string) => {
-      if (fail.has(job.name)) throw new UnrecoverableError('fails before its turn');
-      try {
-        const lock = await acquireDeploymentLock(redis, { prefix, target: job.data.target, holder: holder(job.id ?? '') });
-        turns.push(job.name);
-        await sleep(50);
-        await lock.release();
-      } catch (error) {
-        if (!(error instanceof WaitInLine)) throw error;
-        await job.moveToDelayed(Date.now() + 100, token);
-        throw new DelayedError();
-      }
-    }, { connection, prefix: 'coxswain', concurrency });
+    return new Worker(
+      queueName,
+      async (job: Job<{ target: string }>, token?: string) => {
+        if (fail.has(job.name)) throw new UnrecoverableError('fails before its turn');
+        try {
+          const lock = await acquireDeploymentLock(redis, {
+            prefix,
+            target: job.data.target,
+            holder: holder(job.id ?? ''),
+          });
+          turns.push(job.name);
+          await sleep(50);
+          await lock.release();
+        } catch (error) {
+          if (!(error instanceof WaitInLine)) throw error;
+          await job.moveToDelayed(Date.now() + 100, token);
+          throw new DelayedError();
+        }
+      },
+      { connection, prefix: 'coxswain', concurrency },
+    );
   }
 
   async function drained(queue: Queue): Promise<void> {
@@ -125,7 +149,8 @@ describe('the line in front of the lock', () => {
 
   it('does not wait for a job that failed before its turn, nor for a claim the gateway let go or never queued', async () => {
     const queue = new Queue(queueName, { connection, prefix: 'coxswain' });
-    for (const id of ['released', 'abandoned', 'k1-b', 'k2-b', 'k3-b']) await claimRequest(redis, claim(id, 'ns/line-b'));
+    for (const id of ['released', 'abandoned', 'k1-b', 'k2-b', 'k3-b'])
+      await claimRequest(redis, claim(id, 'ns/line-b'));
     await releaseRequest(redis, claim('released', 'ns/line-b'));
     // A gateway that died between claim and enqueue: its claim is older than the line's grace (3 min).
     await redis.set(`${prefix}:request:abandoned`, String(Date.now() - 200_000));
@@ -144,7 +169,9 @@ describe('the line in front of the lock', () => {
 
   it('keeps waiting for a claim the gateway is still queueing, and for a job that failed and will be retried', async () => {
     await claimRequest(redis, claim('posting', 'ns/line-c'));
-    await expect(acquireDeploymentLock(redis, { prefix, target: 'ns/line-c', holder: holder('behind') })).rejects.toBeInstanceOf(WaitInLine);
+    await expect(
+      acquireDeploymentLock(redis, { prefix, target: 'ns/line-c', holder: holder('behind') }),
+    ).rejects.toBeInstanceOf(WaitInLine);
     await redis.zrem(`${prefix}:line:ns/line-c`, 'posting', 'behind');
 
     const first = await acquireDeploymentLock(redis, { prefix, target: 'ns/line-c', holder: holder('retried') });

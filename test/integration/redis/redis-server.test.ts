@@ -15,7 +15,9 @@ describe('the shared Redis', () => {
 
 describe('a private redis-server with AOF', () => {
   let redis: PrivateRedis | undefined;
-  afterAll(async () => { await redis?.destroy(); });
+  afterAll(async () => {
+    await redis?.destroy();
+  });
 
   it('keeps data across a restart on the same port, and is unreachable while stopped', async () => {
     redis = await startPrivateRedis();

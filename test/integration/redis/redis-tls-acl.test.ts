@@ -36,11 +36,20 @@ let slack: SlackDriver;
 beforeAll(async () => {
   const certs = await generateServerCertificate(await mkdtemp(join(tmpdir(), 'coxswain-redis-tls-')), 'redis');
   ca = certs.caCert;
-  redis = await startPrivateRedis({ appendOnly: false, tls: certs, acl: ['user default off', `user admin on >${adminPassword} ~* &* +@all`, botAcl] });
-  admin = openRedis({ redisUrl: `rediss://admin@localhost:${redis.port}`, redis: { password: adminPassword, ca: await readFile(ca, 'utf8') } });
+  redis = await startPrivateRedis({
+    appendOnly: false,
+    tls: certs,
+    acl: ['user default off', `user admin on >${adminPassword} ~* &* +@all`, botAcl],
+  });
+  admin = openRedis({
+    redisUrl: `rediss://admin@localhost:${redis.port}`,
+    redis: { password: adminPassword, ca: await readFile(ca, 'utf8') },
+  });
   emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
   bot = await startTestBot({
-    emu, cluster: ns.cluster, clusterName: cluster,
+    emu,
+    cluster: ns.cluster,
+    clusterName: cluster,
     env: { REDIS_URL: `rediss://coxswain@localhost:${redis.port}`, REDIS_PASSWORD: botPassword, COXSWAIN_REDIS_CA: ca },
   });
   slack = emu.driver(bot.eventsUrl);
@@ -53,14 +62,22 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-const env = (over: Record<string, string>): ReturnType<typeof loadConfig> => loadConfig({ SLACK_SIGNING_SECRET: 'x', SLACK_BOT_TOKEN: 'xoxb-1', ...over });
+const env = (over: Record<string, string>): ReturnType<typeof loadConfig> =>
+  loadConfig({ SLACK_SIGNING_SECRET: 'x', SLACK_BOT_TOKEN: 'xoxb-1', ...over });
 
 /** What the server answers a connection made from this configuration: PONG, or the error. */
 async function ping(over: Record<string, string>): Promise<string> {
-  const connection = openRedis(env(over), { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  const connection = openRedis(env(over), {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+  });
   // The reason comes as an 'error' event; connect() itself only says the connection closed.
   let reason = '';
-  connection.on('error', (error: Error) => { reason ||= error.message; });
+  connection.on('error', (error: Error) => {
+    reason ||= error.message;
+  });
   try {
     await connection.connect();
     return await connection.ping();
@@ -78,12 +95,21 @@ describe('the bot over TLS as an ACL user', () => {
     expect(callText((await waitForJob(emu, 'scale web', { since })).final)).toMatch(/^✅/u);
     const keys = await admin.keys('*');
     expect(keys.length).toBeGreaterThan(0);
-    expect(keys.filter((k) => !k.startsWith(`coxswain:${cluster}:`) && !k.startsWith(`coxswain:${cluster}.alerts:`))).toEqual([]);
+    expect(
+      keys.filter((k) => !k.startsWith(`coxswain:${cluster}:`) && !k.startsWith(`coxswain:${cluster}.alerts:`)),
+    ).toEqual([]);
     expect(await admin.xlen(`coxswain:${cluster}:audit`)).toBeGreaterThan(0);
   });
 
-  it('is limited to its prefix: another cluster\'s keys are refused', async () => {
-    const connection = openRedis(env({ REDIS_URL: `rediss://coxswain@localhost:${redis.port}`, REDIS_PASSWORD: botPassword, COXSWAIN_REDIS_CA: ca }), { maxRetriesPerRequest: 0 });
+  it("is limited to its prefix: another cluster's keys are refused", async () => {
+    const connection = openRedis(
+      env({
+        REDIS_URL: `rediss://coxswain@localhost:${redis.port}`,
+        REDIS_PASSWORD: botPassword,
+        COXSWAIN_REDIS_CA: ca,
+      }),
+      { maxRetriesPerRequest: 0 },
+    );
     try {
       await expect(connection.set('coxswain:other-cluster:approval:x', '{}')).rejects.toThrow(/NOPERM/u);
       await expect(connection.get('coxswain:other-cluster:audit')).rejects.toThrow(/NOPERM/u);
@@ -95,15 +121,35 @@ describe('the bot over TLS as an ACL user', () => {
   });
 
   it('does not connect without the right password, without TLS, or without the CA', async () => {
-    expect(await ping({ REDIS_URL: `rediss://coxswain@localhost:${redis.port}`, REDIS_PASSWORD: botPassword, COXSWAIN_REDIS_CA: ca })).toBe('PONG');
-    expect(await ping({ REDIS_URL: `rediss://coxswain@localhost:${redis.port}`, REDIS_PASSWORD: 'wrong-password', COXSWAIN_REDIS_CA: ca })).toMatch(/WRONGPASS/u);
-    expect(await ping({ REDIS_URL: `rediss://localhost:${redis.port}`, COXSWAIN_REDIS_CA: ca })).toMatch(/NOAUTH|WRONGPASS|no password/iu);
-    expect(await ping({ REDIS_URL: `redis://coxswain@localhost:${redis.port}`, REDIS_PASSWORD: botPassword })).not.toBe('PONG');
-    expect(await ping({ REDIS_URL: `rediss://coxswain@localhost:${redis.port}`, REDIS_PASSWORD: botPassword })).toMatch(/certificate/iu);
+    expect(
+      await ping({
+        REDIS_URL: `rediss://coxswain@localhost:${redis.port}`,
+        REDIS_PASSWORD: botPassword,
+        COXSWAIN_REDIS_CA: ca,
+      }),
+    ).toBe('PONG');
+    expect(
+      await ping({
+        REDIS_URL: `rediss://coxswain@localhost:${redis.port}`,
+        REDIS_PASSWORD: 'wrong-password',
+        COXSWAIN_REDIS_CA: ca,
+      }),
+    ).toMatch(/WRONGPASS/u);
+    expect(await ping({ REDIS_URL: `rediss://localhost:${redis.port}`, COXSWAIN_REDIS_CA: ca })).toMatch(
+      /NOAUTH|WRONGPASS|no password/iu,
+    );
+    expect(await ping({ REDIS_URL: `redis://coxswain@localhost:${redis.port}`, REDIS_PASSWORD: botPassword })).not.toBe(
+      'PONG',
+    );
+    expect(await ping({ REDIS_URL: `rediss://coxswain@localhost:${redis.port}`, REDIS_PASSWORD: botPassword })).toMatch(
+      /certificate/iu,
+    );
   });
 
   it('refuses a CA file that is not one, naming the variable', () => {
     expect(() => env({ COXSWAIN_REDIS_CA: '/nonexistent/ca.crt' })).toThrow('COXSWAIN_REDIS_CA cannot be read');
-    expect(() => env({ COXSWAIN_REDIS_CA: join(ns.cluster.dir, 'state.json') })).toThrow('COXSWAIN_REDIS_CA is not a PEM certificate file');
+    expect(() => env({ COXSWAIN_REDIS_CA: join(ns.cluster.dir, 'state.json') })).toThrow(
+      'COXSWAIN_REDIS_CA is not a PEM certificate file',
+    );
   });
 });

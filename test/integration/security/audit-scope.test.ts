@@ -36,7 +36,9 @@ beforeAll(async () => {
   }
   await g.say('U0ALICE', 'whoami');
 });
-afterAll(async () => { await g?.stop(); });
+afterAll(async () => {
+  await g?.stop();
+});
 
 describe('audit scope', () => {
   it('shows a reader only the namespaces their audit rules cover', async () => {
@@ -59,9 +61,14 @@ describe('audit scope', () => {
 
   it('refuses an approval rule on a verb that never waits for approval, keeping the policy in force', async () => {
     const file = g.policyFile;
-    await writeFile(file, `${policy()}approvals:\n  - { namespaces: ["*"], verbs: [lock, audit], approvers: { users: [U0CAROL] } }\n`);
-    await waitUntil(async () => g.bot.logs.some((l) => l.includes('policy change refused') && l.includes('never waits for approval')),
-      { what: 'the reload to refuse the new policy', timeoutMs: 15_000 });
+    await writeFile(
+      file,
+      `${policy()}approvals:\n  - { namespaces: ["*"], verbs: [lock, audit], approvers: { users: [U0CAROL] } }\n`,
+    );
+    await waitUntil(
+      async () => g.bot.logs.some((l) => l.includes('policy change refused') && l.includes('never waits for approval')),
+      { what: 'the reload to refuse the new policy', timeoutMs: 15_000 },
+    );
     expect(await g.say('U0CAROL', 'audit --limit 1')).toContain('Audit');
   });
 });

@@ -29,14 +29,30 @@ const leaking = [
   '-----END RSA PRIVATE KEY-----',
   'panic: connection refused',
 ];
-const secrets = ['S3cretPw1', 'K3yS3cr3tSignature', 'eyJzdWIiOiJhbGljZSJ9', 'wJalrXUtnFEMIK7', 'AKIAIOSFODNN7EXAMPLE', 'sk_live_51H8abcdef', 'R3disPw9',
-  'YWxhZGRpbjpvcGVuc2VzYW1l', 'Hunter2Pwd', 'ghp_abcdefghij', 'PEMBODYLINEONE', 'PEMBODYLINETWO', 'T0kenInEvent'];
+const secrets = [
+  'S3cretPw1',
+  'K3yS3cr3tSignature',
+  'eyJzdWIiOiJhbGljZSJ9',
+  'wJalrXUtnFEMIK7',
+  'AKIAIOSFODNN7EXAMPLE',
+  'sk_live_51H8abcdef',
+  'R3disPw9',
+  'YWxhZGRpbjpvcGVuc2VzYW1l',
+  'Hunter2Pwd',
+  'ghp_abcdefghij',
+  'PEMBODYLINEONE',
+  'PEMBODYLINETWO',
+  'T0kenInEvent',
+];
 
 /** Every secret that appears anywhere in these Slack calls (params and results). */
-const leaked = (calls: readonly RecordedCall[]): string[] => secrets.filter((s) => calls.some((c) => JSON.stringify(c).includes(s)));
+const leaked = (calls: readonly RecordedCall[]): string[] =>
+  secrets.filter((s) => calls.some((c) => JSON.stringify(c).includes(s)));
 
 beforeAll(async () => {
-  g = await startGuardedBot({ ns, policy: `
+  g = await startGuardedBot({
+    ns,
+    policy: `
 roles:
   ops: [{ verbs: [get, logs] }]
 bindings:
@@ -47,12 +63,18 @@ alerts:
   routes:
     - { namespaces: [${ns.name}], channel: C0OPS }
   recoverAfter: 1h
-` });
+`,
+  });
 });
-afterAll(async () => { await g?.stop(); });
+afterAll(async () => {
+  await g?.stop();
+});
 
 async function runningPod(namespace: string, name: string): Promise<void> {
-  await ns.core.createNamespacedPod({ namespace, body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.0' }] } } });
+  await ns.core.createNamespacedPod({
+    namespace,
+    body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.0' }] } },
+  });
 }
 
 describe('redaction on every path to Slack', () => {
@@ -69,16 +91,38 @@ describe('redaction on every path to Slack', () => {
     expect(leaked(g.emu.calls.slice(since))).toEqual([]);
   });
 
-  it('a failed-pod alert shows the crashed container\'s logs and events redacted', async () => {
+  it("a failed-pod alert shows the crashed container's logs and events redacted", async () => {
     await servePodLogs(ns, 'crashy', { current: ['starting'], previous: leaking });
     const since = g.emu.calls.length;
-    await ns.core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name: 'crashy' }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1-crashloop' }] } } });
+    await ns.core.createNamespacedPod({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'crashy' },
+        spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1-crashloop' }] },
+      },
+    });
     const pod = await ns.core.readNamespacedPod({ name: 'crashy', namespace: ns.name });
-    await ns.core.createNamespacedEvent({ namespace: ns.name, body: {
-      metadata: { name: `crashy.${Date.now()}` }, type: 'Warning', reason: 'Failed', message: 'pulling config with api_key=T0kenInEvent failed',
-      involvedObject: { kind: 'Pod', name: 'crashy', namespace: ns.name, uid: pod.metadata?.uid ?? '' }, firstTimestamp: new Date(), lastTimestamp: new Date(), count: 1,
-    } });
-    const alert = await g.emu.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200 && callText(c).includes('CrashLoopBackOff') && callText(c).includes('crashy'), { since, timeoutMs: 30_000 });
+    await ns.core.createNamespacedEvent({
+      namespace: ns.name,
+      body: {
+        metadata: { name: `crashy.${Date.now()}` },
+        type: 'Warning',
+        reason: 'Failed',
+        message: 'pulling config with api_key=T0kenInEvent failed',
+        involvedObject: { kind: 'Pod', name: 'crashy', namespace: ns.name, uid: pod.metadata?.uid ?? '' },
+        firstTimestamp: new Date(),
+        lastTimestamp: new Date(),
+        count: 1,
+      },
+    });
+    const alert = await g.emu.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.status === 200 &&
+        callText(c).includes('CrashLoopBackOff') &&
+        callText(c).includes('crashy'),
+      { since, timeoutMs: 30_000 },
+    );
     expect(JSON.stringify(alert.params['blocks'])).toContain('panic: connection refused');
     // The edits that follow (events found later, more crashes) are held to the same rule.
     await new Promise((resolve) => setTimeout(resolve, 6000));

@@ -31,15 +31,24 @@ bindings:
 
 /** `coxswain rbac` as an admin runs it. */
 function rbac(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [mainScript, 'rbac', ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+  const run = spawnSync(process.execPath, [mainScript, 'rbac', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '' },
+  });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 beforeAll(async () => {
   g = await startGuardedBot({ ns: granted, policy: policy() });
-  for (const ns of [granted, bare]) await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: makeDeployment('web', 'ghcr.io/acme/web:1.0') });
+  for (const ns of [granted, bare])
+    await ns.apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: makeDeployment('web', 'ghcr.io/acme/web:1.0'),
+    });
 });
-afterAll(async () => { await g?.stop(); });
+afterAll(async () => {
+  await g?.stop();
+});
 
 const imageIn = async (namespace: string): Promise<string | undefined> =>
   (await granted.apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template.spec?.containers[0]?.image;
@@ -54,7 +63,9 @@ describe('write grants', () => {
     expect(await g.say('U0ALICE', `deploy web ghcr.io/acme/web:2.0 -n ${bare.name}`)).toBe('');
     const refused = await waitForJob(g.emu, `in ${bare.name}`, { since });
     expect(refused.finalText).toMatch(/^❌/u);
-    expect(refused.finalText).toContain(`may not patch deployments.apps in namespace ${bare.name}: no RoleBinding there grants it the ClusterRole coxswain-write`);
+    expect(refused.finalText).toContain(
+      `may not patch deployments.apps in namespace ${bare.name}: no RoleBinding there grants it the ClusterRole coxswain-write`,
+    );
     expect(refused.finalText).toContain('coxswain rbac');
     expect(await imageIn(bare.name)).toBe('ghcr.io/acme/web:1.0');
   });
@@ -64,10 +75,19 @@ describe('write grants', () => {
     await writeFile(file, policy());
     const out = rbac(file);
     expect(out.status).toBe(0);
-    const docs = parseAllDocuments(out.stdout).map((d) => d.toJS() as k8s.V1RoleBinding).filter((d) => d !== null);
+    const docs = parseAllDocuments(out.stdout)
+      .map((d) => d.toJS() as k8s.V1RoleBinding)
+      .filter((d) => d !== null);
     // bob's rule acts as bob@acme.com: that identity needs its own RBAC, the bot none.
     expect(docs.map((d) => d.metadata?.namespace).sort()).toEqual([granted.name, bare.name].sort());
-    expect(docs.every((d) => d.roleRef.name === 'coxswain-write' && d.subjects?.[0]?.name === 'coxswain' && d.subjects[0].namespace === 'coxswain')).toBe(true);
+    expect(
+      docs.every(
+        (d) =>
+          d.roleRef.name === 'coxswain-write' &&
+          d.subjects?.[0]?.name === 'coxswain' &&
+          d.subjects[0].namespace === 'coxswain',
+      ),
+    ).toBe(true);
     const rbacApi = granted.admin.makeApiClient(k8s.RbacAuthorizationV1Api);
     const forBare = docs.find((d) => d.metadata?.namespace === bare.name);
     if (!forBare) throw new Error('no grant for the bare namespace');
@@ -79,7 +99,10 @@ describe('write grants', () => {
 
   it('never grants a protected namespace, and refuses to guess what a glob means', async () => {
     const file = join(granted.cluster.dir, `rbac-star-${granted.name}.yaml`);
-    await writeFile(file, 'roles: { ops: [{ verbs: [deploy], namespaces: ["*"] }, { verbs: [scale], namespaces: ["team-*"] }] }\nbindings: [{ role: ops, users: [U0ALICE] }]\n');
+    await writeFile(
+      file,
+      'roles: { ops: [{ verbs: [deploy], namespaces: ["*"] }, { verbs: [scale], namespaces: ["team-*"] }] }\nbindings: [{ role: ops, users: [U0ALICE] }]\n',
+    );
     const unresolved = rbac(file);
     expect(unresolved.status).toBe(1);
     expect(unresolved.stdout).toBe('');
@@ -87,7 +110,9 @@ describe('write grants', () => {
     const out = rbac(file, '--namespaces', 'default,team-a,kube-system,coxswain');
     expect(out.status).toBe(0);
     expect(out.stdout).toContain('Not granted, protected whatever the policy says: coxswain, kube-system');
-    const namespaces = parseAllDocuments(out.stdout).map((d) => (d.toJS() as k8s.V1RoleBinding | null)?.metadata?.namespace).filter(Boolean);
+    const namespaces = parseAllDocuments(out.stdout)
+      .map((d) => (d.toJS() as k8s.V1RoleBinding | null)?.metadata?.namespace)
+      .filter(Boolean);
     expect(namespaces).toEqual(['default', 'team-a']);
   });
 });

@@ -18,7 +18,11 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const node = process.execPath;
 jest.setTimeout(600_000);
 
-interface Stage { readonly name: string; readonly copies: string[][]; readonly runs: string[] }
+interface Stage {
+  readonly name: string;
+  readonly copies: string[][];
+  readonly runs: string[];
+}
 
 /** The Dockerfile's stages with their COPY sources/targets and RUN commands, in order. */
 function stagesOf(dockerfile: string): Stage[] {
@@ -37,15 +41,25 @@ function stagesOf(dockerfile: string): Stage[] {
 async function copyInto(dir: string, args: readonly string[], from: (source: string) => string): Promise<void> {
   const sources = args.slice(0, -1);
   const target = args.at(-1) ?? '.';
-  for (const source of sources) await cp(from(source), join(dir, target.endsWith('/') || sources.length > 1 ? join(target, source) : target), { recursive: true });
+  for (const source of sources)
+    await cp(from(source), join(dir, target.endsWith('/') || sources.length > 1 ? join(target, source) : target), {
+      recursive: true,
+    });
 }
 
 /** npm as the machine has it, but never cleaning the shared cache (`npm cache clean` is for the image's layer). */
 async function runStep(dir: string, command: string): Promise<void> {
-  for (const part of command.split('&&').map((p) => p.trim()).filter((p) => !p.startsWith('npm cache clean'))) {
+  for (const part of command
+    .split('&&')
+    .map((p) => p.trim())
+    .filter((p) => !p.startsWith('npm cache clean'))) {
     const [tool = '', ...args] = part.split(/\s+/);
     const bin = tool === 'npx' ? join(dir, 'node_modules', '.bin', args.shift() ?? '') : tool;
-    await run(bin, args, { cwd: dir, env: { ...process.env, PATH: `${join(root, 'node_modules', 'node', 'bin')}:${process.env['PATH'] ?? ''}` }, maxBuffer: 64 * 1024 * 1024 });
+    await run(bin, args, {
+      cwd: dir,
+      env: { ...process.env, PATH: `${join(root, 'node_modules', 'node', 'bin')}:${process.env['PATH'] ?? ''}` },
+      maxBuffer: 64 * 1024 * 1024,
+    });
   }
 }
 
@@ -57,7 +71,9 @@ async function assembleRuntime(): Promise<string> {
   const app = join(work, 'app');
   for (const copy of stages[2]?.copies ?? []) {
     const stage = /^--from=(\S+)$/u.exec(copy[0] ?? '')?.[1];
-    await copyInto(app, stage ? copy.slice(1) : copy, (s) => (stage ? join(work, stage, s.replace(/^\/app\//u, '')) : join(root, s)));
+    await copyInto(app, stage ? copy.slice(1) : copy, (s) =>
+      stage ? join(work, stage, s.replace(/^\/app\//u, '')) : join(root, s),
+    );
   }
   return app;
 }
@@ -79,7 +95,9 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'coxswain-image-'));
   stages = stagesOf(await readFile(join(root, 'Dockerfile'), 'utf8'));
 });
-afterAll(async () => { if (work) await rm(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
 
 describe('the Dockerfile, step by step', () => {
   it('has a build stage, a dependencies stage without dev dependencies, and a runtime stage as a numeric non-root user', async () => {
@@ -94,17 +112,22 @@ describe('the Dockerfile, step by step', () => {
     const dir = join(work, 'build');
     for (const copy of stages[0]?.copies ?? []) await copyInto(dir, copy, (s) => join(root, s));
     for (const step of stages[0]?.runs ?? []) await runStep(dir, step);
-    await expect(readFile(join(dir, 'dist', 'src', 'main.js'), 'utf8')).resolves.toMatch(/from ["']\.\.\/commands\/index\.js["']/u);
+    await expect(readFile(join(dir, 'dist', 'src', 'main.js'), 'utf8')).resolves.toMatch(
+      /from ["']\.\.\/commands\/index\.js["']/u,
+    );
   });
 
-  it('runs from the runtime stage\'s compiled files alone: help, a refused start, and a real start serving /healthz', async () => {
+  it("runs from the runtime stage's compiled files alone: help, a refused start, and a real start serving /healthz", async () => {
     const app = await runtimeApp();
     const main = await entrypointScript();
     expect(main).toBe('src/main.js');
     await expect(readFile(join(app, 'src', 'main.ts'), 'utf8')).rejects.toThrow(/ENOENT/u);
     const help = await run(node, [main, 'help'], { cwd: app });
     expect(help.stdout).toContain('coxswain start');
-    const refused = await run(node, [main, 'start'], { cwd: app, env: { PATH: process.env['PATH'] ?? '' } }).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const refused = await run(node, [main, 'start'], { cwd: app, env: { PATH: process.env['PATH'] ?? '' } }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(refused?.code).toBe(78);
     expect(refused?.stderr).toContain('SLACK_SIGNING_SECRET');
 
@@ -114,15 +137,37 @@ describe('the Dockerfile, step by step', () => {
     const policy = join(work, 'policy.yaml');
     await writeFile(policy, 'roles: {}\n');
     const child = spawn(node, [main, 'start'], {
-      cwd: app, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env['PATH'] ?? '', ...imageEnv(), SLACK_SIGNING_SECRET: emu.signingSecret, SLACK_BOT_TOKEN: emu.botToken, SLACK_API_URL: emu.apiUrl,
-        PORT: String(port), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', KUBECONFIG: cluster.botKubeconfig, COXSWAIN_POLICY: policy, COXSWAIN_CLUSTER: 'image-test' },
+      cwd: app,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        ...imageEnv(),
+        SLACK_SIGNING_SECRET: emu.signingSecret,
+        SLACK_BOT_TOKEN: emu.botToken,
+        SLACK_API_URL: emu.apiUrl,
+        PORT: String(port),
+        REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+        KUBECONFIG: cluster.botKubeconfig,
+        COXSWAIN_POLICY: policy,
+        COXSWAIN_CLUSTER: 'image-test',
+      },
     });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     try {
-      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0)) === 200, { what: `the image's bot to be ready; it said: ${output.slice(-2000)}`, timeoutMs: 60_000 });
+      await waitUntil(
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/readyz`).then(
+            (r) => r.status,
+            () => 0,
+          )) === 200,
+        { what: `the image's bot to be ready; it said: ${output.slice(-2000)}`, timeoutMs: 60_000 },
+      );
     } finally {
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -131,12 +176,16 @@ describe('the Dockerfile, step by step', () => {
     }
   });
 
-  it('runs `coxswain console` from the runtime stage\'s files alone, which carry none of the Slack emulator\'s test equipment', async () => {
+  it("runs `coxswain console` from the runtime stage's files alone, which carry none of the Slack emulator's test equipment", async () => {
     const app = await runtimeApp();
     const equipment = join(root, 'test', 'support', 'slack-emulator');
     const ownFiles: string[] = [];
     for (const name of await readdir(equipment)) {
-      if (name !== 'index.ts' && !(await readFile(join(equipment, name), 'utf8')).includes("export * from '../../../src/")) ownFiles.push(name.replace(/\.ts$/u, '.js'));
+      if (
+        name !== 'index.ts' &&
+        !(await readFile(join(equipment, name), 'utf8')).includes("export * from '../../../src/")
+      )
+        ownFiles.push(name.replace(/\.ts$/u, '.js'));
     }
     expect(ownFiles).toEqual(expect.arrayContaining(['fault-injector.js', 'socket-mode.js', 'emulator-clock.js']));
     const shipped = (await readdir(join(app, 'src'), { recursive: true })).map((path) => basename(path));
@@ -146,8 +195,14 @@ describe('the Dockerfile, step by step', () => {
     await writeFile(policy, 'roles: {}\n');
     const { stdout } = await run(node, [await entrypointScript(), 'console', 'whoami'], {
       cwd: app,
-      env: { PATH: process.env['PATH'] ?? '', ...imageEnv(), REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', KUBECONFIG: cluster.botKubeconfig,
-        COXSWAIN_POLICY: policy, COXSWAIN_CLUSTER: 'image-console-test' },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        ...imageEnv(),
+        REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+        KUBECONFIG: cluster.botKubeconfig,
+        COXSWAIN_POLICY: policy,
+        COXSWAIN_CLUSTER: 'image-console-test',
+      },
       timeout: 120_000,
     });
     expect(stdout).toContain('> whoami');

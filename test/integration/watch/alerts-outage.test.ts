@@ -22,7 +22,10 @@ const namespace = 'outage';
 beforeAll(async () => {
   await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
   const policyFile = join(cluster.state.dir, `policy-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(policyFile, `alerts:\n  routes:\n    - { namespaces: [${namespace}], channel: C0ALERTS }\n  recoverAfter: 1m\n`);
+  await writeFile(
+    policyFile,
+    `alerts:\n  routes:\n    - { namespaces: [${namespace}], channel: C0ALERTS }\n  recoverAfter: 1m\n`,
+  );
   emu = await SlackEmulator.start({ channels: [{ id: 'C0ALERTS', name: 'alerts', members: ['U0BOT'] }] });
   bot = await startTestBot({ emu, cluster: cluster.state, policyFile });
 }, 60_000);
@@ -32,13 +35,22 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const posts = (workload: string): RecordedCall[] => emu.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 200
-  && c.params['thread_ts'] === undefined && callText(c).includes(` ${workload} in ${namespace}`));
+const posts = (workload: string): RecordedCall[] =>
+  emu.calls.filter(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.status === 200 &&
+      c.params['thread_ts'] === undefined &&
+      callText(c).includes(` ${workload} in ${namespace}`),
+  );
 
 async function crashLoop(name: string): Promise<void> {
   const apps = cluster.admin.makeApiClient(k8s.AppsV1Api);
   // The default ServiceAccount of a new namespace may lag; the ReplicaSet controller retries pod creation anyway.
-  await apps.createNamespacedDeployment({ namespace, body: makeDeployment(name, `ghcr.io/acme/${name}:1-crashloop`, { replicas: 2 }) });
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: makeDeployment(name, `ghcr.io/acme/${name}:1-crashloop`, { replicas: 2 }),
+  });
 }
 
 describe('alerts across an API server outage', () => {

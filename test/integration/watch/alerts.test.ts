@@ -8,7 +8,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestBot, type TestBot } from '../../support/bot.ts';
 import { makeDeployment, servePodLogs, useTestNamespace } from '../../support/kube.ts';
-import { SlackEmulator, validateBlocks, type RecordedCall, type SlackDriver } from '../../support/slack-emulator/index.ts';
+import {
+  SlackEmulator,
+  validateBlocks,
+  type RecordedCall,
+  type SlackDriver,
+} from '../../support/slack-emulator/index.ts';
 import { callText, waitForJob } from '../../support/slack-flow.ts';
 
 const ns = useTestNamespace('alerts');
@@ -23,7 +28,9 @@ const people = ['U0ALICE', 'U0BOB', 'U0BOT'];
 
 beforeAll(async () => {
   policyFile = join(ns.cluster.dir, `alerts-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(policyFile, `
+  await writeFile(
+    policyFile,
+    `
 roles:
   ops:    [{ verbs: ["*"] }]
   viewer: [{ verbs: [get, logs, status, history] }]
@@ -36,11 +43,18 @@ alerts:
   cooldown: 10m
   recoverAfter: 2s
   unschedulableAfter: 2s
-`);
+`,
+  );
   emu = await SlackEmulator.start({
     allowWarnings: ['channel_rate'],
-    users: [{ id: 'U0ALICE', name: 'alice' }, { id: 'U0BOB', name: 'bob' }],
-    channels: [{ id: 'C0ALERTS', name: 'alerts', members: people }, { id: 'C0OPS', name: 'ops', members: people }],
+    users: [
+      { id: 'U0ALICE', name: 'alice' },
+      { id: 'U0BOB', name: 'bob' },
+    ],
+    channels: [
+      { id: 'C0ALERTS', name: 'alerts', members: people },
+      { id: 'C0OPS', name: 'ops', members: people },
+    ],
   });
   bot = await startTestBot({ emu, cluster: ns.cluster, policyFile });
   clusterName = bot.cluster;
@@ -52,12 +66,26 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const alertPosts = (workload: string): RecordedCall[] => emu.calls.filter((c) => c.method === 'chat.postMessage' && c.params['channel'] === 'C0ALERTS'
-  && c.params['thread_ts'] === undefined && callText(c).includes(` ${workload} in ${ns.name}`));
+const alertPosts = (workload: string): RecordedCall[] =>
+  emu.calls.filter(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.params['channel'] === 'C0ALERTS' &&
+      c.params['thread_ts'] === undefined &&
+      callText(c).includes(` ${workload} in ${ns.name}`),
+  );
 
 async function alertFor(workload: string, reason: string): Promise<RecordedCall> {
-  return emu.waitFor((c) => c.method === 'chat.postMessage' && c.status === 200 && c.params['channel'] === 'C0ALERTS' && c.params['thread_ts'] === undefined
-    && callText(c).includes(`${reason}:`) && callText(c).includes(` ${workload} in ${ns.name}`), { timeoutMs: 30_000 });
+  return emu.waitFor(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.status === 200 &&
+      c.params['channel'] === 'C0ALERTS' &&
+      c.params['thread_ts'] === undefined &&
+      callText(c).includes(`${reason}:`) &&
+      callText(c).includes(` ${workload} in ${ns.name}`),
+    { timeoutMs: 30_000 },
+  );
 }
 
 const blocksOf = (c: RecordedCall): string => JSON.stringify(c.params['blocks'] ?? []);
@@ -75,8 +103,14 @@ describe('failed-pod alerts', () => {
     expect(blocksOf(posted)).toContain('alert_restart');
     expect(blocksOf(posted)).toContain('alert_rollback');
     expect(blocksOf(posted)).toContain('exit code 1');
-    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && blocksOf(c).includes('*Pods failing:* 20'), { timeoutMs: 30_000 });
-    await emu.waitFor((c) => c.method === 'chat.update' && c.params['ts'] === ts && /Seen:\* \d{2,} times/u.test(blocksOf(c)), { timeoutMs: 30_000 });
+    await emu.waitFor(
+      (c) => c.method === 'chat.update' && c.params['ts'] === ts && blocksOf(c).includes('*Pods failing:* 20'),
+      { timeoutMs: 30_000 },
+    );
+    await emu.waitFor(
+      (c) => c.method === 'chat.update' && c.params['ts'] === ts && /Seen:\* \d{2,} times/u.test(blocksOf(c)),
+      { timeoutMs: 30_000 },
+    );
     expect(alertPosts('web')).toHaveLength(1);
   });
 
@@ -92,9 +126,18 @@ describe('failed-pod alerts', () => {
     expect(validateBlocks(posted.params['blocks'] as unknown[])).toEqual([]);
   });
 
-  it('shows a crashed bare pod\'s previous log lines, secrets redacted, and its warning events', async () => {
-    await servePodLogs(ns, 'crashy', { current: ['starting'], previous: ['connecting to db with password=hunter2', 'panic: connection refused'] });
-    await ns.core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name: 'crashy' }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1-crashloop' }] } } });
+  it("shows a crashed bare pod's previous log lines, secrets redacted, and its warning events", async () => {
+    await servePodLogs(ns, 'crashy', {
+      current: ['starting'],
+      previous: ['connecting to db with password=hunter2', 'panic: connection refused'],
+    });
+    await ns.core.createNamespacedPod({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'crashy' },
+        spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1-crashloop' }] },
+      },
+    });
     const posted = await alertFor('crashy', 'CrashLoopBackOff');
     const blocks = blocksOf(posted);
     expect(blocks).toContain('panic: connection refused');
@@ -104,8 +147,14 @@ describe('failed-pod alerts', () => {
     expect(blocks).not.toContain('alert_restart');
   });
 
-  it('reports an evicted pod with the node\'s reason', async () => {
-    await ns.core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name: 'evictee' }, spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1-evicted' }] } } });
+  it("reports an evicted pod with the node's reason", async () => {
+    await ns.core.createNamespacedPod({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'evictee' },
+        spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1-evicted' }] },
+      },
+    });
     const posted = await alertFor('evictee', 'Evicted');
     expect(blocksOf(posted)).toContain('low on resource: memory');
   });
@@ -121,8 +170,15 @@ describe('failed-pod alerts', () => {
   it('turns the message green and says "recovered" in its thread when the workload is healthy again', async () => {
     await deploy('api', 'ghcr.io/acme/api:1.0-crashloop', 2);
     const ts = String((await alertFor('api', 'CrashLoopBackOff')).result['ts']);
-    await ns.apps.patchNamespacedDeployment({ name: 'api', namespace: ns.name, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'ghcr.io/acme/api:1.1' }] });
-    const reply = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === ts && callText(c).includes('recovered after'), { timeoutMs: 45_000 });
+    await ns.apps.patchNamespacedDeployment({
+      name: 'api',
+      namespace: ns.name,
+      body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'ghcr.io/acme/api:1.1' }],
+    });
+    const reply = await emu.waitFor(
+      (c) => c.method === 'chat.postMessage' && c.params['thread_ts'] === ts && callText(c).includes('recovered after'),
+      { timeoutMs: 45_000 },
+    );
     expect(callText(reply)).toContain('Deployment api recovered after');
     const final = emu.messages('C0ALERTS').find((m) => m.ts === ts);
     expect(JSON.stringify(final?.attachments)).toContain('#2eb886');
@@ -137,7 +193,11 @@ describe('failed-pod alerts', () => {
     expect(refused.status).toBe(200);
     await emu.waitFor((c) => c.method === 'response_url', { since });
     expect(JSON.stringify(emu.ephemerals('U0BOB').at(-1))).toContain('You may not restart worker');
-    expect(emu.calls.slice(since).filter((c) => c.method === 'chat.postMessage' && callText(c).includes('restart worker in'))).toEqual([]);
+    expect(
+      emu.calls
+        .slice(since)
+        .filter((c) => c.method === 'chat.postMessage' && callText(c).includes('restart worker in')),
+    ).toEqual([]);
     const before = emu.calls.length;
     await slack.clickButton({ channel: 'C0ALERTS', ts, actionId: 'alert_restart', user: 'U0ALICE' });
     const job = await waitForJob(emu, 'restart worker in', { since: before });
@@ -149,11 +209,21 @@ describe('failed-pod alerts', () => {
   it('also says the alert in the thread of the Slack rollout that caused it, naming who started it', async () => {
     await deploy('shop', 'ghcr.io/acme/shop:1.0');
     const since = emu.calls.length;
-    await slack.slashCommand('/k8s', `deploy shop ghcr.io/acme/shop:1.1-crashloop -n ${ns.name}`, { user: 'U0ALICE', channel: 'C0OPS' });
+    await slack.slashCommand('/k8s', `deploy shop ghcr.io/acme/shop:1.1-crashloop -n ${ns.name}`, {
+      user: 'U0ALICE',
+      channel: 'C0OPS',
+    });
     const job = await waitForJob(emu, 'deploy shop', { since });
     const root = String(job.root.result['ts']);
     await alertFor('shop', 'CrashLoopBackOff');
-    const note = await emu.waitFor((c) => c.method === 'chat.postMessage' && c.params['channel'] === 'C0OPS' && c.params['thread_ts'] === root && callText(c).includes('is failing'), { since, timeoutMs: 30_000 });
+    const note = await emu.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.params['channel'] === 'C0OPS' &&
+        c.params['thread_ts'] === root &&
+        callText(c).includes('is failing'),
+      { since, timeoutMs: 30_000 },
+    );
     expect(callText(note)).toContain('<@U0ALICE>');
     expect(blocksOf(note)).toContain('alert_rollback');
   });
@@ -170,7 +240,14 @@ describe('failed-pod alerts', () => {
   });
 
   it('posts nothing again after a watcher restart for failures it already reported', async () => {
-    const posts = (): number => emu.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 200 && c.params['channel'] === 'C0ALERTS' && c.params['thread_ts'] === undefined).length;
+    const posts = (): number =>
+      emu.calls.filter(
+        (c) =>
+          c.method === 'chat.postMessage' &&
+          c.status === 200 &&
+          c.params['channel'] === 'C0ALERTS' &&
+          c.params['thread_ts'] === undefined,
+      ).length;
     const before = posts();
     await bot.stop();
     bot = await startTestBot({ emu, cluster: ns.cluster, policyFile, clusterName });

@@ -49,10 +49,13 @@ export async function installKwokCrds(adminKubeconfig: string): Promise<void> {
     await applyFile(kc, join(here, 'crds', crd));
   }
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
-  await waitUntil(async () => {
-    const crd = await ext.readCustomResourceDefinition({ name: 'logs.kwok.x-k8s.io' });
-    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-  }, { what: 'kwok CRDs to be established', timeoutMs: 30_000 });
+  await waitUntil(
+    async () => {
+      const crd = await ext.readCustomResourceDefinition({ name: 'logs.kwok.x-k8s.io' });
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+    },
+    { what: 'kwok CRDs to be established', timeoutMs: 30_000 },
+  );
 }
 
 async function createNode(core: k8s.CoreV1Api): Promise<void> {
@@ -69,23 +72,33 @@ async function createNode(core: k8s.CoreV1Api): Promise<void> {
   } catch (error) {
     if (!isConflict(error)) throw error;
   }
-  await waitUntil(async () => {
-    const node = await core.readNode({ name: nodeName });
-    return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  }, { what: `node ${nodeName} to be Ready (kwok)`, timeoutMs: 60_000 });
+  await waitUntil(
+    async () => {
+      const node = await core.readNode({ name: nodeName });
+      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    },
+    { what: `node ${nodeName} to be Ready (kwok)`, timeoutMs: 60_000 },
+  );
 }
 
 async function writeBotKubeconfig(state: ClusterState, caCert: string, core: k8s.CoreV1Api): Promise<void> {
   const { namespace, name } = state.botServiceAccount;
-  await waitUntil(async () => Boolean(await core.readNamespacedServiceAccount({ name, namespace })),
-    { what: `ServiceAccount ${namespace}/${name}`, timeoutMs: 30_000 });
+  await waitUntil(async () => Boolean(await core.readNamespacedServiceAccount({ name, namespace })), {
+    what: `ServiceAccount ${namespace}/${name}`,
+    timeoutMs: 30_000,
+  });
   const request = await core.createNamespacedServiceAccountToken({
-    name, namespace, body: { spec: { audiences: [], expirationSeconds: 7 * 24 * 3600 } },
+    name,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 7 * 24 * 3600 } },
   });
   const token = request.status?.token;
   if (!token) throw new Error('the API server returned no token for the bot ServiceAccount');
   await writeKubeconfig(state.botKubeconfig, {
-    server: state.apiServerUrl, caCert, user: `system:serviceaccount:${namespace}:${name}`, credentials: { token },
+    server: state.apiServerUrl,
+    caCert,
+    user: `system:serviceaccount:${namespace}:${name}`,
+    credentials: { token },
   });
 }
 
@@ -98,8 +111,10 @@ export async function bootstrapCluster(state: ClusterState, caCert: string): Pro
   const kc = adminConfig(state.adminKubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   await createNode(core);
-  await waitUntil(async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })),
-    { what: 'the default ServiceAccount (kube-controller-manager)', timeoutMs: 60_000 });
+  await waitUntil(
+    async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })),
+    { what: 'the default ServiceAccount (kube-controller-manager)', timeoutMs: 60_000 },
+  );
   await applyBotRbac(state.adminKubeconfig);
   await writeBotKubeconfig(state, caCert, core);
 }

@@ -1,7 +1,5 @@
 // The test cluster from the shell: `npm run cluster -- up|down [--purge]|status|env`.
-import {
-  clusterDir, clusterStatus, isClusterHealthy, readClusterState, startCluster, stopCluster,
-} from './cluster.ts';
+import { clusterDir, clusterStatus, isClusterHealthy, readClusterState, startCluster, stopCluster } from './cluster.ts';
 
 const usage = `usage: npm run cluster -- <command>
   up [--restart]  start the test cluster (reuse a healthy one unless --restart)
@@ -16,7 +14,9 @@ async function up(restart: boolean): Promise<void> {
     return;
   }
   const state = await startCluster();
-  console.log(`test cluster running at ${state.apiServerUrl}\n  admin: ${state.adminKubeconfig}\n  bot:   ${state.botKubeconfig}`);
+  console.log(
+    `test cluster running at ${state.apiServerUrl}\n  admin: ${state.adminKubeconfig}\n  bot:   ${state.botKubeconfig}`,
+  );
 }
 
 async function status(): Promise<number> {
@@ -26,9 +26,13 @@ async function status(): Promise<number> {
     return 1;
   }
   const healthy = await isClusterHealthy(state);
-  console.log(`test cluster in ${state.dir}, started ${state.startedAt}, API server ${state.apiServerUrl}: ${healthy ? 'healthy' : 'NOT healthy'}`);
+  console.log(
+    `test cluster in ${state.dir}, started ${state.startedAt}, API server ${state.apiServerUrl}: ${healthy ? 'healthy' : 'NOT healthy'}`,
+  );
   for (const c of state.components) {
-    console.log(`  ${c.name.padEnd(24)} pid ${String(c.pid).padEnd(8)} ${running[c.name] ? 'running' : 'STOPPED'}  log ${c.logFile}`);
+    console.log(
+      `  ${c.name.padEnd(24)} pid ${String(c.pid).padEnd(8)} ${running[c.name] ? 'running' : 'STOPPED'}  log ${c.logFile}`,
+    );
   }
   return healthy ? 0 : 1;
 }
@@ -47,15 +51,28 @@ async function env(): Promise<number> {
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...flags] = argv;
   switch (command) {
-    case 'up': await up(flags.includes('--restart')); return 0;
-    case 'down': await stopCluster(clusterDir(), { purge: flags.includes('--purge') }); return 0;
-    case 'status': return status();
-    case 'env': return env();
-    default: console.error(usage); return 2;
+    case 'up':
+      await up(flags.includes('--restart'));
+      return 0;
+    case 'down':
+      await stopCluster(clusterDir(), { purge: flags.includes('--purge') });
+      return 0;
+    case 'status':
+      return status();
+    case 'env':
+      return env();
+    default:
+      console.error(usage);
+      return 2;
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
-  console.error(`cluster: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`cluster: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

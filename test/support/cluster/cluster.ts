@@ -11,7 +11,13 @@ import { bootstrapCluster, installKwokCrds } from './bootstrap.ts';
 import { generateCertificates, type ClusterCertificates } from './certs.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import {
-  freePort, isRunning, logTail, startComponent, stopComponent, waitUntil, type ComponentProcess,
+  freePort,
+  isRunning,
+  logTail,
+  startComponent,
+  stopComponent,
+  waitUntil,
+  type ComponentProcess,
 } from './processes.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,7 +70,9 @@ async function writeClusterState(state: ClusterState): Promise<void> {
 }
 
 /** Which components of a recorded cluster are alive. */
-export async function clusterStatus(dir = clusterDir()): Promise<{ state?: ClusterState; running: Record<string, boolean> }> {
+export async function clusterStatus(
+  dir = clusterDir(),
+): Promise<{ state?: ClusterState; running: Record<string, boolean> }> {
   const state = await readClusterState(dir);
   const running: Record<string, boolean> = {};
   for (const c of state?.components ?? []) running[c.name] = await isRunning(c);
@@ -82,7 +90,11 @@ export async function isClusterHealthy(state: ClusterState): Promise<boolean> {
   });
 }
 
-interface TlsMaterial { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer }
+interface TlsMaterial {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
 
 function httpsOk(url: string, tls: TlsMaterial): Promise<boolean> {
   return new Promise((resolve) => {
@@ -127,8 +139,12 @@ interface Ports {
 
 async function allocatePorts(): Promise<Ports> {
   return {
-    etcdClient: await freePort(), etcdPeer: await freePort(), apiServer: await freePort(),
-    controllerManager: await freePort(), scheduler: await freePort(), kwok: await freePort(),
+    etcdClient: await freePort(),
+    etcdPeer: await freePort(),
+    apiServer: await freePort(),
+    controllerManager: await freePort(),
+    scheduler: await freePort(),
+    kwok: await freePort(),
   };
 }
 
@@ -146,10 +162,13 @@ async function launch(l: Launch, name: string, args: readonly string[], ready: (
   const component = startComponent(name, binary, args, join(l.dir, 'logs', `${name}.log`));
   l.components.push(component);
   try {
-    await waitUntil(async () => {
-      if (!(await isRunning(component))) throw new Error('exited');
-      return ready();
-    }, { what: `${name} to become ready`, timeoutMs: 90_000, intervalMs: 200 });
+    await waitUntil(
+      async () => {
+        if (!(await isRunning(component))) throw new Error('exited');
+        return ready();
+      },
+      { what: `${name} to become ready`, timeoutMs: 90_000, intervalMs: 200 },
+    );
   } catch (error) {
     const why = (await isRunning(component)) ? (error as Error).message : `${name} exited`;
     throw new Error(`${why}; last lines of ${component.logFile}:\n${await logTail(component.logFile)}`);
@@ -158,67 +177,119 @@ async function launch(l: Launch, name: string, args: readonly string[], ready: (
 
 async function startEtcd(l: Launch): Promise<void> {
   const { etcdClient, etcdPeer } = l.ports;
-  await launch(l, 'etcd', [
-    '--name=coxswain-test', `--data-dir=${join(l.dir, 'etcd')}`,
-    `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-    `--initial-cluster=coxswain-test=http://127.0.0.1:${etcdPeer}`,
-    '--unsafe-no-fsync=true', '--log-level=warn', '--quota-backend-bytes=1073741824',
-  ], () => httpOk(`http://127.0.0.1:${etcdClient}/health`));
+  await launch(
+    l,
+    'etcd',
+    [
+      '--name=coxswain-test',
+      `--data-dir=${join(l.dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=coxswain-test=http://127.0.0.1:${etcdPeer}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
+      '--quota-backend-bytes=1073741824',
+    ],
+    () => httpOk(`http://127.0.0.1:${etcdClient}/health`),
+  );
 }
 
 async function launchApiServer(l: Launch): Promise<void> {
   const { certs, ports } = l;
-  const tls = { ca: await readFile(certs.caCert), cert: await readFile(certs.adminCert), key: await readFile(certs.adminKey) };
-  await launch(l, 'kube-apiserver', [
-    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
-    '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${ports.apiServer}`,
-    `--tls-cert-file=${certs.apiServerCert}`, `--tls-private-key-file=${certs.apiServerKey}`,
-    `--client-ca-file=${certs.caCert}`,
-    '--authorization-mode=Node,RBAC',
-    '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,LimitRanger,DefaultStorageClass,ResourceQuota,PodSecurity',
-    `--service-account-key-file=${certs.serviceAccountPub}`,
-    `--service-account-signing-key-file=${certs.serviceAccountKey}`,
-    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-    '--service-cluster-ip-range=10.96.0.0/16',
-    `--kubelet-client-certificate=${certs.kubeletClientCert}`, `--kubelet-client-key=${certs.kubeletClientKey}`,
-    `--kubelet-certificate-authority=${certs.caCert}`, '--kubelet-preferred-address-types=InternalIP',
-    // Loopback cannot be the "kubernetes" Service's endpoint; nothing in the test cluster dials it.
-    '--endpoint-reconciler-type=none',
-    '--profiling=false', `--cert-dir=${join(l.dir, 'certs', 'apiserver-generated')}`,
-  ], () => httpsOk(`https://127.0.0.1:${ports.apiServer}/readyz`, tls));
+  const tls = {
+    ca: await readFile(certs.caCert),
+    cert: await readFile(certs.adminCert),
+    key: await readFile(certs.adminKey),
+  };
+  await launch(
+    l,
+    'kube-apiserver',
+    [
+      `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${ports.apiServer}`,
+      `--tls-cert-file=${certs.apiServerCert}`,
+      `--tls-private-key-file=${certs.apiServerKey}`,
+      `--client-ca-file=${certs.caCert}`,
+      '--authorization-mode=Node,RBAC',
+      '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,LimitRanger,DefaultStorageClass,ResourceQuota,PodSecurity',
+      `--service-account-key-file=${certs.serviceAccountPub}`,
+      `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      '--service-cluster-ip-range=10.96.0.0/16',
+      `--kubelet-client-certificate=${certs.kubeletClientCert}`,
+      `--kubelet-client-key=${certs.kubeletClientKey}`,
+      `--kubelet-certificate-authority=${certs.caCert}`,
+      '--kubelet-preferred-address-types=InternalIP',
+      // Loopback cannot be the "kubernetes" Service's endpoint; nothing in the test cluster dials it.
+      '--endpoint-reconciler-type=none',
+      '--profiling=false',
+      `--cert-dir=${join(l.dir, 'certs', 'apiserver-generated')}`,
+    ],
+    () => httpsOk(`https://127.0.0.1:${ports.apiServer}/readyz`, tls),
+  );
 }
 
 async function startControllers(l: Launch): Promise<void> {
   const { certs, ports, adminKubeconfig } = l;
-  await launch(l, 'kube-controller-manager', [
-    `--kubeconfig=${adminKubeconfig}`, '--leader-elect=false',
-    '--bind-address=127.0.0.1', `--secure-port=${ports.controllerManager}`,
-    `--service-account-private-key-file=${certs.serviceAccountKey}`, `--root-ca-file=${certs.caCert}`,
-    '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle,-persistentvolume-expander',
-    '--node-monitor-grace-period=2m',
-    `--cert-dir=${join(l.dir, 'certs', 'kcm-generated')}`,
-  ], () => httpsOk(`https://127.0.0.1:${ports.controllerManager}/healthz`, {}));
-  await launch(l, 'kube-scheduler', [
-    `--kubeconfig=${adminKubeconfig}`, '--leader-elect=false',
-    '--bind-address=127.0.0.1', `--secure-port=${ports.scheduler}`,
-    `--cert-dir=${join(l.dir, 'certs', 'scheduler-generated')}`,
-  ], () => httpsOk(`https://127.0.0.1:${ports.scheduler}/healthz`, {}));
+  await launch(
+    l,
+    'kube-controller-manager',
+    [
+      `--kubeconfig=${adminKubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${ports.controllerManager}`,
+      `--service-account-private-key-file=${certs.serviceAccountKey}`,
+      `--root-ca-file=${certs.caCert}`,
+      '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle,-persistentvolume-expander',
+      '--node-monitor-grace-period=2m',
+      `--cert-dir=${join(l.dir, 'certs', 'kcm-generated')}`,
+    ],
+    () => httpsOk(`https://127.0.0.1:${ports.controllerManager}/healthz`, {}),
+  );
+  await launch(
+    l,
+    'kube-scheduler',
+    [
+      `--kubeconfig=${adminKubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${ports.scheduler}`,
+      `--cert-dir=${join(l.dir, 'certs', 'scheduler-generated')}`,
+    ],
+    () => httpsOk(`https://127.0.0.1:${ports.scheduler}/healthz`, {}),
+  );
 }
 
 async function startKwok(l: Launch): Promise<void> {
   const stagesDir = join(here, 'stages');
-  const stages = (await readdir(stagesDir)).filter((f) => f.endsWith('.yaml')).map((f) => `--config=${join(stagesDir, f)}`);
-  await launch(l, 'kwok', [
-    `--kubeconfig=${l.adminKubeconfig}`, '--manage-all-nodes=true',
-    '--node-ip=127.0.0.1', `--node-port=${l.ports.kwok}`, `--server-address=127.0.0.1:${l.ports.kwok}`,
-    `--tls-cert-file=${l.certs.kwokCert}`, `--tls-private-key-file=${l.certs.kwokKey}`,
-    '--cidr=10.0.0.1/16', '--enable-crds=Logs,ClusterLogs',
-    // Heartbeat through a Lease renewed every 10 s; status-only heartbeats come about every
-    // 55 s, past the node monitor's grace, which flapped the node and unreadied its pods.
-    '--node-lease-duration-seconds=40',
-    ...stages,
-  ], () => httpOk(`http://127.0.0.1:${l.ports.kwok}/healthz`));
+  const stages = (await readdir(stagesDir))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => `--config=${join(stagesDir, f)}`);
+  await launch(
+    l,
+    'kwok',
+    [
+      `--kubeconfig=${l.adminKubeconfig}`,
+      '--manage-all-nodes=true',
+      '--node-ip=127.0.0.1',
+      `--node-port=${l.ports.kwok}`,
+      `--server-address=127.0.0.1:${l.ports.kwok}`,
+      `--tls-cert-file=${l.certs.kwokCert}`,
+      `--tls-private-key-file=${l.certs.kwokKey}`,
+      '--cidr=10.0.0.1/16',
+      '--enable-crds=Logs,ClusterLogs',
+      // Heartbeat through a Lease renewed every 10 s; status-only heartbeats come about every
+      // 55 s, past the node monitor's grace, which flapped the node and unreadied its pods.
+      '--node-lease-duration-seconds=40',
+      ...stages,
+    ],
+    () => httpOk(`http://127.0.0.1:${l.ports.kwok}/healthz`),
+  );
 }
 
 /**
@@ -239,15 +310,24 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
   const apiServerUrl = `https://127.0.0.1:${ports.apiServer}`;
   const adminKubeconfig = join(dir, 'admin.kubeconfig');
   await writeKubeconfig(adminKubeconfig, {
-    server: apiServerUrl, caCert: certs.caCert, user: 'coxswain-test-admin',
+    server: apiServerUrl,
+    caCert: certs.caCert,
+    user: 'coxswain-test-admin',
     credentials: { clientCert: certs.adminCert, clientKey: certs.adminKey },
   });
   const l: Launch = { dir, binDir, ports, certs, adminKubeconfig, components: [] };
   const saveState = async (extra: Partial<ClusterState>): Promise<ClusterState> => {
     const state: ClusterState = {
-      dir, binDir, apiServerUrl, adminKubeconfig, botKubeconfig: join(dir, 'bot.kubeconfig'),
-      botServiceAccount: { namespace: 'coxswain', name: 'coxswain' }, podLogsDir: join(dir, 'pod-logs'),
-      components: l.components, startedAt: new Date().toISOString(), ...extra,
+      dir,
+      binDir,
+      apiServerUrl,
+      adminKubeconfig,
+      botKubeconfig: join(dir, 'bot.kubeconfig'),
+      botServiceAccount: { namespace: 'coxswain', name: 'coxswain' },
+      podLogsDir: join(dir, 'pod-logs'),
+      components: l.components,
+      startedAt: new Date().toISOString(),
+      ...extra,
     };
     await writeClusterState(state);
     return state;
@@ -299,22 +379,33 @@ export async function stopApiServer(state: ClusterState): Promise<void> {
 export async function startApiServer(state: ClusterState): Promise<ClusterState> {
   const old = apiServerOf(state);
   if (old.args === undefined) {
-    throw new Error(`the state file in ${state.dir} predates recorded arguments; restart the cluster (npm run cluster -- up --restart) to start its kube-apiserver again`);
+    throw new Error(
+      `the state file in ${state.dir} predates recorded arguments; restart the cluster (npm run cluster -- up --restart) to start its kube-apiserver again`,
+    );
   }
   if (await isRunning(old)) throw new Error(`kube-apiserver (pid ${old.pid}) is still running`);
   const component = startComponent(old.name, old.binary, old.args, old.logFile);
   const updated: ClusterState = { ...state, components: state.components.map((c) => (c === old ? component : c)) };
   await writeClusterState(updated);
   try {
-    await waitUntil(() => isClusterHealthy(updated), { what: 'kube-apiserver to become ready again', timeoutMs: 90_000, intervalMs: 200 });
+    await waitUntil(() => isClusterHealthy(updated), {
+      what: 'kube-apiserver to become ready again',
+      timeoutMs: 90_000,
+      intervalMs: 200,
+    });
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last lines of ${component.logFile}:\n${await logTail(component.logFile)}`);
+    throw new Error(
+      `${(error as Error).message}; last lines of ${component.logFile}:\n${await logTail(component.logFile)}`,
+    );
   }
   return updated;
 }
 
 /** Stops the kube-apiserver, leaves it down `downMs`, and starts it again: see stopApiServer. */
-export async function restartApiServer(state: ClusterState, options: { readonly downMs: number }): Promise<ClusterState> {
+export async function restartApiServer(
+  state: ClusterState,
+  options: { readonly downMs: number },
+): Promise<ClusterState> {
   await stopApiServer(state);
   await sleep(options.downMs);
   return startApiServer(state);

@@ -2,8 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 
 /** Who a kubeconfig authenticates as: a client certificate, or a bearer token. */
 export type KubeconfigCredentials =
-  | { readonly clientCert: string; readonly clientKey: string }
-  | { readonly token: string };
+  { readonly clientCert: string; readonly clientKey: string } | { readonly token: string };
 
 /** What goes into one kubeconfig file. */
 export interface KubeconfigOptions {
@@ -21,9 +20,10 @@ const b64 = async (file: string): Promise<string> => (await readFile(file)).toSt
  */
 export async function writeKubeconfig(path: string, options: KubeconfigOptions): Promise<void> {
   const { server, caCert, user, credentials } = options;
-  const userBlock = 'token' in credentials
-    ? `    token: ${credentials.token}`
-    : `    client-certificate-data: ${await b64(credentials.clientCert)}\n    client-key-data: ${await b64(credentials.clientKey)}`;
+  const userBlock =
+    'token' in credentials
+      ? `    token: ${credentials.token}`
+      : `    client-certificate-data: ${await b64(credentials.clientCert)}\n    client-key-data: ${await b64(credentials.clientKey)}`;
   const text = `apiVersion: v1
 kind: Config
 clusters:

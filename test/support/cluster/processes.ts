@@ -31,7 +31,12 @@ export async function freePort(): Promise<number> {
  * Starts a binary detached from this process, output to its own log file, so
  * the cluster outlives a jest run and can be reused by the next one.
  */
-export function startComponent(name: string, binary: string, args: readonly string[], logFile: string): ComponentProcess {
+export function startComponent(
+  name: string,
+  binary: string,
+  args: readonly string[],
+  logFile: string,
+): ComponentProcess {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });

@@ -16,7 +16,9 @@ async function ensureRedis(): Promise<PrivateRedis | undefined> {
     return undefined;
   }
   const redis = await startPrivateRedis({ appendOnly: false }).catch((error: unknown) => {
-    throw new Error(`no Redis answers at ${url}, and starting redis-server failed (${String(error)}); install it: apt-get install redis-server`);
+    throw new Error(
+      `no Redis answers at ${url}, and starting redis-server failed (${String(error)}); install it: apt-get install redis-server`,
+    );
   });
   process.env['REDIS_URL'] = redis.url;
   return redis;

@@ -4,5 +4,6 @@ import { stopCluster } from '../cluster/cluster.ts';
 export default async function globalTeardown(): Promise<void> {
   const started = globalThis.__coxswainStarted;
   if (started?.redis) await started.redis.destroy();
-  if (started?.cluster && process.env['COXSWAIN_KEEP_CLUSTER'] !== '1') await stopCluster(started.cluster, { purge: true });
+  if (started?.cluster && process.env['COXSWAIN_KEEP_CLUSTER'] !== '1')
+    await stopCluster(started.cluster, { purge: true });
 }

@@ -6,10 +6,16 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Writes that policy as `<dir>/<name>-<random>.yaml` and returns its path. */
-export async function writeApprovalPolicy(dir: string, name: string, approvals: readonly string[],
-  options: { approvers?: readonly string[]; more?: string } = {}): Promise<string> {
+export async function writeApprovalPolicy(
+  dir: string,
+  name: string,
+  approvals: readonly string[],
+  options: { approvers?: readonly string[]; more?: string } = {},
+): Promise<string> {
   const file = join(dir, `${name}-${randomBytes(3).toString('hex')}.yaml`);
-  await writeFile(file, `
+  await writeFile(
+    file,
+    `
 roles:
   ops:      [{ verbs: ["*"] }]
   approver: [{ verbs: [approve] }]
@@ -18,6 +24,7 @@ bindings:
   - { role: approver, users: [${(options.approvers ?? ['U0BOB']).join(', ')}] }
 approvals:
 ${approvals.map((rule) => `  - ${rule}`).join('\n')}
-${options.more ?? ''}`);
+${options.more ?? ''}`,
+  );
   return file;
 }

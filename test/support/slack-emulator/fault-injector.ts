@@ -46,7 +46,12 @@ export class FaultInjector {
    * Scripted `next` faults go first; the earliest-started outage that matches answers.
    */
   during(method: string, fault: Fault, options: OutageOptions): this {
-    this.#outages.push({ method, fault, until: Date.now() + options.forMs, ...(options.match ? { match: options.match } : {}) });
+    this.#outages.push({
+      method,
+      fault,
+      until: Date.now() + options.forMs,
+      ...(options.match ? { match: options.match } : {}),
+    });
     return this;
   }
 
@@ -82,7 +87,8 @@ export class FaultInjector {
   #outageFor(method: string, params: Readonly<Record<string, unknown>>): Fault | undefined {
     const now = Date.now();
     this.#outages = this.#outages.filter((o) => o.until > now);
-    return this.#outages.find((o) => (o.method === method || o.method === ANY_METHOD) && (o.match?.(params) ?? true))?.fault;
+    return this.#outages.find((o) => (o.method === method || o.method === ANY_METHOD) && (o.match?.(params) ?? true))
+      ?.fault;
   }
 
   #shift(key: string): Fault | undefined {

@@ -26,7 +26,10 @@ export function sendFault(res: ServerResponse, fault: Fault): void {
     return;
   }
   const body = fault.body ?? `${fault.status} emulated failure`;
-  res.writeHead(fault.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(fault.status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 

@@ -147,7 +147,11 @@ export class SlackEmulator {
     const faults = new FaultInjector();
     const timers = new Set<NodeJS.Timeout>();
     const appToken = options.appToken ?? 'xapp-test';
-    const socket = new SocketModeServer({ appId: DEFAULT_BOT.appId, baseUrl: (): string => slack.url, ...(options.socketPingIntervalMs === undefined ? {} : { pingIntervalMs: options.socketPingIntervalMs }) });
+    const socket = new SocketModeServer({
+      appId: DEFAULT_BOT.appId,
+      baseUrl: (): string => slack.url,
+      ...(options.socketPingIntervalMs === undefined ? {} : { pingIntervalMs: options.socketPingIntervalMs }),
+    });
     const slack = await InProcessSlack.start<Fault>({
       signingSecret: options.signingSecret ?? 'test-signing-secret',
       botToken: options.botToken ?? 'xoxb-test',
@@ -162,7 +166,10 @@ export class SlackEmulator {
         observer: warnings,
         intercept: faultInterceptor(faults, (ms) => delay(timers, ms)),
         upgrade: (req, connection) => socket.handleUpgrade(req, connection),
-        appLevel: { token: appToken, methods: { 'apps.connections.open': () => ({ ok: true, url: socket.issueUrl() }) } },
+        appLevel: {
+          token: appToken,
+          methods: { 'apps.connections.open': () => ({ ok: true, url: socket.issueUrl() }) },
+        },
       },
     });
     return new SlackEmulator({ slack, appToken, socket, clock, faults, warnings, timers });
@@ -219,6 +226,15 @@ export class SlackEmulator {
 
   /** A driver that sends Slack's envelopes to the bot connected over Socket Mode. */
   socketDriver(): SocketDriver {
-    return new SocketDriver({ workspace: this.workspace, responseUrls: this.responseUrls, clock: this.clock, observer: this.#warnings, appId: DEFAULT_BOT.appId }, this.socket);
+    return new SocketDriver(
+      {
+        workspace: this.workspace,
+        responseUrls: this.responseUrls,
+        clock: this.clock,
+        observer: this.#warnings,
+        appId: DEFAULT_BOT.appId,
+      },
+      this.socket,
+    );
   }
 }

@@ -1,5 +1,15 @@
-import { ackFromObject, clickPayload, showAck, slashCommandPayload } from '../../../src/console/in-process-slack/interaction-payloads.ts';
-import type { AckMessage, ClickTarget, CommandTarget, PayloadContext } from '../../../src/console/in-process-slack/interaction-payloads.ts';
+import {
+  ackFromObject,
+  clickPayload,
+  showAck,
+  slashCommandPayload,
+} from '../../../src/console/in-process-slack/interaction-payloads.ts';
+import type {
+  AckMessage,
+  ClickTarget,
+  CommandTarget,
+  PayloadContext,
+} from '../../../src/console/in-process-slack/interaction-payloads.ts';
 import { SLACK_TIMEOUT_MS } from '../../../src/console/in-process-slack/slack-driver.ts';
 import type { EnvelopeOutcome, EnvelopeType, SocketModeServer } from './socket-mode.ts';
 
@@ -45,16 +55,27 @@ export class SocketDriver {
   }
 
   /** Sends a raw envelope payload of any type (e.g. a hand-built `events_api` one). */
-  send(type: EnvelopeType, payload: Record<string, unknown>, options: SocketRequestOptions = {}): Promise<EnvelopeOutcome> {
+  send(
+    type: EnvelopeType,
+    payload: Record<string, unknown>,
+    options: SocketRequestOptions = {},
+  ): Promise<EnvelopeOutcome> {
     return this.#server.send(type, payload, options.timeoutMs ?? SLACK_TIMEOUT_MS);
   }
 
   /** Sends `/command text` as `user` in `channel` as a `slash_commands` envelope and renders the ack. */
-  async slashCommand(command: string, text: string, options: SocketSlashCommandOptions): Promise<SocketSlashCommandResult> {
+  async slashCommand(
+    command: string,
+    text: string,
+    options: SocketSlashCommandOptions,
+  ): Promise<SocketSlashCommandResult> {
     const { fields, responseUrl, triggerId } = slashCommandPayload(this.#context, command, text, options);
     const payload = Object.fromEntries(fields);
     const outcome = await this.send('slash_commands', payload, options);
-    const ack = outcome.ackPayload === undefined || Object.keys(outcome.ackPayload).length === 0 ? undefined : ackFromObject(outcome.ackPayload);
+    const ack =
+      outcome.ackPayload === undefined || Object.keys(outcome.ackPayload).length === 0
+        ? undefined
+        : ackFromObject(outcome.ackPayload);
     if (ack) showAck(this.#context, ack, responseUrl, options);
     return { ...outcome, responseUrl, triggerId, payload, ack };
   }

@@ -140,9 +140,15 @@ export class SocketModeServer {
   async disconnect(reason: DisconnectReason): Promise<void> {
     const open = [...this.#connections.values()].filter((c) => c.peer.open);
     const gone = open.map((c) => new Promise<void>((resolve) => this.#events.once(`closed:${c.id}`, () => resolve())));
-    for (const connection of open) connection.peer.sendText(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-emulator' } }));
+    for (const connection of open)
+      connection.peer.sendText(
+        JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-emulator' } }),
+      );
     if (reason === 'warning') return;
-    const grace = setTimeout(() => open.forEach((c) => c.peer.close(1001, 'going away')), this.#options.disconnectGraceMs ?? 1000);
+    const grace = setTimeout(
+      () => open.forEach((c) => c.peer.close(1001, 'going away')),
+      this.#options.disconnectGraceMs ?? 1000,
+    );
     await Promise.all(gone);
     clearTimeout(grace);
   }
@@ -173,7 +179,9 @@ export class SocketModeServer {
     this.#stopped = true;
     for (const id of [...this.#pending.keys()]) this.#settle(id, undefined);
     const connections = [...this.#connections.values()];
-    const gone = connections.map((c) => new Promise<void>((resolve) => this.#events.once(`closed:${c.id}`, () => resolve())));
+    const gone = connections.map(
+      (c) => new Promise<void>((resolve) => this.#events.once(`closed:${c.id}`, () => resolve())),
+    );
     for (const connection of connections) connection.peer.close(1001, 'going away');
     const timer = setTimeout(() => connections.forEach((c) => c.peer.destroy()), graceMs);
     await Promise.all(gone);
@@ -183,21 +191,27 @@ export class SocketModeServer {
   #accept(socket: Duplex): void {
     this.#opened += 1;
     const id = this.#opened;
-    const peer = new WebSocketPeer(socket, {
-      onText: (text) => this.#onText(text),
-      onClose: () => this.#onClosed(id),
-      onPong: () => {
-        this.#pongs += 1;
+    const peer = new WebSocketPeer(
+      socket,
+      {
+        onText: (text) => this.#onText(text),
+        onClose: () => this.#onClosed(id),
+        onPong: () => {
+          this.#pongs += 1;
+        },
       },
-    }, { maxMessageBytes: SOCKET_MAX_MESSAGE_BYTES, closeTimeoutMs: 2000 });
+      { maxMessageBytes: SOCKET_MAX_MESSAGE_BYTES, closeTimeoutMs: 2000 },
+    );
     const pinger = setInterval(() => peer.ping(`emulator ${Date.now()}`), this.#options.pingIntervalMs ?? 5000);
     this.#connections.set(id, { id, peer, pinger });
-    peer.sendText(JSON.stringify({
-      type: 'hello',
-      num_connections: this.openConnections,
-      debug_info: { host: 'applink-emulator', build_number: 1, approximate_connection_time: 18060 },
-      connection_info: { app_id: this.#options.appId },
-    }));
+    peer.sendText(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: this.openConnections,
+        debug_info: { host: 'applink-emulator', build_number: 1, approximate_connection_time: 18060 },
+        connection_info: { app_id: this.#options.appId },
+      }),
+    );
     this.#events.emit('opened');
     this.#flush();
   }

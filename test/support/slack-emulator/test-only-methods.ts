@@ -41,7 +41,11 @@ function usersInfo(context: MethodContext): ApiResult {
       is_owner: false,
       is_bot: user.isBot ?? false,
       is_app_user: false,
-      profile: { real_name: realName, display_name: user.name, ...(user.email === undefined ? {} : { email: user.email }) },
+      profile: {
+        real_name: realName,
+        display_name: user.name,
+        ...(user.email === undefined ? {} : { email: user.email }),
+      },
     },
   };
 }

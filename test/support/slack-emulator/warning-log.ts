@@ -1,14 +1,15 @@
 import { charCount, isRecord } from '../../../src/console/in-process-slack/block-kit-rules.ts';
-import type { Clock, MessageContent, NoticeCode, NoticeScope, SlackObserver } from '../../../src/console/in-process-slack/slack-types.ts';
+import type {
+  Clock,
+  MessageContent,
+  NoticeCode,
+  NoticeScope,
+  SlackObserver,
+} from '../../../src/console/in-process-slack/slack-types.ts';
 
 /** Machine-readable kinds of warnings, usable in `allowWarnings`: the in-process Slack's notices, and this log's own checks. */
 export type WarningCode =
-  | NoticeCode
-  | 'missing_text'
-  | 'text_too_long'
-  | 'blocks_text_too_long'
-  | 'button_text_truncated'
-  | 'channel_rate';
+  NoticeCode | 'missing_text' | 'text_too_long' | 'blocks_text_too_long' | 'button_text_truncated' | 'channel_rate';
 
 /** Something Slack would accept but that signals a bug or a degraded experience (§7.4). */
 export interface EmulatorWarning {
@@ -73,10 +74,21 @@ export class WarningLog implements SlackObserver {
   accepted(content: MessageContent, scope: NoticeScope): void {
     const hasBlocks = Array.isArray(content.blocks) && content.blocks.length > 0;
     const text = content.text ?? '';
-    if (hasBlocks && text === '') this.add('missing_text', 'blocks sent without a top-level text (used for notifications and screen readers)', scope);
-    if (charCount(text) > 4000) this.add('text_too_long', `text is ${charCount(text)} characters; Slack recommends at most 4000`, scope);
+    if (hasBlocks && text === '')
+      this.add(
+        'missing_text',
+        'blocks sent without a top-level text (used for notifications and screen readers)',
+        scope,
+      );
+    if (charCount(text) > 4000)
+      this.add('text_too_long', `text is ${charCount(text)} characters; Slack recommends at most 4000`, scope);
     const blockText = sumBlockText(content.blocks);
-    if (blockText > 12000) this.add('blocks_text_too_long', `blocks carry ${blockText} text characters; above about 12000 Slack answers msg_blocks_too_long`, scope);
+    if (blockText > 12000)
+      this.add(
+        'blocks_text_too_long',
+        `blocks carry ${blockText} text characters; above about 12000 Slack answers msg_blocks_too_long`,
+        scope,
+      );
     for (const label of longButtonTexts(content.blocks)) {
       this.add('button_text_truncated', `button text "${label}" is over 30 characters and will be truncated`, scope);
     }
@@ -88,7 +100,10 @@ export class WarningLog implements SlackObserver {
     const last = this.#lastPost.get(channel);
     this.#lastPost.set(channel, now);
     if (last !== undefined && now - last < 1000) {
-      this.add('channel_rate', `more than 1 message per second in ${channel} (${now - last} ms apart)`, { method, channel });
+      this.add('channel_rate', `more than 1 message per second in ${channel} (${now - last} ms apart)`, {
+        method,
+        channel,
+      });
     }
   }
 }

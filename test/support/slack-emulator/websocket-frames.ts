@@ -30,7 +30,9 @@ export function acceptKey(key: string): string {
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
 }
 
 /**
@@ -44,7 +46,16 @@ export function acceptUpgrade(req: IncomingMessage, socket: Duplex): boolean {
     refuseUpgrade(socket, 400, 'Bad Request');
     return false;
   }
-  socket.write(['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(key)}`, '', ''].join('\r\n'));
+  socket.write(
+    [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Accept: ${acceptKey(key)}`,
+      '',
+      '',
+    ].join('\r\n'),
+  );
   return true;
 }
 
@@ -103,5 +114,9 @@ export function parseFrame(buffer: Buffer, maxBytes: number): ParseResult {
   const start = header.offset + 4;
   if (buffer.length < start + header.length) return NEED_MORE;
   const payload = unmask(buffer.subarray(start, start + header.length), buffer.subarray(header.offset, start));
-  return { kind: 'frame', frame: { fin: (first & 0x80) !== 0, opcode: first & 0x0f, payload }, rest: buffer.subarray(start + header.length) };
+  return {
+    kind: 'frame',
+    frame: { fin: (first & 0x80) !== 0, opcode: first & 0x0f, payload },
+    rest: buffer.subarray(start + header.length),
+  };
 }

@@ -8,14 +8,32 @@ import { validateBlocks } from '../../support/slack-emulator/index.ts';
 
 const key = 'prod/Deployment/web/CrashLoopBackOff';
 const state = (restarts: number, recovered = false, createdAt?: number): SubjectState => ({
-  key, recovered, subject: { namespace: 'prod', workload: { kind: 'Deployment', name: 'web' }, reason: 'CrashLoopBackOff' },
-  pods: recovered ? [] : [{
-    name: 'web-abc-1', failure: { reason: 'CrashLoopBackOff', container: 'web', restarts, lastTerminated: { reason: 'Error', exitCode: 2 } },
-    ...(createdAt === undefined ? {} : { createdAt }),
-  }],
+  key,
+  recovered,
+  subject: { namespace: 'prod', workload: { kind: 'Deployment', name: 'web' }, reason: 'CrashLoopBackOff' },
+  pods: recovered
+    ? []
+    : [
+        {
+          name: 'web-abc-1',
+          failure: {
+            reason: 'CrashLoopBackOff',
+            container: 'web',
+            restarts,
+            lastTerminated: { reason: 'Error', exitCode: 2 },
+          },
+          ...(createdAt === undefined ? {} : { createdAt }),
+        },
+      ],
 });
 
-interface Sent { kind: 'post' | 'update'; channel: string; text: string; thread?: string; blocks: unknown[] }
+interface Sent {
+  kind: 'post' | 'update';
+  channel: string;
+  text: string;
+  thread?: string;
+  blocks: unknown[];
+}
 
 /** `rollout`: a change of web was made from a thread; `{ at }` says when it began (marks written before they said so have no time). */
 function harness(options: { pace?: number; slackError?: string; rollout?: boolean | { at: number } } = {}) {
@@ -23,21 +41,38 @@ function harness(options: { pace?: number; slackError?: string; rollout?: boolea
   const sent: Sent[] = [];
   const logs: string[] = [];
   const clock = { t: 1_000_000 };
-  const apply = (s: SubjectState): void => { record = observe(record, s, { cluster: 'prod', channel: 'C0ALERTS', now: clock.t, cooldownMs: 600_000 }).record; };
+  const apply = (s: SubjectState): void => {
+    record = observe(record, s, { cluster: 'prod', channel: 'C0ALERTS', now: clock.t, cooldownMs: 600_000 }).record;
+  };
   const deps: AlertDeliveryDeps = {
     now: () => clock.t,
     store: {
       get: async () => record,
       delivered: async (_k, version, posted) => {
         if (!record) return undefined;
-        record = { ...record, deliveredVersion: version, deliveredAt: clock.t, ...(posted ? { message: { channel: posted.channel, ts: posted.ts, postedAt: posted.postedAt } } : {}) };
+        record = {
+          ...record,
+          deliveredVersion: version,
+          deliveredAt: clock.t,
+          ...(posted ? { message: { channel: posted.channel, ts: posted.ts, postedAt: posted.postedAt } } : {}),
+        };
         return record;
       },
-      rolloutNotified: async (_k, thread) => { if (record) record = { ...record, rolloutNotified: thread }; },
+      rolloutNotified: async (_k, thread) => {
+        if (record) record = { ...record, rolloutNotified: thread };
+      },
     },
     kube: {
       readLogs: async () => ({ container: 'web', lines: ['DB_PASSWORD=hunter2', 'panic: boom'], truncated: false }),
-      podEvents: async () => [{ object: 'Pod/web-abc-1', reason: 'BackOff', message: 'Back-off restarting failed container', count: 3, lastSeen: '2026-11-27T12:00:00Z' }],
+      podEvents: async () => [
+        {
+          object: 'Pod/web-abc-1',
+          reason: 'BackOff',
+          message: 'Back-off restarting failed container',
+          count: 3,
+          lastSeen: '2026-11-27T12:00:00Z',
+        },
+      ],
     },
     slack: {
       post: async (channel, message, thread) => {
@@ -45,15 +80,26 @@ function harness(options: { pace?: number; slackError?: string; rollout?: boolea
         sent.push({ kind: 'post', channel, text: message.text, blocks: message.blocks, ...(thread ? { thread } : {}) });
         return `1700000000.00010${sent.length}`;
       },
-      update: async (at, message) => { sent.push({ kind: 'update', channel: at.channel, text: message.text, blocks: message.blocks }); },
+      update: async (at, message) => {
+        sent.push({ kind: 'update', channel: at.channel, text: message.text, blocks: message.blocks });
+      },
     },
     gate: { take: async () => options.pace ?? 0 },
     rollouts: {
-      find: async () => (options.rollout
-        ? { channel: 'C0OPS', ts: '1699999999.000100', userId: 'U0ALICE', description: 'deploy web to x:2 in prod', ...(options.rollout === true ? {} : { at: options.rollout.at }) }
-        : undefined),
+      find: async () =>
+        options.rollout
+          ? {
+              channel: 'C0OPS',
+              ts: '1699999999.000100',
+              userId: 'U0ALICE',
+              description: 'deploy web to x:2 in prod',
+              ...(options.rollout === true ? {} : { at: options.rollout.at }),
+            }
+          : undefined,
     },
-    log: (level, message) => { logs.push(`${level} ${message}`); },
+    log: (level, message) => {
+      logs.push(`${level} ${message}`);
+    },
   };
   return { deps, sent, logs, clock, apply, record: () => record };
 }
@@ -92,11 +138,15 @@ describe('deliverAlert', () => {
     h.clock.t += 90_000;
     h.apply(state(0, true));
     await deliverAlert(h.deps, key);
-    expect(h.sent.map((s) => [s.kind, s.thread])).toEqual([['post', undefined], ['update', undefined], ['post', '1700000000.000101']]);
+    expect(h.sent.map((s) => [s.kind, s.thread])).toEqual([
+      ['post', undefined],
+      ['update', undefined],
+      ['post', '1700000000.000101'],
+    ]);
     expect(h.sent[2]?.text).toContain('recovered after 1 min 30 s');
   });
 
-  it('waits for the channel\'s pace', async () => {
+  it("waits for the channel's pace", async () => {
     const h = harness({ pace: 700 });
     h.apply(state(1));
     expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'later', afterMs: 700 });

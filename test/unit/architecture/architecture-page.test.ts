@@ -23,7 +23,9 @@ function allowedImports(): Map<string, Set<string>> {
     const [, folder = '', , may = ''] = row.split('|').map((cell) => cell.trim());
     const unit = named(folder)[0] ?? '';
     // "every folder above but X": the units of the rows before it, less the ones it names.
-    const allowed = may.startsWith('every folder above') ? [...table.keys()].filter((u) => !named(may).includes(u)) : named(may);
+    const allowed = may.startsWith('every folder above')
+      ? [...table.keys()].filter((u) => !named(may).includes(u))
+      : named(may);
     table.set(unit, new Set(allowed));
   }
   return table;
@@ -45,7 +47,8 @@ describe('docs/architecture.md', () => {
   });
 
   it('allows every run-time import between folders that the code makes', () => {
-    const broken = edges.filter((e) => !e.typeOnly)
+    const broken = edges
+      .filter((e) => !e.typeOnly)
       .map((e) => [unitName(e.from), unitName(e.to)] as const)
       .filter(([a, b]) => a !== b && !(table.get(a)?.has(b) ?? false))
       .map(([a, b]) => `${a} → ${b}`);

@@ -24,12 +24,16 @@ function walk(dir: string): string[] {
 
 /** Every relative static import of the .ts files under `dirs` (paths relative to `root`). */
 export function importGraph(root: string, dirs: readonly string[]): ImportEdge[] {
-  return dirs.flatMap((d) => walk(join(root, d))).flatMap((file) => {
-    const text = readFileSync(file, 'utf8');
-    return [...text.matchAll(importPattern)].map((m) => ({
-      from: relative(root, file), to: relative(root, resolve(dirname(file), m[3] ?? '')), typeOnly: m[2] !== undefined,
-    }));
-  });
+  return dirs
+    .flatMap((d) => walk(join(root, d)))
+    .flatMap((file) => {
+      const text = readFileSync(file, 'utf8');
+      return [...text.matchAll(importPattern)].map((m) => ({
+        from: relative(root, file),
+        to: relative(root, resolve(dirname(file), m[3] ?? '')),
+        typeOnly: m[2] !== undefined,
+      }));
+    });
 }
 
 /** A file's unit: its folder under src/ (`src/alerts`), commands/, or a file at src/'s top (`src/errors.ts`). */

@@ -3,7 +3,14 @@ import { matchesFilter } from '../../../src/audit/audit-filter.ts';
 import type { AuditRecord } from '../../../src/audit/audit-record.ts';
 
 const record = (over: Partial<AuditRecord> = {}): AuditRecord => ({
-  v: 1, seq: 1, time: '2030-01-02T10:00:00.000Z', cluster: 'c', kind: 'request.denied', user: 'U0ALICE', verb: 'deploy', ...over,
+  v: 1,
+  seq: 1,
+  time: '2030-01-02T10:00:00.000Z',
+  cluster: 'c',
+  kind: 'request.denied',
+  user: 'U0ALICE',
+  verb: 'deploy',
+  ...over,
 });
 
 describe('matchesFilter', () => {

@@ -11,11 +11,25 @@ const parse = (text: string): Record<string, unknown> => parseCommand(createRegi
 
 function context(page: AuditPage, asked: AuditFilter[]): GatewayContext {
   return {
-    actor: { userId: 'U0AUDITOR', userName: 'a', teamId: 'T1', channelId: 'C0OPS' }, cluster: 'prod', commands: [],
+    actor: { userId: 'U0AUDITOR', userName: 'a', teamId: 'T1', channelId: 'C0OPS' },
+    cluster: 'prod',
+    commands: [],
     access: { roles: [], groups: [], decide: () => ({ allowed: true, rule: 'x' }), source: 'test' },
-    audit: { query: async (filter) => { asked.push(filter); return page; }, record: async () => undefined },
+    audit: {
+      query: async (filter) => {
+        asked.push(filter);
+        return page;
+      },
+      record: async () => undefined,
+    },
     approvals: { vote: async () => 'unused' },
-    holds: { take: async () => { throw new Error('unused'); }, release: async () => ({ kind: 'not_held' }), break: async () => undefined },
+    holds: {
+      take: async () => {
+        throw new Error('unused');
+      },
+      release: async () => ({ kind: 'not_held' }),
+      break: async () => undefined,
+    },
   };
 }
 
@@ -23,7 +37,10 @@ describe('/k8s audit', () => {
   it.each([
     ['audit', { since: '24h', limit: 20 }],
     ['audit --user <@U0ALICE>', { user: 'U0ALICE' }],
-    ['audit --user <@U0ALICE|alice> --since 7d --verb deploy --limit 100', { user: 'U0ALICE', since: '7d', verb: 'deploy', limit: 100 }],
+    [
+      'audit --user <@U0ALICE|alice> --since 7d --verb deploy --limit 100',
+      { user: 'U0ALICE', since: '7d', verb: 'deploy', limit: 100 },
+    ],
     ['audit --user W0ENTERPRISE --since 30m', { user: 'W0ENTERPRISE', since: '30m' }],
   ])('parses %s', (text, expected) => {
     expect(parse(text)).toMatchObject(expected);
@@ -46,16 +63,54 @@ describe('/k8s audit', () => {
     if (parsed.command.runsIn !== 'gateway') throw new Error('audit runs at the gateway');
     const asked: AuditFilter[] = [];
     const records = [
-      { id: '2-0', record: { v: 1 as const, seq: 2, time: '2030-01-02T10:00:05.000Z', cluster: 'prod', kind: 'job.finished' as const, user: 'U0ALICE', description: 'scale web to 2 in staging', outcome: 'succeeded' as const, durationMs: 4200, jobId: 'slack-0123456789' } },
-      { id: '1-0', record: { v: 1 as const, seq: 1, time: '2030-01-02T10:00:00.000Z', cluster: 'prod', kind: 'request.denied' as const, user: 'U0ALICE', text: 'deploy web x:1 -n prod', decision: 'denied' as const, reason: 'You may not deploy web in prod.' } },
+      {
+        id: '2-0',
+        record: {
+          v: 1 as const,
+          seq: 2,
+          time: '2030-01-02T10:00:05.000Z',
+          cluster: 'prod',
+          kind: 'job.finished' as const,
+          user: 'U0ALICE',
+          description: 'scale web to 2 in staging',
+          outcome: 'succeeded' as const,
+          durationMs: 4200,
+          jobId: 'slack-0123456789',
+        },
+      },
+      {
+        id: '1-0',
+        record: {
+          v: 1 as const,
+          seq: 1,
+          time: '2030-01-02T10:00:00.000Z',
+          cluster: 'prod',
+          kind: 'request.denied' as const,
+          user: 'U0ALICE',
+          text: 'deploy web x:1 -n prod',
+          decision: 'denied' as const,
+          reason: 'You may not deploy web in prod.',
+        },
+      },
     ];
     const result = await parsed.command.run(parsed.args, context({ records, scanLimited: false }, asked));
     expect(asked[0]).toMatchObject({ user: 'U0ALICE', limit: 5 });
     expect(Date.now() - (asked[0]?.sinceMs ?? 0)).toBeGreaterThanOrEqual(3_600_000);
-    expect(result).toMatchObject({ kind: 'table', omitted: 0, rows: [
-      ['01-02 10:00:05', 'U0ALICE', 'job.finished', 'scale web to 2 in staging', '✅ succeeded 4.2s', '01234567'],
-      ['01-02 10:00:00', 'U0ALICE', 'request.denied', 'deploy web x:1 -n prod', 'denied: You may not deploy web in prod.', '-'],
-    ] });
+    expect(result).toMatchObject({
+      kind: 'table',
+      omitted: 0,
+      rows: [
+        ['01-02 10:00:05', 'U0ALICE', 'job.finished', 'scale web to 2 in staging', '✅ succeeded 4.2s', '01234567'],
+        [
+          '01-02 10:00:00',
+          'U0ALICE',
+          'request.denied',
+          'deploy web x:1 -n prod',
+          'denied: You may not deploy web in prod.',
+          '-',
+        ],
+      ],
+    });
   });
 
   it('says so when nothing matches', async () => {

@@ -22,14 +22,19 @@ const scopesOf: Readonly<Record<string, readonly string[]>> = {
 
 async function sources(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !join(e.parentPath, e.name).includes('in-process-slack')).map((e) => join(e.parentPath, e.name));
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !join(e.parentPath, e.name).includes('in-process-slack'))
+    .map((e) => join(e.parentPath, e.name));
 }
 
 async function calledMethods(): Promise<Set<string>> {
   const methods = new Set<string>();
   for (const file of [...(await sources(join(root, 'src'))), ...(await sources(join(root, 'commands')))]) {
     const text = await readFile(file, 'utf8');
-    for (const m of text.matchAll(/\bclient\.((?:chat|conversations|usergroups|auth|users|reactions|files|views)\.[a-zA-Z.]+)\(/g)) methods.add(m[1] ?? '');
+    for (const m of text.matchAll(
+      /\bclient\.((?:chat|conversations|usergroups|auth|users|reactions|files|views)\.[a-zA-Z.]+)\(/g,
+    ))
+      methods.add(m[1] ?? '');
   }
   return methods;
 }
@@ -37,7 +42,9 @@ async function calledMethods(): Promise<Set<string>> {
 describe('deploy/slack-app-manifest.yaml', () => {
   it('grants the scopes of every Web API method the code calls, and nothing else but the slash command', async () => {
     const manifest = parse(await readFile(join(root, 'deploy', 'slack-app-manifest.yaml'), 'utf8')) as {
-      oauth_config: { scopes: { bot: string[] } }; features: { slash_commands: { command: string }[] }; settings: { socket_mode_enabled: boolean; interactivity: { is_enabled: boolean } };
+      oauth_config: { scopes: { bot: string[] } };
+      features: { slash_commands: { command: string }[] };
+      settings: { socket_mode_enabled: boolean; interactivity: { is_enabled: boolean } };
     };
     const called = await calledMethods();
     expect([...called].filter((m) => !(m in scopesOf))).toEqual([]);
@@ -48,7 +55,7 @@ describe('deploy/slack-app-manifest.yaml', () => {
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
   });
 
-  it('lists what the console\'s in-process Slack serves: every method the code calls and Bolt\'s auth.test, none that only tests call', async () => {
+  it("lists what the console's in-process Slack serves: every method the code calls and Bolt's auth.test, none that only tests call", async () => {
     const served = Object.keys({ ...chatMethods, ...directoryMethods });
     const called = await calledMethods();
     expect([...called, 'auth.test'].filter((m) => !served.includes(m))).toEqual([]);

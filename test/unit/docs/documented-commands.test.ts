@@ -18,14 +18,22 @@ async function markdownFiles(): Promise<string[]> {
 
 /** `/k8s …` examples that are concrete: no placeholders (<x>, [x], …), approval ids excepted. */
 function examplesIn(text: string): string[] {
-  const found = [...text.matchAll(/\/k8s ([^`|\n]+)/g)].map((m) => (m[1] ?? '').replace(/\s+#.*$/u, '').replace(/[.,;:)]+$/u, '').trim());
+  const found = [...text.matchAll(/\/k8s ([^`|\n]+)/g)].map((m) =>
+    (m[1] ?? '')
+      .replace(/\s+#.*$/u, '')
+      .replace(/[.,;:)]+$/u, '')
+      .trim(),
+  );
   return found.filter((e) => e !== '' && !/[<>[\]…]/u.test(e) && !/^(approve|reject)\b/u.test(e));
 }
 
 describe('commands in the docs', () => {
   it('parse, every one of them', async () => {
     const examples: [string, string][] = [];
-    for (const file of await markdownFiles()) examples.push(...examplesIn(await readFile(file, 'utf8')).map((e): [string, string] => [file.replace(root, ''), e]));
+    for (const file of await markdownFiles())
+      examples.push(
+        ...examplesIn(await readFile(file, 'utf8')).map((e): [string, string] => [file.replace(root, ''), e]),
+      );
     const failures = examples.flatMap(([file, example]) => {
       try {
         parseCommand(registry, example, limits);
@@ -40,10 +48,20 @@ describe('commands in the docs', () => {
     expect(examples.length).toBeGreaterThan(10);
   });
 
-  it('the README\'s command table names every command the registry has', async () => {
+  it("the README's command table names every command the registry has", async () => {
     const readme = await readFile(join(root, 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('## Commands'), readme.indexOf('\n## ', readme.indexOf('## Commands') + 5));
-    const missing = registry.commands.map((c) => c.name).filter((name) => !table.includes(`\`${name}`) && !table.includes(` ${name} `) && !table.includes(`\`${name.split(' ')[1] ?? name}`));
+    const table = readme.slice(
+      readme.indexOf('## Commands'),
+      readme.indexOf('\n## ', readme.indexOf('## Commands') + 5),
+    );
+    const missing = registry.commands
+      .map((c) => c.name)
+      .filter(
+        (name) =>
+          !table.includes(`\`${name}`) &&
+          !table.includes(` ${name} `) &&
+          !table.includes(`\`${name.split(' ')[1] ?? name}`),
+      );
     expect(missing).toEqual([]);
   });
 });

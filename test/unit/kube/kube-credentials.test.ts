@@ -7,7 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionOver, kubeJson, openKubeConnection } from '../../../src/kube/kube-connection.ts';
-import { inClusterCredentials, kubeconfigCredentials, UnsupportedCredentials } from '../../../src/kube/kube-credentials.ts';
+import {
+  inClusterCredentials,
+  kubeconfigCredentials,
+  UnsupportedCredentials,
+} from '../../../src/kube/kube-credentials.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-credentials-'));
 let server: Server;
@@ -29,7 +33,9 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 let files = 0;
 function kubeconfig(user: string, cluster = `server: ${url}`): string {
   const path = join(dir, `config-${(files += 1)}`);
-  writeFileSync(path, `apiVersion: v1
+  writeFileSync(
+    path,
+    `apiVersion: v1
 kind: Config
 clusters:
 - name: c
@@ -38,12 +44,16 @@ clusters:
 users:
 - name: u
   user:
-${user.split('\n').map((line) => `    ${line}`).join('\n')}
+${user
+  .split('\n')
+  .map((line) => `    ${line}`)
+  .join('\n')}
 contexts:
 - name: ctx
   context: { cluster: c, user: u }
 current-context: ctx
-`);
+`,
+  );
   return path;
 }
 
@@ -63,17 +73,21 @@ describe('kubeconfig users', () => {
     expect((await headersSent(kubeconfig('token: abc.def'))).authorization).toBe('Bearer abc.def');
   });
 
-  it('a tokenFile is read (relative to the kubeconfig\'s directory)', async () => {
+  it("a tokenFile is read (relative to the kubeconfig's directory)", async () => {
     writeFileSync(join(dir, 'token'), 'from-a-file\n');
     expect((await headersSent(kubeconfig('tokenFile: token'))).authorization).toBe('Bearer from-a-file');
   });
 
   it('username and password become basic auth', async () => {
-    expect((await headersSent(kubeconfig('username: ann\npassword: s3cret'))).authorization).toBe(`Basic ${Buffer.from('ann:s3cret').toString('base64')}`);
+    expect((await headersSent(kubeconfig('username: ann\npassword: s3cret'))).authorization).toBe(
+      `Basic ${Buffer.from('ann:s3cret').toString('base64')}`,
+    );
   });
 
   it('as and as-groups become one Impersonate-User line and one Impersonate-Group line per group', async () => {
-    const connection = await openKubeConnection({ kubeconfigPath: kubeconfig('token: t\nas: alice\nas-groups: [dev, ops]') });
+    const connection = await openKubeConnection({
+      kubeconfigPath: kubeconfig('token: t\nas: alice\nas-groups: [dev, ops]'),
+    });
     await kubeJson(connection, '/version');
     await connection.close();
     const headers = seen.at(-1) ?? {};
@@ -82,16 +96,19 @@ describe('kubeconfig users', () => {
     expect(headers['impersonate-group']).toBe('dev, ops');
   });
 
-  it('an exec plugin\'s token is used, and kept until shortly before it expires', async () => {
+  it("an exec plugin's token is used, and kept until shortly before it expires", async () => {
     const counter = join(dir, 'runs');
     writeFileSync(counter, '');
     const plugin = join(dir, 'plugin.mjs');
-    writeFileSync(plugin, `import { appendFileSync } from 'node:fs';
+    writeFileSync(
+      plugin,
+      `import { appendFileSync } from 'node:fs';
 appendFileSync(${JSON.stringify(counter)}, 'x');
 const info = JSON.parse(process.env.KUBERNETES_EXEC_INFO);
 process.stdout.write(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCredential',
   status: { token: 'exec-' + process.env.PLUGIN_FLAVOUR, expirationTimestamp: new Date(Date.now() + 3600e3).toISOString() } }));
-`);
+`,
+    );
     const path = kubeconfig(`exec:
   apiVersion: client.authentication.k8s.io/v1
   command: ${process.execPath}
@@ -108,7 +125,9 @@ process.stdout.write(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCr
 
   it('an exec plugin that fails is reported with its command, and the request is not sent', async () => {
     const before = seen.length;
-    const path = kubeconfig(`exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ${process.execPath}\n  args: [-e, "process.exit(3)"]`);
+    const path = kubeconfig(
+      `exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ${process.execPath}\n  args: [-e, "process.exit(3)"]`,
+    );
     const connection = await openKubeConnection({ kubeconfigPath: path });
     await expect(kubeJson(connection, '/version')).rejects.toThrow(/exec plugin .*node.* failed/u);
     await connection.close();
@@ -122,8 +141,12 @@ process.stdout.write(JSON.stringify({ apiVersion: info.apiVersion, kind: 'ExecCr
 
 describe('what is left to client-node', () => {
   it('an auth-provider or a proxy-url is reported as unsupported here', () => {
-    expect(() => kubeconfigCredentials(kubeconfig('auth-provider: { name: oidc, config: { id-token: x } }'))).toThrow(UnsupportedCredentials);
-    expect(() => kubeconfigCredentials(kubeconfig('token: t', `server: ${url}\n    proxy-url: http://127.0.0.1:1`))).toThrow(/proxy/u);
+    expect(() => kubeconfigCredentials(kubeconfig('auth-provider: { name: oidc, config: { id-token: x } }'))).toThrow(
+      UnsupportedCredentials,
+    );
+    expect(() =>
+      kubeconfigCredentials(kubeconfig('token: t', `server: ${url}\n    proxy-url: http://127.0.0.1:1`)),
+    ).toThrow(/proxy/u);
   });
 
   it('openKubeConnection then goes through client-node, and says so', async () => {
@@ -133,7 +156,12 @@ describe('what is left to client-node', () => {
     const notes: string[] = [];
     const connection = await openKubeConnection(
       // client-node takes plain HTTP only with TLS verification off.
-      { kubeconfigPath: kubeconfig(`auth-provider:\n  name: oidc\n  config: { id-token: ${idToken}, client-id: coxswain, idp-issuer-url: http://127.0.0.1:1 }`, `server: ${url}\n    insecure-skip-tls-verify: true`) },
+      {
+        kubeconfigPath: kubeconfig(
+          `auth-provider:\n  name: oidc\n  config: { id-token: ${idToken}, client-id: coxswain, idp-issuer-url: http://127.0.0.1:1 }`,
+          `server: ${url}\n    insecure-skip-tls-verify: true`,
+        ),
+      },
       (note) => notes.push(note),
     );
     expect(await kubeJson(connection, '/version')).toEqual({ gitVersion: 'v1.35.0' });
@@ -148,12 +176,14 @@ describe('broken kubeconfigs', () => {
     const path = join(dir, 'broken');
     writeFileSync(path, 'apiVersion: v1\nkind: Config\ncontexts: []\nclusters: []\nusers: []\ncurrent-context: gone\n');
     expect(() => kubeconfigCredentials(path)).toThrow(`${path}: no context named "gone"`);
-    expect(() => kubeconfigCredentials(kubeconfig('token: t', 'insecure-skip-tls-verify: true'))).toThrow(/names no server/u);
+    expect(() => kubeconfigCredentials(kubeconfig('token: t', 'insecure-skip-tls-verify: true'))).toThrow(
+      /names no server/u,
+    );
   });
 });
 
 describe('in a pod', () => {
-  it('uses the service account\'s token and CA', async () => {
+  it("uses the service account's token and CA", async () => {
     const account = mkdtempSync(join(dir, 'sa-'));
     writeFileSync(join(account, 'token'), 'pod-token\n');
     writeFileSync(join(account, 'ca.crt'), '-----BEGIN CERTIFICATE-----\n');

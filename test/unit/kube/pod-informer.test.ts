@@ -6,7 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { AppError } from '../../../src/errors.ts';
 import { connectionOver, type KubeConnection } from '../../../src/kube/kube-connection.ts';
-import { startPodInformer, type PodEventType, type PodInformer, type PodInformerOptions, type PodJson } from '../../../src/kube/pod-informer.ts';
+import {
+  startPodInformer,
+  type PodEventType,
+  type PodInformer,
+  type PodInformerOptions,
+  type PodJson,
+} from '../../../src/kube/pod-informer.ts';
 
 type Step = (res: ServerResponse, url: URL) => void;
 
@@ -29,7 +35,9 @@ function startFakeApi(): Promise<FakeApi> {
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     api.requests.push(url);
-    res.on('close', () => { if (!res.writableFinished) api.closed.push(url); });
+    res.on('close', () => {
+      if (!res.writableFinished) api.closed.push(url);
+    });
     const step = url.searchParams.get('watch') === 'true' ? api.watches.shift() : api.lists.shift();
     (step ?? hang)(res, url);
   });
@@ -38,24 +46,45 @@ function startFakeApi(): Promise<FakeApi> {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       resolve({
-        ...api, url: `http://127.0.0.1:${port}`,
-        close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
+        ...api,
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });
 }
 
-const pod = (name: string, resourceVersion: string): PodJson => ({ metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion } });
+const pod = (name: string, resourceVersion: string): PodJson => ({
+  metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion },
+});
 
 function json(status: number, body: unknown): Step {
-  return (res) => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)); };
+  return (res) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
 }
 
 function page(resourceVersion: string, items: PodJson[], continueToken?: string): Step {
-  return json(200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion, ...(continueToken ? { continue: continueToken } : {}) }, items });
+  return json(200, {
+    kind: 'PodList',
+    apiVersion: 'v1',
+    metadata: { resourceVersion, ...(continueToken ? { continue: continueToken } : {}) },
+    items,
+  });
 }
 
-const status = (code: number, message: string): object => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, message, reason: 'X' });
+const status = (code: number, message: string): object => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  status: 'Failure',
+  code,
+  message,
+  reason: 'X',
+});
 
 /** A watch answer: these events, then the end of the response unless `open`. */
 function events(list: readonly { type: string; object: unknown }[], options: { open?: boolean } = {}): Step {
@@ -66,7 +95,10 @@ function events(list: readonly { type: string; object: unknown }[], options: { o
   };
 }
 
-const bookmark = (resourceVersion: string): { type: string; object: unknown } => ({ type: 'BOOKMARK', object: { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion } } });
+const bookmark = (resourceVersion: string): { type: string; object: unknown } => ({
+  type: 'BOOKMARK',
+  object: { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion } },
+});
 
 interface Recorded {
   readonly calls: string[];
@@ -89,14 +121,21 @@ afterEach(async () => {
 let connection: KubeConnection | undefined;
 
 function connectionTo(server: string): KubeConnection {
-  connection = connectionOver({ server, tls: { rejectUnauthorized: true }, auth: () => Promise.resolve({ headers: { authorization: 'Bearer test-token' } }) });
+  connection = connectionOver({
+    server,
+    tls: { rejectUnauthorized: true },
+    auth: () => Promise.resolve({ headers: { authorization: 'Bearer test-token' } }),
+  });
   return connection;
 }
 
 function start(fake: FakeApi, options: Partial<PodInformerOptions> = {}): Recorded {
   const recorded: Recorded = { calls: [], errors: [], fatal: [] };
   informer = startPodInformer({
-    connection: connectionTo(fake.url), namespace: 'shop', initialBackoffMs: 10, maxBackoffMs: 40,
+    connection: connectionTo(fake.url),
+    namespace: 'shop',
+    initialBackoffMs: 10,
+    maxBackoffMs: 40,
     onListStart: () => recorded.calls.push('start'),
     onPod: (type: PodEventType, p: PodJson) => recorded.calls.push(`${type} ${p.metadata?.name}`),
     onListEnd: () => recorded.calls.push('end'),
@@ -119,17 +158,36 @@ const watchesOf = (fake: FakeApi): URL[] => fake.requests.filter((u) => u.search
 const listsOf = (fake: FakeApi): URL[] => fake.requests.filter((u) => u.searchParams.get('watch') !== 'true');
 
 describe('startPodInformer', () => {
-  it('lists page by page with limit and continue, then watches from the list\'s resourceVersion', async () => {
+  it("lists page by page with limit and continue, then watches from the list's resourceVersion", async () => {
     api = await startFakeApi();
-    api.lists.push(page('10', [pod('a', '3'), pod('b', '4')], 'c1'), page('10', [pod('c', '5'), pod('d', '6')], 'c2'), page('10', [pod('e', '7')]));
+    api.lists.push(
+      page('10', [pod('a', '3'), pod('b', '4')], 'c1'),
+      page('10', [pod('c', '5'), pod('d', '6')], 'c2'),
+      page('10', [pod('e', '7')]),
+    );
     const recorded = start(api, { pageSize: 2, labelSelector: 'app=web', watchTimeoutSeconds: 240 });
     await until('the watch', () => watchesOf(api!).length === 1);
     expect(recorded.calls).toEqual(['start', 'LISTED a', 'LISTED b', 'LISTED c', 'LISTED d', 'LISTED e', 'end']);
-    expect(listsOf(api).map((u) => [u.pathname, u.searchParams.get('limit'), u.searchParams.get('continue'), u.searchParams.get('labelSelector')])).toEqual([
-      ['/api/v1/namespaces/shop/pods', '2', null, 'app=web'], ['/api/v1/namespaces/shop/pods', '2', 'c1', 'app=web'], ['/api/v1/namespaces/shop/pods', '2', 'c2', 'app=web'],
+    expect(
+      listsOf(api).map((u) => [
+        u.pathname,
+        u.searchParams.get('limit'),
+        u.searchParams.get('continue'),
+        u.searchParams.get('labelSelector'),
+      ]),
+    ).toEqual([
+      ['/api/v1/namespaces/shop/pods', '2', null, 'app=web'],
+      ['/api/v1/namespaces/shop/pods', '2', 'c1', 'app=web'],
+      ['/api/v1/namespaces/shop/pods', '2', 'c2', 'app=web'],
     ]);
     const [watch] = watchesOf(api);
-    expect(Object.fromEntries(watch!.searchParams)).toEqual({ watch: 'true', allowWatchBookmarks: 'true', resourceVersion: '10', timeoutSeconds: '240', labelSelector: 'app=web' });
+    expect(Object.fromEntries(watch!.searchParams)).toEqual({
+      watch: 'true',
+      allowWatchBookmarks: 'true',
+      resourceVersion: '10',
+      timeoutSeconds: '240',
+      labelSelector: 'app=web',
+    });
     expect(informer?.synced()).toBe(true);
     expect(informer?.resourceVersion()).toBe('10');
   });
@@ -159,18 +217,41 @@ describe('startPodInformer', () => {
 
   it('relists on a watch ERROR event with code 410, and on an HTTP 410', async () => {
     api = await startFakeApi();
-    api.lists.push(page('10', [pod('a', '3')]), page('20', [pod('a', '3'), pod('b', '18')]), page('30', [pod('b', '18')]));
-    api.watches.push(events([{ type: 'ERROR', object: status(410, 'too old resource version: 10 (19)') }], { open: true }), json(410, status(410, 'Gone')));
+    api.lists.push(
+      page('10', [pod('a', '3')]),
+      page('20', [pod('a', '3'), pod('b', '18')]),
+      page('30', [pod('b', '18')]),
+    );
+    api.watches.push(
+      events([{ type: 'ERROR', object: status(410, 'too old resource version: 10 (19)') }], { open: true }),
+      json(410, status(410, 'Gone')),
+    );
     const recorded = start(api);
     await until('the third watch', () => watchesOf(api!).length === 3);
-    expect(recorded.calls).toEqual(['start', 'LISTED a', 'end', 'start', 'LISTED a', 'LISTED b', 'end', 'start', 'LISTED b', 'end']);
+    expect(recorded.calls).toEqual([
+      'start',
+      'LISTED a',
+      'end',
+      'start',
+      'LISTED a',
+      'LISTED b',
+      'end',
+      'start',
+      'LISTED b',
+      'end',
+    ]);
     expect(watchesOf(api).map((u) => u.searchParams.get('resourceVersion'))).toEqual(['10', '20', '30']);
     expect(recorded.errors).toEqual([]);
   });
 
   it('relists from scratch when a continue token has expired (410 mid-list)', async () => {
     api = await startFakeApi();
-    api.lists.push(page('10', [pod('a', '3')], 'c1'), json(410, status(410, 'The provided continue parameter is too old')), page('12', [pod('a', '3')], 'c9'), page('12', [pod('b', '11')]));
+    api.lists.push(
+      page('10', [pod('a', '3')], 'c1'),
+      json(410, status(410, 'The provided continue parameter is too old')),
+      page('12', [pod('a', '3')], 'c9'),
+      page('12', [pod('b', '11')]),
+    );
     const recorded = start(api, { pageSize: 1 });
     await until('the watch', () => watchesOf(api!).length === 1);
     expect(recorded.calls).toEqual(['start', 'LISTED a', 'start', 'LISTED a', 'LISTED b', 'end']);
@@ -180,10 +261,21 @@ describe('startPodInformer', () => {
 
   it('retries 5xx and 429 with a growing, capped, jittered backoff and reports each failure', async () => {
     api = await startFakeApi();
-    api.lists.push(json(500, status(500, 'etcd down')), json(503, status(503, 'x')), json(429, status(429, 'slow down')), json(500, status(500, 'x')), page('10', []));
+    api.lists.push(
+      json(500, status(500, 'etcd down')),
+      json(503, status(503, 'x')),
+      json(429, status(429, 'slow down')),
+      json(500, status(500, 'x')),
+      page('10', []),
+    );
     const recorded = start(api);
     await until('the watch', () => watchesOf(api!).length === 1);
-    expect(recorded.errors.map((e) => e.error.code)).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable']);
+    expect(recorded.errors.map((e) => e.error.code)).toEqual([
+      'unavailable',
+      'unavailable',
+      'unavailable',
+      'unavailable',
+    ]);
     const steps = [10, 20, 40, 40];
     recorded.errors.forEach(({ retryInMs }, i) => {
       expect(retryInMs).toBeGreaterThanOrEqual(steps[i]! / 2);
@@ -205,9 +297,19 @@ describe('startPodInformer', () => {
     expect(informer?.synced()).toBe(false);
   });
 
-  it.each([[403, 'forbidden'], [401, 'forbidden'], [404, 'not_found'], [400, 'bad_input']])('stops on HTTP %i (%s) before the first sync, and says so once', async (code, errorCode) => {
+  it.each([
+    [403, 'forbidden'],
+    [401, 'forbidden'],
+    [404, 'not_found'],
+    [400, 'bad_input'],
+  ])('stops on HTTP %i (%s) before the first sync, and says so once', async (code, errorCode) => {
     api = await startFakeApi();
-    api.lists.push(json(code, status(code, 'pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "shop"')));
+    api.lists.push(
+      json(
+        code,
+        status(code, 'pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "shop"'),
+      ),
+    );
     const recorded = start(api);
     await until('the fatal error', () => recorded.fatal.length === 1);
     await sleep(100);
@@ -219,7 +321,11 @@ describe('startPodInformer', () => {
   it('retries a refusal once it has synced (a restarting API server refuses for a moment), and resumes', async () => {
     api = await startFakeApi();
     api.lists.push(page('10', []));
-    api.watches.push(json(403, status(403, 'no')), json(401, status(401, 'who')), events([{ type: 'ADDED', object: pod('a', '11') }], { open: true }));
+    api.watches.push(
+      json(403, status(403, 'no')),
+      json(401, status(401, 'who')),
+      events([{ type: 'ADDED', object: pod('a', '11') }], { open: true }),
+    );
     const recorded = start(api);
     await until('the pod', () => recorded.calls.includes('ADDED a'));
     expect(recorded.errors.map((e) => e.error.code)).toEqual(['forbidden', 'forbidden']);
@@ -253,7 +359,12 @@ describe('startPodInformer', () => {
   it('resumes an idle watch quietly, without growing the backoff', async () => {
     api = await startFakeApi();
     api.lists.push(page('10', []));
-    api.watches.push(events([bookmark('11')], { open: true }), events([], { open: true }), events([], { open: true }), json(500, status(500, 'x')));
+    api.watches.push(
+      events([bookmark('11')], { open: true }),
+      events([], { open: true }),
+      events([], { open: true }),
+      json(500, status(500, 'x')),
+    );
     const recorded = start(api, { idleTimeoutMs: 100, initialBackoffMs: 10, maxBackoffMs: 10_000 });
     await until('the fifth watch', () => watchesOf(api!).length === 5);
     expect(watchesOf(api).map((u) => u.searchParams.get('resourceVersion'))).toEqual(['10', '11', '11', '11', '11']);
@@ -268,7 +379,9 @@ describe('startPodInformer', () => {
     api.lists.push(hang, page('10', [pod('a', '1')]));
     const recorded = start(api, { requestTimeoutMs: 100 });
     await until('the watch', () => watchesOf(api!).length === 1);
-    expect(recorded.errors.map((e) => [e.error.code, e.error.userMessage])).toEqual([['unavailable', expect.stringContaining('did not answer within')]]);
+    expect(recorded.errors.map((e) => [e.error.code, e.error.userMessage])).toEqual([
+      ['unavailable', expect.stringContaining('did not answer within')],
+    ]);
     expect(recorded.calls).toEqual(['start', 'start', 'LISTED a', 'end']);
   });
 
@@ -279,7 +392,11 @@ describe('startPodInformer', () => {
     const recorded = start(api, { resumeFrom: '5' });
     expect(informer?.resourceVersion()).toBe('5');
     await until('the second watch', () => watchesOf(api!).length === 2);
-    expect(api.requests.map((u) => u.searchParams.get('watch') === 'true' ? `watch@${u.searchParams.get('resourceVersion')}` : 'list')).toEqual(['watch@5', 'list', 'watch@50']);
+    expect(
+      api.requests.map((u) =>
+        u.searchParams.get('watch') === 'true' ? `watch@${u.searchParams.get('resourceVersion')}` : 'list',
+      ),
+    ).toEqual(['watch@5', 'list', 'watch@50']);
     expect(recorded.calls).toEqual(['start', 'LISTED a', 'end']);
   });
 
@@ -304,13 +421,19 @@ describe('startPodInformer', () => {
   it('keeps going when a pod callback throws: the event comes again after a retry', async () => {
     api = await startFakeApi();
     api.lists.push(page('10', []));
-    api.watches.push(events([{ type: 'ADDED', object: pod('a', '11') }]), events([{ type: 'ADDED', object: pod('a', '11') }]));
+    api.watches.push(
+      events([{ type: 'ADDED', object: pod('a', '11') }]),
+      events([{ type: 'ADDED', object: pod('a', '11') }]),
+    );
     let throws = true;
     const seen: string[] = [];
     const recorded = start(api, {
       onPod: (type, p) => {
         seen.push(`${type} ${p.metadata?.name}`);
-        if (throws) { throws = false; throw new Error('caller bug'); }
+        if (throws) {
+          throws = false;
+          throw new Error('caller bug');
+        }
       },
     });
     await until('the third watch', () => watchesOf(api!).length === 3);

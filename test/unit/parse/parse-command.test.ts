@@ -20,9 +20,25 @@ const refusal = (text: string): ParseError => {
 
 describe('parseCommand: the grammar of DESIGN.md', () => {
   it.each([
-    ['deploy checkout ghcr.io/acme/checkout:1.4.2 -n staging', 'deploy', { deployment: 'checkout', image: 'ghcr.io/acme/checkout:1.4.2', namespace: 'staging' }],
-    ['deploy deploy/api ghcr.io/acme/api:2.0 --namespace=prod -c server', 'deploy', { deployment: 'api', namespace: 'prod', container: 'server' }],
-    ['deploy deployment/api registry:5000/team/api@sha256:0123456789abcdef0123456789abcdef', 'deploy', { deployment: 'api', image: 'registry:5000/team/api@sha256:0123456789abcdef0123456789abcdef', namespace: 'default' }],
+    [
+      'deploy checkout ghcr.io/acme/checkout:1.4.2 -n staging',
+      'deploy',
+      { deployment: 'checkout', image: 'ghcr.io/acme/checkout:1.4.2', namespace: 'staging' },
+    ],
+    [
+      'deploy deploy/api ghcr.io/acme/api:2.0 --namespace=prod -c server',
+      'deploy',
+      { deployment: 'api', namespace: 'prod', container: 'server' },
+    ],
+    [
+      'deploy deployment/api registry:5000/team/api@sha256:0123456789abcdef0123456789abcdef',
+      'deploy',
+      {
+        deployment: 'api',
+        image: 'registry:5000/team/api@sha256:0123456789abcdef0123456789abcdef',
+        namespace: 'default',
+      },
+    ],
     ['scale web 3 -n staging', 'scale', { deployment: 'web', replicas: 3, force: false, yes: false }],
     ['scale web 0 --yes', 'scale', { replicas: 0, yes: true }],
     ['rollout status web -n prod', 'rollout status', { deployment: 'web', namespace: 'prod' }],
@@ -43,8 +59,10 @@ describe('parseCommand: the grammar of DESIGN.md', () => {
   });
 
   it('undoes Slack formatting: links around images, smart quotes', () => {
-    expect(parse('deploy web <http://ghcr.io/acme/web:1.0|ghcr.io/acme/web:1.0> -n “staging”').args)
-      .toMatchObject({ image: 'ghcr.io/acme/web:1.0', namespace: 'staging' });
+    expect(parse('deploy web <http://ghcr.io/acme/web:1.0|ghcr.io/acme/web:1.0> -n “staging”').args).toMatchObject({
+      image: 'ghcr.io/acme/web:1.0',
+      namespace: 'staging',
+    });
   });
 
   it('keeps quoted words together', () => {

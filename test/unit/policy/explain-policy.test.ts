@@ -15,25 +15,40 @@ describe('explainPolicy', () => {
   });
 
   it('warns about what is probably a mistake', () => {
-    const text = explainPolicy(parsePolicy(`
+    const text = explainPolicy(
+      parsePolicy(
+        `
 roles: { ops: [{ verbs: ["*"] }], unused: [{ verbs: [get] }] }
 bindings: [{ role: ops, users: ["*"] }]
-`, 'p.yaml'), 'p.yaml');
+`,
+        'p.yaml',
+      ),
+      'p.yaml',
+    );
     expect(text).toContain('role unused is bound to nobody');
     expect(text).toContain('bindings[0] lets everyone in every channel change deployments (role ops)');
   });
 
   it('warns of rules that would reach a protected namespace, and of "*" relied on for audit', () => {
-    const text = explainPolicy(parsePolicy(`
+    const text = explainPolicy(
+      parsePolicy(
+        `
 roles:
   deployer: [{ verbs: [deploy], namespaces: ["*"] }]
   reader:   [{ verbs: [get], namespaces: [kube-system] }]
   ops:      [{ verbs: ["*"], namespaces: [prod] }]
 bindings: [{ role: deployer, users: [U0A] }, { role: reader, users: [U0B] }, { role: ops, users: [U0C] }]
 logs: { requesterOnly: [prod] }
-`, 'p.yaml'), 'p.yaml', { protectedNamespaces: ['kube-system', 'coxswain'] });
+`,
+        'p.yaml',
+      ),
+      'p.yaml',
+      { protectedNamespaces: ['kube-system', 'coxswain'] },
+    );
     expect(text).toContain('Protected (never changed, whatever the policy says): kube-system, coxswain');
-    expect(text).toContain('role deployer rule 1 (deploy in every namespace) would let changes reach kube-system, coxswain');
+    expect(text).toContain(
+      'role deployer rule 1 (deploy in every namespace) would let changes reach kube-system, coxswain',
+    );
     expect(text).not.toContain('role reader rule 1');
     expect(text).toContain('role ops rule 1 says "*", which does not include audit or break');
     expect(text).toContain('/k8s logs output only to the requester in: prod');

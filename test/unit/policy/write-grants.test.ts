@@ -1,9 +1,15 @@
 // The write grants `coxswain rbac` makes: the namespaces the policy changes as the bot, globs resolved, protected ones never.
 import { describe, expect, it } from '@jest/globals';
 import { parsePolicy } from '../../../src/policy/load-policy.ts';
-import { changedNamespaceGlobs, planWriteGrants, renderWriteGrants, writeGrant } from '../../../src/policy/write-grants.ts';
+import {
+  changedNamespaceGlobs,
+  planWriteGrants,
+  renderWriteGrants,
+  writeGrant,
+} from '../../../src/policy/write-grants.ts';
 
-const policy = parsePolicy(`
+const policy = parsePolicy(
+  `
 roles:
   viewer:   [{ verbs: [get, logs], namespaces: ["*"] }]
   deployer: [{ verbs: [deploy, scale], namespaces: [staging, prod] }]
@@ -17,7 +23,9 @@ bindings:
   - { role: team,     groups: [S0TEAM] }
   - { role: imperson, users: [U0BOB], kubernetes: { user: bob@acme.com } }
   - { role: star,     users: [U0ROOT] }
-`, 'p.yaml');
+`,
+  'p.yaml',
+);
 const guards = { protectedNamespaces: ['kube-system', 'coxswain'] };
 
 describe('write grants', () => {
@@ -27,7 +35,9 @@ describe('write grants', () => {
 
   it('resolves globs against the namespaces given, and never grants a protected one', () => {
     expect(planWriteGrants(policy, guards, ['team-a', 'team-b', 'other', 'kube-system'])).toEqual({
-      namespaces: ['prod', 'staging', 'team-a', 'team-b'], unresolved: [], protected: ['kube-system'],
+      namespaces: ['prod', 'staging', 'team-a', 'team-b'],
+      unresolved: [],
+      protected: ['kube-system'],
     });
   });
 
@@ -35,12 +45,18 @@ describe('write grants', () => {
     expect(planWriteGrants(policy, guards).unresolved).toEqual(['team-*']);
   });
 
-  it('renders one RoleBinding of coxswain-write per namespace, for the bot\'s ServiceAccount', () => {
-    const yaml = renderWriteGrants(planWriteGrants(policy, guards, ['team-a']), { namespace: 'coxswain', name: 'coxswain' }, 'p.yaml');
+  it("renders one RoleBinding of coxswain-write per namespace, for the bot's ServiceAccount", () => {
+    const yaml = renderWriteGrants(
+      planWriteGrants(policy, guards, ['team-a']),
+      { namespace: 'coxswain', name: 'coxswain' },
+      'p.yaml',
+    );
     expect(yaml.match(/kind: RoleBinding/gu)).toHaveLength(3);
     expect(yaml).toContain('Not granted, protected whatever the policy says: kube-system');
     expect(writeGrant('prod', { namespace: 'bots', name: 'cox' })).toMatchObject({
-      metadata: { name: 'coxswain-write', namespace: 'prod' }, roleRef: { kind: 'ClusterRole', name: 'coxswain-write' }, subjects: [{ kind: 'ServiceAccount', name: 'cox', namespace: 'bots' }],
+      metadata: { name: 'coxswain-write', namespace: 'prod' },
+      roleRef: { kind: 'ClusterRole', name: 'coxswain-write' },
+      subjects: [{ kind: 'ServiceAccount', name: 'cox', namespace: 'bots' }],
     });
   });
 });

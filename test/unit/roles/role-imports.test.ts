@@ -12,19 +12,25 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'role-imports-'));
 const hook = join(dir, 'hook.mjs');
-writeFileSync(hook, `
+writeFileSync(
+  hook,
+  `
 import { registerHooks } from 'node:module';
 import { writeFileSync } from 'node:fs';
 const loaded = new Set();
 registerHooks({ load(url, context, next) { loaded.add(url); return next(url, context); } });
 process.on('exit', () => writeFileSync(process.env.TRACE_OUT, [...loaded].join('\\n')));
-`);
+`,
+);
 
 /** The module URLs a child process loads importing `modules` (paths from the repository's root). */
 function graphOf(name: string, modules: readonly string[]): string[] {
   const out = join(dir, `${name}.txt`);
   const script = modules.map((m) => `await import(${JSON.stringify(new URL(m, `file://${root}`).href)});`).join('\n');
-  execFileSync(process.execPath, ['--import', hook, '--input-type=module', '-e', script], { env: { ...process.env, TRACE_OUT: out }, stdio: 'ignore' });
+  execFileSync(process.execPath, ['--import', hook, '--input-type=module', '-e', script], {
+    env: { ...process.env, TRACE_OUT: out },
+    stdio: 'ignore',
+  });
   return readFileSync(out, 'utf8').split('\n');
 }
 
@@ -33,10 +39,17 @@ const generatedApi = /@kubernetes\/client-node\/dist\/gen\/(apis\/[A-Z]|models\/
 const bolt = /node_modules\/@slack\/bolt\//u;
 
 /** What `coxswain start` loads before any role: main.ts's own imports. */
-const startUp = ['src/config/load-config.ts', 'src/roles/start-roles.ts', 'commands/index.ts', 'src/log/create-logger.ts', 'src/policy/load-policy.ts', 'src/audit/audit-log.ts'];
+const startUp = [
+  'src/config/load-config.ts',
+  'src/roles/start-roles.ts',
+  'commands/index.ts',
+  'src/log/create-logger.ts',
+  'src/policy/load-policy.ts',
+  'src/audit/audit-log.ts',
+];
 
 describe('the modules each role loads', () => {
-  it('a watcher loads neither client-node\'s API nor Bolt', () => {
+  it("a watcher loads neither client-node's API nor Bolt", () => {
     const graph = graphOf('watcher', [...startUp, 'src/roles/watcher-role.ts']);
     expect(graph.length).toBeGreaterThan(100);
     expect(graph.filter((url) => clientNodeIndex.test(url) || generatedApi.test(url) || bolt.test(url))).toEqual([]);
@@ -48,7 +61,11 @@ describe('the modules each role loads', () => {
     expect(graph.filter((url) => clientNodeIndex.test(url) || generatedApi.test(url))).toEqual([]);
   });
 
-  it('a worker\'s cluster access does load client-node (so the checks above can fail)', () => {
-    expect(graphOf('worker', [...startUp, 'src/roles/worker-role.ts', 'src/kube/create-kube-api.ts']).some((url) => clientNodeIndex.test(url))).toBe(true);
+  it("a worker's cluster access does load client-node (so the checks above can fail)", () => {
+    expect(
+      graphOf('worker', [...startUp, 'src/roles/worker-role.ts', 'src/kube/create-kube-api.ts']).some((url) =>
+        clientNodeIndex.test(url),
+      ),
+    ).toBe(true);
   });
 });

@@ -28,7 +28,11 @@ describe('sealer', () => {
   it('refuses a seal of another key, and of the previous key once its grace has ended', () => {
     const old = createSealer({ key: 'the-previous-key-of-thirty-two-characters' });
     let now = 1000;
-    const rotating = createSealer({ key, previous: { key: 'the-previous-key-of-thirty-two-characters', untilMs: 2000 }, now: () => now });
+    const rotating = createSealer({
+      key,
+      previous: { key: 'the-previous-key-of-thirty-two-characters', untilMs: 2000 },
+      now: () => now,
+    });
     expect(createSealer({ key }).check('job', value, old.seal('job', value))).toBe('wrong');
     expect(rotating.check('job', value, old.seal('job', value))).toBe('valid');
     now = 2001;

@@ -14,22 +14,28 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The repository-relative paths of a file's relative (or absolute) imports; package imports are left out. */
 function importedPaths(file: string, text: string): string[] {
-  return ts.preProcessFile(text, true, true).importedFiles
-    .map((imported) => imported.fileName)
+  return ts
+    .preProcessFile(text, true, true)
+    .importedFiles.map((imported) => imported.fileName)
     .filter((specifier) => specifier.startsWith('.') || specifier.startsWith('/'))
     .map((specifier) => relative(root, resolve(dirname(file), specifier)));
 }
 
-const within = (path: string, dirs: readonly string[]): boolean => dirs.some((dir) => path === dir || path.startsWith(`${dir}${sep}`));
+const within = (path: string, dirs: readonly string[]): boolean =>
+  dirs.some((dir) => path === dir || path.startsWith(`${dir}${sep}`));
 
 /** `file → import` for every import of a .ts file under `dirs` that lands outside `allowed` (repository-relative). */
 function strayImports(dirs: readonly string[], allowed: readonly string[]): string[] {
-  const files = dirs.flatMap((dir) => readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.ts'))
-    .map((name) => join(root, dir, name)));
-  return files.flatMap((file) => importedPaths(file, readFileSync(file, 'utf8'))
-    .filter((path) => !within(path, allowed))
-    .map((path) => `${relative(root, file)} → ${path}`));
+  const files = dirs.flatMap((dir) =>
+    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => join(root, dir, name)),
+  );
+  return files.flatMap((file) =>
+    importedPaths(file, readFileSync(file, 'utf8'))
+      .filter((path) => !within(path, allowed))
+      .map((path) => `${relative(root, file)} → ${path}`),
+  );
 }
 
 describe('what ships imports only what ships', () => {
@@ -51,10 +57,16 @@ describe('what ships imports only what ships', () => {
       "import { e } from '../views/e.ts';",
       "import { f } from '@slack/bolt';",
     ].join('\n');
-    expect(importedPaths(file, text)).toEqual(['test/support/a.ts', 'test/support/b.ts', 'bench/c.ts', 'test/d.ts', 'src/views/e.ts']);
+    expect(importedPaths(file, text)).toEqual([
+      'test/support/a.ts',
+      'test/support/b.ts',
+      'bench/c.ts',
+      'test/d.ts',
+      'src/views/e.ts',
+    ]);
   });
 
-  it('reads the real files: the tests\' Slack emulator does import from src/', () => {
+  it("reads the real files: the tests' Slack emulator does import from src/", () => {
     expect(strayImports(['test/support/slack-emulator'], ['test']).length).toBeGreaterThan(0);
   });
 });

@@ -6,7 +6,12 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuditEntry } from '../../../src/audit/audit-record.ts';
-import { claimedOrigin, guardSignatures, type SignatureGuard, type SignatureGuardOptions } from '../../../src/slack/signature-guard.ts';
+import {
+  claimedOrigin,
+  guardSignatures,
+  type SignatureGuard,
+  type SignatureGuardOptions,
+} from '../../../src/slack/signature-guard.ts';
 import { signSlackRequest } from '../../support/slack-emulator/index.ts';
 
 const secret = 'the-real-signing-secret';
@@ -15,16 +20,32 @@ let guard: SignatureGuard | undefined;
 
 afterEach(async () => {
   await guard?.close();
-  await new Promise((resolve) => { if (server) server.close(resolve); else resolve(undefined); });
+  await new Promise((resolve) => {
+    if (server) server.close(resolve);
+    else resolve(undefined);
+  });
   server = undefined;
 });
 
-interface Harness { url: string; audited: AuditEntry[]; reached: string[] }
+interface Harness {
+  url: string;
+  audited: AuditEntry[];
+  reached: string[];
+}
 
 async function start(options: Partial<SignatureGuardOptions> = {}): Promise<Harness> {
   const audited: AuditEntry[] = [];
   const reached: string[] = [];
-  guard = guardSignatures({ signingSecret: secret, audit: { record: async (e) => { audited.push(e); } }, log: () => undefined, ...options });
+  guard = guardSignatures({
+    signingSecret: secret,
+    audit: {
+      record: async (e) => {
+        audited.push(e);
+      },
+    },
+    log: () => undefined,
+    ...options,
+  });
   const inner = (req: IncomingMessage & { rawBody?: Buffer }, res: ServerResponse): void => {
     reached.push(`${req.url} ${req.rawBody?.toString() ?? ''}`);
     res.writeHead(200).end('ok');
@@ -34,11 +55,22 @@ async function start(options: Partial<SignatureGuardOptions> = {}): Promise<Harn
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, audited, reached };
 }
 
-const clickBody = (user: string): string => new URLSearchParams({ payload: JSON.stringify({
-  type: 'block_actions', user: { id: user }, team: { id: 'T0001' }, channel: { id: 'C0OPS' }, actions: [{ action_id: 'approval_approve', value: 'k7m2pq' }],
-}) }).toString();
+const clickBody = (user: string): string =>
+  new URLSearchParams({
+    payload: JSON.stringify({
+      type: 'block_actions',
+      user: { id: user },
+      team: { id: 'T0001' },
+      channel: { id: 'C0OPS' },
+      actions: [{ action_id: 'approval_approve', value: 'k7m2pq' }],
+    }),
+  }).toString();
 
-async function post(url: string, body: string, sign: { secret?: string; timestamp?: number; omit?: boolean } = {}): Promise<number> {
+async function post(
+  url: string,
+  body: string,
+  sign: { secret?: string; timestamp?: number; omit?: boolean } = {},
+): Promise<number> {
   const timestamp = sign.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' };
   if (!sign.omit) {
@@ -67,10 +99,21 @@ describe('guardSignatures', () => {
     expect(await post(h.url, clickBody('U0BOB'), sign)).toBe(401);
     await settle();
     expect(h.reached).toEqual([]);
-    expect(h.audited).toEqual([expect.objectContaining({
-      kind: 'request.refused', decision: 'refused', reason,
-      detail: { verified: false, unverifiedUser: 'U0BOB', unverifiedTeam: 'T0001', unverifiedChannel: 'C0OPS', payloadType: 'block_actions', action: 'approval_approve' },
-    })]);
+    expect(h.audited).toEqual([
+      expect.objectContaining({
+        kind: 'request.refused',
+        decision: 'refused',
+        reason,
+        detail: {
+          verified: false,
+          unverifiedUser: 'U0BOB',
+          unverifiedTeam: 'T0001',
+          unverifiedChannel: 'C0OPS',
+          payloadType: 'block_actions',
+          action: 'approval_approve',
+        },
+      }),
+    ]);
     expect(h.audited[0]).not.toHaveProperty('user');
     const stored = JSON.stringify(h.audited);
     expect(stored).not.toContain(secret);
@@ -90,9 +133,16 @@ describe('guardSignatures', () => {
     for (let i = 0; i < 50; i++) expect(await post(h.url, clickBody('U0BOB'), { secret: 'guess' })).toBe(401);
     await settle();
     expect(h.audited).toHaveLength(3);
-    for (let waited = 0; h.audited.length < 4 && waited < 8_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let waited = 0; h.audited.length < 4 && waited < 8_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     expect(h.audited).toHaveLength(4);
-    expect(h.audited[3]).toEqual(expect.objectContaining({ kind: 'request.refused', reason: 'flood', detail: expect.objectContaining({ suppressed: 47, bad_signature: 47 }) }));
+    expect(h.audited[3]).toEqual(
+      expect.objectContaining({
+        kind: 'request.refused',
+        reason: 'flood',
+        detail: expect.objectContaining({ suppressed: 47, bad_signature: 47 }),
+      }),
+    );
   });
 
   it('leaves other paths and ssl_check to the listener', async () => {
@@ -104,17 +154,38 @@ describe('guardSignatures', () => {
 });
 
 describe('claimedOrigin', () => {
-  it('reads a slash command\'s claims, but never its text', () => {
-    const body = new URLSearchParams({ command: '/k8s', text: 'deploy web password=hunter2', user_id: 'U0ALICE', team_id: 'T0001', channel_id: 'C0OPS' }).toString();
+  it("reads a slash command's claims, but never its text", () => {
+    const body = new URLSearchParams({
+      command: '/k8s',
+      text: 'deploy web password=hunter2',
+      user_id: 'U0ALICE',
+      team_id: 'T0001',
+      channel_id: 'C0OPS',
+    }).toString();
     expect(claimedOrigin(body, 'application/x-www-form-urlencoded')).toEqual({
-      unverifiedUser: 'U0ALICE', unverifiedTeam: 'T0001', unverifiedChannel: 'C0OPS', payloadType: 'slash_command', action: '/k8s',
+      unverifiedUser: 'U0ALICE',
+      unverifiedTeam: 'T0001',
+      unverifiedChannel: 'C0OPS',
+      payloadType: 'slash_command',
+      action: '/k8s',
     });
   });
 
   it('marks anything that is not an ID as invalid, and an unreadable body as such', () => {
-    const body = new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: '<script>' }, team: { id: 'x'.repeat(5000) }, actions: [{ action_id: 'a b' }] }) }).toString();
+    const body = new URLSearchParams({
+      payload: JSON.stringify({
+        type: 'block_actions',
+        user: { id: '<script>' },
+        team: { id: 'x'.repeat(5000) },
+        actions: [{ action_id: 'a b' }],
+      }),
+    }).toString();
     expect(claimedOrigin(body, 'application/x-www-form-urlencoded')).toEqual({
-      unverifiedUser: 'invalid', unverifiedTeam: 'invalid', unverifiedChannel: '-', payloadType: 'block_actions', action: 'invalid',
+      unverifiedUser: 'invalid',
+      unverifiedTeam: 'invalid',
+      unverifiedChannel: '-',
+      payloadType: 'block_actions',
+      action: 'invalid',
     });
     expect(claimedOrigin('payload=%7Bnot json', 'application/x-www-form-urlencoded').payloadType).toBe('unreadable');
   });

@@ -21,7 +21,7 @@ describe('imageEnv', () => {
     expect(() => imageEnv('FROM x\nENV NAME=$OTHER\n')).toThrow(/unquoted/u);
   });
 
-  it('reads what the repository\'s image sets', () => {
+  it("reads what the repository's image sets", () => {
     expect(imageEnv()).toMatchObject({ NODE_ENV: 'production' });
   });
 });

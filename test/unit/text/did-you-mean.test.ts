@@ -4,8 +4,15 @@ import { didYouMean, editDistance } from '../../../src/text/did-you-mean.ts';
 
 describe('editDistance', () => {
   it.each([
-    ['', '', 0], ['abc', '', 3], ['', 'abc', 3], ['checkout', 'checkout', 0],
-    ['checkout', 'chekout', 1], ['web', 'wbe', 1], ['slow', 'slwo', 1], ['kitten', 'sitting', 3], ['abc', 'ca', 3],
+    ['', '', 0],
+    ['abc', '', 3],
+    ['', 'abc', 3],
+    ['checkout', 'checkout', 0],
+    ['checkout', 'chekout', 1],
+    ['web', 'wbe', 1],
+    ['slow', 'slwo', 1],
+    ['kitten', 'sitting', 3],
+    ['abc', 'ca', 3],
   ])('%s → %s is %i', (a, b, distance) => {
     expect(editDistance(a, b)).toBe(distance);
     expect(editDistance(b, a)).toBe(distance);

@@ -3,7 +3,12 @@ import { parseDuration } from '../../../src/text/duration.ts';
 
 describe('parseDuration', () => {
   it.each([
-    ['500ms', 500], ['90s', 90_000], ['30m', 1_800_000], ['2h', 7_200_000], ['7d', 604_800_000], ['45', 45_000],
+    ['500ms', 500],
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['2h', 7_200_000],
+    ['7d', 604_800_000],
+    ['45', 45_000],
   ])('%s → %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });

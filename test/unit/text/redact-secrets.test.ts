@@ -1,9 +1,16 @@
 // One row per shape the redaction knows, each a realistic line with its exact
 // output; then lines that must come out unchanged, key blocks, and the caps.
 import { describe, expect, it } from '@jest/globals';
-import { maxLineChars, maxLogLineChars, redactLines, redactLogText, redactSecrets } from '../../../src/text/redact-secrets.ts';
+import {
+  maxLineChars,
+  maxLogLineChars,
+  redactLines,
+  redactLogText,
+  redactSecrets,
+} from '../../../src/text/redact-secrets.ts';
 
-const jwt = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
+const jwt =
+  'eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
 const a36 = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
 
 describe('redactSecrets: what it catches', () => {
@@ -12,31 +19,63 @@ describe('redactSecrets: what it catches', () => {
     ['env password', 'DB_PASSWORD=hunter2 connecting', 'DB_PASSWORD=[redacted] connecting'],
     ['JSON apiKey', '{"apiKey": "abc123", "user": "bob"}', '{"apiKey": "[redacted]", "user": "bob"}'],
     ['token: JWT', 'token: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc', 'token: [redacted]'],
-    ['postgres URL', 'dial postgres://app:s3cr3t@db:5432/app failed', 'dial postgres://app:[redacted]@db:5432/app failed'],
+    [
+      'postgres URL',
+      'dial postgres://app:s3cr3t@db:5432/app failed',
+      'dial postgres://app:[redacted]@db:5432/app failed',
+    ],
     ['AWS key id', 'using key AKIAABCDEFGHIJKLMNOP', 'using key [redacted]'],
     // Was `Authorization: [redacted] [redacted]`: the scheme is not a secret and says what kind of credential leaked.
     ['Authorization Bearer', 'Authorization: Bearer abc.def', 'Authorization: Bearer [redacted]'],
     ['Slack bot token', 'slack xoxb-123-456-abc', 'slack [redacted]'],
 
     // URL credentials: scheme, user and host stay.
-    ['URL with user', 'connecting to postgres://app:s3cr3t@db:5432/x', 'connecting to postgres://app:[redacted]@db:5432/x'],
+    [
+      'URL with user',
+      'connecting to postgres://app:s3cr3t@db:5432/x',
+      'connecting to postgres://app:[redacted]@db:5432/x',
+    ],
     ['URL without user', 'REDIS_URL=redis://:pw@redis:6379/0', 'REDIS_URL=redis://:[redacted]@redis:6379/0'],
     ['AMQP URL', 'amqp connect amqp://guest:guest@mq', 'amqp connect amqp://guest:[redacted]@mq'],
-    ['mongodb+srv URL', 'MongoServerError at mongodb+srv://u:p@cluster0.x.net/db?retryWrites=true', 'MongoServerError at mongodb+srv://u:[redacted]@cluster0.x.net/db?retryWrites=true'],
-    ['URL in JSON', '{"dsn":"mysql://root:Pa55w0rd@mysql:3306/app"}', '{"dsn":"mysql://root:[redacted]@mysql:3306/app"}'],
+    [
+      'mongodb+srv URL',
+      'MongoServerError at mongodb+srv://u:p@cluster0.x.net/db?retryWrites=true',
+      'MongoServerError at mongodb+srv://u:[redacted]@cluster0.x.net/db?retryWrites=true',
+    ],
+    [
+      'URL in JSON',
+      '{"dsn":"mysql://root:Pa55w0rd@mysql:3306/app"}',
+      '{"dsn":"mysql://root:[redacted]@mysql:3306/app"}',
+    ],
 
     // Authorization headers.
     ['Basic header', 'Authorization: Basic dXNlcjpwYXNzd29yZA==', 'Authorization: Basic [redacted]'],
-    ['Token header', 'Authorization: token ghp_16C7e42F292c6912E7710c838347Ae178B4a', 'Authorization: token [redacted]'],
+    [
+      'Token header',
+      'Authorization: token ghp_16C7e42F292c6912E7710c838347Ae178B4a',
+      'Authorization: token [redacted]',
+    ],
     ['Bearer in JSON', '{"authorization":"Bearer abc123def456"}', '{"authorization":"Bearer [redacted]"}'],
-    ['Bearer in escaped JSON', '{"msg":"headers {\\"Authorization\\":\\"Bearer abc123def456\\"}"}', '{"msg":"headers {\\"Authorization\\":\\"Bearer [redacted]\\"}"}'],
-    ['curl -H', "curl -sf -H 'Authorization: Basic dXNlcjpwYXNz' https://registry/v2/", "curl -sf -H 'Authorization: Basic [redacted]' https://registry/v2/"],
+    [
+      'Bearer in escaped JSON',
+      '{"msg":"headers {\\"Authorization\\":\\"Bearer abc123def456\\"}"}',
+      '{"msg":"headers {\\"Authorization\\":\\"Bearer [redacted]\\"}"}',
+    ],
+    [
+      'curl -H',
+      "curl -sf -H 'Authorization: Basic dXNlcjpwYXNz' https://registry/v2/",
+      "curl -sf -H 'Authorization: Basic [redacted]' https://registry/v2/",
+    ],
     ['Proxy-Authorization', 'Proxy-Authorization: Basic dXNlcjpwYXNz', 'Proxy-Authorization: Basic [redacted]'],
     ['scheme-less header', 'Authorization: 0123456789abcdef', 'Authorization: [redacted]'],
     ['other scheme', 'Authorization: SSWS 00QCjAl4MlV-WPXM', 'Authorization: SSWS [redacted]'],
     // Was `"Authorization":Basic "[redacted]"`, which a second pass read as a value with no scheme.
     ['scheme after a quoted key', '"Authorization":Basic dXNlcjpwYXNz', '"Authorization":Basic [redacted]'],
-    ['Go header map', 'req headers map[Authorization:[Bearer abc123def456] Accept:[*/*]]', 'req headers map[Authorization:[Bearer [redacted]] Accept:[*/*]]'],
+    [
+      'Go header map',
+      'req headers map[Authorization:[Bearer abc123def456] Accept:[*/*]]',
+      'req headers map[Authorization:[Bearer [redacted]] Accept:[*/*]]',
+    ],
     ['bare Bearer token', 'retrying with Bearer 3f9a8b7c6d5e4f3a2b1c0d9e', 'retrying with Bearer [redacted]'],
     ['short bare Bearer token with dots', 'failed: Bearer abc.def.ghi', 'failed: Bearer [redacted]'],
 
@@ -46,32 +85,66 @@ describe('redactSecrets: what it catches', () => {
 
     // AWS.
     ['AWS temporary key id', 'AccessKeyId: ASIAY34FZKBOKMUTVV7A', 'AccessKeyId: [redacted]'],
-    ['aws credentials file', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key = [redacted]'],
+    [
+      'aws credentials file',
+      'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'aws_secret_access_key = [redacted]',
+    ],
     ['AWS env', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY=[redacted]'],
     ['AWS session token', 'aws_session_token=FwoGZXIvYXdzEJr//////////wEaDOxEXAMPLE', 'aws_session_token=[redacted]'],
 
     // GCP.
-    ['GCP private_key_id', '  "private_key_id": "d41d8cd98f00b204e9800998ecf8427e",', '  "private_key_id": "[redacted]",'],
+    [
+      'GCP private_key_id',
+      '  "private_key_id": "d41d8cd98f00b204e9800998ecf8427e",',
+      '  "private_key_id": "[redacted]",',
+    ],
     ['GCP client_secret', '  "client_secret": "GOCSPX-1a2b3c4d5e6f7g8h9i0j",', '  "client_secret": "[redacted]",'],
     ['Google API key', 'maps key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY loaded', 'maps key=[redacted] loaded'],
     ['Google API key alone', 'using AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY', 'using [redacted]'],
 
     // Azure.
-    ['storage connection string', 'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net',
-      'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=[redacted];EndpointSuffix=core.windows.net'],
-    ['Service Bus key', 'Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=abc+def/ghi=',
-      'Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=[redacted]'],
-    ['SAS URL', 'GET https://acme.blob.core.windows.net/c/b.txt?sv=2022-11-02&se=2025-01-01&sp=r&sig=abc%2Bdef%3D 403', 'GET https://acme.blob.core.windows.net/c/b.txt?sv=2022-11-02&se=2025-01-01&sp=r&sig=[redacted] 403'],
-    ['ADO.NET', 'Server=tcp:db,1433;Database=app;User ID=sa;Password=Sup3r$ecret;Encrypt=true', 'Server=tcp:db,1433;Database=app;User ID=sa;Password=[redacted];Encrypt=true'],
-    ['S3 presigned URL', 'https://b.s3.amazonaws.com/k?X-Amz-Date=20250101T000000Z&X-Amz-Signature=0a1b2c3d4e5f', 'https://b.s3.amazonaws.com/k?X-Amz-Date=20250101T000000Z&X-Amz-Signature=[redacted]'],
+    [
+      'storage connection string',
+      'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net',
+      'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=[redacted];EndpointSuffix=core.windows.net',
+    ],
+    [
+      'Service Bus key',
+      'Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=abc+def/ghi=',
+      'Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=[redacted]',
+    ],
+    [
+      'SAS URL',
+      'GET https://acme.blob.core.windows.net/c/b.txt?sv=2022-11-02&se=2025-01-01&sp=r&sig=abc%2Bdef%3D 403',
+      'GET https://acme.blob.core.windows.net/c/b.txt?sv=2022-11-02&se=2025-01-01&sp=r&sig=[redacted] 403',
+    ],
+    [
+      'ADO.NET',
+      'Server=tcp:db,1433;Database=app;User ID=sa;Password=Sup3r$ecret;Encrypt=true',
+      'Server=tcp:db,1433;Database=app;User ID=sa;Password=[redacted];Encrypt=true',
+    ],
+    [
+      'S3 presigned URL',
+      'https://b.s3.amazonaws.com/k?X-Amz-Date=20250101T000000Z&X-Amz-Signature=0a1b2c3d4e5f',
+      'https://b.s3.amazonaws.com/k?X-Amz-Date=20250101T000000Z&X-Amz-Signature=[redacted]',
+    ],
 
     // VCS and chat tokens.
     ['GitHub ghp_', 'GITHUB_TOKEN is ghp_16C7e42F292c6912E7710c838347Ae178B4a', 'GITHUB_TOKEN is [redacted]'],
     ['GitHub gho_', `oauth gho_${a36}`, 'oauth [redacted]'],
     ['GitHub ghu_', `ghu_${a36} expired`, '[redacted] expired'],
-    ['GitHub ghs_', `git clone https://x-access-token:ghs_${a36}@github.com/acme/app`, 'git clone https://x-access-token:[redacted]@github.com/acme/app'],
+    [
+      'GitHub ghs_',
+      `git clone https://x-access-token:ghs_${a36}@github.com/acme/app`,
+      'git clone https://x-access-token:[redacted]@github.com/acme/app',
+    ],
     ['GitHub ghr_', `refresh=ghr_${a36}`, 'refresh=[redacted]'],
-    ['GitHub fine-grained', 'pat github_pat_11ABCDEFG0123456789abc_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTU', 'pat [redacted]'],
+    [
+      'GitHub fine-grained',
+      'pat github_pat_11ABCDEFG0123456789abc_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTU',
+      'pat [redacted]',
+    ],
     ['GitLab glpat-', 'PRIVATE-TOKEN glpat-9sKzP2vR7mQx4LtY8bNw rejected', 'PRIVATE-TOKEN [redacted] rejected'],
     ['GitLab gldt-', 'deploy token gldt-9sKzP2vR7mQx4LtY8bNw', 'deploy token [redacted]'],
     ['GitLab glrt-', 'runner registered with glrt-9sKzP2vR7mQx4LtY8bNw', 'runner registered with [redacted]'],
@@ -82,8 +155,16 @@ describe('redactSecrets: what it catches', () => {
     ['Slack xoxe-', 'rotating xoxe-1-My0xLTEyMzQ1Njc4OTA', 'rotating [redacted]'],
     ['Slack xoxe.xoxp-', 'xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTA', 'xoxe.[redacted]'],
     ['Slack xapp-', 'SLACK_APP_TOKEN=xapp-1-A0123456789-1234567890123-abcdef0123', 'SLACK_APP_TOKEN=[redacted]'],
-    ['Slack webhook', 'posting to https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx ok', 'posting to https://hooks.slack.com/services/T0123ABCD/B0456EFGH/[redacted] ok'],
-    ['Discord webhook', 'https://discord.com/api/webhooks/123456789012345678/AbCdEf-GhIjKl_MnOp', 'https://discord.com/api/webhooks/123456789012345678/[redacted]'],
+    [
+      'Slack webhook',
+      'posting to https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx ok',
+      'posting to https://hooks.slack.com/services/T0123ABCD/B0456EFGH/[redacted] ok',
+    ],
+    [
+      'Discord webhook',
+      'https://discord.com/api/webhooks/123456789012345678/AbCdEf-GhIjKl_MnOp',
+      'https://discord.com/api/webhooks/123456789012345678/[redacted]',
+    ],
 
     // Payment.
     ['Stripe sk_live_', 'stripe: sk_live_51H8abcDEFghiJKLmnoPQRstu invalid', 'stripe: [redacted] invalid'],
@@ -93,8 +174,16 @@ describe('redactSecrets: what it catches', () => {
     ['Square', 'square sq0csp-0123456789abcdefGHIJKLmnopqrstuvwxyzABCDEFG', 'square [redacted]'],
 
     // Registries and other prefixed tokens.
-    ['npm', '//registry.npmjs.org/:_authToken=npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789', '//registry.npmjs.org/:_authToken=[redacted]'],
-    ['PyPI', 'TWINE_PASSWORD set to pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlsz', 'TWINE_PASSWORD set to [redacted]'],
+    [
+      'npm',
+      '//registry.npmjs.org/:_authToken=npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+      '//registry.npmjs.org/:_authToken=[redacted]',
+    ],
+    [
+      'PyPI',
+      'TWINE_PASSWORD set to pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlsz',
+      'TWINE_PASSWORD set to [redacted]',
+    ],
     ['Docker Hub', 'docker login -u acme -p dckr_pat_AbCdEfGhIjKlMnOpQrSt', 'docker login -u acme -p [redacted]'],
     ['Vault', 'X-Vault-Token hvs.CAESIJlU8yDQgSlTZCWTlZGdKJQnGw0aGh4KHGh2cy5', 'X-Vault-Token [redacted]'],
     ['OpenAI', 'OPENAI key sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz', 'OPENAI key [redacted]'],
@@ -103,7 +192,11 @@ describe('redactSecrets: what it catches', () => {
     ['Hugging Face', 'HF hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567', 'HF [redacted]'],
     ['DigitalOcean', `doctl auth dop_v1_${'0a1b2c3d'.repeat(8)}`, 'doctl auth [redacted]'],
     ['age', 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ', '[redacted]'],
-    ['base64 PEM', 'client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFcEFJQkFBS0NBUUVB', 'client-key-data: [redacted]'],
+    [
+      'base64 PEM',
+      'client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFcEFJQkFBS0NBUUVB',
+      'client-key-data: [redacted]',
+    ],
 
     // Generic keys: env, JSON, escaped JSON, YAML, query strings, flags.
     ['MYSQL_ROOT_PASSWORD', 'MYSQL_ROOT_PASSWORD=r00t!pw', 'MYSQL_ROOT_PASSWORD=[redacted]'],
@@ -112,8 +205,16 @@ describe('redactSecrets: what it catches', () => {
     ['pass', 'db_pass=hunter2', 'db_pass=[redacted]'],
     ['secret', 'secret=s3cr3t', 'secret=[redacted]'],
     ['dotted token', 'github.token=abc123', 'github.token=[redacted]'],
-    ['camelCase', '{"clientSecret":"abc","refreshToken":"def"}', '{"clientSecret":"[redacted]","refreshToken":"[redacted]"}'],
-    ['api_key, api-key, apikey', 'api_key=a1 x-api-key: a2 apikey=a3', 'api_key=[redacted] x-api-key: [redacted] apikey=[redacted]'],
+    [
+      'camelCase',
+      '{"clientSecret":"abc","refreshToken":"def"}',
+      '{"clientSecret":"[redacted]","refreshToken":"[redacted]"}',
+    ],
+    [
+      'api_key, api-key, apikey',
+      'api_key=a1 x-api-key: a2 apikey=a3',
+      'api_key=[redacted] x-api-key: [redacted] apikey=[redacted]',
+    ],
     ['access key', 'minio accessKey: AKXYZ secret_key: abc', 'minio accessKey: [redacted] secret_key: [redacted]'],
     ['private key field', 'private_key=abc', 'private_key=[redacted]'],
     ['credentials', 'credentials: abc123', 'credentials: [redacted]'],
@@ -123,13 +224,21 @@ describe('redactSecrets: what it catches', () => {
     ['single quotes', "{'password': 'hunter2', 'user': 'bob'}", "{'password': '[redacted]', 'user': 'bob'}"],
     ['quoted value with spaces', 'password: "correct horse battery staple"', 'password: "[redacted]"'],
     ['escaped quote inside', String.raw`{"password":"a\"b c"}`, '{"password":"[redacted]"}'],
-    ['escaped JSON', String.raw`{\"password\":\"x\",\"user\":\"bob\"}`, String.raw`{\"password\":\"[redacted]\",\"user\":\"bob\"}`],
+    [
+      'escaped JSON',
+      String.raw`{\"password\":\"x\",\"user\":\"bob\"}`,
+      String.raw`{\"password\":\"[redacted]\",\"user\":\"bob\"}`,
+    ],
     ['JSON number', '{"pwd":123,"a":1}', '{"pwd":"[redacted]","a":1}'],
     ['YAML', '  password: hunter2', '  password: [redacted]'],
     ['query string', 'GET /api?token=abc&x=1', 'GET /api?token=[redacted]&x=1'],
     ['flag with =', 'app --password=x --user=bob', 'app --password=[redacted] --user=bob'],
     ['flag with space', 'app --db-password hunter2 --user bob', 'app --db-password [redacted] --user bob'],
-    ['kubeadm token flag', 'kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef', 'kubeadm join 10.0.0.1:6443 --token [redacted]'],
+    [
+      'kubeadm token flag',
+      'kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef',
+      'kubeadm join 10.0.0.1:6443 --token [redacted]',
+    ],
     ['Go :=', 'password := "hunter2"', 'password := "[redacted]"'],
     ['Ruby =>', ':password => "hunter2"', ':password => "[redacted]"'],
   ])('%s', (_shape, line, expected) => {
@@ -167,9 +276,17 @@ describe('redactSecrets: what it leaves alone', () => {
 describe('redactSecrets: values that meet', () => {
   it.each([
     ['an unbalanced quote before a key', 'token: "abc password: "hunter2"', 'token: "[redacted]"[redacted]"'],
-    ['a quote inside an escaped JSON value', String.raw`{"msg":"cfg {\"password\":\"p\\\"ss\",\"user\":\"bob\"}"}`, String.raw`{"msg":"cfg {\"password\":\"[redacted]\",\"user\":\"bob\"}"}`],
+    [
+      'a quote inside an escaped JSON value',
+      String.raw`{"msg":"cfg {\"password\":\"p\\\"ss\",\"user\":\"bob\"}"}`,
+      String.raw`{"msg":"cfg {\"password\":\"[redacted]\",\"user\":\"bob\"}"}`,
+    ],
     ['a key after Bearer', 'Bearer Proxy-Authorization: Basic dXNlcjpwYXNz', 'Bearer [redacted]: Basic [redacted]'],
-    ['a key where a scheme goes', 'Authorization: password := "hunter2"', 'Authorization: password [redacted] "[redacted]"'],
+    [
+      'a key where a scheme goes',
+      'Authorization: password := "hunter2"',
+      'Authorization: password [redacted] "[redacted]"',
+    ],
   ])('%s', (_what, line, expected) => {
     expect(redactSecrets(line)).toBe(expected);
   });
@@ -177,18 +294,33 @@ describe('redactSecrets: values that meet', () => {
 
 describe('redactSecrets: private keys', () => {
   it('replaces a block that spans lines by one marker', () => {
-    const text = ['loading key', '-----BEGIN RSA PRIVATE KEY-----', 'MIIEowIBAAKCAQEAx4', 'q2Vb9c+aF==', '-----END RSA PRIVATE KEY-----', 'listening on :8080'].join('\n');
+    const text = [
+      'loading key',
+      '-----BEGIN RSA PRIVATE KEY-----',
+      'MIIEowIBAAKCAQEAx4',
+      'q2Vb9c+aF==',
+      '-----END RSA PRIVATE KEY-----',
+      'listening on :8080',
+    ].join('\n');
     expect(redactSecrets(text)).toBe('loading key\n[redacted private key]\nlistening on :8080');
   });
 
   it.each([
-    ['OPENSSH PRIVATE KEY'], ['PGP PRIVATE KEY BLOCK'], ['ENCRYPTED PRIVATE KEY'], ['EC PRIVATE KEY'], ['PRIVATE KEY'],
+    ['OPENSSH PRIVATE KEY'],
+    ['PGP PRIVATE KEY BLOCK'],
+    ['ENCRYPTED PRIVATE KEY'],
+    ['EC PRIVATE KEY'],
+    ['PRIVATE KEY'],
   ])('knows %s', (kind) => {
-    expect(redactSecrets(`key:\n-----BEGIN ${kind}-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END ${kind}-----`)).toBe('key:\n[redacted private key]');
+    expect(redactSecrets(`key:\n-----BEGIN ${kind}-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END ${kind}-----`)).toBe(
+      'key:\n[redacted private key]',
+    );
   });
 
   it('redacts to the end of the text when the END is missing', () => {
-    expect(redactSecrets('a\nkey=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nMIIEvQIBADANBg')).toBe('a\nkey=[redacted private key]');
+    expect(redactSecrets('a\nkey=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nMIIEvQIBADANBg')).toBe(
+      'a\nkey=[redacted private key]',
+    );
   });
 
   it('redacts a key inside one line with \\n escapes (a GCP service-account JSON)', () => {
@@ -197,7 +329,9 @@ describe('redactSecrets: private keys', () => {
   });
 
   it('keeps what follows the END on its line', () => {
-    expect(redactSecrets('-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY----- loaded')).toBe('[redacted private key]\n loaded');
+    expect(redactSecrets('-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY----- loaded')).toBe(
+      '[redacted private key]\n loaded',
+    );
   });
 
   it('finds a BEGIN beyond the cap, so the lines after it stay hidden', () => {
@@ -229,8 +363,15 @@ describe('redactSecrets: the cap', () => {
 
 describe('redactLines', () => {
   it('carries a key block across the lines of a log tail', () => {
-    expect(redactLines(['start', '-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmU', '-----END OPENSSH PRIVATE KEY-----', 'password=x']))
-      .toEqual(['start', '[redacted private key]', 'password=[redacted]']);
+    expect(
+      redactLines([
+        'start',
+        '-----BEGIN OPENSSH PRIVATE KEY-----',
+        'b3BlbnNzaC1rZXktdjEAAAAABG5vbmU',
+        '-----END OPENSSH PRIVATE KEY-----',
+        'password=x',
+      ]),
+    ).toEqual(['start', '[redacted private key]', 'password=[redacted]']);
   });
 
   it('leaves its own output as it is (a counterexample fast-check found)', () => {
@@ -246,7 +387,9 @@ describe('redactLines', () => {
 
 describe('redactLogText', () => {
   it('keeps a long JSON line whole and valid', () => {
-    const stack = Array.from({ length: 400 }, (_, i) => `    at frame${i} (file:///app/src/module-${i}.js:10:5)`).join('\n');
+    const stack = Array.from({ length: 400 }, (_, i) => `    at frame${i} (file:///app/src/module-${i}.js:10:5)`).join(
+      '\n',
+    );
     const line = `${JSON.stringify({ level: 'error', message: 'boom password=hunter2', stack })}\n`;
     expect(line.length).toBeGreaterThan(maxLineChars);
     const out = redactLogText(line);
@@ -260,7 +403,13 @@ describe('redactLogText', () => {
   });
 
   it('quotes a redacted scalar so that JSON stays JSON', () => {
-    expect(JSON.parse(redactLogText('{"sessionId":12345,"pwd":null,"user":"bob"}'))).toEqual({ sessionId: '[redacted]', pwd: '[redacted]', user: 'bob' });
-    expect(JSON.parse(redactLogText(JSON.stringify({ message: JSON.stringify({ pwd: 1 }) })))).toEqual({ message: '{"pwd":"[redacted]"}' });
+    expect(JSON.parse(redactLogText('{"sessionId":12345,"pwd":null,"user":"bob"}'))).toEqual({
+      sessionId: '[redacted]',
+      pwd: '[redacted]',
+      user: 'bob',
+    });
+    expect(JSON.parse(redactLogText(JSON.stringify({ message: JSON.stringify({ pwd: 1 }) })))).toEqual({
+      message: '{"pwd":"[redacted]"}',
+    });
   });
 });

@@ -7,7 +7,10 @@ import { allText, expectSlackAccepts } from './expect-slack-accepts.ts';
 
 describe('boundMessage', () => {
   it('drops blocks past 50 and says how many', () => {
-    const message = boundMessage('many', Array.from({ length: 60 }, () => divider()));
+    const message = boundMessage(
+      'many',
+      Array.from({ length: 60 }, () => divider()),
+    );
     expectSlackAccepts(message);
     expect(message.blocks).toHaveLength(50);
     expect(allText(message)).toBe('… 11 more blocks not shown (message too long for Slack)');
@@ -15,15 +18,24 @@ describe('boundMessage', () => {
 
   it('drops blocks past the total text budget', () => {
     // Lines of 1500: under the redaction's 2048-character line cap, so every section keeps its 3000 characters.
-    const message = boundMessage('long', Array.from({ length: 10 }, () => section(`${'y'.repeat(1499)}\n${'y'.repeat(1500)}`)));
+    const message = boundMessage(
+      'long',
+      Array.from({ length: 10 }, () => section(`${'y'.repeat(1499)}\n${'y'.repeat(1500)}`)),
+    );
     expectSlackAccepts(message);
     expect(message.blocks).toHaveLength(4);
     expect(allText(message)).toContain('… 7 more blocks not shown');
   });
 
   it('redacts every text that leaves views, whichever renderer forgot to: blocks and the fallback', () => {
-    const leak = 'dial postgres://app:s3cr3t@db:5432/app: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
-    const message = boundMessage(leak, [header(leak), section(leak), context(leak), { type: 'section', fields: [{ type: 'mrkdwn', text: leak }] }]);
+    const leak =
+      'dial postgres://app:s3cr3t@db:5432/app: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    const message = boundMessage(leak, [
+      header(leak),
+      section(leak),
+      context(leak),
+      { type: 'section', fields: [{ type: 'mrkdwn', text: leak }] },
+    ]);
     const all = JSON.stringify(message);
     for (const secret of ['s3cr3t', 'eyJhbGciOiJIUzI1NiJ9', 'c2lnbmF0dXJl']) expect(all).not.toContain(secret);
     expect(message.text).toContain('postgres://app:[redacted]@db:5432/app');
@@ -53,7 +65,10 @@ describe('mrkdwn helpers', () => {
   });
 
   it('pack lines into sections and count what did not fit', () => {
-    const packed = packLines(Array.from({ length: 100 }, () => 'z'.repeat(99)), { budget: 5000 });
+    const packed = packLines(
+      Array.from({ length: 100 }, () => 'z'.repeat(99)),
+      { budget: 5000 },
+    );
     expect(packed.chunks.every((chunk) => chunk.length <= 3000)).toBe(true);
     expect(packed.cut).toBe(50);
     expect(packLines(['a', 'b', 'c'], { budget: 3, keep: 'tail' })).toEqual({ chunks: ['b\nc'], cut: 1 });

@@ -4,17 +4,28 @@ import { allText, expectSlackAccepts } from './expect-slack-accepts.ts';
 
 describe('renderError', () => {
   it('says what was wrong, the usage in code and what the user probably meant', () => {
-    const message = renderError({ message: 'Unknown command "scael".', usage: '/k8s scale <deployment> <replicas> [-n ns]', suggestion: 'scale' });
+    const message = renderError({
+      message: 'Unknown command "scael".',
+      usage: '/k8s scale <deployment> <replicas> [-n ns]',
+      suggestion: 'scale',
+    });
     expectSlackAccepts(message);
-    expect(allText(message)).toBe(':warning: Unknown command "scael".\nDid you mean `scale`?\nUsage: `/k8s scale &lt;deployment&gt; &lt;replicas&gt; [-n ns]`');
+    expect(allText(message)).toBe(
+      ':warning: Unknown command "scael".\nDid you mean `scale`?\nUsage: `/k8s scale &lt;deployment&gt; &lt;replicas&gt; [-n ns]`',
+    );
     expect(message.text).toBe('Unknown command "scael". · Did you mean scale?');
     expect(message).toMatchSnapshot();
   });
 
   it('shows a multi-line usage as a code block', () => {
-    const message = renderError({ message: 'rollout needs a subcommand', usage: '/k8s rollout status <deployment>\n/k8s rollout undo <deployment> [--to-revision N]' });
+    const message = renderError({
+      message: 'rollout needs a subcommand',
+      usage: '/k8s rollout status <deployment>\n/k8s rollout undo <deployment> [--to-revision N]',
+    });
     expectSlackAccepts(message);
-    expect(allText(message)).toContain('Usage:\n```\n/k8s rollout status &lt;deployment&gt;\n/k8s rollout undo &lt;deployment&gt; [--to-revision N]\n```');
+    expect(allText(message)).toContain(
+      'Usage:\n```\n/k8s rollout status &lt;deployment&gt;\n/k8s rollout undo &lt;deployment&gt; [--to-revision N]\n```',
+    );
   });
 
   it('gives internal errors only a reference', () => {

@@ -9,7 +9,11 @@ const logs: LogsResult = {
   pod: 'checkout-7f9c-abcde',
   container: 'checkout',
   previous: false,
-  lines: ['2025-06-01T10:00:00Z starting checkout 1.4.2', '2025-06-01T10:00:01Z listening on :8080', '2025-06-01T10:00:02Z ready'],
+  lines: [
+    '2025-06-01T10:00:00Z starting checkout 1.4.2',
+    '2025-06-01T10:00:01Z listening on :8080',
+    '2025-06-01T10:00:02Z ready',
+  ],
   truncated: false,
 };
 
@@ -20,7 +24,9 @@ describe('renderResult: logs', () => {
     expectFencesIntact(message);
     expect(message.text).toBe('Logs of checkout-7f9c-abcde/checkout (3 lines)');
     expect(blockTexts(message)[0]).toBe('*Logs of* `checkout-7f9c-abcde` / `checkout` in `prod`');
-    expect(allText(message)).toContain('```\n2025-06-01T10:00:00Z starting checkout 1.4.2\n2025-06-01T10:00:01Z listening on :8080\n2025-06-01T10:00:02Z ready\n```');
+    expect(allText(message)).toContain(
+      '```\n2025-06-01T10:00:00Z starting checkout 1.4.2\n2025-06-01T10:00:01Z listening on :8080\n2025-06-01T10:00:02Z ready\n```',
+    );
     expect(message).toMatchSnapshot();
   });
 
@@ -62,7 +68,9 @@ describe('renderResult: logs', () => {
     const text = allText(message);
     expect(text).toContain('&lt;!channel&gt;');
     expect(text).toContain('&amp; more');
-    const bodies = blockTexts(message).filter((t) => t.startsWith('```\n')).map((t) => t.slice(4, -4));
+    const bodies = blockTexts(message)
+      .filter((t) => t.startsWith('```\n'))
+      .map((t) => t.slice(4, -4));
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).not.toMatch(/``|^`|`$/m);
     expect(message).toMatchSnapshot();

@@ -29,7 +29,13 @@ function crashingPod(i: number): FailingPod {
 }
 
 function backOff(i: number): WarningEvent {
-  return { object: `Pod/checkout-7f9c-${String(i).padStart(5, '0')}`, reason: 'BackOff', message: 'Back-off restarting failed container', count: 12, lastSeen: '30s ago' };
+  return {
+    object: `Pod/checkout-7f9c-${String(i).padStart(5, '0')}`,
+    reason: 'BackOff',
+    message: 'Back-off restarting failed container',
+    count: 12,
+    lastSeen: '30s ago',
+  };
 }
 
 const failed: RolloutResult = {
@@ -38,8 +44,27 @@ const failed: RolloutResult = {
   durationMs: 40_000,
   progress: { desired: 3, updated: 1, ready: 2, available: 2, observed: true },
   reason: 'ProgressDeadlineExceeded: ReplicaSet "checkout-7f9c" has timed out progressing.',
-  failingPods: [crashingPod(1), { name: 'checkout-7f9c-xyz', phase: 'Pending', ready: false, restarts: 0, reason: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/acme/checkout:1.4.2"' }],
-  events: [backOff(1), { object: 'Pod/checkout-7f9c-xyz', reason: 'Failed', message: 'Failed to pull image: not found', count: 1, lastSeen: '1m ago' }],
+  failingPods: [
+    crashingPod(1),
+    {
+      name: 'checkout-7f9c-xyz',
+      phase: 'Pending',
+      ready: false,
+      restarts: 0,
+      reason: 'ImagePullBackOff',
+      message: 'Back-off pulling image "ghcr.io/acme/checkout:1.4.2"',
+    },
+  ],
+  events: [
+    backOff(1),
+    {
+      object: 'Pod/checkout-7f9c-xyz',
+      reason: 'Failed',
+      message: 'Failed to pull image: not found',
+      count: 1,
+      lastSeen: '1m ago',
+    },
+  ],
 };
 
 describe('renderResult: rollout', () => {
@@ -65,7 +90,13 @@ describe('renderResult: rollout', () => {
   });
 
   it('words a timeout, a rollback and a change the controller has not seen yet', () => {
-    const message = renderResult({ ...failed, action: 'undo', outcome: 'timeout', durationMs: 300_000, progress: { ...failed.progress, observed: false } });
+    const message = renderResult({
+      ...failed,
+      action: 'undo',
+      outcome: 'timeout',
+      durationMs: 300_000,
+      progress: { ...failed.progress, observed: false },
+    });
     expectSlackAccepts(message);
     expect(message.text).toMatch(/^❌ Rollback of checkout in staging timed out after 5 min/);
     expect(allText(message)).toContain('change not yet seen by the controller');

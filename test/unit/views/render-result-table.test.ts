@@ -25,14 +25,16 @@ describe('renderResult: table', () => {
     expectSlackAccepts(message);
     expectFencesIntact(message);
     expect(message.text).toBe('Pods in staging (3 rows)');
-    expect(allText(message)).toContain([
-      '```',
-      'NAME                  READY   STATUS             RESTARTS   AGE',
-      'checkout-7f9c-abcde   1/1     Running            0          3d',
-      'checkout-7f9c-fgh     0/1     CrashLoopBackOff   12         5m',
-      'web-1                 1/1     Running            1          10d',
-      '```',
-    ].join('\n'));
+    expect(allText(message)).toContain(
+      [
+        '```',
+        'NAME                  READY   STATUS             RESTARTS   AGE',
+        'checkout-7f9c-abcde   1/1     Running            0          3d',
+        'checkout-7f9c-fgh     0/1     CrashLoopBackOff   12         5m',
+        'web-1                 1/1     Running            1          10d',
+        '```',
+      ].join('\n'),
+    );
     expect(allText(message)).not.toContain('not shown');
     expect(message).toMatchSnapshot();
   });

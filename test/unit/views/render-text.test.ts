@@ -5,9 +5,16 @@ import { allText, expectSlackAccepts } from './expect-slack-accepts.ts';
 
 describe('renderText', () => {
   it('shows help with a header and keeps simple markdown', () => {
-    const message = renderResult({ kind: 'text', title: 'Coxswain commands', text: '`deploy <deployment> <image> [-n ns]`  roll out an image\n`scale <deployment> <replicas>`  change replicas\n\n*Examples*\n`/k8s deploy checkout ghcr.io/acme/checkout:1.4.2 -n staging`' });
+    const message = renderResult({
+      kind: 'text',
+      title: 'Coxswain commands',
+      text: '`deploy <deployment> <image> [-n ns]`  roll out an image\n`scale <deployment> <replicas>`  change replicas\n\n*Examples*\n`/k8s deploy checkout ghcr.io/acme/checkout:1.4.2 -n staging`',
+    });
     expectSlackAccepts(message);
-    expect(message.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Coxswain commands', emoji: true } });
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Coxswain commands', emoji: true },
+    });
     expect(allText(message)).toContain('`deploy &lt;deployment&gt; &lt;image&gt; [-n ns]`');
     expect(message.text).toBe('Coxswain commands');
     expect(message).toMatchSnapshot();

@@ -4,15 +4,40 @@ import { describe, expect, it } from '@jest/globals';
 import { createFailureTracker, type SubjectState } from '../../../src/watch/failure-tracker.ts';
 import type { PodJson } from '../../../src/watch/watched-pod.ts';
 
-function crashing(name: string, restarts: number, state: 'CrashLoopBackOff' | 'running' | 'healthy' = 'CrashLoopBackOff'): PodJson {
+function crashing(
+  name: string,
+  restarts: number,
+  state: 'CrashLoopBackOff' | 'running' | 'healthy' = 'CrashLoopBackOff',
+): PodJson {
   const waiting = state === 'CrashLoopBackOff' ? { waiting: { reason: 'CrashLoopBackOff' } } : {};
   return {
-    metadata: { uid: name, name, namespace: 'prod', labels: { 'pod-template-hash': 'abc12' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-abc12', controller: true }] },
-    status: { phase: 'Running', containerStatuses: [{ name: 'web', ready: state === 'healthy', restartCount: restarts, state: waiting, lastState: { terminated: { reason: 'Error', exitCode: 1 } } }] },
+    metadata: {
+      uid: name,
+      name,
+      namespace: 'prod',
+      labels: { 'pod-template-hash': 'abc12' },
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'web-abc12', controller: true }],
+    },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        {
+          name: 'web',
+          ready: state === 'healthy',
+          restartCount: restarts,
+          state: waiting,
+          lastState: { terminated: { reason: 'Error', exitCode: 1 } },
+        },
+      ],
+    },
   };
 }
 
-function harness(): { tracker: ReturnType<typeof createFailureTracker>; changes: SubjectState[]; clock: { t: number } } {
+function harness(): {
+  tracker: ReturnType<typeof createFailureTracker>;
+  changes: SubjectState[];
+  clock: { t: number };
+} {
   const changes: SubjectState[] = [];
   const clock = { t: 1_000_000 };
   const tracker = createFailureTracker({ onChange: (s) => changes.push(s), recoverAfterMs: 5_000, now: () => clock.t });
@@ -93,8 +118,26 @@ describe('failure tracker', () => {
   it('turns an unschedulable pod into a failure by the clock alone', () => {
     const changes: SubjectState[] = [];
     const clock = { t: Date.parse('2026-11-27T12:00:00Z') };
-    const tracker = createFailureTracker({ onChange: (s) => changes.push(s), now: () => clock.t, classify: { unschedulableAfterMs: 30_000, restartJump: 3 } });
-    tracker.upsert({ metadata: { uid: 'p', name: 'p', namespace: 'prod' }, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'no nodes', lastTransitionTime: '2026-11-27T12:00:00Z' }] } });
+    const tracker = createFailureTracker({
+      onChange: (s) => changes.push(s),
+      now: () => clock.t,
+      classify: { unschedulableAfterMs: 30_000, restartJump: 3 },
+    });
+    tracker.upsert({
+      metadata: { uid: 'p', name: 'p', namespace: 'prod' },
+      status: {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: 'no nodes',
+            lastTransitionTime: '2026-11-27T12:00:00Z',
+          },
+        ],
+      },
+    });
     tracker.tick();
     expect(changes).toHaveLength(0);
     clock.t += 31_000;

@@ -3,18 +3,27 @@ import { invalidBlocksResult, validateBlocks } from '../../../support/slack-emul
 
 const section = (text: string): unknown => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const button = (actionId: string, extra: Record<string, unknown> = {}): unknown => ({
-  type: 'button', action_id: actionId, text: { type: 'plain_text', text: 'Approve' }, ...extra,
+  type: 'button',
+  action_id: actionId,
+  text: { type: 'plain_text', text: 'Approve' },
+  ...extra,
 });
 
 describe('validateBlocks', () => {
   it('accepts a typical approval card', () => {
-    expect(validateBlocks([
-      { type: 'header', text: { type: 'plain_text', text: 'Approval needed' } },
-      section('*deploy* checkout'),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: 'requested by <@U0ALICE>' }] },
-      { type: 'divider' },
-      { type: 'actions', block_id: 'approval', elements: [button('approve', { style: 'primary', value: 'job-1' }), button('reject', { style: 'danger' })] },
-    ])).toEqual([]);
+    expect(
+      validateBlocks([
+        { type: 'header', text: { type: 'plain_text', text: 'Approval needed' } },
+        section('*deploy* checkout'),
+        { type: 'context', elements: [{ type: 'mrkdwn', text: 'requested by <@U0ALICE>' }] },
+        { type: 'divider' },
+        {
+          type: 'actions',
+          block_id: 'approval',
+          elements: [button('approve', { style: 'primary', value: 'job-1' }), button('reject', { style: 'danger' })],
+        },
+      ]),
+    ).toEqual([]);
   });
 
   it('words an overlong section text as Slack does', () => {
@@ -31,22 +40,39 @@ describe('validateBlocks', () => {
   });
 
   it('requires plain_text of at most 150 characters in a header', () => {
-    expect(validateBlocks([{ type: 'header', text: { type: 'mrkdwn', text: 'x' } }])).toContain('must be one of: plain_text [json-pointer:/blocks/0/text/type]');
-    expect(validateBlocks([{ type: 'header', text: { type: 'plain_text', text: 'x'.repeat(151) } }]))
-      .toContain('must be no longer than 150 characters [json-pointer:/blocks/0/text/text]');
+    expect(validateBlocks([{ type: 'header', text: { type: 'mrkdwn', text: 'x' } }])).toContain(
+      'must be one of: plain_text [json-pointer:/blocks/0/text/type]',
+    );
+    expect(validateBlocks([{ type: 'header', text: { type: 'plain_text', text: 'x'.repeat(151) } }])).toContain(
+      'must be no longer than 150 characters [json-pointer:/blocks/0/text/text]',
+    );
   });
 
   it('rejects empty text', () => {
-    expect(validateBlocks([section('')])).toContain('must be more than 0 characters [json-pointer:/blocks/0/text/text]');
+    expect(validateBlocks([section('')])).toContain(
+      'must be more than 0 characters [json-pointer:/blocks/0/text/text]',
+    );
   });
 
   it('checks button limits, style and confirm dialogs', () => {
-    const errors = validateBlocks([{ type: 'actions', elements: [
-      button('a', { text: { type: 'plain_text', text: 'x'.repeat(76) } }),
-      button('b', { style: 'warning' }),
-      button('c', { value: 'v'.repeat(2001) }),
-      button('d', { confirm: { title: { type: 'plain_text', text: 'Sure?' }, text: { type: 'mrkdwn', text: 'really' }, confirm: { type: 'plain_text', text: 'y'.repeat(31) }, deny: { type: 'plain_text', text: 'No' } } }),
-    ] }]);
+    const errors = validateBlocks([
+      {
+        type: 'actions',
+        elements: [
+          button('a', { text: { type: 'plain_text', text: 'x'.repeat(76) } }),
+          button('b', { style: 'warning' }),
+          button('c', { value: 'v'.repeat(2001) }),
+          button('d', {
+            confirm: {
+              title: { type: 'plain_text', text: 'Sure?' },
+              text: { type: 'mrkdwn', text: 'really' },
+              confirm: { type: 'plain_text', text: 'y'.repeat(31) },
+              deny: { type: 'plain_text', text: 'No' },
+            },
+          }),
+        ],
+      },
+    ]);
     expect(errors).toEqual([
       'failed to match all allowed schemas [json-pointer:/blocks/0/elements/0/text]',
       'must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]',
@@ -82,11 +108,15 @@ describe('validateBlocks', () => {
   });
 
   it('rejects unknown block and element types and overlong ids', () => {
-    expect(validateBlocks([{ type: 'sectoin' }])).toEqual(['failed to match all allowed schemas [json-pointer:/blocks/0]']);
-    expect(validateBlocks([{ type: 'actions', elements: [{ type: 'buton', action_id: 'a' }] }]))
-      .toEqual(['failed to match all allowed schemas [json-pointer:/blocks/0/elements/0]']);
-    expect(validateBlocks([{ type: 'divider', block_id: 'b'.repeat(256) }]))
-      .toEqual(['must be less than 256 characters [json-pointer:/blocks/0/block_id]']);
+    expect(validateBlocks([{ type: 'sectoin' }])).toEqual([
+      'failed to match all allowed schemas [json-pointer:/blocks/0]',
+    ]);
+    expect(validateBlocks([{ type: 'actions', elements: [{ type: 'buton', action_id: 'a' }] }])).toEqual([
+      'failed to match all allowed schemas [json-pointer:/blocks/0/elements/0]',
+    ]);
+    expect(validateBlocks([{ type: 'divider', block_id: 'b'.repeat(256) }])).toEqual([
+      'must be less than 256 characters [json-pointer:/blocks/0/block_id]',
+    ]);
   });
 
   it("builds Slack's invalid_blocks body with [ERROR] metadata lines", () => {

@@ -16,7 +16,11 @@ describe('SlackEmulator faults', () => {
 
   it('answers a scripted 429 with Retry-After, then behaves normally', async () => {
     emu.faults.next('chat.postMessage', { status: 429, retryAfter: 7 });
-    const limited = await fetch(`${emu.apiUrl}chat.postMessage`, { method: 'POST', headers: { authorization: 'Bearer xoxb-test' }, body: new URLSearchParams({ channel: 'C0OPS', text: 'x' }) });
+    const limited = await fetch(`${emu.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer xoxb-test' },
+      body: new URLSearchParams({ channel: 'C0OPS', text: 'x' }),
+    });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('7');
     expect(await limited.json()).toEqual({ ok: false, error: 'ratelimited' });
@@ -27,7 +31,10 @@ describe('SlackEmulator faults', () => {
 
   it('answers scripted platform errors and HTTP failures in order', async () => {
     emu.faults.next('chat.update', { ok: false, error: 'message_not_found' }).next('chat.update', { status: 503 });
-    expect(await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.1', text: 'x' })).toEqual({ status: 200, body: { ok: false, error: 'message_not_found' } });
+    expect(await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.1', text: 'x' })).toEqual({
+      status: 200,
+      body: { ok: false, error: 'message_not_found' },
+    });
     const failed = await fetch(`${emu.apiUrl}chat.update`, { method: 'POST', body: '' });
     expect(failed.status).toBe(503);
     expect(emu.faults.pending()).toEqual({});
@@ -47,7 +54,12 @@ describe('SlackEmulator faults', () => {
 
   it('answers every call in an outage window, then runs calls again', async () => {
     emu.faults.during('chat.postMessage', { status: 503 }, { forMs: 300 });
-    const post = (text: string): Promise<number> => fetch(`${emu.apiUrl}chat.postMessage`, { method: 'POST', headers: { authorization: 'Bearer xoxb-test' }, body: new URLSearchParams({ channel: 'C0OPS', text }) }).then((r) => r.status);
+    const post = (text: string): Promise<number> =>
+      fetch(`${emu.apiUrl}chat.postMessage`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer xoxb-test' },
+        body: new URLSearchParams({ channel: 'C0OPS', text }),
+      }).then((r) => r.status);
     expect([await post('a'), await post('b')]).toEqual([503, 503]);
     expect((await callApi(emu.apiUrl, 'auth.test', {})).body.ok).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 320));
@@ -57,13 +69,23 @@ describe('SlackEmulator faults', () => {
   });
 
   it('limits an outage to the calls it matches, and lets scripted faults go first', async () => {
-    emu.faults.during('chat.update', { status: 429, retryAfter: 1 }, { forMs: 10_000, match: (p) => p['ts'] === '1.2' });
+    emu.faults.during(
+      'chat.update',
+      { status: 429, retryAfter: 1 },
+      { forMs: 10_000, match: (p) => p['ts'] === '1.2' },
+    );
     emu.faults.next('chat.update', { ok: false, error: 'fatal_error' });
-    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.2', text: 'x' })).body.error).toBe('fatal_error');
+    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.2', text: 'x' })).body.error).toBe(
+      'fatal_error',
+    );
     expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.2', text: 'x' })).status).toBe(429);
-    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.3', text: 'x' })).body.error).toBe('message_not_found');
+    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.3', text: 'x' })).body.error).toBe(
+      'message_not_found',
+    );
     emu.faults.clear();
-    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.2', text: 'x' })).body.error).toBe('message_not_found');
+    expect((await callApi(emu.apiUrl, 'chat.update', { channel: 'C0OPS', ts: '1.2', text: 'x' })).body.error).toBe(
+      'message_not_found',
+    );
   });
 
   it('delays answers by the configured latency until cleared', async () => {

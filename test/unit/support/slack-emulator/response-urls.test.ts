@@ -3,11 +3,21 @@ import { RESPONSE_URL_LIFETIME_MS, SlackEmulator } from '../../../support/slack-
 import type { HookSource } from '../../../support/slack-emulator/response-urls.ts';
 
 async function respond(url: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json() };
 }
 
-const APPROVAL_BLOCKS = [{ type: 'actions', block_id: 'approval', elements: [{ type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' } }] }];
+const APPROVAL_BLOCKS = [
+  {
+    type: 'actions',
+    block_id: 'approval',
+    elements: [{ type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' } }],
+  },
+];
 
 describe('SlackEmulator response_url', () => {
   let emu: SlackEmulator;
@@ -16,7 +26,11 @@ describe('SlackEmulator response_url', () => {
 
   beforeEach(async () => {
     emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'], clock: { start: Date.UTC(2024, 0, 1) } });
-    cardTs = emu.workspace.post('C0OPS', { text: 'approve?', blocks: APPROVAL_BLOCKS }, { user: 'U0BOT', botId: 'B0BOT' }).ts;
+    cardTs = emu.workspace.post(
+      'C0OPS',
+      { text: 'approve?', blocks: APPROVAL_BLOCKS },
+      { user: 'U0BOT', botId: 'B0BOT' },
+    ).ts;
     source = { kind: 'channel', channel: 'C0OPS', ts: cardTs };
   });
 
@@ -33,7 +47,10 @@ describe('SlackEmulator response_url', () => {
   it('posts ephemeral by default and in the channel (in a thread) on request', async () => {
     const url = emu.responseUrls.issue('commands', { user: 'U0ALICE', channel: 'C0OPS' });
     expect(await respond(url, { text: 'only alice' })).toEqual({ status: 200, body: { ok: true } });
-    expect(await respond(url, { response_type: 'in_channel', text: 'everyone', thread_ts: cardTs })).toEqual({ status: 200, body: { ok: true } });
+    expect(await respond(url, { response_type: 'in_channel', text: 'everyone', thread_ts: cardTs })).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
     expect(emu.ephemerals('U0ALICE')).toMatchObject([{ text: 'only alice', via: 'response_url' }]);
     expect(emu.thread('C0OPS', cardTs).map((m) => m.text)).toEqual(['approve?', 'everyone']);
     expect(emu.callsTo('response_url').map((c) => c.params.response_type)).toEqual([undefined, 'in_channel']);
@@ -53,8 +70,17 @@ describe('SlackEmulator response_url', () => {
   });
 
   it('replaces an ephemeral source message', async () => {
-    const message = emu.workspace.addEphemeral({ channel: 'C0OPS', user: 'U0BOB', text: 'pick one', via: 'response_url' });
-    const url = emu.responseUrls.issue('actions', { user: 'U0BOB', channel: 'C0OPS', source: { kind: 'ephemeral', message } });
+    const message = emu.workspace.addEphemeral({
+      channel: 'C0OPS',
+      user: 'U0BOB',
+      text: 'pick one',
+      via: 'response_url',
+    });
+    const url = emu.responseUrls.issue('actions', {
+      user: 'U0BOB',
+      channel: 'C0OPS',
+      source: { kind: 'ephemeral', message },
+    });
     await respond(url, { replace_original: true, text: 'picked' });
     expect(emu.ephemerals('U0BOB')).toMatchObject([{ ts: message.ts, text: 'picked' }]);
   });
@@ -71,7 +97,10 @@ describe('SlackEmulator response_url', () => {
     emu.clock.advance(RESPONSE_URL_LIFETIME_MS);
     expect((await respond(url, { text: 'just in time' })).status).toBe(200);
     emu.clock.advance(1);
-    expect(await respond(url, { text: 'too late' })).toEqual({ status: 404, body: { ok: false, error: 'expired_url' } });
+    expect(await respond(url, { text: 'too late' })).toEqual({
+      status: 404,
+      body: { ok: false, error: 'expired_url' },
+    });
   });
 
   it('validates blocks and refuses unknown URLs', async () => {
@@ -91,7 +120,11 @@ describe('SlackEmulator response_url', () => {
   it('honours scripted faults on response_url posts', async () => {
     emu.faults.next('response_url', { status: 500 });
     const url = emu.responseUrls.issue('commands', { user: 'U0ALICE', channel: 'C0OPS' });
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"x"}' });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"text":"x"}',
+    });
     expect(response.status).toBe(500);
   });
 });

@@ -25,7 +25,13 @@ async function startFakeBot(seen: Seen[], reply: { body: string }): Promise<Serv
   return server;
 }
 
-const BUTTONS = [{ type: 'actions', block_id: 'b', elements: [{ type: 'button', action_id: 'logs', value: 'pod-1', text: { type: 'plain_text', text: 'Logs' } }] }];
+const BUTTONS = [
+  {
+    type: 'actions',
+    block_id: 'b',
+    elements: [{ type: 'button', action_id: 'logs', value: 'pod-1', text: { type: 'plain_text', text: 'Logs' } }],
+  },
+];
 
 describe('SlackDriver', () => {
   let emu: SlackEmulator;
@@ -57,19 +63,32 @@ describe('SlackDriver', () => {
       accept: 'application/json,*/*',
     });
     expect([...new URLSearchParams(request?.body).keys()]).toEqual([
-      'token', 'team_id', 'team_domain', 'channel_id', 'channel_name', 'user_id', 'user_name', 'command', 'text',
-      'api_app_id', 'is_enterprise_install', 'response_url', 'trigger_id',
+      'token',
+      'team_id',
+      'team_domain',
+      'channel_id',
+      'channel_name',
+      'user_id',
+      'user_name',
+      'command',
+      'text',
+      'api_app_id',
+      'is_enterprise_install',
+      'response_url',
+      'trigger_id',
     ]);
     expect(request?.body).toContain('command=%2Fk8s&text=get+pods+-n+prod');
     expect(new URLSearchParams(request?.body).get('trigger_id')).toMatch(/^\d+\.\d+\.[0-9a-f]{32}$/);
-    expect(() => verifySlackRequest({
-      signingSecret: emu.signingSecret,
-      body: request?.body ?? '',
-      headers: {
-        'x-slack-signature': String(request?.headers['x-slack-signature']),
-        'x-slack-request-timestamp': Number(request?.headers['x-slack-request-timestamp']),
-      },
-    })).not.toThrow();
+    expect(() =>
+      verifySlackRequest({
+        signingSecret: emu.signingSecret,
+        body: request?.body ?? '',
+        headers: {
+          'x-slack-signature': String(request?.headers['x-slack-signature']),
+          'x-slack-request-timestamp': Number(request?.headers['x-slack-request-timestamp']),
+        },
+      }),
+    ).not.toThrow();
   });
 
   it('issues a fresh response_url for every request', async () => {
@@ -83,7 +102,11 @@ describe('SlackDriver', () => {
     reply.body = 'Working on it';
     const result = await slack.slashCommand('/k8s', 'whoami', { user: 'U0BOB', channel: 'C0OPS' });
     expect(result.ack).toEqual({ visibility: 'ephemeral', text: 'Working on it', errors: [] });
-    await fetch(result.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ replace_original: true, text: 'You are bob' }) });
+    await fetch(result.responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ replace_original: true, text: 'You are bob' }),
+    });
     expect(emu.ephemerals('U0BOB')).toMatchObject([{ text: 'You are bob', via: 'ack' }]);
   });
 
@@ -96,13 +119,25 @@ describe('SlackDriver', () => {
 
   it('clicks a button in a thread reply with container.thread_ts and the stored message', async () => {
     const root = emu.workspace.post('C0OPS', { text: 'alert' }, { user: 'U0BOT', botId: 'B0BOT' });
-    const reply2 = emu.workspace.post('C0OPS', { text: 'pod crashed', blocks: BUTTONS }, { user: 'U0BOT', botId: 'B0BOT', threadTs: root.ts });
+    const reply2 = emu.workspace.post(
+      'C0OPS',
+      { text: 'pod crashed', blocks: BUTTONS },
+      { user: 'U0BOT', botId: 'B0BOT', threadTs: root.ts },
+    );
     const click = await slack.clickButton({ channel: 'C0OPS', ts: reply2.ts, actionId: 'logs', user: 'U0CAROL' });
     expect(click.payload).toMatchObject({
       container: { type: 'message', message_ts: reply2.ts, thread_ts: root.ts, is_ephemeral: false },
       message: { ts: reply2.ts, text: 'pod crashed', blocks: BUTTONS },
       channel: { id: 'C0OPS', name: 'ops' },
-      actions: [{ type: 'button', action_id: 'logs', block_id: 'b', value: 'pod-1', text: { type: 'plain_text', text: 'Logs' } }],
+      actions: [
+        {
+          type: 'button',
+          action_id: 'logs',
+          block_id: 'b',
+          value: 'pod-1',
+          text: { type: 'plain_text', text: 'Logs' },
+        },
+      ],
     });
     expect(click.payload.message).not.toHaveProperty('channel');
     const body = seen.at(-1)?.body ?? '';
@@ -111,23 +146,44 @@ describe('SlackDriver', () => {
   });
 
   it('clicks a button in an ephemeral message without a message field', async () => {
-    const eph = emu.workspace.addEphemeral({ channel: 'C0OPS', user: 'U0BOB', text: 'pick', blocks: BUTTONS, via: 'chat.postEphemeral' });
-    const click = await slack.clickButton({ channel: 'C0OPS', ts: eph.ts, actionId: 'logs', user: 'U0BOB', ephemeral: true });
+    const eph = emu.workspace.addEphemeral({
+      channel: 'C0OPS',
+      user: 'U0BOB',
+      text: 'pick',
+      blocks: BUTTONS,
+      via: 'chat.postEphemeral',
+    });
+    const click = await slack.clickButton({
+      channel: 'C0OPS',
+      ts: eph.ts,
+      actionId: 'logs',
+      user: 'U0BOB',
+      ephemeral: true,
+    });
     expect(click.payload).toMatchObject({ container: { is_ephemeral: true } });
     expect(click.payload.message).toBeUndefined();
   });
 
   it('refuses clicks on messages that are gone or that the user cannot see', async () => {
     const card = emu.workspace.post('C0OPS', { text: 'x', blocks: BUTTONS }, { user: 'U0BOT' });
-    await expect(slack.clickButton({ channel: 'C0OPS', ts: card.ts, actionId: 'restart', user: 'U0BOB' })).rejects.toThrow(/no button "restart" \(it has: logs\)/);
-    await expect(slack.clickButton({ channel: 'C0ALERTS', ts: card.ts, actionId: 'logs', user: 'U0BOB' })).rejects.toThrow(/not a member of C0ALERTS/);
+    await expect(
+      slack.clickButton({ channel: 'C0OPS', ts: card.ts, actionId: 'restart', user: 'U0BOB' }),
+    ).rejects.toThrow(/no button "restart" \(it has: logs\)/);
+    await expect(
+      slack.clickButton({ channel: 'C0ALERTS', ts: card.ts, actionId: 'logs', user: 'U0BOB' }),
+    ).rejects.toThrow(/not a member of C0ALERTS/);
     emu.workspace.delete('C0OPS', card.ts);
-    await expect(slack.clickButton({ channel: 'C0OPS', ts: card.ts, actionId: 'logs', user: 'U0BOB' })).rejects.toThrow(/never posted, or deleted/);
+    await expect(slack.clickButton({ channel: 'C0OPS', ts: card.ts, actionId: 'logs', user: 'U0BOB' })).rejects.toThrow(
+      /never posted, or deleted/,
+    );
     expect(seen).toEqual([]);
   });
 
   it('reports connection_failed when nothing listens', async () => {
     const nowhere = emu.driver('http://127.0.0.1:1/slack/events');
-    await expect(nowhere.slashCommand('/k8s', 'help', { user: 'U0BOB', channel: 'C0OPS' })).resolves.toMatchObject({ status: 0, error: 'connection_failed' });
+    await expect(nowhere.slashCommand('/k8s', 'help', { user: 'U0BOB', channel: 'C0OPS' })).resolves.toMatchObject({
+      status: 0,
+      error: 'connection_failed',
+    });
   });
 });

@@ -22,8 +22,13 @@ afterEach(async () => {
 
 /** For a client whose failure is expected: SocketModeClient logs it at ERROR level. */
 const silent: Logger = {
-  debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined,
-  setLevel: () => undefined, getLevel: () => LogLevel.ERROR, setName: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => LogLevel.ERROR,
+  setName: () => undefined,
 };
 
 /** A client that reconnects quickly (its reconnect delay is clientPingTimeout × failures). */
@@ -45,7 +50,12 @@ async function boltApp(): Promise<App> {
     clientPingTimeout: 300,
     installerOptions: { clientOptions: { slackApiUrl: emu.apiUrl, retryConfig: { retries: 0 } } },
   });
-  const app = new App({ token: emu.botToken, receiver, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: emu.apiUrl, retryConfig: { retries: 0 } } });
+  const app = new App({
+    token: emu.botToken,
+    receiver,
+    logLevel: LogLevel.ERROR,
+    clientOptions: { slackApiUrl: emu.apiUrl, retryConfig: { retries: 0 } },
+  });
   app.command('/k8s', async ({ command, ack }) => {
     if (command.text === 'help') await ack({ text: 'usage: /k8s <verb>', response_type: 'ephemeral' });
     else await ack();
@@ -72,7 +82,9 @@ describe('apps.connections.open', () => {
     const asBot = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, retryConfig: { retries: 0 } });
     await expect(asBot.apps.connections.open()).rejects.toMatchObject({ data: { error: 'not_allowed_token_type' } });
     const asApp = new WebClient(emu.appToken, { slackApiUrl: emu.apiUrl, retryConfig: { retries: 0 } });
-    await expect(asApp.chat.postMessage({ channel: 'C0OPS', text: 'hi' })).rejects.toMatchObject({ data: { error: 'not_allowed_token_type' } });
+    await expect(asApp.chat.postMessage({ channel: 'C0OPS', text: 'hi' })).rejects.toMatchObject({
+      data: { error: 'not_allowed_token_type' },
+    });
     await expect(socketClient('xapp-wrong').start()).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
     expect(emu.socket.connectionsOpened).toBe(0);
   });
@@ -83,15 +95,18 @@ describe('apps.connections.open', () => {
     const client = socketClient();
     await client.start();
     const path = new URL(url ?? '').pathname;
-    const status = (target: string): Promise<string> => new Promise((resolve) => {
-      const socket = connect(Number(new URL(emu.url).port), '127.0.0.1', () => {
-        socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    const status = (target: string): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = connect(Number(new URL(emu.url).port), '127.0.0.1', () => {
+          socket.write(
+            `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          );
+        });
+        socket.once('data', (chunk: Buffer) => {
+          resolve(chunk.toString('utf8').split('\r\n')[0] ?? '');
+          socket.destroy();
+        });
       });
-      socket.once('data', (chunk: Buffer) => {
-        resolve(chunk.toString('utf8').split('\r\n')[0] ?? '');
-        socket.destroy();
-      });
-    });
     expect(await status('/socket/0123')).toBe('HTTP/1.1 404 Not Found');
     expect(await status(path)).toBe('HTTP/1.1 101 Switching Protocols');
     expect(await status(path)).toBe('HTTP/1.1 404 Not Found');
@@ -104,30 +119,56 @@ describe('Socket Mode with SocketModeClient', () => {
     const messages: unknown[] = [];
     client.on('ws_message', (data: unknown) => messages.push(JSON.parse(String(data))));
     await client.start();
-    expect(messages[0]).toMatchObject({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0APP' }, debug_info: { host: 'applink-emulator' } });
+    expect(messages[0]).toMatchObject({
+      type: 'hello',
+      num_connections: 1,
+      connection_info: { app_id: 'A0APP' },
+      debug_info: { host: 'applink-emulator' },
+    });
     expect(emu.socket.openConnections).toBe(1);
   });
 
   it('delivers a slash command envelope and renders the ack payload like the HTTP ack', async () => {
     const client = socketClient();
     const bodies: Array<Record<string, unknown>> = [];
-    client.on('slash_commands', ({ ack, body, accepts_response_payload }: { ack: (r?: object) => Promise<void>; body: Record<string, unknown>; accepts_response_payload: boolean }) => {
-      bodies.push({ ...body, accepts_response_payload });
-      void ack({ text: `you said ${String(body['text'])}` });
-    });
+    client.on(
+      'slash_commands',
+      ({
+        ack,
+        body,
+        accepts_response_payload,
+      }: {
+        ack: (r?: object) => Promise<void>;
+        body: Record<string, unknown>;
+        accepts_response_payload: boolean;
+      }) => {
+        bodies.push({ ...body, accepts_response_payload });
+        void ack({ text: `you said ${String(body['text'])}` });
+      },
+    );
     await client.start();
     const result = await emu.socketDriver().slashCommand('/k8s', 'status web', { user: 'U0ALICE', channel: 'C0OPS' });
     expect(result).toMatchObject({ acked: true, ackPayload: { text: 'you said status web' } });
     expect(result.ms).toBeLessThan(3000);
     expect(result.ack).toEqual({ visibility: 'ephemeral', text: 'you said status web', errors: [] });
-    expect(bodies[0]).toMatchObject({ command: '/k8s', text: 'status web', user_id: 'U0ALICE', channel_id: 'C0OPS', team_id: 'T0001', api_app_id: 'A0APP', accepts_response_payload: true });
+    expect(bodies[0]).toMatchObject({
+      command: '/k8s',
+      text: 'status web',
+      user_id: 'U0ALICE',
+      channel_id: 'C0OPS',
+      team_id: 'T0001',
+      api_app_id: 'A0APP',
+      accepts_response_payload: true,
+    });
     expect(bodies[0]?.['response_url']).toBe(result.responseUrl);
     expect(emu.ephemerals('U0ALICE').map((m) => [m.text, m.via])).toEqual([['you said status web', 'ack']]);
     expect(emu.socket.history).toHaveLength(1);
   });
 
   it('times out after 3 s when nobody is connected, and delivers to a client that connects in time', async () => {
-    const lonely = await emu.socketDriver().slashCommand('/k8s', 'x', { user: 'U0ALICE', channel: 'C0OPS', timeoutMs: 300 });
+    const lonely = await emu
+      .socketDriver()
+      .slashCommand('/k8s', 'x', { user: 'U0ALICE', channel: 'C0OPS', timeoutMs: 300 });
     expect(lonely).toMatchObject({ acked: false, error: 'operation_timeout', ack: undefined });
 
     const pending = emu.socketDriver().slashCommand('/k8s', 'later', { user: 'U0ALICE', channel: 'C0OPS' });
@@ -175,10 +216,23 @@ describe('Socket Mode with a Bolt App', () => {
     const posted = await app.client.chat.postMessage({
       channel: 'C0OPS',
       text: 'approve?',
-      blocks: [{ type: 'actions', elements: [{ type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' }, value: 'job-1' }] }],
+      blocks: [
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' }, value: 'job-1' },
+          ],
+        },
+      ],
     });
-    const click = await emu.socketDriver().clickButton({ channel: 'C0OPS', ts: posted.ts ?? '', actionId: 'approve', user: 'U0BOB' });
-    expect(click).toMatchObject({ acked: true, type: 'interactive', payload: { type: 'block_actions', actions: [{ action_id: 'approve', value: 'job-1' }] } });
+    const click = await emu
+      .socketDriver()
+      .clickButton({ channel: 'C0OPS', ts: posted.ts ?? '', actionId: 'approve', user: 'U0BOB' });
+    expect(click).toMatchObject({
+      acked: true,
+      type: 'interactive',
+      payload: { type: 'block_actions', actions: [{ action_id: 'approve', value: 'job-1' }] },
+    });
     await emu.waitFor((c) => c.method === 'response_url');
     expect(emu.messages('C0OPS').map((m) => m.text)).toEqual(['approved']);
     expect(emu.blockKitWarnings).toEqual([]);

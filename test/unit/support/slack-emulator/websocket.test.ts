@@ -51,7 +51,9 @@ async function rawClient(): Promise<RawClient> {
     if (handshake) {
       const end = buffer.indexOf('\r\n\r\n');
       if (end < 0) return;
-      expect(buffer.subarray(0, end).toString()).toContain(`Sec-WebSocket-Accept: ${acceptKey('dGhlIHNhbXBsZSBub25jZQ==')}`);
+      expect(buffer.subarray(0, end).toString()).toContain(
+        `Sec-WebSocket-Accept: ${acceptKey('dGhlIHNhbXBsZSBub25jZQ==')}`,
+      );
       buffer = buffer.subarray(end + 4);
       handshake = false;
     }
@@ -70,12 +72,17 @@ async function rawClient(): Promise<RawClient> {
     wake();
   });
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  const next = (count: number): Promise<void> => new Promise((resolve) => {
-    wake = () => { if (frames.length >= count) resolve(); };
-    wake();
-  });
+  const next = (count: number): Promise<void> =>
+    new Promise((resolve) => {
+      wake = () => {
+        if (frames.length >= count) resolve();
+      };
+      wake();
+    });
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  socket.write(
+    `GET ${url.pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   return { socket, frames, next, closed };
 }
 
@@ -95,7 +102,11 @@ describe('WebSocket framing', () => {
     const client = await rawClient();
     await client.next(2);
     expect(JSON.parse(client.frames[0]?.text ?? '')).toMatchObject({ type: 'hello' });
-    const envelope = JSON.parse(client.frames[1]?.text ?? '') as { envelope_id: string; type: string; accepts_response_payload: boolean };
+    const envelope = JSON.parse(client.frames[1]?.text ?? '') as {
+      envelope_id: string;
+      type: string;
+      accepts_response_payload: boolean;
+    };
     expect(envelope).toMatchObject({ type: 'events_api', accepts_response_payload: false });
 
     const ack = Buffer.from(JSON.stringify({ envelope_id: envelope.envelope_id, payload: { ok: 1 } }));
