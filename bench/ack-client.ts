@@ -90,8 +90,8 @@ while (sent.length < total && performance.now() < t0 + o.seconds * 1000 + 10_000
     sent.push(post(sent.length, t0 + sent.length * interval));
 }
 const samples = await Promise.all(sent);
-// BENCH_ACK_SLOW=<file>: every ack over 10 ms as [scheduled send, epoch ms; latency ms; how late this process sent it, ms],
-// to line up with BENCH_GATEWAY_TRACE.
+// BENCH_ACK_SLOW=<file>: every ack over 10 ms as [scheduled send, epoch ms; latency ms; how late this process sent it,
+// ms], to line up with BENCH_GATEWAY_TRACE.
 const slowFile = process.env['BENCH_ACK_SLOW'];
 if (slowFile)
   writeFileSync(

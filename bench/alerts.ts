@@ -14,7 +14,8 @@
 //          --latency-pods 5000 --samples 30 --gap-ms 1500 --memory-pods 10000 --settle-s 15
 //          --storm-workloads 10 --storm-replicas 50 --observe-s 60
 //          --cluster-dir DIR (reuse a kept cluster) --keep-cluster --cpu-prof DIR (profile the watcher)
-//          --watcher-flags "NODE FLAGS" (the watcher's Node flags instead of the shipped ones; "" for none) --dump DIR (each storm's channel calls as JSON)
+//          --watcher-flags "NODE FLAGS" (the watcher's Node flags instead of the shipped ones; "" for none)
+//          --dump DIR (each storm's channel calls as JSON)
 //          --source compiled|ts (role processes run the compiled sources, as the image does; default compiled)]
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -78,9 +79,11 @@ const latencyChannel = 'C0ALERTS';
 const stormChannel = 'C0STORM';
 if (!['compiled', 'ts'].includes(argv.source ?? ''))
   throw new Error(`--source must be compiled or ts, not ${String(argv.source)}`);
-// The role processes run what the image ships (compiled JavaScript) unless --source ts (Node's type stripping, ~17 MiB more each).
+// The role processes run what the image ships (compiled JavaScript) unless --source ts (Node's type stripping, ~17 MiB
+// more each).
 const roleScript = argv.source === 'ts' ? undefined : compileForBench();
-// The watcher's Node flags: those its Deployment ships with, unless --watcher-flags replaces them (e.g. "" or --max-semi-space-size=2).
+// The watcher's Node flags: those its Deployment ships with, unless --watcher-flags replaces them (e.g. "" or
+// --max-semi-space-size=2).
 const watcherArgs = [
   ...(argv['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${argv['cpu-prof']}`] : []),
   ...(argv['watcher-flags'] === undefined ? shippedWatcherFlags() : argv['watcher-flags'].split(' ').filter(Boolean)),
@@ -101,7 +104,9 @@ const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').s
 const median = (xs: readonly number[]): number => quantile(xs, 0.5);
 const mib = (x: number): string => `${x.toFixed(0)} MiB`;
 
-/** The bot under test for one run: a fresh cluster name (so fresh Redis keys and Lease), watcher and worker processes. */
+/**
+ * The bot under test for one run: a fresh cluster name (so fresh Redis keys and Lease), watcher and worker processes.
+ */
 interface Bot {
   readonly name: string;
   readonly emu: SlackEmulator;
@@ -467,7 +472,10 @@ async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> 
   return result;
 }
 
-/** Writes the storm channel's calls (time from the start, method, alert text) and each pod's first crash, for a closer look. */
+/**
+ * Writes the storm channel's calls (time from the start, method, alert text) and each pod's first crash, for a closer
+ * look.
+ */
 async function dumpStorm(
   dir: string,
   bot: Bot,

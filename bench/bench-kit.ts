@@ -110,7 +110,10 @@ export async function createBenchNamespace(cluster: ClusterState, prefix: string
   };
 }
 
-/** Deletes every key of one bot's cluster (BullMQ queue, claims, locks): `coxswain:<cluster>:*`. Bounded to 1000 SCAN rounds. */
+/**
+ * Deletes every key of one bot's cluster (BullMQ queue, claims, locks): `coxswain:<cluster>:*`. Bounded to 1000 SCAN
+ * rounds.
+ */
 export async function deleteBotKeys(redisUrl: string, cluster: string): Promise<number> {
   const redis = new Redis(redisUrl);
   let cursor = '0';

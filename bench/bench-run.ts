@@ -139,7 +139,9 @@ export class Teardown {
 
 /** The options every run of load and soak shares: where the cluster is and what the role processes run. */
 export interface RunSetupOptions {
-  /** Reuse the (kept) cluster in this directory; `/tmp/coxswain-test-cluster` is the shared one. Default: a private one. */
+  /**
+   * Reuse the (kept) cluster in this directory; `/tmp/coxswain-test-cluster` is the shared one. Default: a private one.
+   */
   readonly clusterDir: string | undefined;
   readonly keepCluster: boolean;
   /** 'compiled' (as the image ships; default) or 'ts'. */
@@ -150,7 +152,10 @@ export interface RunSetupOptions {
 export const runSetupUsage =
   '--cluster-dir DIR (reuse a kept cluster; the shared one is /tmp/coxswain-test-cluster) --keep-cluster --source compiled|ts';
 
-/** Checks --source; compiles the sources when the role processes run them compiled. Returns the role script, or undefined for TypeScript. */
+/**
+ * Checks --source; compiles the sources when the role processes run them compiled. Returns the role script, or
+ * undefined for TypeScript.
+ */
 export function roleScriptFor(usage: string, source: string | undefined): string | undefined {
   if (source !== undefined && source !== 'compiled' && source !== 'ts')
     usageError(usage, `--source must be compiled or ts, not "${source}"`);
@@ -456,7 +461,9 @@ export interface DeploymentWatch {
   stop(): void;
 }
 
-/** Lists the Deployments of each namespace, then watches them from that resourceVersion, resuming after a dropped watch. */
+/**
+ * Lists the Deployments of each namespace, then watches them from that resourceVersion, resuming after a dropped watch.
+ */
 export async function watchDeployments(admin: k8s.KubeConfig, namespaces: readonly string[]): Promise<DeploymentWatch> {
   const apps = admin.makeApiClient(k8s.AppsV1Api);
   const watch = new k8s.Watch(admin);

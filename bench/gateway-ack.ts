@@ -203,7 +203,9 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState, cpus?: st
   };
 }
 
-/** Runs the load from a process of its own (bench/ack-client.ts), so only the gateway shares nothing with the client. */
+/**
+ * Runs the load from a process of its own (bench/ack-client.ts), so only the gateway shares nothing with the client.
+ */
 async function separateClient(
   url: string,
   secret: string,

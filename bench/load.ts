@@ -77,7 +77,8 @@ const channel = 'C0LOAD';
 /** Slack gives up on an ack after 3 s; the driver waits longer, to measure how late a late ack is. */
 const slackAckLimitMs = 3000;
 const perDeployment = Math.ceil(num.commands / num.deployments);
-// A user per position in a Deployment's sequence, so the same text never comes from one user twice (the 5 s repeat guard).
+// A user per position in a Deployment's sequence, so the same text never comes from one user twice (the 5 s repeat
+// guard).
 const users = Array.from({ length: Math.max(3, perDeployment) }, (_, i) => ({
   id: `U0L${String(i).padStart(4, '0')}`,
   name: `load${i}`,
@@ -199,7 +200,8 @@ async function sendAll(slack: SlackDriver, lanes: readonly Planned[][], teamId: 
 
 /**
  * Waits until every command that was not refused has its final root edit; returns the job records read from Redis.
- * A command whose ack came late or not at all may still have been queued: its job (id from its trigger_id) is looked for too.
+ * A command whose ack came late or not at all may still have been queued: its job (id from its trigger_id) is looked
+ * for too.
  */
 async function waitForResults(
   emu: SlackEmulator,
@@ -384,7 +386,9 @@ function printFigures(f: Figures, check: (ok: boolean, what: string) => void): v
   );
 }
 
-/** When each job took its Deployment's lock: the worker's `job.started` audit record (written right after), by job id. */
+/**
+ * When each job took its Deployment's lock: the worker's `job.started` audit record (written right after), by job id.
+ */
 function lockTakenAt(procs: BotProcesses): Map<string, number> {
   const at = new Map<string, number>();
   for (const child of procs.values()) {

@@ -30,7 +30,10 @@ export interface RoleProcessOptions {
   readonly policyFile: string;
   /** Log lines whose message starts with one of these are not passed on (a storm logs thousands). Default none. */
   readonly quiet?: readonly string[];
-  /** More environment for loadConfig (e.g. COXSWAIN_LOG_LEVEL, COXSWAIN_FAILURE_GRACE); it wins over the above. Default none. */
+  /**
+   * More environment for loadConfig (e.g. COXSWAIN_LOG_LEVEL, COXSWAIN_FAILURE_GRACE); it wins over the above. Default
+   * none.
+   */
   readonly env?: Readonly<Record<string, string>>;
 }
 

@@ -194,7 +194,9 @@ function churnDeployment(name: string): k8s.V1Deployment {
   return d;
 }
 
-/** Creates a failing Deployment every churn interval; makes each healthy after --fail-s and deletes it a minute later. */
+/**
+ * Creates a failing Deployment every churn interval; makes each healthy after --fail-s and deletes it a minute later.
+ */
 function startChurn(c: BenchCluster, namespace: string): { created: string[]; errors: string[]; stop: () => void } {
   const created: string[] = [];
   const errors: string[] = [];
@@ -546,7 +548,8 @@ async function report(s: Setup, r: Collected): Promise<boolean> {
     ...(await scanKeys(benchRedisUrl, `coxswain:${s.name}:line:*`)),
   ];
   check(locks.length === 0, `no deployment lock or line left: ${locks.length}`);
-  // A command's root and its result reply often come within 1 s in the commands' channel (as in every benchmark); in the alert channel it would be a pacing bug.
+  // A command's root and its result reply often come within 1 s in the commands' channel (as in every benchmark); in
+  // the alert channel it would be a pacing bug.
   console.log(
     `emulator: ${s.emu.calls.length} Web API calls; warnings: ${tally(s.emu.blockKitWarnings.map((w) => `${w.code}${w.channel ? ` in ${w.channel}` : ''}`))}`,
   );

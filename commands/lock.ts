@@ -15,7 +15,10 @@ export interface HoldTarget {
   readonly deployment?: string;
 }
 
-/** `web` (a deployment in -n), `deploy/web`, or `ns/prod` / `namespace/prod` (a whole namespace), with -n, as a hold's target. */
+/**
+ * `web` (a deployment in -n), `deploy/web`, or `ns/prod` / `namespace/prod` (a whole namespace), with -n, as a hold's
+ * target.
+ */
 function resolveHold(word: string, namespace: string): HoldTarget | string {
   const ns = /^(?:ns|namespace|namespaces)\/(.+)$/i.exec(word);
   if (ns) {
@@ -31,7 +34,10 @@ function resolveHold(word: string, namespace: string): HoldTarget | string {
 /** What lock and unlock take first: the target word and -n. */
 export const holdWords = z.object({ target: z.string(), namespace: namespaceName });
 
-/** Lock's and unlock's words with the target word and -n resolved to the hold's target (a bad name is bad input, said like any other). */
+/**
+ * Lock's and unlock's words with the target word and -n resolved to the hold's target (a bad name is bad input, said
+ * like any other).
+ */
 export function withHold<A extends { target: string; namespace: string }>(
   a: A,
   ctx: z.RefinementCtx,
@@ -42,7 +48,10 @@ export function withHold<A extends { target: string; namespace: string }>(
   return z.NEVER;
 }
 
-/** What the policy is asked about a hold: the deployment, or every deployment of the namespace (a rule limited to `web-*` does not freeze everyone's). */
+/**
+ * What the policy is asked about a hold: the deployment, or every deployment of the namespace (a rule limited to
+ * `web-*` does not freeze everyone's).
+ */
 export function holdPolicyTarget(hold: HoldTarget): CommandTarget {
   return hold.deployment
     ? { namespace: hold.namespace, deployment: hold.deployment }

@@ -32,7 +32,8 @@ export const rolloutUndo = defineCommand({
     const startedAt = Date.now();
     const ref = { namespace: a.namespace, name: a.deployment };
     const toRevision = a['to-revision'];
-    // Marked with the job's id: a run of the same job again (retry, lost worker) finds it made and does not undo the undo.
+    // Marked with the job's id: a run of the same job again (retry, lost worker) finds it made and does not undo the
+    // undo.
     const done = await ctx.kube.undo(ref, {
       ...(toRevision ? { toRevision } : {}),
       ...askedFor(ctx, `rollout undo ${a.deployment}${toRevision ? ` --to-revision ${toRevision}` : ''}`),

@@ -15,7 +15,9 @@ function targetFields(t: HoldTarget): { namespace: string; deployment?: string }
   return { namespace: t.namespace, ...(t.deployment ? { deployment: t.deployment } : {}) };
 }
 
-/** Ends someone else's hold (the gateway checked `break` on it): recorded, and the holder is told in the hold's thread. */
+/**
+ * Ends someone else's hold (the gateway checked `break` on it): recorded, and the holder is told in the hold's thread.
+ */
 async function breakHold({ hold, reason }: Args, ctx: GatewayContext): Promise<CommandResult> {
   if (!reason)
     return {

@@ -121,7 +121,10 @@ function serviceAccountOf(args: readonly string[], config: RbacConfig): ServiceA
   return /^[a-z0-9][-a-z0-9]*$/.test(namespace) && /^[a-z0-9][-a-z0-9.]*$/.test(name) ? { namespace, name } : undefined;
 }
 
-/** `coxswain rbac FILE`: the RoleBindings that give the bot write rights where the policy lets people change things, and nowhere else. */
+/**
+ * `coxswain rbac FILE`: the RoleBindings that give the bot write rights where the policy lets people change things, and
+ * nowhere else.
+ */
 async function rbac(args: readonly string[]): Promise<number> {
   const [file] = args;
   const config = loadRbacConfig();

@@ -97,10 +97,16 @@ async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<
   };
 }
 
-/** How much earlier than the change a pod's creationTimestamp may read and the pod still be the change's: it is in whole seconds, and clocks differ. */
+/**
+ * How much earlier than the change a pod's creationTimestamp may read and the pod still be the change's: it is in whole
+ * seconds, and clocks differ.
+ */
 const creationSlackMs = 2000;
 
-/** Whether a failing pod may have been made by a change that began at `at`; an unknown creation time counts as made by it. */
+/**
+ * Whether a failing pod may have been made by a change that began at `at`; an unknown creation time counts as made by
+ * it.
+ */
 const mayBeMadeAt =
   (at: number) =>
   (pod: SubjectPod): boolean =>
@@ -148,7 +154,10 @@ function editWait(deps: AlertDeliveryDeps, r: AlertRecord, now: number): number 
   return r.deliveredAt + (deps.editIntervalMs ?? 5000) - now;
 }
 
-/** Sends; a channel the bot cannot post to is said in the log and given up (retrying cannot help until someone invites it). */
+/**
+ * Sends; a channel the bot cannot post to is said in the log and given up (retrying cannot help until someone invites
+ * it).
+ */
 async function sendOrGiveUp(
   deps: AlertDeliveryDeps,
   r: AlertRecord,

@@ -4,7 +4,10 @@
 
 /** The letters of approval request ids: short enough to type in `/k8s approve <id>`, unambiguous (no 0/O, 1/l/i). */
 export const approvalIdAlphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
-/** An approval request id: six letters of the alphabet above. The one pattern the gateway, the queue and the commands check. */
+/**
+ * An approval request id: six letters of the alphabet above. The one pattern the gateway, the queue and the commands
+ * check.
+ */
 export const approvalIdPattern = /^[a-hjkmnp-z2-9]{6}$/;
 
 /** The state of the target when the request was made; the approved job acts only if it still holds. */

@@ -134,7 +134,8 @@ const envSchema = z.object({
   COXSWAIN_RATE_CHANNEL: rate.default({ capacity: 120, perMs: 60_000 }),
   // The key that seals jobs and approvals in Redis (a Secret); unset: derived from SLACK_SIGNING_SECRET.
   COXSWAIN_SEAL_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
-  // During a rotation: the key before, still accepted until COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL (default 24 h after start-up).
+  // During a rotation: the key before, still accepted until COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL (default 24 h after
+  // start-up).
   COXSWAIN_SEAL_KEY_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   COXSWAIN_SEAL_KEY_PREVIOUS_UNTIL: z.iso
     .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-12-06T12:00:00Z' })
@@ -145,7 +146,8 @@ const envSchema = z.object({
     .min(1, 'must be at least 1')
     .max(1_000_000)
     .default(10),
-  // How long a worker's hold on a running job lasts unrenewed: a lost worker's job is run again after at most 1.5× this.
+  // How long a worker's hold on a running job lasts unrenewed: a lost worker's job is run again after at most 1.5×
+  // this.
   COXSWAIN_JOB_LEASE: duration('24h')
     .pipe(
       z
@@ -175,7 +177,10 @@ const auditEnvSchema = envSchema.pick({
 /** The variables `coxswain check-policy` reads: which namespaces are protected, to warn of rules that reach them. */
 const policyCheckEnvSchema = envSchema.pick({ COXSWAIN_NAMESPACE: true, COXSWAIN_PROTECTED_NAMESPACES: true });
 
-/** The variables `coxswain rbac` reads: the protected namespaces, the bot's own, and the cluster to list namespaces from. */
+/**
+ * The variables `coxswain rbac` reads: the protected namespaces, the bot's own, and the cluster to list namespaces
+ * from.
+ */
 const rbacEnvSchema = envSchema.pick({
   COXSWAIN_NAMESPACE: true,
   COXSWAIN_PROTECTED_NAMESPACES: true,
@@ -220,7 +225,9 @@ export interface Config {
   };
   readonly port: number;
   readonly redisUrl: string;
-  /** How to reach Redis besides its URL: the ACL user's password, the CA of its TLS certificate (PEM, read at start-up). */
+  /**
+   * How to reach Redis besides its URL: the ACL user's password, the CA of its TLS certificate (PEM, read at start-up).
+   */
   readonly redis: RedisAccess;
   /** Path of a kubeconfig; absent means the in-cluster service account. */
   readonly kubeconfigPath?: string;
@@ -237,7 +244,10 @@ export interface Config {
   readonly namespace: string;
   /** How long a watcher's leadership lasts without renewal; a standby takes over after it. */
   readonly leaderLeaseMs: number;
-  /** BullMQ's lockDuration: a worker renews its hold on a running job every half of it; a lost worker's job runs again after 1–1.5× it. */
+  /**
+   * BullMQ's lockDuration: a worker renews its hold on a running job every half of it; a lost worker's job runs again
+   * after 1–1.5× it.
+   */
   readonly jobLeaseMs: number;
   /** How long a job follows a rollout before reporting a timeout. Default 10 min. */
   readonly rolloutTimeoutMs: number;
@@ -253,7 +263,9 @@ export interface Config {
   readonly rates: { readonly user?: Rate; readonly channel?: Rate };
   /** Jobs one person may have queued or running at once. Default 10. */
   readonly maxQueuedPerUser: number;
-  /** The key that seals jobs and approvals in Redis, and during a rotation the previous one with the end of its grace. */
+  /**
+   * The key that seals jobs and approvals in Redis, and during a rotation the previous one with the end of its grace.
+   */
   readonly seal: SealConfig;
 }
 
@@ -338,7 +350,10 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConf
   });
 }
 
-/** The protected namespaces as `coxswain start` would compute them, for `coxswain check-policy` (no Slack variables needed). */
+/**
+ * The protected namespaces as `coxswain start` would compute them, for `coxswain check-policy` (no Slack variables
+ * needed).
+ */
 export function loadProtectedNamespaces(env: NodeJS.ProcessEnv = process.env): readonly string[] {
   const e = parseEnv(policyCheckEnvSchema, env);
   return Object.freeze([...new Set([...e.COXSWAIN_PROTECTED_NAMESPACES, e.COXSWAIN_NAMESPACE])]);

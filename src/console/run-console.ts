@@ -62,7 +62,9 @@ function groupsOf(
   }));
 }
 
-/** Slack with everyone the policy names, each channel holding them all and the bot; signing secret and token are fresh. */
+/**
+ * Slack with everyone the policy names, each channel holding them all and the bot; signing secret and token are fresh.
+ */
 async function startSlack(
   policy: Policy | undefined,
   options: ConsoleOptions,

@@ -107,7 +107,10 @@ held.message = cjson.decode(ARGV[3])
 redis.call('set', KEYS[1], cjson.encode(held), 'KEEPTTL')
 return 1`;
 
-/** A stored hold, read field by field: Redis is not the authority, so what is not of the expected type is dropped, not trusted. */
+/**
+ * A stored hold, read field by field: Redis is not the authority, so what is not of the expected type is dropped, not
+ * trusted.
+ */
 function parseHold(raw: string): Hold {
   const parsed = JSON.parse(raw) as Partial<Hold>;
   return {

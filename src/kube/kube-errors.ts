@@ -103,7 +103,10 @@ function describeRefusal(verb: string, qualified: string, where: string, actingA
   return `the bot's Kubernetes identity may not ${verb} ${qualified} ${where} (its RBAC lacks that permission)`;
 }
 
-/** What the ClusterRole coxswain-write grants (deploy/base/rbac.yaml): refusals of these mean a namespace's grant is missing. */
+/**
+ * What the ClusterRole coxswain-write grants (deploy/base/rbac.yaml): refusals of these mean a namespace's grant is
+ * missing.
+ */
 const writeGranted: ReadonlySet<string> = new Set([
   'patch deployments.apps',
   'patch deployments/scale.apps',

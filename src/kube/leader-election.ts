@@ -28,7 +28,10 @@ export interface LeaderElectionOptions {
   readonly name: string;
   /** This replica, unique among the candidates, e.g. `${hostname}-${pid}-${random}`. */
   readonly identity: string;
-  /** How long a standby waits after the Lease last changed before taking it. Default 15 s; written in whole seconds, rounded up. */
+  /**
+   * How long a standby waits after the Lease last changed before taking it. Default 15 s; written in whole seconds,
+   * rounded up.
+   */
   readonly leaseDurationMs?: number;
   /** How often the leader renews. Default 5 s. */
   readonly renewEveryMs?: number;
@@ -43,7 +46,10 @@ export interface LeaderElectionOptions {
   readonly requestTimeoutMs?: number;
   /** Called when this replica becomes the leader. */
   readonly onStartedLeading: () => void;
-  /** Called when it stops leading: the Lease was lost (renewal failed past the deadline, or taken over) or stop() was called. */
+  /**
+   * Called when it stops leading: the Lease was lost (renewal failed past the deadline, or taken over) or stop() was
+   * called.
+   */
   readonly onStoppedLeading: () => void;
   /** Hand-overs at info/warn; API failures at warn (error for 401/403) once per streak, debug after. */
   readonly log: Log;
@@ -53,7 +59,10 @@ export interface LeaderElectionOptions {
 export interface LeaderElection {
   /** True while this replica holds the Lease and its last renewal is still good. */
   isLeader(): boolean;
-  /** Stops; when leading, releases the Lease (so a standby takes over at its next retry, not after leaseDuration) and calls onStoppedLeading. */
+  /**
+   * Stops; when leading, releases the Lease (so a standby takes over at its next retry, not after leaseDuration) and
+   * calls onStoppedLeading.
+   */
   stop(): Promise<void>;
 }
 
@@ -247,7 +256,9 @@ function holding(e: Elector, lease: Lease, sentAt: number): void {
   notify(e, e.options.onStartedLeading, 'onStartedLeading');
 }
 
-/** A write lost the race (409): someone else created or changed the Lease first. Not an error; the next look decides. */
+/**
+ * A write lost the race (409): someone else created or changed the Lease first. Not an error; the next look decides.
+ */
 function lostRace(e: Elector, error: unknown): void {
   if (httpStatusOf(error) !== 409) throw error;
   e.options.log('debug', 'leader election: another replica changed the lease first', e.fields);

@@ -19,7 +19,10 @@ export async function listDeployments(
   return list.items.map(summarizeDeployment).sort(byName);
 }
 
-/** Pods per list page: client-node's typed pods cost about 14 KB each, so a page stays near 7 MB whatever the namespace holds. */
+/**
+ * Pods per list page: client-node's typed pods cost about 14 KB each, so a page stays near 7 MB whatever the namespace
+ * holds.
+ */
 export const podPageSize = 500;
 
 /** The pods of a namespace, optionally by label selector, read in pages and kept only as summaries. */

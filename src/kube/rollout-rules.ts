@@ -11,7 +11,10 @@ import { hopelessWaitingReasons, waitingReasons } from './failure-reasons.ts';
 export interface HardFailureRules {
   /** A CrashLoopBackOff counts once the container restarted this often. Default 2. */
   readonly crashLoopMinRestarts: number;
-  /** Waiting reasons that need no restart count to be hopeless. Default: those failure-reasons.ts calls so (ImagePullBackOff, ErrImagePull, CreateContainerConfigError). */
+  /**
+   * Waiting reasons that need no restart count to be hopeless. Default: those failure-reasons.ts calls so
+   * (ImagePullBackOff, ErrImagePull, CreateContainerConfigError).
+   */
   readonly hopelessReasons: readonly string[];
   /** All new pods must stay failing this long before the rollout is called failed. Default 20 s. */
   readonly graceMs: number;

@@ -53,7 +53,9 @@ export function withFields<L extends string>(
   return (level, message, more) => log(level, message, { ...fields, ...more });
 }
 
-/** A pino logger writing one redacted JSON object per line: time, level, message, the base fields and the call's fields. */
+/**
+ * A pino logger writing one redacted JSON object per line: time, level, message, the base fields and the call's fields.
+ */
 export function createLogger(options: LoggerOptions): Log {
   const write =
     options.write ??

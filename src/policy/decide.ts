@@ -75,7 +75,10 @@ export function globMatch(pattern: string, value: string): boolean {
 
 const anyMatch = (patterns: readonly string[], value: string): boolean => patterns.some((p) => globMatch(p, value));
 
-/** True when the binding's people include this person: by ID, by "*" or user group, or (users and groups absent) everyone. */
+/**
+ * True when the binding's people include this person: by ID, by "*" or user group, or (users and groups absent)
+ * everyone.
+ */
 function coversPerson(binding: PolicyBinding, person: Person): boolean {
   if (binding.users === undefined && binding.groups === undefined) return true;
   return (binding.users?.includes('*') ?? false) || (binding.groups?.some((g) => person.groups.includes(g)) ?? false);
@@ -120,7 +123,10 @@ function guardRefusal(request: AccessRequest, guards: Guards): Decision | undefi
   };
 }
 
-/** Whether the policy lets a person of another workspace in at all: a binding names them, or their workspace under `teams`. */
+/**
+ * Whether the policy lets a person of another workspace in at all: a binding names them, or their workspace under
+ * `teams`.
+ */
 export function namesGuest(policy: Policy, userId: string, teamId: string): boolean {
   return policy.bindings.some((b) => b.users?.includes(userId) === true || b.teams?.includes(teamId) === true);
 }

@@ -44,7 +44,10 @@ function approvalLines(policy: Policy): string[] {
 const changes = (rule: PolicyRule): boolean =>
   rule.verbs.some((v) => v === '*' || (mutatingVerbs as readonly string[]).includes(v));
 
-/** Rules that would change a protected namespace if the guard were not there: worth fixing, since they say more than is meant. */
+/**
+ * Rules that would change a protected namespace if the guard were not there: worth fixing, since they say more than is
+ * meant.
+ */
 function protectedWarnings(policy: Policy, guards: Guards): string[] {
   return Object.entries(policy.roles).flatMap(([role, rules]) =>
     rules.flatMap((rule, i) => {

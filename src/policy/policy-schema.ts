@@ -20,7 +20,10 @@ export const policyVerbs = [
 /** A policy verb. */
 export type Verb = (typeof policyVerbs)[number];
 
-/** The verbs that change a workload: the only ones an approval can hold, and the ones never allowed in a protected namespace. */
+/**
+ * The verbs that change a workload: the only ones an approval can hold, and the ones never allowed in a protected
+ * namespace.
+ */
 export const mutatingVerbs = ['deploy', 'scale', 'restart', 'undo'] as const satisfies readonly Verb[];
 
 /**
@@ -94,7 +97,9 @@ const approversSchema = z
       'names no approvers: give roles, users or groups (otherwise every request it covers waits until it expires)',
   });
 
-/** Named users only (no roles, groups or "*"): how many distinct people could ever approve; else undefined (no bound). */
+/**
+ * Named users only (no roles, groups or "*"): how many distinct people could ever approve; else undefined (no bound).
+ */
 function namedApprovers(a: z.infer<typeof approversSchema>): number | undefined {
   if ((a.roles?.length ?? 0) > 0 || (a.groups?.length ?? 0) > 0 || !a.users?.length || a.users.includes('*'))
     return undefined;
@@ -142,7 +147,9 @@ const alertsSchema = z.strictObject({
 });
 
 const logsSchema = z.strictObject({
-  /** Namespaces whose /k8s logs output only the person who asked sees (ephemeral, in the job's thread); default none. */
+  /**
+   * Namespaces whose /k8s logs output only the person who asked sees (ephemeral, in the job's thread); default none.
+   */
   requesterOnly: z.array(glob).default([]),
 });
 

@@ -20,7 +20,10 @@ export interface WriteGrantPlan {
   readonly protected: readonly string[];
 }
 
-/** The namespace globs of the changes the bot makes as itself: rules with a changing verb, of roles bound without a `kubernetes` identity. */
+/**
+ * The namespace globs of the changes the bot makes as itself: rules with a changing verb, of roles bound without a
+ * `kubernetes` identity.
+ */
 export function changedNamespaceGlobs(policy: Policy): string[] {
   const roles = new Set(policy.bindings.filter((b) => b.kubernetes === undefined).map((b) => b.role));
   const globs = [...roles].flatMap((role) =>

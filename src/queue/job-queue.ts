@@ -30,7 +30,9 @@ export interface JobQueue {
   close(): Promise<void>;
 }
 
-/** What a job's seal covers: its id (so a sealed payload cannot be queued again under another), when, and the payload. */
+/**
+ * What a job's seal covers: its id (so a sealed payload cannot be queued again under another), when, and the payload.
+ */
 export function sealedContent(jobId: string, at: number, payload: unknown): unknown {
   return { jobId, at, payload };
 }

@@ -35,9 +35,9 @@ export interface ClaimOptions {
 }
 
 /**
- * KEYS: request claim, repeat guard, line (or ''), line sequence. ARGV: request ttl, repeat ttl, job id, now ms, line ttl.
- * One round trip on the ack path. The claim holds its time: the line waits that long
- * at most for the job to be queued (deployment-lock.ts).
+ * KEYS: request claim, repeat guard, line (or ''), line sequence. ARGV: request ttl, repeat ttl, job id, now ms, line
+ * ttl. One round trip on the ack path. The claim holds its time: the line waits that long at most for the job to be
+ * queued (deployment-lock.ts).
  */
 const claimScript = `
 if not redis.call('set', KEYS[1], ARGV[4], 'EX', ARGV[1], 'NX') then return 'redelivered' end
@@ -69,7 +69,9 @@ export async function claimRequest(redis: Redis, o: ClaimOptions): Promise<Claim
   )) as ClaimOutcome;
 }
 
-/** Frees a claim when the request could not be queued, so the user can try again (and the line stops waiting for it). */
+/**
+ * Frees a claim when the request could not be queued, so the user can try again (and the line stops waiting for it).
+ */
 export async function releaseRequest(redis: Redis, o: ClaimOptions): Promise<void> {
   const release = redis.multi().del(`${o.prefix}:request:${o.jobId}`, repeatKeyOf(o));
   if (o.line) release.zrem(lineKey(o.prefix, o.line), o.jobId);

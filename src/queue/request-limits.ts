@@ -65,11 +65,17 @@ export interface RequestLimits {
   jobQueued(userId: string, jobId: string): Promise<void>;
   /** The job has ended (done, failed for good, refused): it no longer counts. */
   jobEnded(userId: string, jobId: string): Promise<void>;
-  /** Whether this refusal is the first of its kind for this person in the last minute (the rest are not recorded one by one). */
+  /**
+   * Whether this refusal is the first of its kind for this person in the last minute (the rest are not recorded one by
+   * one).
+   */
   firstRefusal(userId: string, what: string): Promise<boolean>;
 }
 
-/** A job older than this no longer counts, whatever became of it: a worker lost before it could say so must not block the person for good. */
+/**
+ * A job older than this no longer counts, whatever became of it: a worker lost before it could say so must not block
+ * the person for good.
+ */
 const queuedJobMaxAgeMs = 6 * 3_600_000;
 
 /** A bucket's capacity and period as the script takes them; capacity 0: no bucket. */

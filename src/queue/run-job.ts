@@ -26,7 +26,9 @@ import { sealedContent } from './job-queue.ts';
 import { describeSealProblem, type Sealer } from '../seal/sealer.ts';
 import { redactResult } from '../text/redact-result.ts';
 
-/** A sealed job older than this is not run: a queue that held it that long is not one to trust, and it bounds replays. */
+/**
+ * A sealed job older than this is not run: a queue that held it that long is not one to trust, and it bounds replays.
+ */
 export const maxJobAgeMs = 24 * 3_600_000;
 
 /** Everything runJob needs, injected. */
@@ -61,9 +63,15 @@ export interface JobRunnerDeps {
   readonly approvals: Pick<WorkerApprovals, 'bindPlan' | 'failPlan' | 'verify'>;
   /** Checks each job's seal: only jobs the bot sealed run (Redis is not the authority). */
   readonly sealer: Pick<Sealer, 'check'>;
-  /** Whether /k8s logs output in a namespace goes only to the person who asked (the policy's logs.requesterOnly). Default: never. */
+  /**
+   * Whether /k8s logs output in a namespace goes only to the person who asked (the policy's logs.requesterOnly).
+   * Default: never.
+   */
   readonly logsRequesterOnly?: (namespace: string) => boolean;
-  /** Told when a job has ended for good, so it no longer counts against its person's bound on queued jobs. Default: nothing. */
+  /**
+   * Told when a job has ended for good, so it no longer counts against its person's bound on queued jobs. Default:
+   * nothing.
+   */
   readonly jobEnded?: (userId: string, jobId: string) => Promise<void>;
 }
 
@@ -161,7 +169,9 @@ function outcomeOfResult(result: CommandResult): { state: 'succeeded' | 'failed'
   return { state: 'failed', reason: result.reason ?? (result.outcome === 'timeout' ? 'timed out' : 'rollout failed') };
 }
 
-/** The policy again, right before acting: it may have changed while the job waited. A refusal is recorded and thrown. */
+/**
+ * The policy again, right before acting: it may have changed while the job waited. A refusal is recorded and thrown.
+ */
 async function recheck(
   deps: JobRunnerDeps,
   { payload, request, audited }: ResolvedJob,
@@ -374,7 +384,10 @@ export async function runJob(jobDeps: JobRunnerDeps, job: JobEnvelope): Promise<
   return outcome;
 }
 
-/** The result in the thread; a pod's logs only to the person who asked where the policy says so, and the thread says that it did. */
+/**
+ * The result in the thread; a pod's logs only to the person who asked where the policy says so, and the thread says
+ * that it did.
+ */
 async function tellResult(
   deps: JobRunnerDeps,
   messenger: JobMessenger,
@@ -394,7 +407,10 @@ async function tellResult(
   );
 }
 
-/** The job worked out, or its words refused (recorded: the queue is a trust boundary, and what it stops is worth knowing). */
+/**
+ * The job worked out, or its words refused (recorded: the queue is a trust boundary, and what it stops is worth
+ * knowing).
+ */
 async function resolveAudited(
   deps: JobRunnerDeps,
   payload: JobPayload,

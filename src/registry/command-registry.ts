@@ -5,7 +5,10 @@ import type { AnyCommandSpec, SchemaBounds } from './command-spec.ts';
 export interface CommandRegistry {
   readonly commands: readonly AnyCommandSpec[];
   get(name: string): AnyCommandSpec | undefined;
-  /** The command's argument schema, built when the registry was (zod 4 compiles a parser, which costs more than a request). */
+  /**
+   * The command's argument schema, built when the registry was (zod 4 compiles a parser, which costs more than a
+   * request).
+   */
   schemaOf(command: AnyCommandSpec): z.ZodType;
 }
 

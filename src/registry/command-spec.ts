@@ -42,7 +42,9 @@ export interface CommandTarget {
   readonly wholeNamespace?: boolean;
 }
 
-/** The one Deployment a target names, as `ns/name`: the key of its job lock and line; none for a namespace or a read. */
+/**
+ * The one Deployment a target names, as `ns/name`: the key of its job lock and line; none for a namespace or a read.
+ */
 export function targetKey(target: CommandTarget | undefined): string | undefined {
   return target?.deployment ? `${target.namespace}/${target.deployment}` : undefined;
 }
@@ -67,9 +69,15 @@ export interface GatewayContext {
   readonly commands: readonly AnyCommandSpec[];
   /** What the policy lets this person do here. */
   readonly access: AccessSummary;
-  /** The audit trail: /k8s audit reads it (the gateway has already checked the command's verb); lock and unlock record what they did. */
+  /**
+   * The audit trail: /k8s audit reads it (the gateway has already checked the command's verb); lock and unlock record
+   * what they did.
+   */
   readonly audit: AuditReader & AuditRecorder;
-  /** Holds on deployments and namespaces (`/k8s lock|unlock`); taking, giving up and breaking one is also said in the channel. */
+  /**
+   * Holds on deployments and namespaces (`/k8s lock|unlock`); taking, giving up and breaking one is also said in the
+   * channel.
+   */
   readonly holds: GatewayHolds;
   /** Votes on approval requests as this person (`/k8s approve|reject`); returns what to tell them. */
   readonly approvals: {

@@ -27,7 +27,10 @@ export interface RunningRoles {
 export interface StartRolesOptions {
   readonly config: Config;
   readonly role: Role;
-  /** Every /k8s command (commands/index.ts's allCommands); their schemas are built once, with the configuration's bounds. */
+  /**
+   * Every /k8s command (commands/index.ts's allCommands); their schemas are built once, with the configuration's
+   * bounds.
+   */
   readonly commands: readonly AnyCommandSpec[];
   readonly log: Log;
   /**

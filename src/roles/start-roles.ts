@@ -121,7 +121,10 @@ async function openAudit(config: Config, log: Log): Promise<{ audit: AuditLog; r
   };
 }
 
-/** The sealer of this process; a key derived from the signing secret works, but one of its own can be rotated on its own. */
+/**
+ * The sealer of this process; a key derived from the signing secret works, but one of its own can be rotated on its
+ * own.
+ */
 function openSealer(config: Config, log: Log): Sealer {
   if (config.seal.derived)
     log(
@@ -155,7 +158,10 @@ function runSelfCheck(o: Shared): void {
     .catch((error: unknown) => o.log('warn', 'self-check failed to run', { error: String(error) }));
 }
 
-/** The roles of `o.role`, each imported when run; without the gateway (which serves them through Bolt), the health endpoints get a server of their own. */
+/**
+ * The roles of `o.role`, each imported when run; without the gateway (which serves them through Bolt), the health
+ * endpoints get a server of their own.
+ */
 async function startEach(o: Shared): Promise<RunningRoles[]> {
   const has = (role: Role): boolean => o.role === role || o.role === 'all';
   const started: RunningRoles[] = [];
@@ -175,7 +181,8 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   const policy = await openPolicy(options.config, options.log);
   const opened = await openAudit(options.config, options.log);
   const connection = kubeConnection(options.config, options.log);
-  // Stopped in reverse: the roles first (their last records), then the audit trail, the API connection, the policy watch.
+  // Stopped in reverse: the roles first (their last records), then the audit trail, the API connection, the policy
+  // watch.
   const running: RunningRoles[] = [
     {
       stop: () => {

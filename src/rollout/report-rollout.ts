@@ -54,7 +54,9 @@ export function changeCause(ctx: WorkerContext, what: string): string {
   return `coxswain: @${ctx.actor.userName} (${ctx.actor.userId}) ${what}`;
 }
 
-/** What a write records: who asked (`changeCause`) and, so a run of the same job again can tell its own change, the job. */
+/**
+ * What a write records: who asked (`changeCause`) and, so a run of the same job again can tell its own change, the job.
+ */
 export function askedFor(
   ctx: WorkerContext,
   what: string,

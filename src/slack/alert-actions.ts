@@ -19,7 +19,10 @@ const dnsName = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
   .max(253);
-/** What the button's value must be; anything else is refused (values come back from Slack, but are checked like any input). */
+/**
+ * What the button's value must be; anything else is refused (values come back from Slack, but are checked like any
+ * input).
+ */
 const buttonValue = z.strictObject({
   alert: z.string().regex(/^[0-9a-f]{20}$/),
   namespace: dnsName,

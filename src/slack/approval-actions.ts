@@ -13,7 +13,10 @@ import { approvalActions } from '../views/render-approval-card.ts';
 import { renderText } from '../views/render-text.ts';
 import type { GateVerdict, RequestOrigin, WorkspaceGate } from './workspace-gate.ts';
 
-/** Where a click says it comes from: the installation's workspace, and the clicker's own (they differ for a Slack Connect guest). */
+/**
+ * Where a click says it comes from: the installation's workspace, and the clicker's own (they differ for a Slack
+ * Connect guest).
+ */
 export function clickOrigin(body: BlockAction): RequestOrigin {
   const team = body.team?.id ?? undefined;
   const enterprise = body.enterprise?.id ?? undefined;

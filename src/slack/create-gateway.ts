@@ -82,7 +82,8 @@ function buildApp(options: GatewayOptions): BuiltApp {
     clientOptions: { slackApiUrl: config.slack.apiUrl },
     logger,
     logLevel: level,
-    // Bolt's conversation store keeps per-conversation state in memory on every request; Coxswain keeps its state in Redis.
+    // Bolt's conversation store keeps per-conversation state in memory on every request; Coxswain keeps its state in
+    // Redis.
     convoStore: false,
   });
   return { app, receiver, ...(receiver instanceof HTTPReceiver ? { guard: guardReceiver(receiver, options) } : {}) };

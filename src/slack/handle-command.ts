@@ -80,7 +80,10 @@ class PolicyDenial extends AppError {
   }
 }
 
-/** A refusal before the request is read: another workspace, or too many requests. `recorded` false: counted, not recorded one by one. */
+/**
+ * A refusal before the request is read: another workspace, or too many requests. `recorded` false: counted, not
+ * recorded one by one.
+ */
 class GateRefusal extends AppError {
   readonly kind: AuditKind;
   readonly recorded: boolean;
@@ -189,8 +192,8 @@ async function queueJob(deps: GatewayDeps, a: Allowed): Promise<CommandAnswer> {
   const { command, actor } = a;
   const jobId = jobIdFor(command.team_id, command.trigger_id);
   const rule = deps.authorizer.approvalRule(accessOf(a.request));
-  // A change of a deployment joins that deployment's line as it is claimed, so the jobs act in the order they were acked.
-  // One that needs approval joins when it is approved (the worker puts it at the end of the line then).
+  // A change of a deployment joins that deployment's line as it is claimed, so the jobs act in the order they were
+  // acked. One that needs approval joins when it is approved (the worker puts it at the end of the line then).
   const line = rule ? undefined : a.request.line;
   const claim: ClaimOptions = {
     prefix: deps.keyPrefix,
@@ -363,7 +366,10 @@ async function markNotQueued(deps: GatewayDeps, actor: Actor, request: CommandRe
     .catch(() => undefined);
 }
 
-/** The policy check of any request with a verb, on its target (a gateway command may declare one: lock), else on the verb. */
+/**
+ * The policy check of any request with a verb, on its target (a gateway command may declare one: lock), else on the
+ * verb.
+ */
 async function authorize(deps: GatewayDeps, actor: Actor, request: CommandRequest): Promise<Decision> {
   if (request.verb === 'none') return { allowed: true, rule: 'needs no permission' };
   const access = accessOf(request);

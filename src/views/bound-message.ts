@@ -10,7 +10,10 @@ type TextObject = { readonly type: string; readonly text: string };
 
 const redactedText = <T extends TextObject | undefined>(o: T): T => (o ? { ...o, text: redactSecrets(o.text) } : o);
 
-/** A block with its text (section text and fields, header, context) redacted; buttons and other blocks are the bot's own. */
+/**
+ * A block with its text (section text and fields, header, context) redacted; buttons and other blocks are the bot's
+ * own.
+ */
 function redactBlock(block: KnownBlock): KnownBlock {
   if (block.type === 'section')
     return {

@@ -32,14 +32,16 @@ function joinWithin(pieces: readonly string[], max: number): string {
   return `${out}${ELLIPSIS}`;
 }
 
-/** Escapes raw text for mrkdwn (`&`, `<`, `>`) and cuts it to `max` characters; Slack requires the escapes everywhere. */
+/**
+ * Escapes raw text for mrkdwn (`&`, `<`, `>`) and cuts it to `max` characters; Slack requires the escapes everywhere.
+ */
 export function escapeMrkdwn(raw: string, max = Number.POSITIVE_INFINITY): string {
   return joinWithin(Array.from(raw, escapeChar), max);
 }
 
 /**
- * Like escapeMrkdwn but keeps user and channel mentions (`<@U0BOB>`, `<#C0OPS>`) working: the bot's own wording names people (who holds a
- * lock, who approved), and a mention is the only way to show a name without looking it up.
+ * Like escapeMrkdwn but keeps user and channel mentions (`<@U0BOB>`, `<#C0OPS>`) working: the bot's own wording names
+ * people (who holds a lock, who approved), and a mention is the only way to show a name without looking it up.
  */
 export function escapeKeepingMentions(raw: string, max = Number.POSITIVE_INFINITY): string {
   const pieces = raw.split(MENTION).flatMap((part, i) => (i % 2 === 1 ? [part] : Array.from(part, escapeChar)));

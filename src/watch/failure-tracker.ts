@@ -23,7 +23,9 @@ export interface AlertSubject {
 export interface SubjectPod {
   readonly name: string;
   readonly failure: PodFailure;
-  /** The pod's creationTimestamp (ms, whole seconds; 0 unknown): a change is told only of failing pods it may have made. */
+  /**
+   * The pod's creationTimestamp (ms, whole seconds; 0 unknown): a change is told only of failing pods it may have made.
+   */
   readonly createdAt?: number;
 }
 

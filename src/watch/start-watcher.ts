@@ -36,7 +36,10 @@ export interface AlertWatcher {
 
 const ms = (text: string, fallback: number): number => parseDuration(text) ?? fallback;
 
-/** Pods per list page: a page's parsed JSON is garbage once handed over, and small pages die young (bench/RESULTS.md 4.2). */
+/**
+ * Pods per list page: a page's parsed JSON is garbage once handed over, and small pages die young (bench/RESULTS.md
+ * 4.2).
+ */
 const listPageSize = 100;
 
 /** Starts watching; call only while leading. */

@@ -301,7 +301,8 @@ describe('a policy file with one mistake', () => {
       expect(check.stderr).toContain(`${file}: not valid`);
       expect(check.stderr).toContain(`  ${file}:${line}: `);
       expect(check.stderr).toContain(words);
-      // What `coxswain start` does first; Redis on port 1 answers nothing, so a policy let through would fail otherwise.
+      // What `coxswain start` does first; Redis on port 1 answers nothing, so a policy let through would fail
+      // otherwise.
       const logged: string[] = [];
       const outcome = await startRoles({
         config: loadConfig(env(file)),

@@ -149,7 +149,10 @@ describe('approval buttons', () => {
     card = await requestApproval(`scale web 3 -n ${ns.name}`);
   });
 
-  /** Nothing changed: the request has no votes and is pending, the card was not edited, no job was added, web has 1 replica. */
+  /**
+   * Nothing changed: the request has no votes and is pending, the card was not edited, no job was added, web has 1
+   * replica.
+   */
   async function expectUnchanged(since: number, jobsBefore: number): Promise<void> {
     // Anything the click set off would have happened by now (the gateway answered, the worker polls continuously).
     await new Promise((resolve) => setTimeout(resolve, 750));
@@ -322,7 +325,10 @@ describe('alert buttons', () => {
     }).payload;
   });
 
-  /** Refused privately with `words`, recorded as request.invalid for Alice, and nothing happened: no job, no thread root, no restart. */
+  /**
+   * Refused privately with `words`, recorded as request.invalid for Alice, and nothing happened: no job, no thread
+   * root, no restart.
+   */
   async function expectRefused(payload: Record<string, unknown>, words: string): Promise<void> {
     const t0 = Date.now();
     const jobsBefore = await jobCount();

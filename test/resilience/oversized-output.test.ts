@@ -46,7 +46,9 @@ interface Memory {
   readonly heap: number;
 }
 
-/** Resident and peak resident memory of the bot process (Linux /proc), and its V8 heap in use (its /metrics), in MiB. */
+/**
+ * Resident and peak resident memory of the bot process (Linux /proc), and its V8 heap in use (its /metrics), in MiB.
+ */
 async function memory(): Promise<Memory> {
   const status = await readFile(`/proc/${bot.pid}/status`, 'utf8');
   const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -136,7 +138,10 @@ interface Ran {
   readonly after: Memory;
 }
 
-/** Runs a command; returns its reply in the thread, its root's final edit, how long it took to that edit, and the bot's memory around it. */
+/**
+ * Runs a command; returns its reply in the thread, its root's final edit, how long it took to that edit, and the bot's
+ * memory around it.
+ */
 async function run(text: string, marker: string): Promise<Ran> {
   const before = await memory();
   const since = emu.calls.length;
@@ -150,7 +155,9 @@ async function run(text: string, marker: string): Promise<Ran> {
   return { reply, final: job.final, ms, before, after: await memory() };
 }
 
-/** Time and memory stayed bounded: the bot is alive under its heap cap, within the worker's limit, and answered in time. */
+/**
+ * Time and memory stayed bounded: the bot is alive under its heap cap, within the worker's limit, and answered in time.
+ */
 function expectBounded(ran: Ran, maxMs: number): void {
   expect(bot.exitCode).toBeNull();
   expect(botErr.join('')).not.toContain('heap out of memory');
@@ -253,7 +260,8 @@ describe('5,000 pods in one namespace through /k8s get pods', () => {
         ),
       );
     }
-    // kwok marks each pod Running; wait for that, so the watcher's share of the work is done before anything is measured.
+    // kwok marks each pod Running; wait for that, so the watcher's share of the work is done before anything is
+    // measured.
     await waitUntil(
       async () =>
         (

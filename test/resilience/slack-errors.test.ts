@@ -38,7 +38,9 @@ function stage(text: string): number {
   return / · queued/u.test(text) ? 1 : 0;
 }
 
-/** What Slack accepted for a job's thread: the root's posts and edits, and the replies, in the order Slack took them. */
+/**
+ * What Slack accepted for a job's thread: the root's posts and edits, and the replies, in the order Slack took them.
+ */
 function accepted(job: FinishedJob): { posts: RecordedCall[]; edits: RecordedCall[]; replies: RecordedCall[] } {
   const ts = String(job.root.result['ts']);
   const ok = emu.calls.filter((c) => c.status === 200 && c.result['ok'] === true);
@@ -142,7 +144,8 @@ describe('when Slack keeps failing one edit of a thread root', () => {
     const jobs = await Promise.all(
       ['web:3.0', 'web:4.0'].map((marker) => waitForJob(emu, marker, { since, timeoutMs: 120_000 })),
     );
-    // Until the refused edit's retries (0.5, 1, 2, 4, 8 s backoff, each up to twice that) would have come in had it not waited its turn.
+    // Until the refused edit's retries (0.5, 1, 2, 4, 8 s backoff, each up to twice that) would have come in had it not
+    // waited its turn.
     await settle(Math.max(0, faultFrom + 25_000 - Date.now()));
 
     expect(emu.calls.slice(since).some((c) => c.fault !== undefined && callText(c).includes('waiting for'))).toBe(true);

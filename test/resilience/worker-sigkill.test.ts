@@ -262,7 +262,8 @@ describe('a worker killed in the middle of an approved deploy', () => {
       { since, timeoutMs: 120_000 },
     );
     const doneMs = Date.now() - killedAt;
-    // Before the job's mark, this run found the image it had set itself and refused: "changed since the request was approved".
+    // Before the job's mark, this run found the image it had set itself and refused: "changed since the request was
+    // approved".
     expect(callText(final)).toMatch(/^✅/u);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(rootEdits(ts).filter((c) => /^[✅❌]/u.test(callText(c)))).toHaveLength(1);

@@ -45,7 +45,9 @@ export interface TestBotOptions {
   readonly socketMode?: boolean;
   /** The cluster name (and so the queue and Redis keys). Default: a fresh one. Reuse it to restart "the same" bot. */
   readonly clusterName?: string;
-  /** Path of the policy file. Default: policies/everyone-everything.yaml (tests about the pipeline, not permissions). */
+  /**
+   * Path of the policy file. Default: policies/everyone-everything.yaml (tests about the pipeline, not permissions).
+   */
   readonly policyFile?: string;
   /** Wraps the worker's KubeApi (benchmarks time kube calls with it). Default: none. */
   readonly wrapKube?: (api: KubeApi) => KubeApi;

@@ -3,7 +3,9 @@
 // benchmarks give them to the role processes they start, so both run what ships.
 import { readFileSync } from 'node:fs';
 
-/** The runtime stage's `ENV name=value` pairs, in order; throws on a form it does not read (quotes, `ENV name value`). */
+/**
+ * The runtime stage's `ENV name=value` pairs, in order; throws on a form it does not read (quotes, `ENV name value`).
+ */
 export function imageEnv(
   dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'),
 ): Record<string, string> {

@@ -18,7 +18,9 @@ export interface PrivateCluster {
   /** The bot's ServiceAccount on this cluster, with deploy/'s RBAC. */
   readonly bot: k8s.KubeConfig;
   readonly core: k8s.CoreV1Api;
-  /** Stops its kube-apiserver, leaves it down `downMs`, starts it again on the same port and waits until it is ready. */
+  /**
+   * Stops its kube-apiserver, leaves it down `downMs`, starts it again on the same port and waits until it is ready.
+   */
   restartApiServer(options: { readonly downMs: number }): Promise<void>;
 }
 

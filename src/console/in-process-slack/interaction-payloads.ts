@@ -68,7 +68,9 @@ export function triggerId(): string {
   return `${digits()}.${digits()}.${randomBytes(16).toString('hex')}`;
 }
 
-/** Builds `/command text` as `user` in `channel` with Slack's fields in Slack's order (§2.1) and a fresh response_url. */
+/**
+ * Builds `/command text` as `user` in `channel` with Slack's fields in Slack's order (§2.1) and a fresh response_url.
+ */
 export function slashCommandPayload(
   context: PayloadContext,
   command: string,
@@ -112,7 +114,9 @@ export function clickPayload(context: PayloadContext, target: ClickTarget): Clic
   return { payload: blockActions(context, { source, stored, found: match, responseUrl }, target), responseUrl };
 }
 
-/** Renders an HTTP ack body as Slack would: empty shows nothing, JSON becomes a message, plain text an ephemeral one. */
+/**
+ * Renders an HTTP ack body as Slack would: empty shows nothing, JSON becomes a message, plain text an ephemeral one.
+ */
 export function ackFromBody(body: string): AckMessage | undefined {
   if (body.trim() === '') return undefined;
   let parsed: unknown;

@@ -89,7 +89,10 @@ export interface ApiResult {
   [key: string]: unknown;
 }
 
-/** One request the bot made (Web API method, or `response_url` for hook posts), as the in-process Slack saw and answered it. */
+/**
+ * One request the bot made (Web API method, or `response_url` for hook posts), as the in-process Slack saw and answered
+ * it.
+ */
 export interface RecordedCall<F = unknown> {
   readonly method: string;
   readonly params: Record<string, unknown>;
@@ -109,7 +112,10 @@ export interface Clock {
   now(): number;
 }
 
-/** Things Slack accepts but that signal a bug: a `thread_ts` that is unknown, a reply or not a string; no original message. */
+/**
+ * Things Slack accepts but that signal a bug: a `thread_ts` that is unknown, a reply or not a string; no original
+ * message.
+ */
 export type NoticeCode =
   'thread_parent_unknown' | 'thread_ts_is_reply' | 'thread_ts_not_string' | 'no_original_message';
 

@@ -257,7 +257,8 @@ describe('scale and findAutoscaler', () => {
     }
     const marked = (d: k8s.V1Deployment): boolean =>
       d.metadata?.annotations?.['coxswain.io/request'] === 'slack-scale-order';
-    // A worker lost between the two writes leaves the mark without the scale, which the job's next run takes for its own.
+    // A worker lost between the two writes leaves the mark without the scale, which the job's next run takes for its
+    // own.
     expect(states.filter((d) => d.spec?.replicas === 4 && !marked(d))).toEqual([]);
     expect(states.some((d) => marked(d) && d.spec?.replicas === before.spec?.replicas)).toBe(true);
     expect(result.previous).toBe(before.spec?.replicas);

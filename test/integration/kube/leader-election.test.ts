@@ -273,7 +273,8 @@ describe('startLeaderElection', () => {
         (e) => e.who === 'doomed' && e.level === 'warn' && e.at >= cutAt && !e.what.includes('stopped leading'),
       );
       expect(warnings).toHaveLength(1);
-      // The first failure names the cut; a renewal in flight at that moment sees its socket destroyed (UND_ERR_SOCKET) first.
+      // The first failure names the cut; a renewal in flight at that moment sees its socket destroyed (UND_ERR_SOCKET)
+      // first.
       expect(warnings[0]!.what).toMatch(
         how === 'refused'
           ? /unreachable \((ECONNREFUSED|UND_ERR_SOCKET)\)/

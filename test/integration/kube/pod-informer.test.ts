@@ -298,7 +298,10 @@ describe('the pod informer on the shared cluster', () => {
   });
 });
 
-/** Compacts the cluster's etcd to its current revision through etcd's JSON gateway (the etcd URL from its recorded args). */
+/**
+ * Compacts the cluster's etcd to its current revision through etcd's JSON gateway (the etcd URL from its recorded
+ * args).
+ */
 async function compactEtcd(cluster: ClusterState): Promise<void> {
   const etcd = cluster.components.find((c) => c.name === 'etcd');
   const url = etcd?.args?.find((a) => a.startsWith('--listen-client-urls='))?.split('=')[1];

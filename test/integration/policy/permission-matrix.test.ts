@@ -93,7 +93,7 @@ const probe = async (user: string): Promise<Expect> =>
 describe('permission matrix through the HTTP endpoint', () => {
   const ns = (which: 'staging' | 'prod'): string => (which === 'staging' ? staging.name : prod.name);
   it.each([
-    // user      channel      command                                             namespace  expected   words in the answer
+    // user      channel      command                                             namespace  expected   answer has
     ['U0ALICE', 'C0DEPLOYS', 'scale web 2 -n NS', 'staging', 'allowed', '✅'],
     ['U0ALICE', 'C0OPS', 'scale web 1 -n NS', 'staging', 'denied', 'your roles here (viewer) do not cover it'],
     ['U0ALICE', 'C0DEPLOYS', 'deploy api ghcr.io/acme/api:1.1 -n NS', 'prod', 'allowed', '✅'],

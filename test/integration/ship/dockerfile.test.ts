@@ -63,7 +63,10 @@ async function runStep(dir: string, command: string): Promise<void> {
   }
 }
 
-/** The deps stage run, then the runtime stage's files assembled as its COPY lines say (the build stage ran in its own test). */
+/**
+ * The deps stage run, then the runtime stage's files assembled as its COPY lines say (the build stage ran in its own
+ * test).
+ */
 async function assembleRuntime(): Promise<string> {
   const deps = join(work, 'deps');
   for (const copy of stages[1]?.copies ?? []) await copyInto(deps, copy, (s) => join(root, s));

@@ -9,7 +9,10 @@ export interface ComponentProcess {
   readonly name: string;
   readonly pid: number;
   readonly binary: string;
-  /** Its command-line arguments, to start it again the same way; absent in state files written before they were recorded. */
+  /**
+   * Its command-line arguments, to start it again the same way; absent in state files written before they were
+   * recorded.
+   */
   readonly args?: readonly string[];
   readonly logFile: string;
 }

@@ -27,7 +27,9 @@ function describeCall(call: RecordedCall<unknown>): string {
 
 const RECENT = 10;
 
-/** An event-driven `waitFor` over the recorded calls, so tests synchronise on what the bot did rather than on sleeps. */
+/**
+ * An event-driven `waitFor` over the recorded calls, so tests synchronise on what the bot did rather than on sleeps.
+ */
 export class CallWaiter<F> {
   readonly #source: CallSource<F>;
   readonly #events = new EventEmitter();

@@ -74,7 +74,9 @@ export class FaultInjector {
     return Object.fromEntries([...this.#queued].map(([method, queue]) => [method, queue.length]));
   }
 
-  /** Takes the fault for this call, if any: the method's own queue first, then the wildcard's, then a running outage. */
+  /**
+   * Takes the fault for this call, if any: the method's own queue first, then the wildcard's, then a running outage.
+   */
   take(method: string, params: Readonly<Record<string, unknown>> = {}): Fault | undefined {
     return this.#shift(method) ?? this.#shift(ANY_METHOD) ?? this.#outageFor(method, params);
   }

@@ -80,7 +80,9 @@ export class SocketDriver {
     return { ...outcome, responseUrl, triggerId, payload, ack };
   }
 
-  /** Clicks a button in the message as the bot stored it (see `SlackDriver.clickButton`), as an `interactive` envelope. */
+  /**
+   * Clicks a button in the message as the bot stored it (see `SlackDriver.clickButton`), as an `interactive` envelope.
+   */
   async clickButton(options: SocketClickOptions): Promise<SocketClickResult> {
     const { payload, responseUrl } = clickPayload(this.#context, options);
     const outcome = await this.send('interactive', payload, options);

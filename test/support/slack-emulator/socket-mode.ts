@@ -34,7 +34,10 @@ export interface SocketModeOptions {
   readonly baseUrl: () => string;
   /** Interval of the server's pings; Slack pings every few seconds. Default 5000 ms. */
   readonly pingIntervalMs?: number;
-  /** How long after a (non-warning) disconnect message the server closes a client that did not go itself. Default 1000 ms. */
+  /**
+   * How long after a (non-warning) disconnect message the server closes a client that did not go itself. Default 1000
+   * ms.
+   */
   readonly disconnectGraceMs?: number;
 }
 

@@ -7,7 +7,10 @@ import type {
   SlackObserver,
 } from '../../../src/console/in-process-slack/slack-types.ts';
 
-/** Machine-readable kinds of warnings, usable in `allowWarnings`: the in-process Slack's notices, and this log's own checks. */
+/**
+ * Machine-readable kinds of warnings, usable in `allowWarnings`: the in-process Slack's notices, and this log's own
+ * checks.
+ */
 export type WarningCode =
   NoticeCode | 'missing_text' | 'text_too_long' | 'blocks_text_too_long' | 'button_text_truncated' | 'channel_rate';
 

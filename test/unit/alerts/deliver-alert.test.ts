@@ -35,7 +35,10 @@ interface Sent {
   blocks: unknown[];
 }
 
-/** `rollout`: a change of web was made from a thread; `{ at }` says when it began (marks written before they said so have no time). */
+/**
+ * `rollout`: a change of web was made from a thread; `{ at }` says when it began (marks written before they said so
+ * have no time).
+ */
 function harness(options: { pace?: number; slackError?: string; rollout?: boolean | { at: number } } = {}) {
   let record: AlertRecord | undefined;
   const sent: Sent[] = [];

@@ -31,7 +31,7 @@ const ask = (verb: AccessRequest['verb'], namespace?: string, deployment?: strin
 
 describe('decide', () => {
   it.each([
-    // who                                         what                                  allowed  deciding rule or reason
+    // who                                         what                                  allowed  rule or reason
     [who('U0ALICE', 'C0DEPLOYS'), ask('deploy', 'prod', 'checkout'), true, 'role deployer (bindings[1], rule 1)'],
     [who('U0ALICE', 'C0RANDOM'), ask('deploy', 'prod', 'checkout'), false, 'your roles here (viewer) do not cover it'],
     [who('U0CAROL', 'C0DEPLOYS', ['S0DEVS']), ask('scale', 'staging', 'api'), true, 'role deployer'],

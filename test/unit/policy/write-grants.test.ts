@@ -1,4 +1,5 @@
-// The write grants `coxswain rbac` makes: the namespaces the policy changes as the bot, globs resolved, protected ones never.
+// The write grants `coxswain rbac` makes: the namespaces the policy changes as the bot, globs resolved, protected ones
+// never.
 import { describe, expect, it } from '@jest/globals';
 import { parsePolicy } from '../../../src/policy/load-policy.ts';
 import {

@@ -362,7 +362,8 @@ describe('adversarial 64 KiB lines', () => {
     expect(redactSecrets(line(unit))).toBe(`${line(unit).slice(0, maxLineChars - 1)}…`);
   });
 
-  // Every unit after the first is the value of the one before it: all are redacted, and the output stays bounded and stable.
+  // Every unit after the first is the value of the one before it: all are redacted, and the output stays bounded and
+  // stable.
   it.each([
     ['Authorization: ', 'Authorization:'],
     ['token="', 'token'],

@@ -20,7 +20,8 @@ export function allText(message: SlackMessage): string {
 
 /**
  * Asserts Slack would take the message: the emulator's validator finds nothing, the fallback text is there, the
- * total stays under the ~12,000 characters of `msg_blocks_too_long`, and no raw `<` survives except user and channel mentions (links that notify nobody).
+ * total stays under the ~12,000 characters of `msg_blocks_too_long`, and no raw `<` survives except user and channel
+ * mentions (links that notify nobody).
  */
 export function expectSlackAccepts(message: SlackMessage): void {
   expect(validateBlocks(message.blocks)).toEqual([]);

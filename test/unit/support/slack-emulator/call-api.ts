@@ -6,7 +6,9 @@ export interface RawAnswer {
   readonly body: ApiResult;
 }
 
-/** Posts form-encoded params to the emulator the way WebClient does (nested values JSON-encoded), with a Bearer token. */
+/**
+ * Posts form-encoded params to the emulator the way WebClient does (nested values JSON-encoded), with a Bearer token.
+ */
 export async function callApi(
   apiUrl: string,
   method: string,
