@@ -77,20 +77,65 @@ function starWarnings(policy: Policy): string[] {
   );
 }
 
+/** Who a binding is for, as keys: `u:ID`, `g:ID`, or `*` for everyone (users "*", or neither users nor groups). */
+function holders(b: PolicyBinding): string[] {
+  if ((b.users === undefined && b.groups === undefined) || b.users?.includes('*')) return ['*'];
+  return [...(b.users ?? []).map((u) => `u:${u}`), ...(b.groups ?? []).map((g) => `g:${g}`)];
+}
+
+/** The roles of every binding that is for one of `keys`, or for everyone. */
+function rolesOf(policy: Policy, keys: readonly string[]): string[] {
+  return policy.bindings.filter((b) => holders(b).some((k) => k === '*' || keys.includes(k))).map((b) => b.role);
+}
+
+const approvesIn = (policy: Policy, roles: readonly string[], namespace: string): boolean =>
+  roles.some((role) =>
+    (policy.roles[role] ?? []).some(
+      (r) =>
+        (r.verbs.includes('approve') || r.verbs.includes('*')) && r.namespaces.some((g) => globMatch(g, namespace)),
+    ),
+  );
+
+/**
+ * Approvers whom no binding lets approve where the rule holds requests: a vote needs both, so theirs would be refused
+ * and the request would wait until it expires. A user could still approve through a user group's binding, which
+ * cannot be known offline: users are warned of only when no group binding approves there.
+ */
+function approverWarnings(policy: Policy): string[] {
+  const groupRoles = policy.bindings.filter((b) => b.groups !== undefined).map((b) => b.role);
+  return policy.approvals.flatMap((a, i) => {
+    const roleHolders = (role: string): string[] => policy.bindings.filter((b) => b.role === role).flatMap(holders);
+    const named: [string, string[]][] = [
+      ...(a.approvers.roles ?? []).map((role): [string, string[]] => [
+        `role ${role}`,
+        rolesOf(policy, roleHolders(role)),
+      ]),
+      ...(a.approvers.users ?? []).map((u): [string, string[]] => [u, [...rolesOf(policy, [`u:${u}`]), ...groupRoles]]),
+      ...(a.approvers.groups ?? []).map((g): [string, string[]] => [`group ${g}`, rolesOf(policy, [`g:${g}`])]),
+    ];
+    return named.flatMap(([who, roles]) => {
+      const missing = a.namespaces.filter((ns) => !approvesIn(policy, roles, ns));
+      return missing.length === 0
+        ? []
+        : [
+            `approvals[${i}] names ${who} as approver, but no role bound to them may approve in ${missing.join(', ')}: their votes there would be refused`,
+          ];
+    });
+  });
+}
+
 function warnings(policy: Policy, guards: Guards): string[] {
   const bound = new Set(policy.bindings.map((b) => b.role));
   const out = Object.keys(policy.roles)
     .filter((r) => !bound.has(r))
     .map((r) => `role ${r} is bound to nobody`);
   policy.bindings.forEach((b, i) => {
-    const mutates = (policy.roles[b.role] ?? []).some((r) =>
-      r.verbs.some((v) => ['*', 'deploy', 'scale', 'restart', 'undo'].includes(v)),
-    );
+    const mutates = (policy.roles[b.role] ?? []).some(changes);
     if (mutates && b.users?.includes('*') && !b.channels)
       out.push(`bindings[${i}] lets everyone in every channel change deployments (role ${b.role})`);
   });
   if (policy.bindings.length === 0) out.push('no bindings: nobody may do anything but help, whoami and can-i');
-  return [...out, ...protectedWarnings(policy, guards), ...starWarnings(policy)];
+  return [...out, ...protectedWarnings(policy, guards), ...starWarnings(policy), ...approverWarnings(policy)];
 }
 
 /** The policy explained, as lines of text; `guards` are the protected namespaces the running bot would enforce. */
