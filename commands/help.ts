@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand, type AnyCommandSpec } from '../src/registry/command-spec.ts';
+import { defineCommand, verbsOf, type AnyCommandSpec } from '../src/registry/command-spec.ts';
 import { didYouMean } from '../src/text/did-you-mean.ts';
 
 function describeOne(command: AnyCommandSpec): string {
@@ -31,7 +31,9 @@ export const help = defineCommand({
   run: (a, ctx) => {
     if (!a.topic) {
       // Only what the policy lets this person run somewhere (Errbot's HIDE_RESTRICTED_COMMANDS, always on).
-      const usable = ctx.commands.filter((c) => c.verb === 'none' || ctx.access.decide({ verb: c.verb }).allowed);
+      const usable = ctx.commands.filter(
+        (c) => c.verb === 'none' || verbsOf(c).some((verb) => ctx.access.decide({ verb }).allowed),
+      );
       const hidden = ctx.commands.length - usable.length;
       const lines = usable.map((c) => `\`${c.usage}\` — ${c.summary}`);
       const note = hidden > 0 ? `\n${hidden} more need a role you do not have here; \`/k8s whoami\` shows yours.` : '';

@@ -88,7 +88,7 @@ export const unlock = defineCommand({
       .strict()
       .transform(withHold),
   verb: 'lock',
-  verbOf: (a) => (a.break ? 'break' : 'lock'),
+  verbOf: { others: ['break'], pick: (a) => (a.break ? 'break' : 'lock') },
   target: (a) => holdPolicyTarget(a.hold),
   runsIn: 'gateway',
   describe: (a) => `unlock ${a.hold.key}${a.break ? ' (break)' : ''}`,

@@ -165,7 +165,7 @@ function resolve(
     command,
     args,
     input,
-    verb: command.verbOf?.(args) ?? command.verb,
+    verb: command.verbOf?.pick(args) ?? command.verb,
     description: command.describe(args),
     ...(target ? { target } : {}),
     ...(line ? { line } : {}),

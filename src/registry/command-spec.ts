@@ -119,8 +119,11 @@ interface CommandBase<A> {
   /** Validates the parsed words; also re-run by the worker (the queue is a trust boundary). Built once per registry. */
   readonly schema: (bounds: SchemaBounds) => z.ZodType<A>;
   readonly verb: PolicyVerb;
-  /** The verb these words need when it depends on them (`unlock --break` needs `break`). Default: `verb`. */
-  readonly verbOf?: (args: A) => PolicyVerb;
+  /**
+   * When the verb depends on the words (`unlock --break` needs `break`): the other verbs they may need (help lists
+   * the command to whoever has any of them), and the one these words need. Default: always `verb`.
+   */
+  readonly verbOf?: { readonly others: readonly PolicyVerb[]; readonly pick: (args: A) => PolicyVerb };
   /** What the command acts on, for locks, policy and audit; absent for commands about no target (help, audit). */
   readonly target?: (args: A) => CommandTarget;
   /** "deploy checkout to ghcr.io/acme/checkout:1.4.2 in staging" — the thread root's wording. */
@@ -149,6 +152,11 @@ export type CommandSpec<A> = GatewayCommandSpec<A> | WorkerCommandSpec<A>;
 /** A spec whose argument type has been forgotten, as the registry holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCommandSpec = CommandSpec<any>;
+
+/** Every verb a command may need, whatever its words. */
+export function verbsOf(command: AnyCommandSpec): readonly PolicyVerb[] {
+  return [command.verb, ...(command.verbOf?.others ?? [])];
+}
 
 /** Identity function that lets TypeScript infer a command's argument type from its schema. */
 export function defineCommand<A>(spec: CommandSpec<A>): CommandSpec<A> {

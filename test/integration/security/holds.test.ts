@@ -52,6 +52,12 @@ describe('holds', () => {
     expect(await g.say('U0ALICE', `unlock ns/${ns.name}`)).toContain('Unlocked');
   });
 
+  it('lists unlock in help to a role that may only break holds', async () => {
+    const help = await g.say('U0CAROL', 'help');
+    expect(help).toContain('unlock &lt;deployment|ns/namespace&gt;');
+    expect(help).not.toContain('lock &lt;deployment|ns/namespace&gt; [-n namespace] [--for');
+  });
+
   it('says a hold in the channel, and never lets it outlive COXSWAIN_MAX_HOLD, renewals included', async () => {
     const taken = Date.now();
     expect(await g.say('U0BOB', `lock web-1 -n ${ns.name} --for 1m "release 4.2"`)).toContain('Locked');
