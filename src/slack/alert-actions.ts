@@ -96,6 +96,9 @@ export function alertClickProblem(
   if (!matchesAlert(record, value)) return 'This button does not match the alert it names.';
   if (record.state === 'recovered') return 'This alert is over: the workload recovered, so its buttons no longer act.';
   if (onItsMessage(record, click)) return undefined;
+  // Posted, but its ts not yet kept (a click within milliseconds of the post).
+  if (!record.message && click.channel === record.channel)
+    return 'This alert is still being posted; click again in a moment.';
   if (record.message && click.channel === record.message.channel)
     return 'This alert message is no longer the current one for this failure (a newer alert replaced it).';
   return `This click came from another channel than the alert${record.message ? ` (<#${record.message.channel}>)` : ''}.`;

@@ -12,6 +12,7 @@ import { createApprovalStore } from '../../src/approvals/approval-store.ts';
 import { createAuditLog, type AuditLog } from '../../src/audit/audit-log.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { keyPrefix, queuePrefix } from '../../src/queue/job-queue.ts';
+import { waitForAlertMessage } from '../support/alert-records.ts';
 import { startTestBot, type TestBot, testSealer } from '../support/bot.ts';
 import { makeDeployment, useTestNamespace } from '../support/kube.ts';
 import { writeApprovalPolicy } from '../support/policies/approval-policy.ts';
@@ -317,6 +318,7 @@ describe('alert buttons', () => {
       { timeoutMs: 30_000 },
     );
     alertTs = String(posted.result['ts']);
+    await waitForAlertMessage(bot.cluster, alertTs);
     restartPayload = slack.buildClick({
       channel: 'C0ALERTS',
       ts: alertTs,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { waitForAlertMessage } from '../../support/alert-records.ts';
 import { startTestBot, type TestBot } from '../../support/bot.ts';
 import { makeDeployment, servePodLogs, useTestNamespace } from '../../support/kube.ts';
 import {
@@ -188,6 +189,7 @@ describe('failed-pod alerts', () => {
   it('runs the Restart button for someone allowed, and refuses it, privately, to someone who is not', async () => {
     await deploy('worker', 'ghcr.io/acme/worker:1.0-crashloop');
     const ts = String((await alertFor('worker', 'CrashLoopBackOff')).result['ts']);
+    await waitForAlertMessage(clusterName, ts);
     const since = emu.calls.length;
     const refused = await slack.clickButton({ channel: 'C0ALERTS', ts, actionId: 'alert_restart', user: 'U0BOB' });
     expect(refused.status).toBe(200);

@@ -99,6 +99,13 @@ describe('alertClickProblem', () => {
       'another channel than the alert (<#C0PRODALERTS>)',
     ],
     [
+      'a click before the post is kept',
+      { ...record, message: undefined, rolloutNotified: undefined },
+      value,
+      onAlert,
+      'still being posted',
+    ],
+    [
       'an older message of the same alert',
       record,
       value,
