@@ -13,13 +13,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { fetch } from 'undici';
+import { bulkNodeName, bulkTaint, ensureBulkNode } from '../test/support/cluster/bootstrap.ts';
 import { readClusterState, startCluster, stopCluster, type ClusterState } from '../test/support/cluster/cluster.ts';
 import type { SlackEmulator } from '../test/support/slack-emulator/index.ts';
 import type { RoleProcessOptions } from './role-process.ts';
 import { benchRedisUrl, shippedEnv, sleep } from './bench-kit.ts';
 
 /** The kwok node of the test cluster (test/support/cluster/bootstrap.ts). */
-export const kwokNode = 'kwok-node-0';
+export const kwokNode = bulkNodeName;
 
 /** One JSON line of a role process (see role-process.ts). */
 export interface RoleEvent {
@@ -216,6 +217,7 @@ export async function benchCluster(options: { dir?: string; keep: boolean }): Pr
   );
   const admin = new k8s.KubeConfig();
   admin.loadFromFile(state.adminKubeconfig);
+  await ensureBulkNode(admin);
   const keep = options.keep || reused !== undefined;
   return {
     state,
@@ -267,13 +269,17 @@ export async function countPods(core: k8s.CoreV1Api, fieldSelector?: string): Pr
   return list.items.length + (list.metadata?._continue ? (list.metadata.remainingItemCount ?? 0) : 0);
 }
 
-/** A bare pod bound to the kwok node (no scheduler, no controller: creating thousands stays quick). */
+/**
+ * A bare pod bound to the bulk kwok node (no scheduler, no controller: creating thousands stays quick; the node's
+ * taint keeps them off the nodes the benchmark's Deployments are scheduled to).
+ */
 export function barePod(name: string, image: string, annotations: Record<string, string> = {}): k8s.V1Pod {
   const app = name.replace(/-\d+$/u, '');
   return {
     metadata: { name, labels: { app, tier: 'bench' }, annotations },
     spec: {
       nodeName: kwokNode,
+      tolerations: [{ key: bulkTaint.key, operator: 'Exists', effect: bulkTaint.effect }],
       containers: [
         {
           name: 'app',

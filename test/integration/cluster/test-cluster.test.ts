@@ -3,7 +3,8 @@
 // on the bot's identity, and pod logs come back through the API server.
 import { describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
-import { nodeName } from '../../support/cluster/bootstrap.ts';
+import { nodeAllocatable, nodeCapacity, nodeName, nodeNames, region, zones } from '../../support/cluster/bootstrap.ts';
+import { storageClassName } from '../../support/cluster/volume-provisioner.ts';
 import { waitUntil } from '../../support/cluster/processes.ts';
 import { makeDeployment, servePodLogs, useTestNamespace, waitForObject } from '../../support/kube.ts';
 
@@ -41,9 +42,110 @@ describe('the test cluster', () => {
     expect(version.gitVersion).toBe('v1.35.4');
   });
 
-  it('has a Ready kwok node', async () => {
-    const node = await ns.core.readNode({ name: nodeName });
-    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  it('has three Ready kwok nodes, one per zone, with the capacity and labels of real ones', async () => {
+    for (const [i, name] of nodeNames.entries()) {
+      const node = await ns.core.readNode({ name });
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      expect(node.status?.capacity).toEqual(nodeCapacity);
+      expect(node.status?.allocatable).toEqual(nodeAllocatable);
+      expect(node.metadata?.labels).toMatchObject({
+        'kubernetes.io/hostname': name,
+        'topology.kubernetes.io/region': region,
+        'topology.kubernetes.io/zone': zones[i],
+      });
+      expect(node.spec?.taints ?? []).toEqual([]);
+    }
+  });
+
+  it('schedules against that capacity: a pod asking for more than a node has stays Pending, saying why', async () => {
+    await ns.core.createNamespacedPod({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'too-big' },
+        spec: {
+          containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.0', resources: { requests: { cpu: '9' } } }],
+        },
+      },
+    });
+    const pending = await waitForObject<k8s.V1Pod>(
+      ns.admin,
+      podPath(),
+      (p) =>
+        p.metadata?.name === 'too-big' &&
+        (p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') ?? false),
+      { what: 'too-big to be found unschedulable' },
+    );
+    const scheduled = pending.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    expect(scheduled?.message).toMatch(/0\/\d+ nodes are available: .*3 Insufficient cpu/);
+    expect(pending.spec?.nodeName).toBeUndefined();
+  });
+
+  it('spreads replicas over the nodes and zones as a hard topology spread asks', async () => {
+    const spread = makeDeployment('spread', 'ghcr.io/acme/web:1.0', { replicas: 3 });
+    spread.spec!.template.spec!.topologySpreadConstraints = [
+      'kubernetes.io/hostname',
+      'topology.kubernetes.io/zone',
+    ].map((topologyKey) => ({
+      maxSkew: 1,
+      topologyKey,
+      whenUnsatisfiable: 'DoNotSchedule',
+      labelSelector: { matchLabels: { app: 'spread' } },
+    }));
+    await ns.apps.createNamespacedDeployment({ namespace: ns.name, body: spread });
+    await waitForObject<k8s.V1Deployment>(
+      ns.admin,
+      `/apis/apps/v1/namespaces/${ns.name}/deployments`,
+      (d) => d.metadata?.name === 'spread' && available(3)(d),
+      { what: 'spread to have 3 available replicas' },
+    );
+    const pods = await ns.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=spread' });
+    expect(pods.items.map((p) => p.spec?.nodeName).sort()).toEqual([...nodeNames]);
+  });
+
+  it("gives a claim of the default StorageClass a volume on its pod's node, and deletes it with the claim", async () => {
+    await ns.core.createNamespacedPersistentVolumeClaim({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    });
+    // WaitForFirstConsumer: nothing is made until a pod uses the claim and is scheduled.
+    const claim = await ns.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns.name });
+    expect(claim.spec?.storageClassName).toBe(storageClassName);
+    expect(claim.status?.phase).toBe('Pending');
+    await ns.core.createNamespacedPod({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'with-volume' },
+        spec: {
+          containers: [
+            { name: 'app', image: 'ghcr.io/acme/app:1.0', volumeMounts: [{ name: 'data', mountPath: '/data' }] },
+          ],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+        },
+      },
+    });
+    const running = await waitForObject<k8s.V1Pod>(
+      ns.admin,
+      podPath(),
+      (p) => p.metadata?.name === 'with-volume' && p.status?.phase === 'Running',
+      { what: 'the pod with a volume to run' },
+    );
+    const bound = await ns.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns.name });
+    expect(bound.status?.phase).toBe('Bound');
+    expect(bound.status?.capacity?.['storage']).toBe('1Gi');
+    const volume = await ns.core.readPersistentVolume({ name: bound.spec?.volumeName ?? '' });
+    expect(volume.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values).toEqual([
+      running.spec?.nodeName,
+    ]);
+
+    await ns.core.deleteNamespacedPod({ name: 'with-volume', namespace: ns.name, gracePeriodSeconds: 0 });
+    await ns.core.deleteNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns.name });
+    await waitUntil(
+      async () => !(await ns.core.listPersistentVolume()).items.some((v) => v.metadata?.name === volume.metadata?.name),
+      { what: `the volume ${volume.metadata?.name ?? ''} to be deleted with its claim`, timeoutMs: 30_000 },
+    );
   });
 
   it('keeps the node alive through a Lease that kwok renews (status heartbeats alone let it flap)', async () => {
@@ -74,7 +176,7 @@ describe('the test cluster', () => {
     );
     expect(done.status?.readyReplicas).toBe(3);
     const pods = await ns.core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=web' });
-    expect(pods.items.map((p) => p.spec?.nodeName)).toEqual([nodeName, nodeName, nodeName]);
+    for (const pod of pods.items) expect(nodeNames).toContain(pod.spec?.nodeName);
   });
 
   it('rolls a new image out through a new ReplicaSet and scales the old one to zero', async () => {

@@ -273,12 +273,12 @@ describe('startLeaderElection', () => {
         (e) => e.who === 'doomed' && e.level === 'warn' && e.at >= cutAt && !e.what.includes('stopped leading'),
       );
       expect(warnings).toHaveLength(1);
-      // The first failure names the cut; a renewal in flight at that moment sees its socket destroyed (UND_ERR_SOCKET)
-      // first.
+      // The first failure names the cut; a renewal in flight at that moment sees its socket destroyed first, which
+      // undici reports as UND_ERR_SOCKET or, when the reset reaches the socket before undici does, ECONNRESET.
       expect(warnings[0]!.what).toMatch(
         how === 'refused'
-          ? /unreachable \((ECONNREFUSED|UND_ERR_SOCKET)\)/
-          : /unreachable \((TimeoutError|UND_ERR_SOCKET)\)/,
+          ? /unreachable \((ECONNREFUSED|UND_ERR_SOCKET|ECONNRESET)\)/
+          : /unreachable \((TimeoutError|UND_ERR_SOCKET|ECONNRESET)\)/,
       );
       // A hanging call is abandoned after requestTimeoutMs (default renewEveryMs), so stopping does not hang with it.
       const stopping = Date.now();

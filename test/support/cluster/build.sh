@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the test cluster's binaries (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok) from the Go module proxy, once per cache key.
+# kube-scheduler, kwok, and kubectl of the same release) from the Go module proxy, once per cache key.
 #
 # The cache lives outside the repository and is keyed by the component versions,
 # the Go version, and a hash of this script and the wrapper modules, so any change
@@ -64,7 +64,7 @@ build() { # module, output (a file, or a directory ending in /), packages...
 start=$(date +%s)
 build etcd "$tmp/etcd" go.etcd.io/etcd/server/v3
 build kwok "$tmp/" sigs.k8s.io/kwok/cmd/kwok
-build k8s "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+build k8s "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 echo "built in $(( $(date +%s) - start ))s with $go_version" > "$tmp/.complete"
 rm -f "$tmp"/download-*.log
 chmod 755 "$tmp"

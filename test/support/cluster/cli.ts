@@ -1,11 +1,12 @@
 // The test cluster from the shell: `npm run cluster -- up|down [--purge]|status|env`.
+import { join } from 'node:path';
 import { clusterDir, clusterStatus, isClusterHealthy, readClusterState, startCluster, stopCluster } from './cluster.ts';
 
 const usage = `usage: npm run cluster -- <command>
   up [--restart]  start the test cluster (reuse a healthy one unless --restart)
   down [--purge]  stop it by its recorded PIDs; --purge also deletes its data
   status          say what runs
-  env             print shell exports for the admin and bot kubeconfigs`;
+  env             print shell exports for the admin and bot kubeconfigs, and PATH with the cluster's kubectl`;
 
 async function up(restart: boolean): Promise<void> {
   const current = await readClusterState();
@@ -15,7 +16,7 @@ async function up(restart: boolean): Promise<void> {
   }
   const state = await startCluster();
   console.log(
-    `test cluster running at ${state.apiServerUrl}\n  admin: ${state.adminKubeconfig}\n  bot:   ${state.botKubeconfig}`,
+    `test cluster running at ${state.apiServerUrl}\n  admin: ${state.adminKubeconfig}\n  bot:   ${state.botKubeconfig}\n  kubectl: ${join(state.binDir, 'kubectl')}`,
   );
 }
 
@@ -45,6 +46,8 @@ async function env(): Promise<number> {
   }
   console.log(`export COXSWAIN_TEST_ADMIN_KUBECONFIG=${state.adminKubeconfig}`);
   console.log(`export KUBECONFIG=${state.botKubeconfig}`);
+  // kubectl of the cluster's own release, built with it (build.sh).
+  console.log(`export PATH=${state.binDir}:$PATH`);
   return 0;
 }
 

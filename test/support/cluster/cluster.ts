@@ -36,7 +36,12 @@ export interface ClusterState {
   readonly podLogsDir: string;
   readonly components: readonly ComponentProcess[];
   readonly startedAt: string;
+  /** What the harness set up (clusterLayout when it was started); a cluster of an older layout is not reused. */
+  readonly layout?: number;
 }
+
+/** Raised whenever the harness sets a cluster up differently (2: three sized nodes, volumes, kubectl). */
+export const clusterLayout = 2;
 
 /** Options of startCluster. */
 export interface StartClusterOptions {
@@ -44,6 +49,11 @@ export interface StartClusterOptions {
   readonly dir?: string;
   /** Progress messages. Default: stderr. */
   readonly log?: (message: string) => void;
+  /**
+   * Set up the bot's namespace, ServiceAccount and RBAC from deploy/ and write its kubeconfig (the default), or,
+   * with false, leave the cluster bare, as a user's cluster is before installing Coxswain.
+   */
+  readonly bot?: boolean;
 }
 
 /** The default directory of the test cluster: $COXSWAIN_CLUSTER_DIR or <tmp>/coxswain-test-cluster. */
@@ -79,8 +89,9 @@ export async function clusterStatus(
   return state ? { state, running } : { running };
 }
 
-/** True when every component runs and the API server answers /readyz. */
+/** True when the cluster is of the current layout, every component runs and the API server answers /readyz. */
 export async function isClusterHealthy(state: ClusterState): Promise<boolean> {
+  if (state.layout !== clusterLayout) return false;
   for (const c of state.components) if (!(await isRunning(c))) return false;
   const certs = join(state.dir, 'certs');
   return httpsOk(`${state.apiServerUrl}/readyz`, {
@@ -135,6 +146,7 @@ interface Ports {
   readonly controllerManager: number;
   readonly scheduler: number;
   readonly kwok: number;
+  readonly volumeProvisioner: number;
 }
 
 async function allocatePorts(): Promise<Ports> {
@@ -145,6 +157,7 @@ async function allocatePorts(): Promise<Ports> {
     controllerManager: await freePort(),
     scheduler: await freePort(),
     kwok: await freePort(),
+    volumeProvisioner: await freePort(),
   };
 }
 
@@ -157,8 +170,13 @@ interface Launch {
   readonly components: ComponentProcess[];
 }
 
-async function launch(l: Launch, name: string, args: readonly string[], ready: () => Promise<boolean>): Promise<void> {
-  const binary = join(l.binDir, name);
+async function launch(
+  l: Launch,
+  name: string,
+  args: readonly string[],
+  ready: () => Promise<boolean>,
+  binary = join(l.binDir, name),
+): Promise<void> {
   const component = startComponent(name, binary, args, join(l.dir, 'logs', `${name}.log`));
   l.components.push(component);
   try {
@@ -292,11 +310,27 @@ async function startKwok(l: Launch): Promise<void> {
   );
 }
 
+/** The volume provisioner (volume-provisioner.ts) runs on this very Node, volumes under the cluster's directory. */
+async function startVolumeProvisioner(l: Launch): Promise<void> {
+  await launch(
+    l,
+    'volume-provisioner',
+    [
+      join(here, 'volume-provisioner.ts'),
+      `--kubeconfig=${l.adminKubeconfig}`,
+      `--root=${join(l.dir, 'volumes')}`,
+      `--port=${l.ports.volumeProvisioner}`,
+    ],
+    () => httpOk(`http://127.0.0.1:${l.ports.volumeProvisioner}/healthz`),
+    process.execPath,
+  );
+}
+
 /**
  * Starts a complete control plane on 127.0.0.1: etcd, kube-apiserver (RBAC, the
  * ServiceAccount admission plugin), kube-controller-manager, kube-scheduler and
- * kwok with the project's pod stages, then bootstraps it (a node, the bot's
- * ServiceAccount and RBAC from deploy/, kwok's log CRDs) and writes the state file.
+ * kwok with the project's pod stages and the volume provisioner, then bootstraps it (three nodes, the default
+ * StorageClass, the bot's ServiceAccount and RBAC from deploy/) and writes the state file.
  * Any component that fails to start stops the others.
  */
 export async function startCluster(options: StartClusterOptions = {}): Promise<ClusterState> {
@@ -327,6 +361,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       podLogsDir: join(dir, 'pod-logs'),
       components: l.components,
       startedAt: new Date().toISOString(),
+      layout: clusterLayout,
       ...extra,
     };
     await writeClusterState(state);
@@ -340,10 +375,11 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     await installKwokCrds(adminKubeconfig);
     await startControllers(l);
     await startKwok(l);
+    await startVolumeProvisioner(l);
     const state = await saveState({});
     log(`control plane up in ${Date.now() - t0} ms; bootstrapping`);
     await mkdir(state.podLogsDir, { recursive: true });
-    await bootstrapCluster(state, certs.caCert);
+    await bootstrapCluster(state, certs.caCert, { bot: options.bot ?? true });
     log(`ready in ${Date.now() - t0} ms at ${apiServerUrl} (state: ${stateFile(dir)})`);
     return state;
   } catch (error) {
