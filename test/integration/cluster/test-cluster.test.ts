@@ -28,6 +28,22 @@ async function createPod(name: string, image: string, annotations: Record<string
 const podPath = (): string => `/api/v1/namespaces/${ns.name}/pods`;
 const waiting = (pod: k8s.V1Pod): string | undefined => pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
 
+/** A pod that mounts the claim `claim`. */
+function podWithClaim(name: string, claim: string): k8s.V1Pod {
+  const volumeMounts = [{ name: 'data', mountPath: '/data' }];
+  return {
+    metadata: { name },
+    spec: {
+      containers: [{ name: 'app', image: 'ghcr.io/acme/app:1.0', volumeMounts }],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
+    },
+  };
+}
+
+/** The nodes a volume's node affinity allows. */
+const nodesOf = (volume: k8s.V1PersistentVolume): string[] | undefined =>
+  volume.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values;
+
 async function warningEvents(involved: string): Promise<k8s.CoreV1Event[]> {
   const list = await ns.core.listNamespacedEvent({
     namespace: ns.name,
@@ -114,18 +130,7 @@ describe('the test cluster', () => {
     const claim = await ns.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns.name });
     expect(claim.spec?.storageClassName).toBe(storageClassName);
     expect(claim.status?.phase).toBe('Pending');
-    await ns.core.createNamespacedPod({
-      namespace: ns.name,
-      body: {
-        metadata: { name: 'with-volume' },
-        spec: {
-          containers: [
-            { name: 'app', image: 'ghcr.io/acme/app:1.0', volumeMounts: [{ name: 'data', mountPath: '/data' }] },
-          ],
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
-        },
-      },
-    });
+    await ns.core.createNamespacedPod({ namespace: ns.name, body: podWithClaim('with-volume', 'data') });
     const running = await waitForObject<k8s.V1Pod>(
       ns.admin,
       podPath(),
@@ -133,12 +138,9 @@ describe('the test cluster', () => {
       { what: 'the pod with a volume to run' },
     );
     const bound = await ns.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns.name });
-    expect(bound.status?.phase).toBe('Bound');
-    expect(bound.status?.capacity?.['storage']).toBe('1Gi');
+    expect(bound.status).toMatchObject({ phase: 'Bound', capacity: { storage: '1Gi' } });
     const volume = await ns.core.readPersistentVolume({ name: bound.spec?.volumeName ?? '' });
-    expect(volume.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values).toEqual([
-      running.spec?.nodeName,
-    ]);
+    expect(nodesOf(volume)).toEqual([running.spec?.nodeName]);
 
     await ns.core.deleteNamespacedPod({ name: 'with-volume', namespace: ns.name, gracePeriodSeconds: 0 });
     await ns.core.deleteNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns.name });

@@ -26,33 +26,68 @@ const provisionedBy = 'pv.kubernetes.io/provisioned-by';
 
 /** What one pass did, for the log. */
 interface Pass {
-  readonly made: string[];
-  readonly removed: string[];
+  readonly made: readonly string[];
+  readonly removed: readonly string[];
 }
 
-/** The PersistentVolume for `claim`, on `node`, in a directory under `root`. */
-export function volumeFor(claim: k8s.V1PersistentVolumeClaim, node: string, root: string): k8s.V1PersistentVolume {
-  const name = `pvc-${claim.metadata?.uid ?? ''}`;
+/** A claim of our class that waits for a volume: its names and what it asks for. */
+export interface WaitingClaim {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** The node the scheduler chose for the pod that uses it (WaitForFirstConsumer). */
+  readonly node: string;
+  readonly storage: string;
+  readonly accessModes: string[];
+  readonly volumeMode: string;
+}
+
+/** What a claim asks for, with the API's defaults. */
+function requestOf(
+  spec: k8s.V1PersistentVolumeClaimSpec,
+): Pick<WaitingClaim, 'storage' | 'accessModes' | 'volumeMode'> {
+  return {
+    storage: spec.resources?.requests?.['storage'] ?? '1Gi',
+    accessModes: spec.accessModes ?? ['ReadWriteOnce'],
+    volumeMode: spec.volumeMode ?? 'Filesystem',
+  };
+}
+
+/** The claim, if it is ours, unbound, not being deleted, and its pod's node is chosen. */
+export function waitingClaim(claim: k8s.V1PersistentVolumeClaim): WaitingClaim | undefined {
+  const { metadata = {}, spec = {} } = claim;
+  const { namespace = '', name = '', uid = '', annotations = {} } = metadata;
+  const node = annotations[selectedNode];
+  if (spec.storageClassName !== storageClassName || spec.volumeName || metadata.deletionTimestamp || !node) {
+    return undefined;
+  }
+  return {
+    namespace,
+    name,
+    uid,
+    node,
+    ...requestOf(spec),
+  };
+}
+
+/** The PersistentVolume for a claim: a directory under `root`, on the claim's node only. */
+export function volumeFor(claim: WaitingClaim, root: string): k8s.V1PersistentVolume {
+  const name = `pvc-${claim.uid}`;
+  const { namespace, uid } = claim;
   return {
     metadata: { name, annotations: { [provisionedBy]: provisionerName } },
     spec: {
-      capacity: { storage: claim.spec?.resources?.requests?.['storage'] ?? '1Gi' },
-      accessModes: claim.spec?.accessModes ?? ['ReadWriteOnce'],
-      volumeMode: claim.spec?.volumeMode ?? 'Filesystem',
+      capacity: { storage: claim.storage },
+      accessModes: claim.accessModes,
+      volumeMode: claim.volumeMode,
       persistentVolumeReclaimPolicy: 'Delete',
       storageClassName,
-      claimRef: {
-        apiVersion: 'v1',
-        kind: 'PersistentVolumeClaim',
-        namespace: claim.metadata?.namespace ?? '',
-        name: claim.metadata?.name ?? '',
-        uid: claim.metadata?.uid ?? '',
-      },
+      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: claim.name, uid },
       hostPath: { path: join(root, name), type: 'DirectoryOrCreate' },
       nodeAffinity: {
         required: {
           nodeSelectorTerms: [
-            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] },
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [claim.node] }] },
           ],
         },
       },
@@ -62,50 +97,59 @@ export function volumeFor(claim: k8s.V1PersistentVolumeClaim, node: string, root
 
 const isStatus = (error: unknown, code: number): boolean => error instanceof k8s.ApiException && error.code === code;
 
-/** Claims of our class waiting for a volume on a chosen node. */
-function waiting(claim: k8s.V1PersistentVolumeClaim): string | undefined {
-  if (claim.spec?.storageClassName !== storageClassName || claim.spec.volumeName) return undefined;
-  if (claim.metadata?.deletionTimestamp) return undefined;
-  return claim.metadata?.annotations?.[selectedNode];
-}
-
-async function provisionOnce(core: k8s.CoreV1Api, root: string): Promise<Pass> {
-  const pass: Pass = { made: [], removed: [] };
-  const [claims, volumes] = await Promise.all([
-    core.listPersistentVolumeClaimForAllNamespaces(),
-    core.listPersistentVolume(),
-  ]);
-  const existing = new Set(volumes.items.map((v) => v.metadata?.name));
-  for (const claim of claims.items) {
-    const node = waiting(claim);
-    if (!node) continue;
-    const volume = volumeFor(claim, node, root);
-    if (existing.has(volume.metadata?.name)) continue;
-    await mkdir(volume.spec?.hostPath?.path ?? root, { recursive: true });
+/** Makes the volumes waiting claims need; says which it made. */
+async function makeVolumes(
+  core: k8s.CoreV1Api,
+  root: string,
+  claims: readonly k8s.V1PersistentVolumeClaim[],
+  existing: ReadonlySet<string>,
+): Promise<string[]> {
+  const made: string[] = [];
+  for (const claim of claims.map(waitingClaim)) {
+    if (!claim || existing.has(`pvc-${claim.uid}`)) continue;
+    const volume = volumeFor(claim, root);
+    await mkdir(join(root, `pvc-${claim.uid}`), { recursive: true });
     try {
       await core.createPersistentVolume({ body: volume });
-      pass.made.push(
-        `${volume.metadata?.name ?? ''} for ${claim.metadata?.namespace}/${claim.metadata?.name} on ${node}`,
-      );
+      made.push(`pvc-${claim.uid} for ${claim.namespace}/${claim.name} on ${claim.node}`);
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
     }
   }
-  for (const volume of volumes.items) {
-    const ours = volume.metadata?.annotations?.[provisionedBy] === provisionerName;
-    const released = volume.status?.phase === 'Released' || volume.status?.phase === 'Failed';
-    if (!ours || !released || volume.spec?.persistentVolumeReclaimPolicy !== 'Delete') continue;
-    const name = volume.metadata?.name ?? '';
-    try {
-      await core.deletePersistentVolume({ name });
-    } catch (error) {
+  return made;
+}
+
+/** Deletes our volumes whose claims are gone (Released), and their directories; says which. */
+async function removeVolumes(
+  core: k8s.CoreV1Api,
+  root: string,
+  volumes: readonly k8s.V1PersistentVolume[],
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const { metadata = {}, spec = {}, status = {} } of volumes) {
+    const ours = metadata.annotations?.[provisionedBy] === provisionerName;
+    const released = status.phase === 'Released' || status.phase === 'Failed';
+    if (!ours || !released || spec.persistentVolumeReclaimPolicy !== 'Delete') continue;
+    const name = metadata.name ?? '';
+    await core.deletePersistentVolume({ name }).catch((error: unknown) => {
       if (!isStatus(error, 404)) throw error;
-    }
-    if (volume.spec.hostPath?.path.startsWith(`${root}/`))
-      await rm(volume.spec.hostPath.path, { recursive: true, force: true });
-    pass.removed.push(name);
+    });
+    await rm(join(root, name), { recursive: true, force: true });
+    removed.push(name);
   }
-  return pass;
+  return removed;
+}
+
+async function provisionOnce(core: k8s.CoreV1Api, root: string): Promise<Pass> {
+  const [claims, volumes] = await Promise.all([
+    core.listPersistentVolumeClaimForAllNamespaces(),
+    core.listPersistentVolume(),
+  ]);
+  const existing = new Set(volumes.items.map((v) => v.metadata?.name ?? ''));
+  return {
+    made: await makeVolumes(core, root, claims.items, existing),
+    removed: await removeVolumes(core, root, volumes.items),
+  };
 }
 
 async function main(): Promise<void> {
