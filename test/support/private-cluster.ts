@@ -15,7 +15,7 @@ export interface PrivateCluster {
   readonly state: ClusterState;
   /** system:masters on this cluster. */
   readonly admin: k8s.KubeConfig;
-  /** The bot's ServiceAccount on this cluster, with deploy/'s RBAC. */
+  /** The bot's ServiceAccount on this cluster, with deploy/'s RBAC; unset when started with `bot: false` (bare). */
   readonly bot: k8s.KubeConfig;
   readonly core: k8s.CoreV1Api;
   /**
@@ -29,16 +29,17 @@ const startTimeoutMs = 180_000;
 
 /**
  * Starts a private test cluster before the calling file's tests and purges it
- * after them. Its namespaces, pods and API server are the file's to disturb.
+ * after them. Its namespaces, pods and API server are the file's to disturb. With `bot: false` it is bare, as a
+ * user's cluster is before Coxswain is installed: no namespace coxswain, no bot identity.
  */
-export function usePrivateCluster(prefix: string): PrivateCluster {
+export function usePrivateCluster(prefix: string, options: { readonly bot?: boolean } = {}): PrivateCluster {
   const cluster = {} as { -readonly [K in keyof PrivateCluster]: PrivateCluster[K] };
   let dir: string | undefined;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), `coxswain-${prefix}-cluster-`));
-    cluster.state = await startCluster({ dir, log: () => undefined });
+    cluster.state = await startCluster({ dir, log: () => undefined, bot: options.bot ?? true });
     cluster.admin = loadKubeConfig(cluster.state.adminKubeconfig);
-    cluster.bot = loadKubeConfig(cluster.state.botKubeconfig);
+    if (options.bot !== false) cluster.bot = loadKubeConfig(cluster.state.botKubeconfig);
     cluster.core = cluster.admin.makeApiClient(k8s.CoreV1Api);
     cluster.restartApiServer = async (options) => {
       cluster.state = await restartApiServer(cluster.state, options);

@@ -1,0 +1,286 @@
+// Installing the bot the way deploy/README.md says, on a bare cluster of its own: every documented shape is installed
+// with the README's own commands (run as written, with the cluster's kubectl), rolls out, runs Ready on the three
+// nodes, keeps its budget and its Services' endpoints, is changed into the next shape as "Changing shape" says, and
+// is uninstalled as "Uninstall" says, leaving the cluster exactly as it found it.
+//
+// The pods do not run the bot: kwok has no kubelet, and marks a scheduled pod Running and Ready (probes are not run;
+// the images are not pulled). What is real is everything up to the kubelet: admission (Pod Security `restricted`),
+// the scheduler against the nodes' capacity, spread and anti-affinity, the controllers (Deployment, StatefulSet,
+// disruption, EndpointSlice, volume binding, namespace deletion) and the test cluster's volume provisioner.
+import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import {
+  clusterObjects,
+  difference,
+  documented,
+  renderWithKubectl,
+  settle,
+  userShell,
+  type UserShell,
+} from '../../support/install-kit.ts';
+import { repoRoot } from '../../support/manifest-tools.ts';
+import { usePrivateCluster } from '../../support/private-cluster.ts';
+
+jest.setTimeout(300_000);
+const cluster = usePrivateCluster('install', { bot: false });
+const namespace = 'coxswain';
+
+/** A shape of deploy/: where it is, and whether it brings its own Redis. */
+interface Shape {
+  readonly name: string;
+  readonly dir: string;
+  readonly ownRedis: boolean;
+}
+
+const oneDeployment: Shape = { name: 'one Deployment', dir: 'deploy/', ownRedis: false };
+const split: Shape = { name: 'split roles', dir: 'deploy/overlays/split', ownRedis: false };
+const withRedis: Shape = { name: 'with Redis', dir: 'deploy/overlays/with-redis', ownRedis: true };
+const impersonation: Shape = { name: 'impersonation', dir: 'deploy/overlays/impersonation', ownRedis: false };
+
+/**
+ * Each shape, and the shape it is then changed into, with the README's commands for that change run after the new
+ * shape's `kubectl apply -k`: one Deployment → split → with Redis → impersonation → one Deployment covers every
+ * section of "Changing shape".
+ */
+const journeys: readonly (readonly [Shape, Shape, readonly string[]])[] = [
+  [oneDeployment, split, ['kubectl -n coxswain delete deployment/coxswain']],
+  [
+    split,
+    withRedis,
+    ['kubectl -n coxswain delete deployment/coxswain-gateway', 'kubectl -n coxswain delete secret/coxswain-redis'],
+  ],
+  [
+    withRedis,
+    impersonation,
+    ['kubectl -n coxswain delete statefulset,service,networkpolicy,secret,persistentvolumeclaim'],
+  ],
+  [impersonation, oneDeployment, ['kubectl delete clusterrolebinding/coxswain-impersonate']],
+];
+
+let shell: UserShell;
+let admin: k8s.KubeConfig;
+let pristine: Set<string>;
+
+beforeAll(async () => {
+  shell = userShell(cluster.state);
+  admin = cluster.admin;
+  // The applications the shipped policy names (deploy/base/policy.yaml): the write grants go there.
+  for (const name of ['prod', 'staging']) await shell.run(`kubectl create namespace ${name}`);
+  // What the controllers add to a new namespace, before the picture is taken.
+  await settle('the new namespaces to be complete', async () => {
+    const objects = await clusterObjects(shell);
+    return ['prod', 'staging']
+      .flatMap((ns) => [`ServiceAccount ${ns}/default`, `ConfigMap ${ns}/kube-root-ca.crt`])
+      .filter((o) => !objects.has(o));
+  });
+  pristine = await clusterObjects(shell);
+});
+
+afterEach(async () => {
+  // Whatever a failed test left, so the next starts from a bare cluster too.
+  await rm(join(repoRoot, 'slack.env'), { force: true });
+  await rm(join(repoRoot, 'redis.env'), { force: true });
+  await shell.run(
+    'kubectl delete namespace coxswain --ignore-not-found --wait=true && ' +
+      'kubectl delete clusterrole,clusterrolebinding -l app.kubernetes.io/name=coxswain --ignore-not-found && ' +
+      'kubectl delete rolebinding -A -l app.kubernetes.io/component=write-grant --ignore-not-found',
+  );
+});
+
+/** Runs a documented command; `kubectl apply` must print no warning (Pod Security's among them). */
+async function run(command: string): Promise<void> {
+  const { stderr } = await shell.run(command);
+  if (/^\s*kubectl\s+apply/.test(command) || command.includes('| kubectl apply')) expect(stderr).not.toMatch(/Warning/);
+}
+
+/** The README's step 4: the Redis Secret for a Redis of one's own, or the bundled Redis's password. */
+async function createRedisSecret(shape: Shape): Promise<void> {
+  if (shape.ownRedis) {
+    await run(documented('kubectl -n coxswain create secret generic coxswain-redis-auth'));
+    return;
+  }
+  await writeFile(
+    join(repoRoot, 'redis.env'),
+    'REDIS_URL=rediss://coxswain:not-a-real-password@redis.example.internal:6380/0\n',
+  );
+  await run(documented('kubectl -n coxswain create secret generic coxswain-redis'));
+}
+
+async function rollOut(shape: Shape): Promise<void> {
+  await run(documented('kubectl -n coxswain rollout status deployment'));
+  if (shape.ownRedis) await run(documented('kubectl -n coxswain rollout status statefulset'));
+}
+
+/** deploy/README.md's Install, steps 2 to 9, on a bare cluster. */
+async function install(shape: Shape): Promise<void> {
+  await run(documented('kubectl apply -f deploy/base/namespace.yaml'));
+  await writeFile(
+    join(repoRoot, 'slack.env'),
+    'SLACK_SIGNING_SECRET=0123456789abcdef0123456789abcdef\nSLACK_BOT_TOKEN=xoxb-not-a-real-token\nSLACK_APP_TOKEN=xapp-not-a-real-token\n',
+  );
+  await run(documented('kubectl -n coxswain create secret generic coxswain-slack'));
+  await createRedisSecret(shape);
+  await run(documented('kubectl -n coxswain create secret generic coxswain-seal'));
+  await run(documented('npm run rbac -- deploy/base/policy.yaml --from-cluster | kubectl apply -f -'));
+  await run(documented(`kubectl apply -k ${shape.dir}`));
+  await rollOut(shape);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What a user would check after a rollout, each as a list of problems (empty: all is well).
+
+const named = (o: k8s.KubernetesObject): string => `${o.kind ?? ''}/${o.metadata?.name ?? ''}`;
+const replicasOf = (o: k8s.KubernetesObject): number => (o as { spec?: { replicas?: number } }).spec?.replicas ?? 1;
+
+/** Exactly the shape's objects of these kinds exist: nothing of an earlier shape is left running beside it. */
+async function leftovers(rendered: readonly k8s.KubernetesObject[]): Promise<string[]> {
+  const objects = k8s.KubernetesObjectApi.makeApiClient(admin);
+  const kinds = [
+    ['apps/v1', 'Deployment'],
+    ['apps/v1', 'StatefulSet'],
+    ['policy/v1', 'PodDisruptionBudget'],
+    ['v1', 'Service'],
+    ['networking.k8s.io/v1', 'NetworkPolicy'],
+    ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+    ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+  ] as const;
+  const problems: string[] = [];
+  for (const [apiVersion, kind] of kinds) {
+    const clusterScoped = kind.startsWith('Cluster');
+    // A list's items carry no kind of their own.
+    const live = (await objects.list(apiVersion, kind, clusterScoped ? undefined : namespace)).items
+      .map((o) => `${kind}/${o.metadata?.name ?? ''}`)
+      .filter((n) => !clusterScoped || n.startsWith(`${kind}/coxswain`));
+    const want = rendered.filter((o) => o.kind === kind).map(named);
+    for (const extra of live.filter((n) => !want.includes(n))) problems.push(`${extra} is left from an earlier shape`);
+    for (const missing of want.filter((n) => !live.includes(n))) problems.push(`${missing} is missing`);
+  }
+  return problems;
+}
+
+/** Every workload has all its replicas updated and Ready, and every pod of the namespace is one of them. */
+async function unready(rendered: readonly k8s.KubernetesObject[]): Promise<string[]> {
+  const apps = admin.makeApiClient(k8s.AppsV1Api);
+  const problems: string[] = [];
+  for (const o of rendered.filter((w) => w.kind === 'Deployment' || w.kind === 'StatefulSet')) {
+    const name = o.metadata?.name ?? '';
+    const want = replicasOf(o);
+    const status =
+      o.kind === 'Deployment'
+        ? (await apps.readNamespacedDeployment({ name, namespace })).status
+        : (await apps.readNamespacedStatefulSet({ name, namespace })).status;
+    const { readyReplicas = 0, updatedReplicas = 0, replicas = 0 } = status ?? {};
+    if (readyReplicas !== want || updatedReplicas !== want || replicas !== want) {
+      problems.push(`${named(o)}: ${readyReplicas} ready, ${updatedReplicas} updated of ${replicas} (want ${want})`);
+    }
+  }
+  const pods = (await cluster.core.listNamespacedPod({ namespace })).items;
+  const total = rendered.filter((w) => w.kind === 'Deployment' || w.kind === 'StatefulSet').map(replicasOf);
+  if (pods.length !== total.reduce((a, b) => a + b, 0)) problems.push(`${pods.length} pods, want ${String(total)}`);
+  for (const pod of pods) {
+    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (!ready || pod.metadata?.deletionTimestamp) problems.push(`pod ${pod.metadata?.name ?? ''} is not Ready`);
+  }
+  return problems;
+}
+
+/** Replicas of one workload on different nodes: the spread and anti-affinity deploy/ asks for, on three nodes. */
+async function unspread(rendered: readonly k8s.KubernetesObject[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const o of rendered.filter((w) => w.kind === 'Deployment' && replicasOf(w) > 1)) {
+    const selector = (o as k8s.V1Deployment).spec?.selector.matchLabels ?? {};
+    const labelSelector = Object.entries(selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const nodes = (await cluster.core.listNamespacedPod({ namespace, labelSelector })).items.map(
+      (p) => p.spec?.nodeName,
+    );
+    if (new Set(nodes).size !== nodes.length)
+      problems.push(`${named(o)} has replicas sharing a node: ${String(nodes)}`);
+  }
+  return problems;
+}
+
+/** Every budget allows exactly one disruption (all its pods healthy, maxUnavailable 1). */
+async function budgets(rendered: readonly k8s.KubernetesObject[]): Promise<string[]> {
+  const policy = admin.makeApiClient(k8s.PolicyV1Api);
+  const problems: string[] = [];
+  for (const o of rendered.filter((b) => b.kind === 'PodDisruptionBudget')) {
+    const pdb = await policy.readNamespacedPodDisruptionBudget({ name: o.metadata?.name ?? '', namespace });
+    const allowed = pdb.status?.disruptionsAllowed;
+    if (allowed !== 1) problems.push(`${named(o)} allows ${String(allowed)} disruptions, want 1`);
+  }
+  return problems;
+}
+
+/** Every Service has a ready endpoint for each pod it selects, and selects some. */
+async function endpoints(rendered: readonly k8s.KubernetesObject[]): Promise<string[]> {
+  const discovery = admin.makeApiClient(k8s.DiscoveryV1Api);
+  const problems: string[] = [];
+  for (const o of rendered.filter((s) => s.kind === 'Service')) {
+    const name = o.metadata?.name ?? '';
+    const selector = (o as k8s.V1Service).spec?.selector ?? {};
+    const labelSelector = Object.entries(selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const selected = (await cluster.core.listNamespacedPod({ namespace, labelSelector })).items.length;
+    const slices = await discovery.listNamespacedEndpointSlice({
+      namespace,
+      labelSelector: `kubernetes.io/service-name=${name}`,
+    });
+    const ready = slices.items.flatMap((s) => s.endpoints).filter((e) => e?.conditions?.ready === true).length;
+    if (selected === 0 || ready !== selected)
+      problems.push(`Service/${name}: ${ready} ready endpoints, ${selected} pods`);
+  }
+  return problems;
+}
+
+/** Every claim of the namespace (the Redis's) is bound to a volume the provisioner made. */
+async function unbound(): Promise<string[]> {
+  const claims = (await cluster.core.listNamespacedPersistentVolumeClaim({ namespace })).items;
+  return claims.filter((c) => c.status?.phase !== 'Bound').map((c) => `claim ${c.metadata?.name ?? ''} is not Bound`);
+}
+
+/** The shape runs as a user expects it to, once the controllers have caught up. */
+async function expectRunning(shape: Shape): Promise<void> {
+  const rendered = await renderWithKubectl(shell, shape.dir);
+  await settle(`${shape.name}: exactly its objects`, () => leftovers(rendered));
+  await settle(`${shape.name}: every replica updated and Ready`, () => unready(rendered));
+  await settle(`${shape.name}: replicas on different nodes`, () => unspread(rendered));
+  await settle(`${shape.name}: budgets allowing one disruption`, () => budgets(rendered));
+  await settle(`${shape.name}: Services with endpoints`, () => endpoints(rendered));
+  await settle(`${shape.name}: claims bound`, unbound);
+  if (shape.ownRedis)
+    expect((await cluster.core.listNamespacedPersistentVolumeClaim({ namespace })).items).toHaveLength(1);
+}
+
+describe.each(journeys.map(([first, next, change]) => [first.name, first, next, change] as const))(
+  'deploy/README.md on a bare cluster: %s',
+  (_, first, next, changeCommands) => {
+    it(`installs ${first.name}, changes it into ${next.name}, and uninstalls, leaving nothing`, async () => {
+      await install(first);
+      await expectRunning(first);
+
+      // "Changing shape": the next shape's Secret if its Redis differs, its apply, its rollout, then the deletions.
+      if (next.ownRedis !== first.ownRedis) await createRedisSecret(next);
+      await run(documented(`kubectl apply -k ${next.dir}`));
+      await rollOut(next);
+      for (const prefix of changeCommands) await run(documented(prefix));
+      await expectRunning(next);
+
+      // "Uninstall": the write grants, then the shape.
+      await run(documented('npm run rbac -- deploy/base/policy.yaml --from-cluster | kubectl delete -f -'));
+      await run(documented('kubectl delete -k deploy/').replace('deploy/', next.dir));
+      await settle(
+        'the cluster to be as it was before the install',
+        async () => {
+          const { added, gone } = difference(pristine, await clusterObjects(shell));
+          return [...added.map((o) => `left behind: ${o}`), ...gone.map((o) => `removed: ${o}`)];
+        },
+        120_000,
+      );
+    });
+  },
+);
