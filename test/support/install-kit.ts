@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { ClusterState } from './cluster/cluster.ts';
 import { waitUntil } from './cluster/processes.ts';

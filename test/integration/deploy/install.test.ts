@@ -160,25 +160,33 @@ async function leftovers(rendered: readonly k8s.KubernetesObject[]): Promise<str
   return problems;
 }
 
+const workloadsOf = (rendered: readonly k8s.KubernetesObject[]): k8s.KubernetesObject[] =>
+  rendered.filter((w) => w.kind === 'Deployment' || w.kind === 'StatefulSet');
+
+/** A workload's replicas as its status counts them. */
+async function replicaStatus(o: k8s.KubernetesObject): Promise<{ ready: number; updated: number; total: number }> {
+  const apps = admin.makeApiClient(k8s.AppsV1Api);
+  const name = o.metadata?.name ?? '';
+  const status =
+    o.kind === 'Deployment'
+      ? (await apps.readNamespacedDeployment({ name, namespace })).status
+      : (await apps.readNamespacedStatefulSet({ name, namespace })).status;
+  return { ready: status?.readyReplicas ?? 0, updated: status?.updatedReplicas ?? 0, total: status?.replicas ?? 0 };
+}
+
 /** Every workload has all its replicas updated and Ready, and every pod of the namespace is one of them. */
 async function unready(rendered: readonly k8s.KubernetesObject[]): Promise<string[]> {
-  const apps = admin.makeApiClient(k8s.AppsV1Api);
   const problems: string[] = [];
-  for (const o of rendered.filter((w) => w.kind === 'Deployment' || w.kind === 'StatefulSet')) {
-    const name = o.metadata?.name ?? '';
+  for (const o of workloadsOf(rendered)) {
     const want = replicasOf(o);
-    const status =
-      o.kind === 'Deployment'
-        ? (await apps.readNamespacedDeployment({ name, namespace })).status
-        : (await apps.readNamespacedStatefulSet({ name, namespace })).status;
-    const { readyReplicas = 0, updatedReplicas = 0, replicas = 0 } = status ?? {};
-    if (readyReplicas !== want || updatedReplicas !== want || replicas !== want) {
-      problems.push(`${named(o)}: ${readyReplicas} ready, ${updatedReplicas} updated of ${replicas} (want ${want})`);
+    const { ready, updated, total } = await replicaStatus(o);
+    if (ready !== want || updated !== want || total !== want) {
+      problems.push(`${named(o)}: ${ready} ready, ${updated} updated of ${total} (want ${want})`);
     }
   }
   const pods = (await cluster.core.listNamespacedPod({ namespace })).items;
-  const total = rendered.filter((w) => w.kind === 'Deployment' || w.kind === 'StatefulSet').map(replicasOf);
-  if (pods.length !== total.reduce((a, b) => a + b, 0)) problems.push(`${pods.length} pods, want ${String(total)}`);
+  const want = workloadsOf(rendered).reduce((sum, o) => sum + replicasOf(o), 0);
+  if (pods.length !== want) problems.push(`${pods.length} pods, want ${want}`);
   for (const pod of pods) {
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     if (!ready || pod.metadata?.deletionTimestamp) problems.push(`pod ${pod.metadata?.name ?? ''} is not Ready`);
