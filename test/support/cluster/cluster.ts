@@ -317,7 +317,10 @@ async function startVolumeProvisioner(l: Launch): Promise<void> {
     'volume-provisioner',
     [
       join(here, 'volume-provisioner.ts'),
-      `--kubeconfig=${l.adminKubeconfig}`,
+      `--server=https://127.0.0.1:${l.ports.apiServer}`,
+      `--ca=${l.certs.caCert}`,
+      `--cert=${l.certs.adminCert}`,
+      `--key=${l.certs.adminKey}`,
       `--root=${join(l.dir, 'volumes')}`,
       `--port=${l.ports.volumeProvisioner}`,
     ],
@@ -373,9 +376,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     await launchApiServer(l);
     await saveState({});
     await installKwokCrds(adminKubeconfig);
-    await startControllers(l);
-    await startKwok(l);
-    await startVolumeProvisioner(l);
+    // The provisioner needs only the API server; it starts while the controllers and kwok do.
+    await Promise.all([startControllers(l).then(() => startKwok(l)), startVolumeProvisioner(l)]);
     const state = await saveState({});
     log(`control plane up in ${Date.now() - t0} ms; bootstrapping`);
     await mkdir(state.podLogsDir, { recursive: true });
