@@ -7,9 +7,11 @@
 // the images are not pulled). What is real is everything up to the kubelet: admission (Pod Security `restricted`),
 // the scheduler against the nodes' capacity, spread and anti-affinity, the controllers (Deployment, StatefulSet,
 // disruption, EndpointSlice, volume binding, namespace deletion) and the test cluster's volume provisioner.
-import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, relative } from 'node:path';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import {
   clusterObjects,
@@ -27,17 +29,30 @@ jest.setTimeout(300_000);
 const cluster = usePrivateCluster('install', { bot: false });
 const namespace = 'coxswain';
 
-/** A shape of deploy/: where it is, and whether it brings its own Redis. */
+/** A shape of deploy/: where it is, and whether it brings its own Redis (over TLS). */
 interface Shape {
   readonly name: string;
   readonly dir: string;
   readonly ownRedis: boolean;
+  readonly tls?: boolean;
+  /** A kustomization of the user's own, as deploy/README.md shows one: its resources and components. */
+  readonly composed?: { readonly resources: readonly string[]; readonly components: readonly string[] };
 }
 
 const oneDeployment: Shape = { name: 'one Deployment', dir: 'deploy/', ownRedis: false };
 const split: Shape = { name: 'split roles', dir: 'deploy/overlays/split', ownRedis: false };
 const withRedis: Shape = { name: 'with Redis', dir: 'deploy/overlays/with-redis', ownRedis: true };
 const impersonation: Shape = { name: 'impersonation', dir: 'deploy/overlays/impersonation', ownRedis: false };
+const splitRedisTls: Shape = {
+  name: 'split roles with Redis over TLS',
+  dir: '.tmp/install-test/my-coxswain',
+  ownRedis: true,
+  tls: true,
+  composed: {
+    resources: ['deploy/overlays/split'],
+    components: ['deploy/components/redis', 'deploy/components/redis-tls'],
+  },
+};
 
 /**
  * Each shape, and the shape it is then changed into, with the README's commands for that change run after the new
@@ -57,6 +72,15 @@ const journeys: readonly (readonly [Shape, Shape, readonly string[]])[] = [
     ['kubectl -n coxswain delete statefulset,service,networkpolicy,secret,persistentvolumeclaim'],
   ],
   [impersonation, oneDeployment, ['kubectl delete clusterrolebinding/coxswain-impersonate']],
+  [
+    splitRedisTls,
+    oneDeployment,
+    [
+      'kubectl -n coxswain delete deployment/coxswain-gateway',
+      'kubectl -n coxswain delete statefulset,service,networkpolicy,secret,persistentvolumeclaim',
+      'kubectl -n coxswain delete secret/coxswain-redis-tls',
+    ],
+  ],
 ];
 
 let shell: UserShell;
@@ -76,12 +100,26 @@ beforeAll(async () => {
       .filter((o) => !objects.has(o));
   });
   pristine = await clusterObjects(shell);
+  // The user's own kustomization, as deploy/README.md shows it ("The split roles with this Redis").
+  const { dir, composed } = splitRedisTls;
+  await mkdir(join(repoRoot, dir), { recursive: true });
+  const rel = (paths: readonly string[]): string =>
+    paths.map((p) => JSON.stringify(relative(join(repoRoot, dir), join(repoRoot, p)))).join(', ');
+  await writeFile(
+    join(repoRoot, dir, 'kustomization.yaml'),
+    `resources: [${rel(composed?.resources ?? [])}]\ncomponents: [${rel(composed?.components ?? [])}]\n`,
+  );
+});
+
+afterAll(async () => {
+  await rm(join(repoRoot, '.tmp', 'install-test'), { recursive: true, force: true });
 });
 
 afterEach(async () => {
   // Whatever a failed test left, so the next starts from a bare cluster too.
-  await rm(join(repoRoot, 'slack.env'), { force: true });
-  await rm(join(repoRoot, 'redis.env'), { force: true });
+  for (const file of ['slack.env', 'redis.env', 'ca.key', 'ca.crt', 'tls.key', 'tls.crt']) {
+    await rm(join(repoRoot, file), { force: true });
+  }
   await shell.run(
     'kubectl delete namespace coxswain --ignore-not-found --wait=true && ' +
       'kubectl delete clusterrole,clusterrolebinding -l app.kubernetes.io/name=coxswain --ignore-not-found && ' +
@@ -99,6 +137,7 @@ async function run(command: string): Promise<void> {
 async function createRedisSecret(shape: Shape): Promise<void> {
   if (shape.ownRedis) {
     await run(documented('kubectl -n coxswain create secret generic coxswain-redis-auth'));
+    if (shape.tls) await createRedisCertificate();
     return;
   }
   await writeFile(
@@ -106,6 +145,39 @@ async function createRedisSecret(shape: Shape): Promise<void> {
     'REDIS_URL=rediss://coxswain:not-a-real-password@redis.example.internal:6380/0\n',
   );
   await run(documented('kubectl -n coxswain create secret generic coxswain-redis'));
+}
+
+/** "Over TLS", by hand with OpenSSL; the certificate must pass the check the bot makes (COXSWAIN_REDIS_CA). */
+async function createRedisCertificate(): Promise<void> {
+  const openssl = 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365';
+  await run(documented(`${openssl} -subj /CN=coxswain-redis-ca`));
+  await run(documented(`${openssl} -subj /CN=coxswain-redis`));
+  await run(documented('kubectl -n coxswain create secret generic coxswain-redis-tls'));
+  const secret = await cluster.core.readNamespacedSecret({ name: 'coxswain-redis-tls', namespace });
+  const file = (key: string): Buffer => Buffer.from(secret.data?.[key] ?? '', 'base64');
+  const served = { cert: file('tls.crt'), key: file('tls.key') };
+  for (const name of ['coxswain-redis', 'coxswain-redis.coxswain.svc.cluster.local']) {
+    expect(await handshake(served, file('ca.crt'), name)).toBe('trusted');
+  }
+  expect(await handshake(served, file('ca.crt'), 'redis.example.com')).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+}
+
+/** A TLS handshake on loopback: a server with `served`, a client trusting only `ca` and asking for `servername`. */
+async function handshake(served: { cert: Buffer; key: Buffer }, ca: Buffer, servername: string): Promise<string> {
+  const server = createTlsServer(served, (socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    return await new Promise<string>((resolve) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername }, () => {
+        socket.end();
+        resolve('trusted');
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+  } finally {
+    server.close();
+  }
 }
 
 async function rollOut(shape: Shape): Promise<void> {
@@ -124,9 +196,13 @@ async function install(shape: Shape): Promise<void> {
   await createRedisSecret(shape);
   await run(documented('kubectl -n coxswain create secret generic coxswain-seal'));
   await run(documented('npm run rbac -- deploy/base/policy.yaml --from-cluster | kubectl apply -f -'));
-  await run(documented(`kubectl apply -k ${shape.dir}`));
+  await run(apply(shape));
   await rollOut(shape);
 }
+
+/** Step 9's command for the shape; a kustomization of one's own is applied the same way. */
+const apply = (shape: Shape): string =>
+  shape.composed ? `kubectl apply -k ${shape.dir}` : documented(`kubectl apply -k ${shape.dir}`);
 
 // ---------------------------------------------------------------------------------------------------------------
 // What a user would check after a rollout, each as a list of problems (empty: all is well).
@@ -273,7 +349,7 @@ describe.each(journeys.map(([first, next, change]) => [first.name, first, next, 
 
       // "Changing shape": the next shape's Secret if its Redis differs, its apply, its rollout, then the deletions.
       if (next.ownRedis !== first.ownRedis) await createRedisSecret(next);
-      await run(documented(`kubectl apply -k ${next.dir}`));
+      await run(apply(next));
       await rollOut(next);
       for (const prefix of changeCommands) await run(documented(prefix));
       await expectRunning(next);
