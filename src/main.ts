@@ -19,7 +19,7 @@ import {
 import { createLogger } from './log/create-logger.ts';
 import { explainPolicy } from './policy/explain-policy.ts';
 import { loadPolicy, PolicyError } from './policy/load-policy.ts';
-import { planWriteGrants, renderWriteGrants, type ServiceAccountRef } from './policy/write-grants.ts';
+import { absentNote, planWriteGrants, renderWriteGrants, type ServiceAccountRef } from './policy/write-grants.ts';
 import { openRedis } from './roles/role-kit.ts';
 import { safeRedisUrl, startRoles } from './roles/start-roles.ts';
 
@@ -108,6 +108,7 @@ async function rbac(parsed: Parsed): Promise<number> {
       await loadPolicy(file),
       { protectedNamespaces: config.protectedNamespaces },
       await knownNamespaces(parsed, config),
+      parsed.values['from-cluster'] === true,
     );
     if (plan.unresolved.length > 0) {
       stderr.write(
@@ -115,6 +116,8 @@ async function rbac(parsed: Parsed): Promise<number> {
       );
       return 1;
     }
+    // Said on stderr too: the YAML usually goes straight into kubectl, where nobody reads its comments.
+    if (plan.absent.length > 0) stderr.write(`coxswain rbac: ${absentNote(plan.absent)}\n`);
     stdout.write(renderWriteGrants(plan, serviceAccount, file));
     return 0;
   } catch (error) {

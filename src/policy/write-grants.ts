@@ -18,6 +18,8 @@ export interface WriteGrantPlan {
   readonly unresolved: readonly string[];
   /** Namespaces the policy reaches that are protected: never granted. */
   readonly protected: readonly string[];
+  /** Namespaces the policy names that the cluster does not have (only when the cluster's were read): not granted. */
+  readonly absent: readonly string[];
 }
 
 /**
@@ -36,9 +38,16 @@ export function changedNamespaceGlobs(policy: Policy): string[] {
 
 /**
  * Resolves the policy's changed namespaces: literal names as they are, globs against `known` (the cluster's
- * namespaces, when given); protected namespaces are left out whatever matched them.
+ * namespaces, when given); protected namespaces are left out whatever matched them. With `fromCluster`, `known` is
+ * the cluster's own list, and a literal name it lacks is left out too: a RoleBinding cannot go in a namespace that
+ * does not exist.
  */
-export function planWriteGrants(policy: Policy, guards: Guards, known: readonly string[] = []): WriteGrantPlan {
+export function planWriteGrants(
+  policy: Policy,
+  guards: Guards,
+  known: readonly string[] = [],
+  fromCluster = false,
+): WriteGrantPlan {
   const granted = new Set<string>();
   const unresolved: string[] = [];
   for (const glob of changedNamespaceGlobs(policy)) {
@@ -47,11 +56,19 @@ export function planWriteGrants(policy: Policy, guards: Guards, known: readonly 
     for (const ns of names) granted.add(ns);
   }
   const all = [...granted].sort();
+  const isProtected = (ns: string): boolean => guards.protectedNamespaces.includes(ns);
+  const isAbsent = (ns: string): boolean => fromCluster && !known.includes(ns);
   return {
-    namespaces: all.filter((ns) => !guards.protectedNamespaces.includes(ns)),
+    namespaces: all.filter((ns) => !isProtected(ns) && !isAbsent(ns)),
     unresolved,
-    protected: all.filter((ns) => guards.protectedNamespaces.includes(ns)),
+    protected: all.filter(isProtected),
+    absent: all.filter((ns) => !isProtected(ns) && isAbsent(ns)),
   };
+}
+
+/** What is said of namespaces the policy names that the cluster lacks. */
+export function absentNote(absent: readonly string[]): string {
+  return `Not granted, not in the cluster: ${absent.join(', ')}; generate and apply again once they exist.`;
 }
 
 /** A ServiceAccount, as `namespace/name`. */
@@ -87,6 +104,7 @@ export function renderWriteGrants(plan: WriteGrantPlan, serviceAccount: ServiceA
     ...(plan.protected.length
       ? [`# Not granted, protected whatever the policy says: ${plan.protected.join(', ')}.`]
       : []),
+    ...(plan.absent.length ? [`# ${absentNote(plan.absent)}`] : []),
     ...(plan.namespaces.length ? [] : ['# The policy lets nobody change anything as the bot: no grants.']),
   ];
   const docs = plan.namespaces.map((ns) => stringify(writeGrant(ns, serviceAccount), { lineWidth: 0 }));

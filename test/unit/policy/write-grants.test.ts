@@ -39,7 +39,23 @@ describe('write grants', () => {
       namespaces: ['prod', 'staging', 'team-a', 'team-b'],
       unresolved: [],
       protected: ['kube-system'],
+      absent: [],
     });
+  });
+
+  it("leaves out, and names, namespaces the policy names that the cluster lacks, when the list is the cluster's", () => {
+    const plan = planWriteGrants(policy, guards, ['prod', 'team-a', 'kube-system'], true);
+    expect(plan).toEqual({
+      namespaces: ['prod', 'team-a'],
+      unresolved: [],
+      protected: ['kube-system'],
+      absent: ['staging'],
+    });
+    const yaml = renderWriteGrants(plan, { namespace: 'coxswain', name: 'coxswain' }, 'p.yaml');
+    expect(yaml).toContain('# Not granted, not in the cluster: staging; generate and apply again once they exist.');
+    expect(yaml.match(/kind: RoleBinding/gu)).toHaveLength(2);
+    // A list given by hand only resolves globs: literal names are granted as they are.
+    expect(planWriteGrants(policy, guards, ['team-a']).namespaces).toEqual(['prod', 'staging', 'team-a']);
   });
 
   it('says which globs match nothing rather than guessing', () => {
