@@ -16,6 +16,7 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export interface ManifestTools {
   readonly kustomize: string;
   readonly kubeScore: string;
+  readonly helm: string;
 }
 
 /** What a finished process printed, and how it ended. */
@@ -41,7 +42,7 @@ export function runProcess(file: string, args: readonly string[], input = ''): P
   });
 }
 
-/** Builds kustomize and kube-score if the cache lacks them (a minute or two, once) and returns their paths. */
+/** Builds kustomize, kube-score and helm if the cache lacks them (minutes, once) and returns their paths. */
 export async function manifestTools(): Promise<ManifestTools> {
   const result = await runProcess(join(repoRoot, 'test', 'support', 'tools', 'build-tools.sh'), []);
   if (result.code !== 0) throw new Error(`building the manifest tools failed:\n${result.stderr}`);
@@ -53,13 +54,14 @@ export async function manifestTools(): Promise<ManifestTools> {
   );
   const kustomize = paths.get('kustomize');
   const kubeScore = paths.get('kube-score');
-  if (!kustomize || !kubeScore) throw new Error(`build-tools.sh printed no tool paths:\n${result.stdout}`);
-  return { kustomize, kubeScore };
+  const helm = paths.get('helm');
+  if (!kustomize || !kubeScore || !helm) throw new Error(`build-tools.sh printed no tool paths:\n${result.stdout}`);
+  return { kustomize, kubeScore, helm };
 }
 
 /**
- * One way to install the bot: a kustomization directory of the repository, or a
- * kustomization composed of them (as the README tells users to write their own).
+ * One way to install the bot: a kustomization directory of the repository, a kustomization composed of them (as the
+ * README tells users to write their own), or the Helm chart with one of its ci/ values files.
  */
 export interface DeployShape {
   readonly name: string;
@@ -67,7 +69,26 @@ export interface DeployShape {
   readonly dir?: string;
   /** Or: resources and components (directories relative to the repository root) of a kustomization of one's own. */
   readonly compose?: { readonly resources: readonly string[]; readonly components: readonly string[] };
+  /** Or: charts/coxswain rendered with this values file (relative to the repository root). */
+  readonly helmValues?: string;
 }
+
+/** The chart, and the Kubernetes version it is rendered for (the test cluster's). */
+export const chartDir = 'charts/coxswain';
+export const chartKubeVersion = '1.35.4';
+
+/** The chart's ci/ values files, each the same choice as one kustomize shape of deployShapes (by name). */
+export const chartShapes: readonly (DeployShape & { readonly sameAs: string })[] = [
+  { name: 'chart: all', helmValues: `${chartDir}/ci/all-values.yaml`, sameAs: 'default (kubectl apply -k deploy/)' },
+  { name: 'chart: split', helmValues: `${chartDir}/ci/split-values.yaml`, sameAs: 'split roles' },
+  { name: 'chart: with Redis', helmValues: `${chartDir}/ci/with-redis-values.yaml`, sameAs: 'with Redis' },
+  {
+    name: 'chart: split, Redis over TLS',
+    helmValues: `${chartDir}/ci/split-redis-tls-values.yaml`,
+    sameAs: 'split roles with Redis over TLS',
+  },
+  { name: 'chart: impersonation', helmValues: `${chartDir}/ci/impersonation-values.yaml`, sameAs: 'impersonation' },
+];
 
 /** Every shape deploy/README.md documents. */
 export const deployShapes: readonly DeployShape[] = [
@@ -83,7 +104,17 @@ export const deployShapes: readonly DeployShape[] = [
     name: 'with Redis over TLS',
     compose: { resources: ['deploy/overlays/with-redis'], components: ['deploy/components/redis-tls'] },
   },
+  {
+    name: 'split roles with Redis over TLS',
+    compose: {
+      resources: ['deploy/overlays/split'],
+      components: ['deploy/components/redis', 'deploy/components/redis-tls'],
+    },
+  },
 ];
+
+/** Every rendering the manifest tests check: deploy/'s shapes and the chart's. */
+export const allShapes: readonly DeployShape[] = [...deployShapes, ...chartShapes];
 
 /** A rendered shape: kustomize's output and its objects. */
 export interface RenderedShape {
@@ -118,11 +149,22 @@ async function buildComposed(tools: ManifestTools, compose: NonNullable<DeploySh
   }
 }
 
-/** Renders a shape with kustomize, as `kubectl apply -k` would. */
+/** `helm template` of the chart, as `helm install coxswain charts/coxswain -n coxswain -f VALUES` would apply it. */
+export async function renderChart(tools: ManifestTools, values: readonly string[] = []): Promise<string> {
+  const args = ['template', 'coxswain', join(repoRoot, chartDir), '--namespace', 'coxswain'];
+  const files = values.flatMap((v) => ['-f', join(repoRoot, v)]);
+  const result = await runProcess(tools.helm, [...args, '--kube-version', chartKubeVersion, ...files]);
+  if (result.code !== 0) throw new Error(`helm template with ${values.join(', ')} failed:\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** Renders a shape with kustomize, as `kubectl apply -k` would, or the chart with its values, as Helm would. */
 export async function renderShape(tools: ManifestTools, shape: DeployShape): Promise<RenderedShape> {
-  const yaml = shape.compose
-    ? await buildComposed(tools, shape.compose)
-    : await build(tools, join(repoRoot, shape.dir ?? ''));
+  const yaml = shape.helmValues
+    ? await renderChart(tools, [shape.helmValues])
+    : shape.compose
+      ? await buildComposed(tools, shape.compose)
+      : await build(tools, join(repoRoot, shape.dir ?? ''));
   const objects = parseAllDocuments(yaml)
     .map((d) => d.toJS() as KubernetesObject | null)
     .filter((o): o is KubernetesObject => Boolean(o?.kind));

@@ -1,9 +1,9 @@
-// A second opinion on deploy/ from a third-party scanner: kube-score (built from the
+// A second opinion on deploy/ and the chart from a third-party scanner: kube-score (built from the
 // Go module proxy, see test/support/tools/build-tools.sh) scores every documented
-// shape and must find nothing CRITICAL and nothing WARNING.
+// shape and every chart rendering, and must find nothing CRITICAL and nothing WARNING.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  deployShapes,
+  allShapes,
   manifestTools,
   renderShape,
   runProcess,
@@ -38,7 +38,7 @@ const rendered = new Map<string, RenderedShape>();
 
 beforeAll(async () => {
   tools = await manifestTools();
-  for (const shape of deployShapes) rendered.set(shape.name, await renderShape(tools, shape));
+  for (const shape of allShapes) rendered.set(shape.name, await renderShape(tools, shape));
 }, 300_000);
 
 async function score(yaml: string): Promise<{ code: number | null; findings: string[]; passed: number }> {
@@ -52,7 +52,7 @@ async function score(yaml: string): Promise<{ code: number | null; findings: str
 }
 
 describe('kube-score', () => {
-  it.each(deployShapes.map((s) => [s.name]))('finds nothing critical or worth a warning in %s', async (name) => {
+  it.each(allShapes.map((s) => [s.name]))('finds nothing critical or worth a warning in %s', async (name) => {
     const result = await score(rendered.get(name)?.yaml ?? '');
     expect(result.findings).toEqual([]);
     expect(result.code).toBe(0);

@@ -12,6 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { loadPolicy } from '../../../src/policy/load-policy.ts';
 import { loadKubeConfig, testCluster, useTestNamespace } from '../../support/kube.ts';
 import {
+  allShapes,
   deployShapes,
   manifestTools,
   renderShape,
@@ -29,7 +30,7 @@ const granted = useTestNamespace('rbac-granted');
 
 beforeAll(async () => {
   const tools = await manifestTools();
-  for (const shape of deployShapes) rendered.set(shape.name, await renderShape(tools, shape));
+  for (const shape of allShapes) rendered.set(shape.name, await renderShape(tools, shape));
   admin = loadKubeConfig((await testCluster()).adminKubeconfig);
 }, 300_000);
 
@@ -104,7 +105,7 @@ function dryRunner(kc: k8s.KubeConfig): (obj: k8s.KubernetesObject) => Promise<A
 
 const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
 
-describe.each(deployShapes.map((s) => [s.name]))('deploy shape: %s', (name) => {
+describe.each(allShapes.map((s) => [s.name]))('deploy shape: %s', (name) => {
   it('puts every namespaced object in the coxswain namespace', () => {
     const elsewhere = shape(name).objects.filter(
       (o) => !clusterScoped.has(o.kind ?? '') && o.metadata?.namespace !== 'coxswain',
