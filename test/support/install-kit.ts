@@ -11,13 +11,13 @@ import { waitUntil } from './cluster/processes.ts';
 import { repoRoot, type ProcessResult } from './manifest-tools.ts';
 
 /**
- * Every command deploy/README.md gives: the lines of its ```sh blocks and its `kubectl …` / `npm run …` code spans,
- * without their trailing `# comments`.
+ * Every command deploy/README.md gives: the lines of its ```sh blocks and its `kubectl …`, `helm …` and `npm run …`
+ * code spans, without their trailing `# comments`.
  */
 export function documentedCommands(readme = join(repoRoot, 'deploy', 'README.md')): string[] {
   const text = readFileSync(readme, 'utf8');
   const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? '').split('\n'));
-  const spans = [...text.matchAll(/`((?:kubectl|npm run) [^`]+)`/g)].map((m) => m[1] ?? '');
+  const spans = [...text.matchAll(/`((?:kubectl|npm run|helm) [^`]+)`/g)].map((m) => m[1] ?? '');
   return [...blocks, ...spans]
     .map((line) => line.replace(/\s{2,}#.*$/, '').trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
@@ -36,11 +36,11 @@ export interface UserShell {
   run(command: string): Promise<ProcessResult>;
 }
 
-export function userShell(cluster: ClusterState): UserShell {
+export function userShell(cluster: ClusterState, toolDirs: readonly string[] = []): UserShell {
   const env = {
     ...process.env,
     KUBECONFIG: cluster.adminKubeconfig,
-    PATH: [cluster.binDir, join(repoRoot, 'node_modules', '.bin'), process.env['PATH'] ?? ''].join(':'),
+    PATH: [cluster.binDir, ...toolDirs, join(repoRoot, 'node_modules', '.bin'), process.env['PATH'] ?? ''].join(':'),
     NO_COLOR: '1',
   };
   return {
@@ -61,9 +61,12 @@ export function userShell(cluster: ClusterState): UserShell {
   };
 }
 
-/** kubectl's own rendering of a kustomization, the objects `kubectl apply -k dir` sends. */
-export async function renderWithKubectl(shell: UserShell, dir: string): Promise<k8s.KubernetesObject[]> {
-  const { stdout } = await shell.run(`kubectl kustomize ${dir}`);
+/**
+ * What the shell's own tools send: kubectl's rendering of a kustomization (`kubectl kustomize dir`, as `apply -k`),
+ * or helm's of the chart (`helm template …`).
+ */
+export async function renderWith(shell: UserShell, command: string): Promise<k8s.KubernetesObject[]> {
+  const { stdout } = await shell.run(command);
   return parseAllDocuments(stdout)
     .map((d) => d.toJS() as k8s.KubernetesObject | null)
     .filter((o): o is k8s.KubernetesObject => Boolean(o?.kind));

@@ -44,12 +44,13 @@ const helmLabels = [
 /**
  * An object with what may differ between the two renderings taken out, each difference on purpose:
  * - kustomize's generated names carry a hash of their content (coxswain-config-5h2…, coxswain-redis-8hb…), which
- *   rolls the pods on a change; the chart keeps the plain names and rolls them with a `checksum/config` annotation;
+ *   rolls the pods on a change; the chart keeps the plain names and rolls them with a `checksum/config` annotation,
+ *   and names the bundled Redis's Secret coxswain-redis-bundled (a Secret coxswain-redis of one's own may exist);
  * - the chart adds Helm's labels to every object's metadata;
  * - the policy is compared as YAML, not text (its comments speak of kustomize in one and Helm in the other).
  */
 function normalize(object: KubernetesObject): KubernetesObject {
-  const text = JSON.stringify(object).replace(/"(coxswain-(?:config|redis))-[a-z0-9]{10}"/g, '"$1"');
+  const text = JSON.stringify(object).replace(/"(coxswain-(?:config|redis))-(?:[a-z0-9]{10}|bundled)"/g, '"$1"');
   const copy = JSON.parse(text) as KubernetesObject & {
     data?: Record<string, string>;
     spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };

@@ -10,19 +10,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import {
   clusterObjects,
   difference,
   documented,
-  renderWithKubectl,
+  renderWith,
   settle,
   userShell,
   type UserShell,
 } from '../../support/install-kit.ts';
-import { repoRoot } from '../../support/manifest-tools.ts';
+import { chartDir, manifestTools, repoRoot } from '../../support/manifest-tools.ts';
 import { usePrivateCluster } from '../../support/private-cluster.ts';
 
 jest.setTimeout(300_000);
@@ -37,12 +37,21 @@ interface Shape {
   readonly tls?: boolean;
   /** A kustomization of the user's own, as deploy/README.md shows one: its resources and components. */
   readonly composed?: { readonly resources: readonly string[]; readonly components: readonly string[] };
+  /** Installed with Helm instead: the user's my-values.yaml. */
+  readonly helmValues?: string;
 }
 
 const oneDeployment: Shape = { name: 'one Deployment', dir: 'deploy/', ownRedis: false };
 const split: Shape = { name: 'split roles', dir: 'deploy/overlays/split', ownRedis: false };
 const withRedis: Shape = { name: 'with Redis', dir: 'deploy/overlays/with-redis', ownRedis: true };
 const impersonation: Shape = { name: 'impersonation', dir: 'deploy/overlays/impersonation', ownRedis: false };
+const helmAll: Shape = { name: 'Helm, defaults', dir: chartDir, ownRedis: false, helmValues: 'shape: all\n' };
+const helmSplitRedis: Shape = {
+  name: 'Helm, split roles with Redis',
+  dir: chartDir,
+  ownRedis: true,
+  helmValues: 'shape: split\nredis:\n  bundled: true\n',
+};
 const splitRedisTls: Shape = {
   name: 'split roles with Redis over TLS',
   dir: '.tmp/install-test/my-coxswain',
@@ -81,6 +90,8 @@ const journeys: readonly (readonly [Shape, Shape, readonly string[]])[] = [
       'kubectl -n coxswain delete secret/coxswain-redis-tls',
     ],
   ],
+  // Helm removes what the new values no longer render: no deletions by hand.
+  [helmAll, helmSplitRedis, []],
 ];
 
 let shell: UserShell;
@@ -88,7 +99,7 @@ let admin: k8s.KubeConfig;
 let pristine: Set<string>;
 
 beforeAll(async () => {
-  shell = userShell(cluster.state);
+  shell = userShell(cluster.state, [dirname((await manifestTools()).helm)]);
   admin = cluster.admin;
   // One of the two namespaces the shipped policy lets people change (deploy/base/policy.yaml: prod and staging), as
   // a cluster might have: the write grant goes to prod, and staging is said to be missing.
@@ -116,20 +127,24 @@ afterAll(async () => {
 
 afterEach(async () => {
   // Whatever a failed test left, so the next starts from a bare cluster too.
-  for (const file of ['slack.env', 'redis.env', 'ca.key', 'ca.crt', 'tls.key', 'tls.crt']) {
+  for (const file of ['slack.env', 'redis.env', 'ca.key', 'ca.crt', 'tls.key', 'tls.crt', 'my-values.yaml']) {
     await rm(join(repoRoot, file), { force: true });
   }
   await shell.run(
-    'kubectl delete namespace coxswain --ignore-not-found --wait=true && ' +
+    '(helm uninstall coxswain -n coxswain --wait --ignore-not-found || true) && ' +
+      'kubectl delete namespace coxswain --ignore-not-found --wait=true && ' +
       'kubectl delete clusterrole,clusterrolebinding -l app.kubernetes.io/name=coxswain --ignore-not-found && ' +
       'kubectl delete rolebinding -A -l app.kubernetes.io/component=write-grant --ignore-not-found',
   );
 });
 
-/** Runs a documented command; `kubectl apply` must print no warning (Pod Security's among them). Returns stderr. */
+/** Runs a documented command; `kubectl apply` and `helm install|upgrade` must print no warning (Pod Security's
+ * among them). Returns stderr. */
 async function run(command: string): Promise<string> {
   const { stderr } = await shell.run(command);
-  if (/^\s*kubectl\s+apply/.test(command) || command.includes('| kubectl apply')) expect(stderr).not.toMatch(/Warning/);
+  const applies =
+    /^\s*(kubectl\s+apply|helm\s+(install|upgrade))\b/.test(command) || command.includes('| kubectl apply');
+  if (applies) expect(stderr).not.toMatch(/Warning/i);
   return stderr;
 }
 
@@ -201,13 +216,41 @@ async function install(shape: Shape): Promise<void> {
   expect((await rbac.readNamespacedRoleBinding({ name: 'coxswain-write', namespace: 'prod' })).subjects).toEqual([
     { kind: 'ServiceAccount', name: 'coxswain', namespace: 'coxswain' },
   ]);
-  await run(apply(shape));
+  await run(await apply(shape));
   await rollOut(shape);
 }
 
-/** Step 9's command for the shape; a kustomization of one's own is applied the same way. */
-const apply = (shape: Shape): string =>
-  shape.composed ? `kubectl apply -k ${shape.dir}` : documented(`kubectl apply -k ${shape.dir}`);
+/**
+ * Step 9's command for the shape; a kustomization of one's own is applied the same way. With Helm, my-values.yaml is
+ * written first, and the chart installed, or upgraded when it is installed already.
+ */
+async function apply(shape: Shape, upgrade = false): Promise<string> {
+  if (shape.helmValues === undefined) {
+    return shape.composed ? `kubectl apply -k ${shape.dir}` : documented(`kubectl apply -k ${shape.dir}`);
+  }
+  await writeFile(join(repoRoot, 'my-values.yaml'), shape.helmValues);
+  return documented(upgrade ? 'helm upgrade coxswain charts/coxswain' : 'helm install coxswain charts/coxswain');
+}
+
+/** What the shape's own tool renders. */
+const render = (shape: Shape): Promise<k8s.KubernetesObject[]> =>
+  renderWith(
+    shell,
+    shape.helmValues === undefined
+      ? `kubectl kustomize ${shape.dir}`
+      : 'helm template coxswain charts/coxswain -n coxswain -f my-values.yaml',
+  );
+
+/** deploy/README.md's Uninstall, for kustomize or for Helm. */
+async function uninstall(shape: Shape): Promise<void> {
+  await run(documented('npm run rbac -- deploy/base/policy.yaml --from-cluster | kubectl delete -f -'));
+  if (shape.helmValues === undefined) {
+    await run(documented('kubectl delete -k deploy/').replace('deploy/', shape.dir));
+    return;
+  }
+  await run(documented('helm uninstall coxswain -n coxswain'));
+  await run(documented('kubectl delete -f deploy/base/namespace.yaml'));
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // What a user would check after a rollout, each as a list of problems (empty: all is well).
@@ -334,7 +377,7 @@ async function unbound(): Promise<string[]> {
 
 /** The shape runs as a user expects it to, once the controllers have caught up. */
 async function expectRunning(shape: Shape): Promise<void> {
-  const rendered = await renderWithKubectl(shell, shape.dir);
+  const rendered = await render(shape);
   await settle(`${shape.name}: exactly its objects`, () => leftovers(rendered));
   await settle(`${shape.name}: every replica updated and Ready`, () => unready(rendered));
   await settle(`${shape.name}: replicas on different nodes`, () => unspread(rendered));
@@ -354,14 +397,12 @@ describe.each(journeys.map(([first, next, change]) => [first.name, first, next, 
 
       // "Changing shape": the next shape's Secret if its Redis differs, its apply, its rollout, then the deletions.
       if (next.ownRedis !== first.ownRedis) await createRedisSecret(next);
-      await run(apply(next));
+      await run(await apply(next, first.helmValues !== undefined));
       await rollOut(next);
       for (const prefix of changeCommands) await run(documented(prefix));
       await expectRunning(next);
 
-      // "Uninstall": the write grants, then the shape.
-      await run(documented('npm run rbac -- deploy/base/policy.yaml --from-cluster | kubectl delete -f -'));
-      await run(documented('kubectl delete -k deploy/').replace('deploy/', next.dir));
+      await uninstall(next);
       await settle(
         'the cluster to be as it was before the install',
         async () => {
