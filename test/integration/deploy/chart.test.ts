@@ -32,6 +32,9 @@ beforeAll(async () => {
 }, 600_000);
 
 const helm = (...args: string[]): ReturnType<typeof runProcess> => runProcess(tools.helm, args);
+/** `helm template` of the chart with extra arguments, whatever comes of it. */
+const template = (...args: string[]): ReturnType<typeof runProcess> =>
+  helm('template', 'coxswain', join(repoRoot, chartDir), '--kube-version', chartKubeVersion, ...args);
 
 /** Labels Helm charts carry by convention; the chart puts them on metadata only, never in a selector. */
 const helmLabels = [
@@ -98,14 +101,7 @@ describe('values.schema.json', () => {
     [['--set', 'config.COXSWAIN_POLICY=/tmp/p.yaml'], /COXSWAIN_POLICY/],
     [['--set', 'image.digest=sha256:abc'], /digest/],
   ])('refuses %j, naming the field', async (args, field) => {
-    const result = await helm(
-      'template',
-      'coxswain',
-      join(repoRoot, chartDir),
-      '--kube-version',
-      chartKubeVersion,
-      ...args,
-    );
+    const result = await template(...args);
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/values don't meet the specifications of the schema/);
@@ -115,15 +111,7 @@ describe('values.schema.json', () => {
   it('accepts any setting of the README table in config, and the defaults render', async () => {
     const yaml = await renderChart(tools);
     expect(yaml).toContain('kind: Deployment');
-    const result = await helm(
-      'template',
-      'coxswain',
-      join(repoRoot, chartDir),
-      '--kube-version',
-      chartKubeVersion,
-      '--set',
-      'config.SLACK_TEAM_ID=T0ACME',
-    );
+    const result = await template('--set', 'config.SLACK_TEAM_ID=T0ACME');
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('SLACK_TEAM_ID: "T0ACME"');
   });
