@@ -37,8 +37,13 @@ export interface UserShell {
 }
 
 export function userShell(cluster: ClusterState, toolDirs: readonly string[] = []): UserShell {
+  // A terminal's environment, not npm's: `npm test` passes its settings (npm_config_loglevel…) to children, and an
+  // `npm run` inside would then behave unlike the user's.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')),
+  );
   const env = {
-    ...process.env,
+    ...inherited,
     KUBECONFIG: cluster.adminKubeconfig,
     PATH: [cluster.binDir, ...toolDirs, join(repoRoot, 'node_modules', '.bin'), process.env['PATH'] ?? ''].join(':'),
     NO_COLOR: '1',

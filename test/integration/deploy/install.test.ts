@@ -210,7 +210,9 @@ async function install(shape: Shape): Promise<void> {
   await run(documented('kubectl -n coxswain create secret generic coxswain-slack'));
   await createRedisSecret(shape);
   await run(documented('kubectl -n coxswain create secret generic coxswain-seal'));
-  const granted = await run(documented('npm run rbac -- deploy/base/policy.yaml --from-cluster | kubectl apply -f -'));
+  const granted = await run(
+    documented('npm run -s rbac -- deploy/base/policy.yaml --from-cluster | kubectl apply -f -'),
+  );
   expect(granted).toContain('coxswain rbac: Not granted, not in the cluster: staging;');
   const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
   expect((await rbac.readNamespacedRoleBinding({ name: 'coxswain-write', namespace: 'prod' })).subjects).toEqual([
@@ -243,7 +245,7 @@ const render = (shape: Shape): Promise<k8s.KubernetesObject[]> =>
 
 /** deploy/README.md's Uninstall, for kustomize or for Helm. */
 async function uninstall(shape: Shape): Promise<void> {
-  await run(documented('npm run rbac -- deploy/base/policy.yaml --from-cluster | kubectl delete -f -'));
+  await run(documented('npm run -s rbac -- deploy/base/policy.yaml --from-cluster | kubectl delete -f -'));
   if (shape.helmValues === undefined) {
     await run(documented('kubectl delete -k deploy/').replace('deploy/', shape.dir));
     return;
