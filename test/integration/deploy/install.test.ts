@@ -65,8 +65,8 @@ const splitRedisTls: Shape = {
 
 /**
  * Each shape, and the shape it is then changed into, with the README's commands for that change run after the new
- * shape's `kubectl apply -k`: one Deployment → split → with Redis → impersonation → one Deployment covers every
- * section of "Changing shape".
+ * shape's `kubectl apply -k`: one Deployment → split → with Redis → impersonation → one Deployment, and split with
+ * Redis over TLS → one Deployment, cover every section of "Changing shape"; the chart is installed and upgraded.
  */
 const journeys: readonly (readonly [Shape, Shape, readonly string[]])[] = [
   [oneDeployment, split, ['kubectl -n coxswain delete deployment/coxswain']],
@@ -119,7 +119,7 @@ beforeAll(async () => {
     join(repoRoot, dir, 'kustomization.yaml'),
     `resources: [${rel(composed?.resources ?? [])}]\ncomponents: [${rel(composed?.components ?? [])}]\n`,
   );
-});
+}, 600_000); // helm may have to be built first (build-tools.sh; .ci/run builds it before the suite)
 
 afterAll(async () => {
   await rm(join(repoRoot, '.tmp', 'install-test'), { recursive: true, force: true });
