@@ -62,44 +62,21 @@ describe('openApproval and the expiry sweep', () => {
     expect(planned).toEqual([opened.id]);
 
     const redrawn: ApprovalRequest[] = [];
-    const log = (): void => undefined;
-    expect(
-      await sweepExpired(
+    const sweepAt = (at: number): Promise<number> =>
+      sweepExpired(
         {
           store,
           expired: async (r) => {
             redrawn.push(r);
           },
-          log,
+          log: () => undefined,
         },
-        now + 29 * 60_000,
-      ),
-    ).toBe(0);
-    expect(
-      await sweepExpired(
-        {
-          store,
-          expired: async (r) => {
-            redrawn.push(r);
-          },
-          log,
-        },
-        now + 31 * 60_000,
-      ),
-    ).toBe(1);
+        at,
+      );
+    expect(await sweepAt(now + 29 * 60_000)).toBe(0);
+    expect(await sweepAt(now + 31 * 60_000)).toBe(1);
     expect(redrawn.map((r) => [r.id, r.state])).toEqual([[opened.id, 'expired']]);
-    expect(
-      await sweepExpired(
-        {
-          store,
-          expired: async (r) => {
-            redrawn.push(r);
-          },
-          log,
-        },
-        now + 32 * 60_000,
-      ),
-    ).toBe(0);
+    expect(await sweepAt(now + 32 * 60_000)).toBe(0);
   });
 
   it.each([
