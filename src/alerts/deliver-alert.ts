@@ -6,6 +6,7 @@ import { slackErrorCode } from '../errors.ts';
 import { failureKinds } from '../kube/failure-reasons.ts';
 import type { KubeApi } from '../kube/kube-api.ts';
 import type { Log } from '../log/create-logger.ts';
+import { countAlertDelivery } from '../metrics/metrics.ts';
 import { redactLines, redactSecrets } from '../text/redact-secrets.ts';
 import {
   renderAlert,
@@ -154,9 +155,13 @@ function editWait(deps: AlertDeliveryDeps, r: AlertRecord, now: number): number 
   return r.deliveredAt + (deps.editIntervalMs ?? 5000) - now;
 }
 
+/** What a delivery of the record sends: a first post, an edit, or an edit with the recovery in the thread. */
+const actionOf = (r: AlertRecord): 'post' | 'edit' | 'recovery' =>
+  !r.message ? 'post' : r.state === 'recovered' ? 'recovery' : 'edit';
+
 /**
  * Sends; a channel the bot cannot post to is said in the log and given up (retrying cannot help until someone invites
- * it).
+ * it). Counts each outcome for /metrics.
  */
 async function sendOrGiveUp(
   deps: AlertDeliveryDeps,
@@ -164,12 +169,22 @@ async function sendOrGiveUp(
   now: number,
   evidence: AlertEvidence | undefined,
 ): Promise<{ posted?: PostedMessage; gaveUp: boolean }> {
+  const action = actionOf(r);
   try {
     const posted = await send(deps, r, now, evidence);
+    // A recovery that was never posted sends nothing.
+    if (posted) {
+      const sinceFirstSeen = action === 'post' ? (deps.now ?? Date.now)() - r.firstSeen : undefined;
+      countAlertDelivery(action, 'delivered', sinceFirstSeen);
+    }
     return posted ? { posted, gaveUp: false } : { gaveUp: false };
   } catch (error) {
     const code = slackErrorCode(error);
-    if (code === undefined || !permanentSlackErrors.has(code)) throw error;
+    if (code === undefined || !permanentSlackErrors.has(code)) {
+      countAlertDelivery(action, 'failed');
+      throw error;
+    }
+    countAlertDelivery(action, 'gave_up');
     deps.log('error', 'cannot post the alert to its channel', {
       alert: r.key,
       channel: r.channel,

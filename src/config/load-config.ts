@@ -163,6 +163,10 @@ const envSchema = z.object({
     .transform(Number)
     .pipe(z.number().min(100, 'must be at least 100 records').max(10_000_000, 'must be at most 10000000 records'))
     .default(100_000),
+  // How often the watcher's leader verifies the audit chain (its verdict is in /metrics).
+  COXSWAIN_AUDIT_VERIFY_EVERY: duration('24h')
+    .pipe(z.number().min(60_000, 'must be at least 1m (each verification reads the whole chain)'))
+    .default(15 * 60_000),
 });
 
 /** The variables `coxswain audit verify` reads: it needs Redis and the cluster's name, not Slack. */
@@ -255,6 +259,8 @@ export interface Config {
   readonly failureGraceMs: number;
   /** Audit records kept in Redis; older ones are trimmed (logged, and the chain stays verifiable). Default 100 000. */
   readonly auditRetention: number;
+  /** How often the watcher's leader verifies the audit chain. Default 15 min. */
+  readonly auditVerifyEveryMs: number;
   /** Namespaces no change may touch, whatever the policy says: the system namespaces and the bot's own. */
   readonly protectedNamespaces: readonly string[];
   /** The longest a hold (/k8s lock) lasts from when it was first taken, renewals included. Default 24 h. */
@@ -436,6 +442,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaderLeaseMs: e.COXSWAIN_LEADER_LEASE,
     jobLeaseMs: e.COXSWAIN_JOB_LEASE,
     auditRetention: e.COXSWAIN_AUDIT_RETENTION,
+    auditVerifyEveryMs: e.COXSWAIN_AUDIT_VERIFY_EVERY,
     protectedNamespaces: loadProtectedNamespaces(env),
     maxHoldMs: e.COXSWAIN_MAX_HOLD,
     rates: ratesOf(e.COXSWAIN_RATE_USER, e.COXSWAIN_RATE_CHANNEL),

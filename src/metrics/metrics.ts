@@ -52,6 +52,36 @@ const kubeErrors = new Counter({
   help: 'Kubernetes API failures by error code (forbidden, not_found, unavailable…)',
   labelNames: ['code'] as const,
 });
+const watcherLeader = new Gauge({
+  name: 'coxswain_watcher_leader',
+  registers: [registry],
+  help: "1 while this process leads its cluster's watcher election (watches pods, raises alerts), 0 while it stands by",
+  labelNames: ['cluster'] as const,
+});
+const alertDeliveries = new Counter({
+  name: 'coxswain_alert_deliveries_total',
+  registers: [registry],
+  help: 'Alert messages sent to Slack, by action (post, edit, recovery) and outcome (delivered; failed: retried; gave_up: the channel refuses the bot)',
+  labelNames: ['action', 'outcome'] as const,
+});
+const alertDeliverySeconds = new Histogram({
+  name: 'coxswain_alert_delivery_seconds',
+  registers: [registry],
+  help: "From the watcher's first sight of a failure to its alert posted in Slack",
+  buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+});
+const auditChainIntact = new Gauge({
+  name: 'coxswain_audit_chain_intact',
+  registers: [registry],
+  help: 'The last verification of the audit chain by this process: 1 intact, 0 broken (`coxswain audit verify` says where)',
+  labelNames: ['cluster'] as const,
+});
+const auditChainVerifiedAt = new Gauge({
+  name: 'coxswain_audit_chain_verified_timestamp_seconds',
+  registers: [registry],
+  help: 'When this process last finished verifying the audit chain (Unix time), whatever the verdict',
+  labelNames: ['cluster'] as const,
+});
 const depthSources = new Set<() => Promise<Record<string, Record<string, number>>>>();
 new Gauge({
   name: 'coxswain_queue_jobs',
@@ -101,6 +131,24 @@ export const countSlackRateLimit = (method: string): void => {
 };
 export const countKubeError = (code: string): void => {
   kubeErrors.inc({ code });
+};
+
+export const setWatcherLeader = (cluster: string, leads: boolean): void => {
+  watcherLeader.set({ cluster }, leads ? 1 : 0);
+};
+/** One alert message sent, or not; `sinceFirstSeenMs` times a first post. */
+export const countAlertDelivery = (
+  action: 'post' | 'edit' | 'recovery',
+  outcome: 'delivered' | 'failed' | 'gave_up',
+  sinceFirstSeenMs?: number,
+): void => {
+  alertDeliveries.inc({ action, outcome });
+  if (sinceFirstSeenMs !== undefined) alertDeliverySeconds.observe(Math.max(0, sinceFirstSeenMs) / 1000);
+};
+/** The verdict of a verification of the audit chain. */
+export const setAuditChainVerdict = (cluster: string, intact: boolean, at: number): void => {
+  auditChainIntact.set({ cluster }, intact ? 1 : 0);
+  auditChainVerifiedAt.set({ cluster }, Math.floor(at / 1000));
 };
 
 /** Adds a source of queue depths, sampled on each scrape; returns its removal. */

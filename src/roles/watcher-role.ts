@@ -6,12 +6,45 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { apiServerProbe } from '../kube/api-server-ready.ts';
 import { startLeaderElection } from '../kube/leader-election.ts';
-import { watchQueueDepth } from '../metrics/metrics.ts';
+import { setAuditChainVerdict, setWatcherLeader, watchQueueDepth } from '../metrics/metrics.ts';
 import { keyPrefix } from '../queue/job-queue.ts';
 import { alertQueueName, createAlertQueue } from '../alerts/alert-queue.ts';
 import { createAlertStore } from '../alerts/alert-store.ts';
 import { startAlertWatcher, type AlertWatcher } from '../watch/start-watcher.ts';
 import { openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
+
+/**
+ * Verifies the audit chain now and every `everyMs` until stopped, and says the verdict in /metrics (and a break in the
+ * log). A verification that cannot run (Redis down) leaves the last verdict and its time as they were, so the
+ * PrometheusRule sees the time go stale.
+ */
+function verifyAuditEvery(o: Shared, everyMs: number): () => void {
+  const { config, log } = o;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const run = async (): Promise<void> => {
+    const verdict = await o.audit.verify().catch((error: unknown) => {
+      log('warn', 'could not verify the audit chain', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    });
+    if (stopped) return;
+    if (verdict) setAuditChainVerdict(config.cluster, verdict.ok, Date.now());
+    if (verdict && !verdict.ok)
+      log('error', 'the audit chain is broken; run `coxswain audit verify`', {
+        id: verdict.broken.id,
+        problem: verdict.broken.problem,
+      });
+    timer = setTimeout(() => void run(), everyMs);
+    timer.unref();
+  };
+  void run();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
 
 /** Joins the election and, while leading, watches pods for failures. */
 export async function startWatcherRole(o: Shared): Promise<RunningRoles> {
@@ -24,6 +57,8 @@ export async function startWatcherRole(o: Shared): Promise<RunningRoles> {
   const store = createAlertStore(redis, keyPrefix(config.cluster));
   const queue = createAlertQueue(config.cluster, redis, keyPrefix(config.cluster));
   let watcher: AlertWatcher | undefined;
+  let stopVerifying: (() => void) | undefined;
+  setWatcherLeader(config.cluster, false);
   const election = startLeaderElection({
     connection,
     namespace: config.namespace,
@@ -35,8 +70,13 @@ export async function startWatcherRole(o: Shared): Promise<RunningRoles> {
     onStartedLeading: () => {
       log('info', 'watching pods for failures (this replica leads)', { cluster: config.cluster });
       watcher = startAlertWatcher({ connection, policy: o.policy, store, queue, cluster: config.cluster, log });
+      stopVerifying = verifyAuditEvery(o, config.auditVerifyEveryMs);
+      setWatcherLeader(config.cluster, true);
     },
     onStoppedLeading: () => {
+      setWatcherLeader(config.cluster, false);
+      stopVerifying?.();
+      stopVerifying = undefined;
       watcher?.stop();
       watcher = undefined;
     },
@@ -52,6 +92,7 @@ export async function startWatcherRole(o: Shared): Promise<RunningRoles> {
     stop: async () => {
       stopCounting();
       await election.stop();
+      stopVerifying?.();
       watcher?.stop();
       await queue.close();
       redis.disconnect();

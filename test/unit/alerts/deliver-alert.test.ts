@@ -3,6 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { observe, type AlertRecord } from '../../../src/alerts/alert-record.ts';
 import { deliverAlert, type AlertDeliveryDeps } from '../../../src/alerts/deliver-alert.ts';
+import { registry } from '../../../src/metrics/metrics.ts';
 import type { SubjectState } from '../../../src/watch/failure-tracker.ts';
 import { validateBlocks } from '../../support/slack-emulator/index.ts';
 
@@ -107,7 +108,47 @@ function harness(options: { pace?: number; slackError?: string; rollout?: boolea
   return { deps, sent, logs, clock, apply, record: () => record };
 }
 
+/** coxswain_alert_deliveries_total by "action outcome", and the first-post latency histogram's count and sum. */
+async function deliveryMetrics(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const m of (await registry.getSingleMetric('coxswain_alert_deliveries_total')?.get())?.values ?? [])
+    counts[`${String(m.labels['action'])} ${String(m.labels['outcome'])}`] = m.value;
+  for (const m of (await registry.getSingleMetric('coxswain_alert_delivery_seconds')?.get())?.values ?? []) {
+    const name = (m as { metricName?: string }).metricName ?? '';
+    if (name.endsWith('_count') || name.endsWith('_sum')) counts[name] = m.value;
+  }
+  return counts;
+}
+
 describe('deliverAlert', () => {
+  it('counts each message for /metrics: the post timed from first sight, the edit, the recovery, and failures', async () => {
+    registry.resetMetrics();
+    const h = harness();
+    h.apply(state(1));
+    h.clock.t += 1500;
+    await deliverAlert(h.deps, key);
+    h.apply(state(2));
+    h.clock.t += 5000;
+    await deliverAlert(h.deps, key);
+    h.apply(state(0, true));
+    await deliverAlert(h.deps, key);
+    const refused = harness({ slackError: 'not_in_channel' });
+    refused.apply(state(1));
+    await deliverAlert(refused.deps, key);
+    const failing = harness({ slackError: 'internal_error' });
+    failing.apply(state(1));
+    await deliverAlert(failing.deps, key).catch(() => undefined);
+    expect(await deliveryMetrics()).toEqual({
+      'post delivered': 1,
+      'edit delivered': 1,
+      'recovery delivered': 1,
+      'post gave_up': 1,
+      'post failed': 1,
+      coxswain_alert_delivery_seconds_count: 1,
+      coxswain_alert_delivery_seconds_sum: 1.5,
+    });
+  });
+
   it('posts a new alert with redacted logs and events, in valid blocks, then does nothing for the same version', async () => {
     const h = harness();
     h.apply(state(1));
