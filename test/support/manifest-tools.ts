@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import type { ClusterState } from './cluster/cluster.ts';
 
 /** The repository's root directory. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -17,6 +18,10 @@ export interface ManifestTools {
   readonly kustomize: string;
   readonly kubeScore: string;
   readonly helm: string;
+  /** A directory of the Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule). */
+  readonly prometheusCrds: string;
+  /** Prometheus' PromQL parser (tools/promql): a JSON array of expressions in, their metric names or errors out. */
+  readonly promqlCheck: string;
 }
 
 /** What a finished process printed, and how it ended. */
@@ -42,7 +47,10 @@ export function runProcess(file: string, args: readonly string[], input = ''): P
   });
 }
 
-/** Builds kustomize, kube-score and helm if the cache lacks them (minutes, once) and returns their paths. */
+/**
+ * Builds kustomize, kube-score, helm, the Prometheus Operator's CRDs and promql-check if the cache lacks them
+ * (minutes, once) and returns their paths.
+ */
 export async function manifestTools(): Promise<ManifestTools> {
   const result = await runProcess(join(repoRoot, 'test', 'support', 'tools', 'build-tools.sh'), []);
   if (result.code !== 0) throw new Error(`building the manifest tools failed:\n${result.stderr}`);
@@ -55,8 +63,11 @@ export async function manifestTools(): Promise<ManifestTools> {
   const kustomize = paths.get('kustomize');
   const kubeScore = paths.get('kube-score');
   const helm = paths.get('helm');
-  if (!kustomize || !kubeScore || !helm) throw new Error(`build-tools.sh printed no tool paths:\n${result.stdout}`);
-  return { kustomize, kubeScore, helm };
+  const prometheusCrds = paths.get('prometheus-operator-crds');
+  const promqlCheck = paths.get('promql-check');
+  if (!kustomize || !kubeScore || !helm || !prometheusCrds || !promqlCheck)
+    throw new Error(`build-tools.sh printed no tool paths:\n${result.stdout}`);
+  return { kustomize, kubeScore, helm, prometheusCrds, promqlCheck };
 }
 
 /**
@@ -88,6 +99,7 @@ export const chartShapes: readonly (DeployShape & { readonly sameAs: string })[]
     sameAs: 'split roles with Redis over TLS',
   },
   { name: 'chart: impersonation', helmValues: `${chartDir}/ci/impersonation-values.yaml`, sameAs: 'impersonation' },
+  { name: 'chart: monitoring', helmValues: `${chartDir}/ci/monitoring-values.yaml`, sameAs: 'with monitoring' },
 ];
 
 /** Every shape deploy/README.md documents. */
@@ -103,6 +115,10 @@ export const deployShapes: readonly DeployShape[] = [
   {
     name: 'with Redis over TLS',
     compose: { resources: ['deploy/overlays/with-redis'], components: ['deploy/components/redis-tls'] },
+  },
+  {
+    name: 'with monitoring',
+    compose: { resources: ['deploy'], components: ['deploy/components/monitoring'] },
   },
   {
     name: 'split roles with Redis over TLS',
@@ -169,4 +185,19 @@ export async function renderShape(tools: ManifestTools, shape: DeployShape): Pro
     .map((d) => d.toJS() as KubernetesObject | null)
     .filter((o): o is KubernetesObject => Boolean(o?.kind));
   return { yaml, objects };
+}
+
+/**
+ * Installs the Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule) into the test cluster, as
+ * kube-prometheus-stack would, and waits until the API server serves them. Idempotent: test files that need them each
+ * call it. kubectl, not client-node: client-node's typed serializer drops the schemas' `x-kubernetes-*` keys.
+ */
+export async function installPrometheusCrds(tools: ManifestTools, cluster: ClusterState): Promise<void> {
+  const kubectl = (...args: string[]): Promise<ProcessResult> =>
+    runProcess(join(cluster.binDir, 'kubectl'), ['--kubeconfig', cluster.adminKubeconfig, ...args]);
+  const applied = await kubectl('apply', '--server-side', '--field-manager=coxswain-tests', '-f', tools.prometheusCrds);
+  if (applied.code !== 0) throw new Error(`applying the Prometheus Operator's CRDs failed:\n${applied.stderr}`);
+  const names = ['servicemonitors', 'podmonitors', 'prometheusrules'].map((n) => `crd/${n}.monitoring.coreos.com`);
+  const established = await kubectl('wait', '--for=condition=Established', '--timeout=60s', ...names);
+  if (established.code !== 0) throw new Error(`the Prometheus Operator's CRDs are not served:\n${established.stderr}`);
 }

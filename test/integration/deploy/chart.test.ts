@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
-import { chartReadme } from '../../support/tools/chart-readme.ts';
+import { chartReadme, copiedFiles } from '../../support/tools/chart-files.ts';
 import {
   allShapes,
   chartDir,
@@ -140,10 +140,18 @@ describe('the chart', () => {
     expect(images[0]?.newTag).toBe(chart.appVersion);
   });
 
-  it("has the README that its values' comments generate (npm run chart:readme)", async () => {
+  it("has the README that its values' comments generate (npm run chart:generate)", async () => {
     const read = (file: string): Promise<string> => readFile(join(repoRoot, chartDir, file), 'utf8');
     expect(await read('README.md')).toBe(chartReadme(await read('Chart.yaml'), await read('values.yaml')));
   });
+
+  it.each(copiedFiles.map(([source, copy]) => [copy, source]))(
+    'carries %s as deploy/ has it (npm run chart:generate)',
+    async (copy, source) => {
+      const read = (file: string): Promise<string> => readFile(join(repoRoot, file), 'utf8');
+      expect(await read(copy)).toBe(await read(source));
+    },
+  );
 
   it('says in its notes what to do next: the Slack app, the Secrets, the policy, the write grants', async () => {
     const result = await helm('install', 'coxswain', join(repoRoot, chartDir), '--dry-run=client', '-n', 'team-bots');

@@ -14,6 +14,7 @@ import { loadKubeConfig, testCluster, useTestNamespace } from '../../support/kub
 import {
   allShapes,
   deployShapes,
+  installPrometheusCrds,
   manifestTools,
   renderShape,
   repoRoot,
@@ -31,7 +32,10 @@ const granted = useTestNamespace('rbac-granted');
 beforeAll(async () => {
   const tools = await manifestTools();
   for (const shape of allShapes) rendered.set(shape.name, await renderShape(tools, shape));
-  admin = loadKubeConfig((await testCluster()).adminKubeconfig);
+  const cluster = await testCluster();
+  admin = loadKubeConfig(cluster.adminKubeconfig);
+  // The monitoring shapes' ServiceMonitor and PrometheusRule are checked against the operator's own CRDs.
+  await installPrometheusCrds(tools, cluster);
 }, 300_000);
 
 const shape = (name: string): RenderedShape => {

@@ -1,8 +1,8 @@
-// The chart's README, generated from values.yaml: every key with a `# --` comment above it (the helm-docs
-// convention) becomes a row of the values table, with its type and default read from the parsed file.
-// `npm run chart:readme` writes charts/coxswain/README.md;
-// test/integration/deploy/chart.test.ts fails when the committed one is not what this generates.
-import { readFileSync, writeFileSync } from 'node:fs';
+// The chart's generated files. Its README comes from values.yaml: every key with a `# --` comment above it (the
+// helm-docs convention) becomes a row of the values table, with its type and default read from the parsed file. Its
+// files/ are copies of deploy/'s monitoring rules and dashboard (a chart cannot read outside its directory).
+// `npm run chart:generate` writes them; test/integration/deploy/chart.test.ts fails when a committed one differs.
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -71,7 +71,7 @@ export function chartReadme(chartYaml: string, valuesYaml: string): string {
     const value = valueAt(values, row.path);
     return `| \`${row.path}\` | ${typeOf(value)} | ${escapeCell(defaultOf(value))} | ${escapeCell(row.description)} |`;
   });
-  return `<!-- Generated from values.yaml by \`npm run chart:readme\`; edit the comments there, not this file. -->
+  return `<!-- Generated from values.yaml by \`npm run chart:generate\`; edit the comments there, not this file. -->
 # ${chart.name}
 
 ${chart.description}
@@ -99,12 +99,23 @@ ${rows.join('\n')}
 `;
 }
 
+/** Files of deploy/ the chart carries as they are: [source, copy], relative to the repository root. */
+export const copiedFiles: readonly (readonly [string, string])[] = [
+  ['deploy/components/monitoring/prometheus-rule.yaml', 'charts/coxswain/files/prometheus-rule.yaml'],
+  ['deploy/components/monitoring/coxswain-dashboard.json', 'charts/coxswain/files/coxswain-dashboard.json'],
+];
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const chart = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'charts', 'coxswain');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const chart = join(root, 'charts', 'coxswain');
   const readme = chartReadme(
     readFileSync(join(chart, 'Chart.yaml'), 'utf8'),
     readFileSync(join(chart, 'values.yaml'), 'utf8'),
   );
   writeFileSync(join(chart, 'README.md'), readme);
   console.log(`wrote ${join(chart, 'README.md')}`);
+  for (const [source, copy] of copiedFiles) {
+    copyFileSync(join(root, source), join(root, copy));
+    console.log(`copied ${source} to ${copy}`);
+  }
 }
