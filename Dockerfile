@@ -1,8 +1,8 @@
 # Coxswain's image. The build stage type-checks and compiles the TypeScript to
 # JavaScript: Node 24 could run the sources directly, but its type stripper costs
 # every process ~17 MiB (bench/RESULTS.md, section 4.2). The runtime stage is
-# distroless (no shell, no package manager) with production dependencies and the
-# compiled sources, nothing else.
+# distroless (no shell, no package manager) with production dependencies, the
+# compiled sources and the SBOM of those dependencies (/app/sbom.cdx.json), nothing else.
 # test/integration/ship/dockerfile.test.ts runs these same steps in a scratch folder.
 #
 # Pin both images by digest for reproducible builds, e.g.
@@ -24,6 +24,12 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# The software bill of materials of exactly what the runtime stage ships: CycloneDX 1.5, every package of
+# node_modules with its version, purl, license and the lockfile's SHA-512 (npm's own `npm sbom`). npm sbom refuses a
+# tree that lacks the devDependencies package.json names, and from the lockfile alone (--package-lock-only) it lists
+# other platforms' optional packages and misses some installed ones; so this stage forgets its devDependencies first
+# (the runtime stage copies package.json from the source, not from here).
+RUN npm pkg delete devDependencies && npm sbom --omit=dev --sbom-format=cyclonedx --sbom-type=application > sbom.cdx.json
 
 FROM ${RUNTIME_IMAGE}
 ARG VERSION=0.1.0
@@ -35,6 +41,7 @@ LABEL org.opencontainers.image.title="coxswain" \
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/sbom.cdx.json ./sbom.cdx.json
 COPY package.json ./
 COPY --from=build /app/dist/src ./src
 COPY --from=build /app/dist/commands ./commands

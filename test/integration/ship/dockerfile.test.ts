@@ -53,13 +53,16 @@ async function runStep(dir: string, command: string): Promise<void> {
     .split('&&')
     .map((p) => p.trim())
     .filter((p) => !p.startsWith('npm cache clean'))) {
-    const [tool = '', ...args] = part.split(/\s+/);
+    // `command > file`: the shell's redirection of stdout, the one the Dockerfile uses.
+    const [command = '', redirect] = part.split(/\s+>\s+/u);
+    const [tool = '', ...args] = command.split(/\s+/);
     const bin = tool === 'npx' ? join(dir, 'node_modules', '.bin', args.shift() ?? '') : tool;
-    await run(bin, args, {
+    const { stdout } = await run(bin, args, {
       cwd: dir,
       env: { ...process.env, PATH: `${join(root, 'node_modules', 'node', 'bin')}:${process.env['PATH'] ?? ''}` },
       maxBuffer: 64 * 1024 * 1024,
     });
+    if (redirect) await writeFile(join(dir, redirect), stdout);
   }
 }
 
@@ -87,6 +90,44 @@ async function entrypointScript(): Promise<string> {
   return (JSON.parse(entry ?? '[]') as string[])[1] ?? '';
 }
 
+/** The parts of a CycloneDX document the test reads. */
+interface CycloneDx {
+  readonly bomFormat: string;
+  readonly specVersion: string;
+  readonly metadata: { readonly component: { readonly purl?: string } };
+  readonly components: readonly {
+    readonly name: string;
+    readonly version: string;
+    readonly purl?: string;
+    readonly licenses?: readonly unknown[];
+    readonly hashes?: readonly { readonly alg: string; readonly content: string }[];
+  }[];
+}
+
+/** Every package installed under a node_modules folder, nested ones too: name@version → its folder. */
+async function installedPackages(nodeModules: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      if (entry.name.startsWith('@')) {
+        await walk(join(dir, entry.name));
+        continue;
+      }
+      const folder = join(dir, entry.name);
+      const manifest = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as {
+        name: string;
+        version: string;
+      };
+      found.set(`${manifest.name}@${manifest.version}`, folder);
+      await walk(join(folder, 'node_modules'));
+    }
+  };
+  await walk(nodeModules);
+  return found;
+}
+
 let work: string;
 let stages: Stage[];
 let runtime: Promise<string> | undefined;
@@ -105,7 +146,10 @@ afterAll(async () => {
 describe('the Dockerfile, step by step', () => {
   it('has a build stage, a dependencies stage without dev dependencies, and a runtime stage as a numeric non-root user', async () => {
     expect(stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime']);
-    expect(stages[1]?.runs).toEqual(['npm ci --omit=dev --ignore-scripts && npm cache clean --force']);
+    expect(stages[1]?.runs).toEqual([
+      'npm ci --omit=dev --ignore-scripts && npm cache clean --force',
+      'npm pkg delete devDependencies && npm sbom --omit=dev --sbom-format=cyclonedx --sbom-type=application > sbom.cdx.json',
+    ]);
     const text = await readFile(join(root, 'Dockerfile'), 'utf8');
     expect(text).toMatch(/^USER \d+:\d+$/mu);
     expect(text).toMatch(/^FROM \$\{RUNTIME_IMAGE\}$/mu);
@@ -177,6 +221,32 @@ describe('the Dockerfile, step by step', () => {
       await emu.stop();
       expect(code).toBe(0);
     }
+  });
+
+  it('ships a CycloneDX SBOM of exactly the packages in its node_modules, with purls, licenses and the lockfile hashes', async () => {
+    const app = await runtimeApp();
+    const sbom = JSON.parse(await readFile(join(app, 'sbom.cdx.json'), 'utf8')) as CycloneDx;
+    expect([sbom.bomFormat, sbom.specVersion]).toEqual(['CycloneDX', '1.5']);
+    expect(sbom.metadata.component.purl).toMatch(/^pkg:npm\/coxswain@\d+\.\d+\.\d+$/u);
+    const shipped = await installedPackages(join(app, 'node_modules'));
+    const listed = sbom.components.map((c) => `${c.name}@${c.version}`);
+    expect([...new Set(listed)].sort()).toEqual([...shipped.keys()].sort());
+    expect(shipped.size).toBeGreaterThan(50);
+    // Each hash is the lockfile's integrity (SHA-512) of that package, so the SBOM names the very tarballs installed.
+    const lock = JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string; integrity?: string }>;
+    };
+    const integrity = new Set(
+      Object.values(lock.packages).flatMap((p) =>
+        p.integrity?.startsWith('sha512-') ? [Buffer.from(p.integrity.slice(7), 'base64').toString('hex')] : [],
+      ),
+    );
+    const problems = sbom.components.flatMap((c) => [
+      ...(c.purl?.startsWith('pkg:npm/') ? [] : [`${c.name}: purl ${c.purl ?? 'missing'}`]),
+      ...((c.licenses ?? []).length > 0 ? [] : [`${c.name}: no license`]),
+      ...(c.hashes?.some((h) => h.alg === 'SHA-512' && integrity.has(h.content)) ? [] : [`${c.name}: hash`]),
+    ]);
+    expect(problems).toEqual([]);
   });
 
   it("runs `coxswain console` from the runtime stage's files alone, which carry none of the Slack emulator's test equipment", async () => {
