@@ -15,6 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { bulkNodeName, bulkTaint, ensureBulkNode } from '../test/support/cluster/bootstrap.ts';
 import { readClusterState, startCluster, stopCluster, type ClusterState } from '../test/support/cluster/cluster.ts';
+import { grantBotWrites } from '../test/support/kube-objects.ts';
 import type { SlackEmulator } from '../test/support/slack-emulator/index.ts';
 import type { RoleProcessOptions } from './role-process.ts';
 import { benchRedisUrl, shippedEnv, sleep } from './bench-kit.ts';
@@ -314,13 +315,18 @@ export async function inParallel<T>(
 
 const isConflict = (error: unknown): boolean => (error as { code?: number } | null)?.code === 409;
 
-/** Creates a namespace (existing is fine) and waits (≤ 30 s) for its default ServiceAccount, which pods need. */
-export async function ensureNamespace(core: k8s.CoreV1Api, name: string): Promise<void> {
+/**
+ * Creates a namespace (existing is fine) and waits (≤ 30 s) for its default ServiceAccount, which pods need. With
+ * `admin`, also grants the bot its write rights there, as `coxswain rbac` would: without them every changing command
+ * ends refused by Kubernetes.
+ */
+export async function ensureNamespace(core: k8s.CoreV1Api, name: string, admin?: k8s.KubeConfig): Promise<void> {
   await core
     .createNamespace({ body: { metadata: { name, labels: { 'coxswain.test/owner': 'bench-alerts' } } } })
     .catch((error: unknown) => {
       if (!isConflict(error)) throw error;
     });
+  if (admin) await grantBotWrites(admin, name);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (

@@ -183,7 +183,7 @@ async function latencyRun(c: BenchCluster, policyFile: string): Promise<LatencyR
   let missed = 0;
   try {
     await bot.watcher.waitFor((e) => e.event === 'watching', 300_000);
-    await ensureNamespace(c.core, namespace);
+    await ensureNamespace(c.core, namespace, c.admin);
     const crashes = await watchCrashes(c.admin, namespace);
     for (let i = 0; i < num('samples'); i++) {
       const pod = `fail-${i}`;
@@ -422,7 +422,7 @@ async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> 
   let result: StormRun | undefined;
   try {
     await bot.watcher.waitFor((e) => e.event === 'watching', 300_000);
-    await ensureNamespace(c.core, namespace);
+    await ensureNamespace(c.core, namespace, c.admin);
     const crashes = await watchCrashes(c.admin, namespace);
     const alertedAt = new Map<string, number>();
     const alerted = Promise.all(

@@ -463,7 +463,7 @@ async function main(teardown: Teardown): Promise<boolean> {
   const namespaces = Array.from({ length: num.namespaces }, (_, i) => `load-${id}-${i}`);
   for (const namespace of namespaces) {
     teardown.add(`delete namespace ${namespace}`, () => deleteNamespaceNow(c, namespace));
-    await ensureNamespace(c.core, namespace);
+    await ensureNamespace(c.core, namespace, c.admin);
   }
   await createDeployments(c, namespaces);
   const emu = await SlackEmulator.start({

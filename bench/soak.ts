@@ -333,7 +333,7 @@ async function setUp(teardown: Teardown, script: string | undefined): Promise<Se
   const alertsNs = `soak-alerts-${id}`;
   for (const namespace of [appsNs, alertsNs]) {
     teardown.add(`delete namespace ${namespace}`, () => deleteNamespaceNow(c, namespace));
-    await ensureNamespace(c.core, namespace);
+    await ensureNamespace(c.core, namespace, c.admin);
   }
   for (let a = 0; a < apps; a++)
     await c.apps.createNamespacedDeployment({ namespace: appsNs, body: benchDeployment(`web-${a}`, { replicas: 1 }) });
