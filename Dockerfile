@@ -1,15 +1,17 @@
 # Coxswain's image. The build stage type-checks and compiles the TypeScript to
-# JavaScript: Node 24 could run the sources directly, but its type stripper costs
+# JavaScript: Node could run the sources directly, but its type stripper costs
 # every process ~17 MiB (bench/RESULTS.md, section 4.2). The runtime stage is
 # distroless (no shell, no package manager) with production dependencies, the
 # compiled sources and the SBOM of those dependencies (/app/sbom.cdx.json), nothing else.
 # test/integration/ship/dockerfile.test.ts runs these same steps in a scratch folder.
 #
 # Pin both images by digest for reproducible builds, e.g.
-#   docker build --build-arg NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:<digest> \
-#                --build-arg RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot@sha256:<digest> .
-ARG NODE_IMAGE=node:24.21.0-bookworm-slim
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+#   docker build --build-arg NODE_IMAGE=node:26.10.0-trixie-slim@sha256:<digest> \
+#                --build-arg RUNTIME_IMAGE=gcr.io/distroless/nodejs26-debian13:nonroot@sha256:<digest> .
+# (`docker buildx imagetools inspect <image>` prints the digest). The defaults below name versions, not digests:
+# this repository is built and tested where no image registry can be reached, so no digest here was ever pulled.
+ARG NODE_IMAGE=node:26.10.0-trixie-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs26-debian13:nonroot
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -147,7 +147,7 @@ function timeServerSide(): ServerSide {
         if (fromRequest > 20) stats.slow++;
       });
     }
-    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+    return Reflect.apply<Server, unknown[], boolean>(emit, this, [event, ...args]);
   } as typeof Server.prototype.emit;
   return stats;
 }

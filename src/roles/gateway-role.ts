@@ -93,7 +93,9 @@ export async function startGatewayRole(o: Shared): Promise<RunningRoles> {
   log('info', 'gateway listening', { port: gateway.port, socketMode: Boolean(config.slack.appToken) });
   return {
     port: gateway.port,
-    ready: async () => ((await redisPing(redis)()) ? [] : ['redis (gateway)']),
+    // Both connections: the claim's and the queue's; either down and commands are refused.
+    ready: async () =>
+      (await Promise.all([redisPing(redis)(), redisPing(queueRedis)()])).every(Boolean) ? [] : ['redis (gateway)'],
     stop: async () => {
       home.stop();
       await gateway.stop();

@@ -138,7 +138,7 @@ export interface BotProcess {
 const mainScript = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 /**
- * Spawns `node src/main.ts start --role <role>` (Node 24, as this process runs)
+ * Spawns `node src/main.ts start --role <role>` (the project's Node, as this process runs)
  * with the environment startTestBot would configure, on a free port and at log
  * level info. Pass the same `clusterName` to several processes to make one
  * deployment of separate gateways and workers sharing a queue.

@@ -113,6 +113,6 @@ export async function settle(what: string, check: () => Promise<string[]>, timeo
       { what, timeoutMs, intervalMs: 500 },
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}:\n  ${problems.join('\n  ')}`);
+    throw new Error(`${(error as Error).message}:\n  ${problems.join('\n  ')}`, { cause: error });
   }
 }

@@ -146,6 +146,7 @@ async function waitForMirror(
   } catch (error) {
     throw new Error(
       `${(error as Error).message}\nserver: ${JSON.stringify([...server].sort())}\nmirror: ${JSON.stringify([...mirror.pods].sort())}\n${mirror.trace.join('\n')}`,
+      { cause: error },
     );
   }
 }

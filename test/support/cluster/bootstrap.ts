@@ -27,7 +27,9 @@ export async function applyFile(kc: k8s.KubeConfig, file: string): Promise<void>
     try {
       await objects.patch(doc, undefined, undefined, 'coxswain-test-harness', true, k8s.PatchStrategy.ServerSideApply);
     } catch (error) {
-      throw new Error(`applying ${doc.kind} ${doc.metadata?.name ?? ''} from ${file}: ${String(error)}`);
+      throw new Error(`applying ${doc.kind} ${doc.metadata?.name ?? ''} from ${file}: ${String(error)}`, {
+        cause: error,
+      });
     }
   }
 }

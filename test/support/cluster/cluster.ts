@@ -189,7 +189,9 @@ async function launch(
     );
   } catch (error) {
     const why = (await isRunning(component)) ? (error as Error).message : `${name} exited`;
-    throw new Error(`${why}; last lines of ${component.logFile}:\n${await logTail(component.logFile)}`);
+    throw new Error(`${why}; last lines of ${component.logFile}:\n${await logTail(component.logFile)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -434,6 +436,7 @@ export async function startApiServer(state: ClusterState): Promise<ClusterState>
   } catch (error) {
     throw new Error(
       `${(error as Error).message}; last lines of ${component.logFile}:\n${await logTail(component.logFile)}`,
+      { cause: error },
     );
   }
   return updated;
