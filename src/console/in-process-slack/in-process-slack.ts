@@ -31,8 +31,8 @@ export interface AppLevelMethods {
   readonly methods: Readonly<Record<string, ApiMethod>>;
 }
 
-/** Takes over an HTTP upgrade request (a WebSocket). */
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex) => void;
+/** Takes over an HTTP upgrade request (a WebSocket); `head` is what the client sent after the request's headers. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /**
  * What a wrapper may add. The console adds none of it; the tests' emulator (test/support/slack-emulator/) adds its
@@ -151,8 +151,8 @@ export class InProcessSlack<F = never> {
       else res.writeHead(503).end();
     });
     const upgrade = options.hooks?.upgrade;
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-      if (ready.slack && upgrade) upgrade(req, socket);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (ready.slack && upgrade) upgrade(req, socket, head);
       else socket.destroy();
     });
     const address = await listen(server, options.port ?? 0);

@@ -165,7 +165,7 @@ export class SlackEmulator {
         clock,
         observer: warnings,
         intercept: faultInterceptor(faults, (ms) => delay(timers, ms)),
-        upgrade: (req, connection) => socket.handleUpgrade(req, connection),
+        upgrade: (req, connection, head) => socket.handleUpgrade(req, connection, head),
         appLevel: {
           token: appToken,
           methods: { 'apps.connections.open': () => ({ ok: true, url: socket.issueUrl() }) },

@@ -4,8 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { isRecord } from '../../../src/console/in-process-slack/block-kit-rules.ts';
-import { acceptUpgrade, refuseUpgrade } from './websocket-frames.ts';
-import { WebSocketPeer } from './websocket-peer.ts';
+import { WebSocketPeer, refuseUpgrade } from './websocket-peer.ts';
 
 /** Why Slack asks a Socket Mode client to go: a refresh (about hourly), a warning before one, or the app turned off. */
 export type DisconnectReason = 'refresh_requested' | 'warning' | 'link_disabled';
@@ -75,6 +74,8 @@ export class SocketModeServer {
   readonly #events = new EventEmitter();
   readonly #history: EnvelopeOutcome[] = [];
   #opened = 0;
+  /** Ids of connections, taken when an upgrade begins (handshakes may overlap). */
+  #ids = 0;
   #pongs = 0;
   #stopped = false;
 
@@ -110,7 +111,7 @@ export class SocketModeServer {
   }
 
   /** Takes over an HTTP upgrade on `/socket/<ticket>`; anything else is refused with 404 / 400. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const ticket = /^\/socket\/([0-9a-f]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname)?.[1];
     const expires = ticket === undefined ? undefined : this.#tickets.get(ticket);
     if (ticket === undefined || expires === undefined || expires < Date.now() || this.#stopped) {
@@ -118,7 +119,7 @@ export class SocketModeServer {
       return;
     }
     this.#tickets.delete(ticket);
-    if (acceptUpgrade(req, socket)) this.#accept(socket);
+    void this.#accept(req, socket, head);
   }
 
   /**
@@ -191,11 +192,12 @@ export class SocketModeServer {
     clearTimeout(timer);
   }
 
-  #accept(socket: Duplex): void {
-    this.#opened += 1;
-    const id = this.#opened;
-    const peer = new WebSocketPeer(
+  async #accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const id = ++this.#ids;
+    const peer = await WebSocketPeer.accept(
+      req,
       socket,
+      head,
       {
         onText: (text) => this.#onText(text),
         onClose: () => this.#onClosed(id),
@@ -205,6 +207,8 @@ export class SocketModeServer {
       },
       { maxMessageBytes: SOCKET_MAX_MESSAGE_BYTES, closeTimeoutMs: 2000 },
     );
+    if (!peer) return;
+    this.#opened += 1;
     const pinger = setInterval(() => peer.ping(`emulator ${Date.now()}`), this.#options.pingIntervalMs ?? 5000);
     this.#connections.set(id, { id, peer, pinger });
     peer.sendText(

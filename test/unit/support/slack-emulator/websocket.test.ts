@@ -1,11 +1,30 @@
-// The emulator's own RFC 6455 server side, checked with hand-made frames on a raw TCP socket: what a client library
-// would hide (masking, fragmentation, oversized frames, the close handshake).
+// The emulator's Socket Mode server side (websocket-peer.ts, on `ws`), checked with hand-made frames on a raw TCP
+// socket: what a client library would hide (the handshake, masking, fragmentation, oversized frames, the close
+// handshake).
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { SlackEmulator, SOCKET_MAX_MESSAGE_BYTES } from '../../../support/slack-emulator/index.ts';
-import { OPCODE, acceptKey, parseFrame } from '../../../support/slack-emulator/websocket-frames.ts';
+
+/** RFC 6455 opcodes. */
+const OPCODE = { continuation: 0x0, text: 0x1, close: 0x8, ping: 0x9, pong: 0xa } as const;
+
+/** The Sec-WebSocket-Accept of a key (RFC 6455 §4.2.2). */
+const acceptKey = (key: string): string =>
+  createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+
+/** One unmasked server frame at the start of `buffer`, with the bytes it took, or undefined when incomplete. */
+function serverFrame(buffer: Buffer): { opcode: number; payload: Buffer; bytes: number } | undefined {
+  if (buffer.length < 2) return undefined;
+  const short = (buffer[1] ?? 0) & 0x7f;
+  const headerBytes = short < 126 ? 2 : short === 126 ? 4 : 10;
+  if (buffer.length < headerBytes) return undefined;
+  const length = short < 126 ? short : short === 126 ? buffer.readUInt16BE(2) : Number(buffer.readBigUInt64BE(2));
+  if (buffer.length < headerBytes + length) return undefined;
+  const payload = buffer.subarray(headerBytes, headerBytes + length);
+  return { opcode: (buffer[0] ?? 0) & 0x0f, payload, bytes: headerBytes + length };
+}
 
 let emu: SlackEmulator;
 
@@ -34,15 +53,17 @@ function clientFrame(opcode: number, payload: Buffer, fin = true): Buffer {
 /** Server frames read off the socket, in order. */
 interface RawClient {
   readonly socket: Socket;
-  readonly frames: Array<{ opcode: number; text: string }>;
+  readonly frames: Array<{ opcode: number; text: string; payload: Buffer }>;
   next(count: number): Promise<void>;
   readonly closed: Promise<void>;
+  /** The status code of the server's close frame, if it sent one. */
+  closeCode(): number | undefined;
 }
 
 async function rawClient(): Promise<RawClient> {
   const url = new URL(emu.socket.issueUrl());
   const socket = connect(Number(url.port), '127.0.0.1');
-  const frames: Array<{ opcode: number; text: string }> = [];
+  const frames: Array<{ opcode: number; text: string; payload: Buffer }> = [];
   let buffer = Buffer.alloc(0);
   let handshake = true;
   let wake = (): void => undefined;
@@ -57,17 +78,9 @@ async function rawClient(): Promise<RawClient> {
       buffer = buffer.subarray(end + 4);
       handshake = false;
     }
-    for (;;) {
-      // Server frames are unmasked; set the mask bit on a copy so the client-side parser accepts them.
-      if (buffer.length < 2) break;
-      const length = (buffer[1] ?? 0) & 0x7f;
-      const headerBytes = length < 126 ? 2 : length === 126 ? 4 : 10;
-      const copy = Buffer.concat([buffer.subarray(0, headerBytes), Buffer.alloc(4), buffer.subarray(headerBytes)]);
-      copy[1] = (copy[1] ?? 0) | 0x80;
-      const result = parseFrame(copy, 1 << 30);
-      if (result.kind !== 'frame') break;
-      frames.push({ opcode: result.frame.opcode, text: result.frame.payload.toString('utf8') });
-      buffer = buffer.subarray(result.frame.payload.length + headerBytes);
+    for (let frame = serverFrame(buffer); frame; frame = serverFrame(buffer)) {
+      frames.push({ opcode: frame.opcode, text: frame.payload.toString('utf8'), payload: frame.payload });
+      buffer = buffer.subarray(frame.bytes);
     }
     wake();
   });
@@ -83,18 +96,32 @@ async function rawClient(): Promise<RawClient> {
   socket.write(
     `GET ${url.pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
-  return { socket, frames, next, closed };
+  const closeCode = (): number | undefined => {
+    const close = frames.find((f) => f.opcode === OPCODE.close);
+    return close ? close.payload.readUInt16BE(0) : undefined;
+  };
+  return { socket, frames, next, closed, closeCode };
 }
 
 describe('WebSocket framing', () => {
-  it('derives the accept key of RFC 6455 §1.3', () => {
+  it('derives the accept key of RFC 6455 §1.3 (the check of the handshake below)', () => {
     expect(acceptKey('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
 
-  it('refuses unmasked client frames and frames over the bound', () => {
-    expect(parseFrame(Buffer.from([0x81, 0x02, 0x68, 0x69]), 100)).toMatchObject({ kind: 'error', code: 1002 });
-    expect(parseFrame(Buffer.from([0x81, 0x80 | 126, 0xff, 0xff]), 100)).toMatchObject({ kind: 'error', code: 1009 });
-    expect(parseFrame(Buffer.from([0x81]), 100)).toEqual({ kind: 'need_more' });
+  it('refuses an upgrade of a WebSocket version it does not speak', async () => {
+    const url = new URL(emu.socket.issueUrl());
+    const socket = connect(Number(url.port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let reply = '';
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString();
+    });
+    socket.write(
+      `GET ${url.pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 7\r\n\r\n`,
+    );
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /u);
+    expect(emu.socket.openConnections).toBe(0);
   });
 
   it('joins a fragmented ack, answers a ping with a pong and echoes the close frame', async () => {
@@ -115,7 +142,7 @@ describe('WebSocket framing', () => {
     client.socket.write(clientFrame(OPCODE.continuation, ack.subarray(10)));
     expect(await pending).toMatchObject({ acked: true, ackPayload: { ok: 1 } });
     await client.next(3);
-    expect(client.frames[2]).toEqual({ opcode: OPCODE.pong, text: 'are you there' });
+    expect(client.frames[2]).toMatchObject({ opcode: OPCODE.pong, text: 'are you there' });
 
     client.socket.write(clientFrame(OPCODE.close, Buffer.from([0x03, 0xe8])));
     await client.closed;
@@ -130,12 +157,14 @@ describe('WebSocket framing', () => {
     header.writeBigUInt64BE(BigInt(SOCKET_MAX_MESSAGE_BYTES + 1), 2);
     big.socket.write(Buffer.concat([header, randomBytes(4)]));
     await big.closed;
-    expect(big.frames.at(-1)).toMatchObject({ opcode: OPCODE.close });
+    expect(big.frames.at(-1)?.opcode).toBe(OPCODE.close);
+    expect(big.closeCode()).toBe(1009);
 
     const unmasked = await rawClient();
     await unmasked.next(1);
     unmasked.socket.write(Buffer.from([0x81, 0x02, 0x68, 0x69]));
     await unmasked.closed;
+    expect(unmasked.closeCode()).toBe(1002);
     expect(emu.socket.openConnections).toBe(0);
   });
 });
