@@ -15,6 +15,7 @@ import { startTestBot, type TestBot } from '../../support/bot.ts';
 import { waitUntil } from '../../support/cluster/processes.ts';
 import { makeDeployment, useTestNamespace } from '../../support/kube.ts';
 import {
+  allShapes,
   installPrometheusCrds,
   manifestTools,
   renderShape,
@@ -35,14 +36,17 @@ const shapes = new Map<string, RenderedShape>();
 beforeAll(async () => {
   tools = await manifestTools();
   await installPrometheusCrds(tools, ns.cluster);
-  shapes.set('kustomize', await renderShape(tools, { name: 'with monitoring', compose: monitoringCompose }));
-  shapes.set(
-    'chart',
-    await renderShape(tools, { name: 'chart', helmValues: 'charts/coxswain/ci/monitoring-values.yaml' }),
-  );
+  // The shapes manifests.test.ts dry-runs: deploy/ with the monitoring component, and the chart's monitoring values.
+  for (const [which, name] of [
+    ['kustomize', 'with monitoring'],
+    ['chart', 'chart: monitoring'],
+  ] as const) {
+    const shape = allShapes.find((s) => s.name === name);
+    if (!shape) throw new Error(`manifest-tools.ts has no shape "${name}"`);
+    shapes.set(which, await renderShape(tools, shape));
+  }
 }, 600_000);
 
-const monitoringCompose = { resources: ['deploy'], components: ['deploy/components/monitoring'] };
 const rendered = (which: string): RenderedShape => {
   const shape = shapes.get(which);
   if (!shape) throw new Error(`${which} was not rendered`);
