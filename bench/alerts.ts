@@ -10,9 +10,13 @@
 //            initial list of 10,000 pods, and with 0 pods; the list time.
 //   storm:   W Deployments × R replicas created crash-looping at once, one channel:
 //            posts, edits, 429s and rate warnings, time until every workload has its alert.
-// Usage: npm run bench:alerts [-- --phase latency|memory|storm|all --runs 3
+//   mixed:   new alerts among edits, against an emulator that enforces Slack's rate limits: 20 Deployments
+//            already failing and being edited in one channel, then new crash-looping workloads one at a time and
+//            a burst of 10 within 30 s; from each one's CrashLoopBackOff to its first post, and the 429s.
+// Usage: npm run bench:alerts [-- --phase latency|memory|storm|mixed|all --runs 3
 //          --latency-pods 5000 --samples 30 --gap-ms 1500 --memory-pods 10000 --settle-s 15
 //          --storm-workloads 10 --storm-replicas 50 --observe-s 60
+//          --mixed-background 20 --mixed-singles 20 --mixed-single-gap-ms 3000 --mixed-burst 10 --mixed-burst-s 30
 //          --cluster-dir DIR (reuse a kept cluster) --keep-cluster --cpu-prof DIR (profile the watcher)
 //          --watcher-flags "NODE FLAGS" (the watcher's Node flags instead of the shipped ones; "" for none)
 //          --dump DIR (each storm's channel calls as JSON)
@@ -57,6 +61,11 @@ const { values: argv } = parseArgs({
     'storm-workloads': { type: 'string', default: '10' },
     'storm-replicas': { type: 'string', default: '50' },
     'observe-s': { type: 'string', default: '60' },
+    'mixed-background': { type: 'string', default: '20' },
+    'mixed-singles': { type: 'string', default: '20' },
+    'mixed-single-gap-ms': { type: 'string', default: '3000' },
+    'mixed-burst': { type: 'string', default: '10' },
+    'mixed-burst-s': { type: 'string', default: '30' },
     'cluster-dir': { type: 'string' },
     'keep-cluster': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -72,11 +81,12 @@ const num = (name: keyof typeof argv): number => {
   return n;
 };
 const phase = argv.phase ?? 'all';
-if (!['latency', 'memory', 'storm', 'all'].includes(phase))
-  throw new Error(`--phase must be latency, memory, storm or all, not ${phase}`);
+if (!['latency', 'memory', 'storm', 'mixed', 'all'].includes(phase))
+  throw new Error(`--phase must be latency, memory, storm, mixed or all, not ${phase}`);
 const runs = num('runs');
 const latencyChannel = 'C0ALERTS';
 const stormChannel = 'C0STORM';
+const mixedChannel = 'C0MIXED';
 if (!['compiled', 'ts'].includes(argv.source ?? ''))
   throw new Error(`--source must be compiled or ts, not ${String(argv.source)}`);
 // The role processes run what the image ships (compiled JavaScript) unless --source ts (Node's type stripping, ~17 MiB
@@ -116,11 +126,19 @@ interface Bot {
   stop(): Promise<{ watcherCpuMs: number; workerCpuMs: number }>;
 }
 
-async function startBot(c: BenchCluster, policyFile: string, withWorker: boolean): Promise<Bot> {
+async function startBot(
+  c: BenchCluster,
+  policyFile: string,
+  withWorker: boolean,
+  emulator: { rateLimits?: boolean } = {},
+): Promise<Bot> {
   const emu = await SlackEmulator.start({
+    ...emulator,
+    ...(emulator.rateLimits ? { allowWarnings: ['channel_rate'] } : {}),
     channels: [
       { id: latencyChannel, name: 'alerts', members: ['U0BOT'] },
       { id: stormChannel, name: 'storm', members: ['U0BOT'] },
+      { id: mixedChannel, name: 'mixed', members: ['U0BOT'] },
       { id: 'C0OPS', name: 'ops', members: ['U0BOT', 'U0ALICE'] },
     ],
   });
@@ -511,15 +529,19 @@ async function dumpStorm(
   console.log(`  calls written to ${file}`);
 }
 
-function stormDeployment(name: string): k8s.V1Deployment {
+function stormDeployment(
+  name: string,
+  replicas = num('storm-replicas'),
+  annotations: Record<string, string> = {},
+): k8s.V1Deployment {
   const labels = { app: name };
   return {
     metadata: { name, labels },
     spec: {
-      replicas: num('storm-replicas'),
+      replicas,
       selector: { matchLabels: labels },
       template: {
-        metadata: { labels },
+        metadata: { labels, annotations },
         spec: { containers: [{ name: 'app', image: `ghcr.io/acme/${name}:1.0-crashloop` }] },
       },
     },
@@ -554,6 +576,212 @@ async function stormPhase(c: BenchCluster, policyFile: string): Promise<void> {
   );
 }
 
+// ───────────── mixed ─────────────
+
+interface MixedRun {
+  readonly load: string;
+  /** From a new workload's first CrashLoopBackOff (this process's watch) to its first post (the emulator), ms. */
+  readonly singles: number[];
+  readonly burst: number[];
+  readonly missed: number;
+  readonly posts: number;
+  readonly edits: number;
+  readonly editsPerMinute: number;
+  readonly status429: Record<string, number>;
+  /** The longest a background alert went without an edit while failing, s. */
+  readonly longestEditGapS: number;
+  readonly seconds: number;
+  readonly watcherCpuMs: number;
+  readonly workerCpuMs: number;
+}
+
+/** A seeded pseudo-random sequence in [0, 1) (mulberry32), so every run's burst has the same shape. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The workload a top-level alert post in the mixed channel is about. */
+function alertedWorkload(call: RecordedCall): string | undefined {
+  if (!isAlertPost(call, mixedChannel)) return undefined;
+  return / (?:Deployment|Pod) (\S+) in /u.exec(callText(call))?.[1];
+}
+
+/** Posts, edits and 429s of a mixed run, and the longest a background alert went without an edit. */
+function mixedFigures(
+  bot: Bot,
+  tWall: number,
+  seconds: number,
+): Pick<MixedRun, 'posts' | 'edits' | 'editsPerMinute' | 'status429' | 'longestEditGapS'> {
+  const calls = bot.emu.calls.filter((call) => call.params['channel'] === mixedChannel);
+  const edits = calls.filter((call) => call.method === 'chat.update' && call.status === 200);
+  const status429: Record<string, number> = {};
+  for (const call of bot.emu.calls.filter((x) => x.status === 429))
+    status429[call.method] = (status429[call.method] ?? 0) + 1;
+  // Edits per background alert: the longest stretch without one, from its post to the end.
+  const tsOf = new Map<string, string>();
+  for (const call of calls) {
+    const name = alertedWorkload(call);
+    if (name && call.result['ts']) tsOf.set(String(call.result['ts']), name);
+  }
+  const end = Date.now();
+  let longestEditGapS = 0;
+  for (const [ts, name] of tsOf) {
+    if (!name.startsWith('bg-')) continue;
+    const post = calls.find((call) => call.result['ts'] === ts && call.method === 'chat.postMessage');
+    const times = [post?.time ?? tWall, ...edits.filter((e) => e.params['ts'] === ts).map((e) => e.time), end];
+    for (let i = 1; i < times.length; i++)
+      longestEditGapS = Math.max(longestEditGapS, ((times[i] ?? 0) - (times[i - 1] ?? 0)) / 1000);
+  }
+  return {
+    posts: calls.filter((call) => isAlertPost(call, mixedChannel)).length,
+    edits: edits.length,
+    editsPerMinute: edits.length / (seconds / 60),
+    status429,
+    longestEditGapS,
+  };
+}
+
+async function mixedRun(c: BenchCluster, policyFile: string, seed: number): Promise<MixedRun> {
+  const load = loadavg();
+  const bot = await startBot(c, policyFile, true, { rateLimits: true });
+  const namespace = `abench-mix-${randomBytes(3).toString('hex')}`;
+  const firstPost = new Map<string, number>();
+  bot.emu
+    .waitFor(
+      (call) => {
+        const name = alertedWorkload(call);
+        if (name && !firstPost.has(name)) firstPost.set(name, performance.now());
+        return false;
+      },
+      { timeoutMs: 3_600_000 },
+    )
+    .catch(() => undefined);
+  const postOf = async (name: string, timeoutMs: number): Promise<number> => {
+    const deadline = performance.now() + timeoutMs;
+    while (!firstPost.has(name) && performance.now() < deadline) await sleep(20);
+    const t = firstPost.get(name);
+    if (t === undefined) throw new Error(`${name}: no alert posted within ${timeoutMs} ms`);
+    return t;
+  };
+  let result: MixedRun | undefined;
+  let missed = 0;
+  try {
+    await bot.watcher.waitFor((e) => e.event === 'watching', 300_000);
+    await ensureNamespace(c.core, namespace, c.admin);
+    const crashes = await watchCrashes(c.admin, namespace);
+    const t0 = performance.now();
+    const tWall = Date.now();
+    // The background: failing Deployments whose pods restart every 5 s, so their alerts always have an edit to send.
+    const background = Array.from({ length: num('mixed-background') }, (_, i) => `bg-${i}`);
+    await Promise.all(
+      background.map((n) =>
+        c.apps.createNamespacedDeployment({
+          namespace,
+          body: stormDeployment(n, 2, { 'coxswain.test/restart-interval': '5s' }),
+        }),
+      ),
+    );
+    for (const n of background) await postOf(n, 180_000);
+    await sleep(20_000); // edits in full flow
+    const firstCrashOf = async (prefix: string): Promise<number> => {
+      const deadline = performance.now() + 60_000;
+      for (;;) {
+        const times = [...crashes.firstCrash].filter(([pod]) => pod.startsWith(prefix)).map(([, t]) => t);
+        if (times.length > 0) return Math.min(...times);
+        if (performance.now() > deadline) throw new Error(`${prefix}: no pod crash-looped within 60 s`);
+        await sleep(20);
+      }
+    };
+    // New workloads one at a time: bare pods.
+    const singles: number[] = [];
+    for (let i = 0; i < num('mixed-singles'); i++) {
+      const pod = `single-${i}`;
+      const created = performance.now();
+      await c.core.createNamespacedPod({ namespace, body: barePod(pod, 'ghcr.io/acme/single:1.0-crashloop') });
+      try {
+        const crashed = await crashes.crashOf(pod, 30_000);
+        singles.push((await postOf(pod, 30_000)) - crashed);
+      } catch (error) {
+        missed++;
+        console.log(`  ${(error as Error).message.split('\n')[0]}`);
+      }
+      await sleep(Math.max(0, num('mixed-single-gap-ms') - (performance.now() - created)));
+    }
+    // A burst: new Deployments at seeded random moments within the window.
+    const random = seeded(seed);
+    const burstNames = Array.from({ length: num('mixed-burst') }, (_, i) => `burst-${i}`);
+    const offsets = burstNames.map(() => random() * num('mixed-burst-s') * 1000).sort((a, b) => a - b);
+    const burstStart = performance.now();
+    await Promise.all(
+      burstNames.map(async (n, i) => {
+        await sleep(offsets[i] ?? 0);
+        await c.apps.createNamespacedDeployment({ namespace, body: stormDeployment(n, 2) });
+      }),
+    );
+    const burst: number[] = [];
+    for (const n of burstNames) {
+      try {
+        const crashed = await firstCrashOf(`${n}-`);
+        burst.push((await postOf(n, 60_000)) - crashed);
+      } catch (error) {
+        missed++;
+        console.log(`  ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    await sleep(Math.max(0, burstStart + num('mixed-burst-s') * 1000 + 10_000 - performance.now()));
+    crashes.stop();
+    const seconds = (performance.now() - t0) / 1000;
+    result = {
+      load,
+      singles,
+      burst,
+      missed,
+      ...mixedFigures(bot, tWall, seconds),
+      seconds,
+      watcherCpuMs: Number.NaN,
+      workerCpuMs: Number.NaN,
+    };
+  } finally {
+    const cpu = await bot.stop();
+    if (result) Object.assign(result, cpu);
+    await deleteNamespaceNow(c, namespace);
+  }
+  return result;
+}
+
+async function mixedPhase(c: BenchCluster, policyFile: string): Promise<void> {
+  console.log(
+    `\n== mixed: ${num('mixed-background')} Deployments × 2 failing and edited in one channel (restart every 5 s); then ${num('mixed-singles')} new crash-looping pods ${num('mixed-single-gap-ms')} ms apart and a burst of ${num('mixed-burst')} new Deployments within ${num('mixed-burst-s')} s; the emulator enforces Slack's limits (posts 1/s per channel, burst 3; chat.update 50/min, burst 10)`,
+  );
+  const p99s: number[] = [];
+  const burstP99s: number[] = [];
+  let all429 = 0;
+  for (let r = 1; r <= runs; r++) {
+    const run = await mixedRun(c, policyFile, r);
+    p99s.push(quantile(run.singles, 0.99));
+    burstP99s.push(quantile(run.burst, 0.99));
+    const refused = Object.values(run.status429).reduce((a, b) => a + b, 0);
+    all429 += refused;
+    const pct = (ms: number): string => `${(ms / run.seconds / 10).toFixed(0)}%`;
+    console.log(
+      `run ${r} (load before ${run.load}): new alone: CrashLoopBackOff → first post ${describeLatencies(run.singles)}; burst: ${describeLatencies(run.burst)}; missed ${run.missed}`,
+    );
+    console.log(
+      `  posts ${run.posts}, edits ${run.edits} (${run.editsPerMinute.toFixed(1)}/min), longest a background alert went unedited ${run.longestEditGapS.toFixed(1)} s; 429s ${refused} ${JSON.stringify(run.status429)}; CPU over ${run.seconds.toFixed(0)} s: watcher ${pct(run.watcherCpuMs)}, worker ${pct(run.workerCpuMs)}`,
+    );
+  }
+  const met = median(p99s) <= 300 && median(burstP99s) <= 300 && all429 === 0;
+  console.log(
+    `mixed: median p99 new alone ${median(p99s).toFixed(0)} ms (${p99s.map((x) => x.toFixed(0)).join(', ')}), in the burst ${median(burstP99s).toFixed(0)} ms (${burstP99s.map((x) => x.toFixed(0)).join(', ')}); 429s ${all429}; target p99 ≤ 300 ms both, 0 × 429: ${met ? 'met' : 'MISSED'}`,
+  );
+}
+
 // ───────────── main ─────────────
 
 const c = await benchCluster({
@@ -570,12 +798,14 @@ try {
   const policyFile = await writeBenchPolicy(c.state.dir, [
     { prefix: 'abench-lat-', channel: latencyChannel },
     { prefix: 'abench-storm-', channel: stormChannel },
+    { prefix: 'abench-mix-', channel: mixedChannel },
   ]);
   // In this order, so the baseline sees 0 pods and the latency phase 5,000 before the memory phase makes 10,000.
   if (phase === 'memory' || phase === 'all') await memoryBaseline(c, policyFile);
   if (phase === 'latency' || phase === 'all') await latencyPhase(c, policyFile);
   if (phase === 'memory' || phase === 'all') await memoryPhase(c, policyFile);
   if (phase === 'storm' || phase === 'all') await stormPhase(c, policyFile);
+  if (phase === 'mixed' || phase === 'all') await mixedPhase(c, policyFile);
 } finally {
   await c.close();
 }

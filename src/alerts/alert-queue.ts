@@ -35,9 +35,19 @@ export const pendingKey = (keyPrefix: string, key: string): string => `${keyPref
 /** Opens the producer for `cluster`; `redis` holds the pending flags under `keyPrefix`. */
 export function createAlertQueue(cluster: string, redis: Redis, keyPrefix: string): AlertQueue {
   const queue = new Queue<AlertJobData>(alertQueueName(cluster), { connection: redis, prefix: queuePrefix });
+  const promote = async (jobId: string): Promise<void> => {
+    const job = await queue.getJob(jobId);
+    // It may have woken meanwhile; then it reads the latest state anyway.
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+  };
   return {
     enqueue: async (key, version, urgent) => {
-      if ((await redis.set(pendingKey(keyPrefix, key), String(version), 'PX', 600_000, 'NX')) !== 'OK') return;
+      const flag = pendingKey(keyPrefix, key);
+      if ((await redis.set(flag, String(version), 'PX', 600_000, 'NX')) !== 'OK') {
+        // The alert's job may be asleep in the delayed set until its edit's turn: a recovery or a new episode wakes it.
+        if (urgent) await promote(`alert-${alertId(key)}-${(await redis.get(flag)) ?? ''}`);
+        return;
+      }
       await queue.add(
         'alert',
         { key, version },

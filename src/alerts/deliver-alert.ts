@@ -19,7 +19,7 @@ import type { SlackMessage } from '../views/slack-message.ts';
 import type { AlertRecord, PostedMessage } from './alert-record.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { SubjectPod } from '../watch/failure-tracker.ts';
-import type { ChannelGate } from './channel-gate.ts';
+import type { SlackPace } from './slack-pace.ts';
 import type { RolloutMarks } from './rollout-marks.ts';
 
 /** The Slack calls delivery makes. */
@@ -33,7 +33,7 @@ export interface AlertDeliveryDeps {
   readonly store: Pick<AlertStore, 'get' | 'delivered' | 'rolloutNotified'>;
   readonly kube: Pick<KubeApi, 'readLogs' | 'podEvents'>;
   readonly slack: AlertSlack;
-  readonly gate: Pick<ChannelGate, 'take'>;
+  readonly pace: Pick<SlackPace, 'take'>;
   readonly rollouts: Pick<RolloutMarks, 'find'>;
   readonly log: Log;
   readonly now?: () => number;
@@ -42,6 +42,8 @@ export interface AlertDeliveryDeps {
    * every crash); a new alert or a recovery is never held back by it. Default 5 s.
    */
   readonly editIntervalMs?: number;
+  /** Waits (the rollout thread's channel pace); a timer by default. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Done, or try again after a while (the channel's pace). */
@@ -122,6 +124,11 @@ async function tellRollout(deps: AlertDeliveryDeps, r: AlertRecord, alert: Poste
   if (r.state !== 'firing' || r.rolloutNotified || r.subject.workload.kind !== 'Deployment') return;
   const mark = await deps.rollouts.find(r.subject.namespace, r.subject.workload.name);
   if (!mark || (mark.at !== undefined && !r.pods.some(mayBeMadeAt(mark.at)))) return;
+  // Once per episode, so it waits for its channel's pace here rather than going round the queue.
+  for (let wait = await deps.pace.take('post', mark.channel, r.id); wait > 0;) {
+    await (deps.sleep ?? sleep)(wait);
+    wait = await deps.pace.take('post', mark.channel, r.id);
+  }
   await deps.slack.post(mark.channel, renderRolloutFailure(r, mark, alert), mark.ts);
   await deps.store.rolloutNotified(r.key, mark);
 }
@@ -196,6 +203,30 @@ async function sendOrGiveUp(
   }
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Takes Slack's budget for what the record sends, reading the evidence at the right moment: a first post reads it
+ * first, so the channel's slot is spent right before the post; an edit first takes its place in the workspace's line,
+ * so an edit that must wait reads nothing now. A recovery takes its own budget, then the channel's for its thread.
+ */
+async function paced(
+  deps: AlertDeliveryDeps,
+  r: AlertRecord,
+): Promise<{ wait: number; evidence?: AlertEvidence | undefined }> {
+  if (!r.message) {
+    if (r.state === 'recovered') return { wait: 0 }; // nothing to send
+    const evidence = await gatherEvidence(deps, r);
+    return { wait: await deps.pace.take('post', r.channel, r.id), evidence };
+  }
+  if (r.state === 'recovered') {
+    const wait = await deps.pace.take('recovery', r.message.channel, r.id);
+    return { wait: wait > 0 ? wait : await deps.pace.take('post', r.message.channel, r.id) };
+  }
+  const wait = await deps.pace.take('edit', r.message.channel, r.id);
+  return wait > 0 ? { wait } : { wait, evidence: await gatherEvidence(deps, r) };
+}
+
 /**
  * Delivers what the record says now, if it has not been delivered yet. The
  * caller holds the alert's lock, so one alert is never sent twice at once.
@@ -206,9 +237,7 @@ export async function deliverAlert(deps: AlertDeliveryDeps, key: string): Promis
   const now = (deps.now ?? Date.now)();
   const editIn = editWait(deps, r, now);
   if (editIn > 0) return { kind: 'later', afterMs: editIn };
-  // Read before the channel's slot is taken, so the slot's time is the post's time.
-  const evidence = r.state === 'firing' ? await gatherEvidence(deps, r) : undefined;
-  const wait = await deps.gate.take(r.channel, !r.message || r.state === 'recovered');
+  const { wait, evidence } = await paced(deps, r);
   if (wait > 0) return { kind: 'later', afterMs: wait };
   const sent = await sendOrGiveUp(deps, r, now, evidence);
   if (sent.gaveUp) return { kind: 'done' };

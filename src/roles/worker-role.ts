@@ -19,7 +19,7 @@ import { createSlackMessenger } from '../slack/slack-messenger.ts';
 import { createAlertQueue } from '../alerts/alert-queue.ts';
 import { startAlertDelivery } from '../alerts/alert-delivery.ts';
 import { createAlertStore } from '../alerts/alert-store.ts';
-import { createChannelGate } from '../alerts/channel-gate.ts';
+import { createSlackPace } from '../alerts/slack-pace.ts';
 import { createRolloutMarks } from '../alerts/rollout-marks.ts';
 import { openRedis, redisPing, safeRedisUrl, type RunningRoles, type Shared } from './role-kit.ts';
 
@@ -54,7 +54,7 @@ export async function startWorkerRole(o: Shared): Promise<RunningRoles> {
       store: createAlertStore(redis, prefix),
       kube,
       slack: createAlertSlack(client),
-      gate: createChannelGate(redis, prefix),
+      pace: createSlackPace(redis, prefix),
       rollouts: createRolloutMarks(redis, prefix),
       log,
     },

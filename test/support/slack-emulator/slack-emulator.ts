@@ -17,7 +17,8 @@ import { EmulatorClock } from './emulator-clock.ts';
 import type { EmulatorClockOptions } from './emulator-clock.ts';
 import { FaultInjector } from './fault-injector.ts';
 import type { Fault } from './fault-injector.ts';
-import { faultInterceptor } from './fault-reply.ts';
+import { faultInterceptor, faultOutcome, sendFault } from './fault-reply.ts';
+import { RateLimits, type RateLimitOptions } from './rate-limits.ts';
 import { SocketDriver } from './socket-driver.ts';
 import { SocketModeServer } from './socket-mode.ts';
 import { testOnlyMethods } from './test-only-methods.ts';
@@ -56,6 +57,11 @@ export interface SlackEmulatorOptions {
   readonly methods?: Readonly<Record<string, ApiMethod>>;
   /** Port on 127.0.0.1. Default 0 (any free port). */
   readonly port?: number;
+  /**
+   * Enforce Slack's documented rate limits (chat.postMessage per channel, chat.update per workspace), answering 429
+   * with Retry-After; `true` for the defaults of rate-limits.ts. Default off.
+   */
+  readonly rateLimits?: boolean | RateLimitOptions;
 }
 
 const DEFAULT_USERS: readonly UserSeed[] = [
@@ -82,6 +88,7 @@ interface Parts {
   readonly warnings: WarningLog;
   /** Latency waits still running, cancelled on stop. */
   readonly timers: Set<NodeJS.Timeout>;
+  readonly limits: RateLimits | undefined;
 }
 
 /** Waits `ms` of real time on a timer that stop() can cancel. */
@@ -121,6 +128,7 @@ export class SlackEmulator {
   readonly #warnings: WarningLog;
   readonly #waiter: CallWaiter<Fault>;
   readonly #timers: Set<NodeJS.Timeout>;
+  readonly #limits: RateLimits | undefined;
 
   private constructor(parts: Parts) {
     const { slack } = parts;
@@ -138,6 +146,7 @@ export class SlackEmulator {
     this.#warnings = parts.warnings;
     this.#waiter = new CallWaiter(slack);
     this.#timers = parts.timers;
+    this.#limits = parts.limits;
   }
 
   /** Starts an emulator on 127.0.0.1 and resolves once it listens. */
@@ -147,6 +156,10 @@ export class SlackEmulator {
     const faults = new FaultInjector();
     const timers = new Set<NodeJS.Timeout>();
     const appToken = options.appToken ?? 'xapp-test';
+    const limits = options.rateLimits
+      ? new RateLimits(options.rateLimits === true ? {} : options.rateLimits, clock)
+      : undefined;
+    const faulty = faultInterceptor(faults, (ms) => delay(timers, ms));
     const socket = new SocketModeServer({
       appId: DEFAULT_BOT.appId,
       baseUrl: (): string => slack.url,
@@ -164,7 +177,14 @@ export class SlackEmulator {
       hooks: {
         clock,
         observer: warnings,
-        intercept: faultInterceptor(faults, (ms) => delay(timers, ms)),
+        intercept: async (call) => {
+          const scripted = await faulty(call);
+          if (scripted || !limits) return scripted;
+          const retryAfter = limits.check(call.method, call.params);
+          if (retryAfter === undefined) return undefined;
+          const fault = { status: 429 as const, retryAfter };
+          return { ...faultOutcome(fault), fault, reply: (res) => sendFault(res, fault) };
+        },
         upgrade: (req, connection, head) => socket.handleUpgrade(req, connection, head),
         appLevel: {
           token: appToken,
@@ -172,7 +192,7 @@ export class SlackEmulator {
         },
       },
     });
-    return new SlackEmulator({ slack, appToken, socket, clock, faults, warnings, timers });
+    return new SlackEmulator({ slack, appToken, socket, clock, faults, warnings, timers, limits });
   }
 
   /** Stops listening, drops open connections and rejects pending `waitFor`s. */
@@ -182,6 +202,11 @@ export class SlackEmulator {
     this.#waiter.cancelAll('SlackEmulator stopped');
     await this.socket.stop();
     await this.#slack.stop();
+  }
+
+  /** Calls answered 429 because they broke Slack's rate limits (only with `rateLimits`), per method. */
+  get rateLimited(): ReadonlyMap<string, number> {
+    return new Map(this.#limits?.refused ?? []);
   }
 
   /** Every call the bot made so far (Web API methods and `response_url` posts), oldest first. */

@@ -3,6 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { observe, type AlertRecord } from '../../../src/alerts/alert-record.ts';
 import { deliverAlert, type AlertDeliveryDeps } from '../../../src/alerts/deliver-alert.ts';
+import type { PaceLane } from '../../../src/alerts/slack-pace.ts';
 import { registry } from '../../../src/metrics/metrics.ts';
 import type { SubjectState } from '../../../src/watch/failure-tracker.ts';
 import { validateBlocks } from '../../support/slack-emulator/index.ts';
@@ -40,9 +41,20 @@ interface Sent {
  * `rollout`: a change of web was made from a thread; `{ at }` says when it began (marks written before they said so
  * have no time).
  */
-function harness(options: { pace?: number; slackError?: string; rollout?: boolean | { at: number } } = {}) {
+function harness(
+  options: {
+    pace?: Partial<Record<PaceLane, number>>;
+    slackError?: string;
+    rollout?: boolean | { at: number };
+  } = {},
+) {
   let record: AlertRecord | undefined;
   const sent: Sent[] = [];
+  /** Each budget taken (lane and channel), and each read of the pod's logs. */
+  const taken: string[] = [];
+  let logReads = 0;
+  /** The wait each budget answers; tests change it. */
+  const pace: Partial<Record<PaceLane, number>> = { ...options.pace };
   const logs: string[] = [];
   const clock = { t: 1_000_000 };
   const apply = (s: SubjectState): void => {
@@ -67,7 +79,10 @@ function harness(options: { pace?: number; slackError?: string; rollout?: boolea
       },
     },
     kube: {
-      readLogs: async () => ({ container: 'web', lines: ['DB_PASSWORD=hunter2', 'panic: boom'], truncated: false }),
+      readLogs: async () => {
+        logReads++;
+        return { container: 'web', lines: ['DB_PASSWORD=hunter2', 'panic: boom'], truncated: false };
+      },
       podEvents: async () => [
         {
           object: 'Pod/web-abc-1',
@@ -88,7 +103,13 @@ function harness(options: { pace?: number; slackError?: string; rollout?: boolea
         sent.push({ kind: 'update', channel: at.channel, text: message.text, blocks: message.blocks });
       },
     },
-    gate: { take: async () => options.pace ?? 0 },
+    pace: {
+      take: async (lane, channel) => {
+        taken.push(`${lane} ${channel}`);
+        return pace[lane] ?? 0;
+      },
+    },
+    sleep: async () => undefined,
     rollouts: {
       find: async () =>
         options.rollout
@@ -105,7 +126,7 @@ function harness(options: { pace?: number; slackError?: string; rollout?: boolea
       logs.push(`${level} ${message}`);
     },
   };
-  return { deps, sent, logs, clock, apply, record: () => record };
+  return { deps, sent, logs, clock, apply, taken, pace, logReads: () => logReads, record: () => record };
 }
 
 /** coxswain_alert_deliveries_total by "action outcome", and the first-post latency histogram's count and sum. */
@@ -190,11 +211,42 @@ describe('deliverAlert', () => {
     expect(h.sent[2]?.text).toContain('recovered after 1 min 30 s');
   });
 
-  it("waits for the channel's pace", async () => {
-    const h = harness({ pace: 700 });
+  it("waits for the channel's pace to post", async () => {
+    const h = harness({ pace: { post: 700 } });
     h.apply(state(1));
     expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'later', afterMs: 700 });
     expect(h.sent).toEqual([]);
+    expect(h.taken).toEqual(['post C0ALERTS']);
+  });
+
+  it("edits on the workspace's edit budget, never the channel's posting slot, and reads no logs while it waits", async () => {
+    const h = harness({ pace: { edit: 30_000 } });
+    h.apply(state(1));
+    await deliverAlert(h.deps, key);
+    h.apply(state(2));
+    h.clock.t += 5000;
+    expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'later', afterMs: 30_000 });
+    expect(h.logReads()).toBe(1); // the first post's
+    h.pace.edit = 0;
+    expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'done' });
+    expect(h.taken).toEqual(['post C0ALERTS', 'edit C0ALERTS', 'edit C0ALERTS']);
+    expect(h.sent.map((s) => s.kind)).toEqual(['post', 'update']);
+  });
+
+  it('takes the recovery budget, then the channel for the thread, and sends nothing until both allow', async () => {
+    for (const lane of ['recovery', 'post'] as const) {
+      const h = harness();
+      h.apply(state(1));
+      await deliverAlert(h.deps, key);
+      h.apply(state(0, true));
+      h.pace[lane] = 500;
+      expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'later', afterMs: 500 });
+      expect(h.sent.map((s) => s.kind)).toEqual(['post']);
+      h.pace[lane] = 0;
+      expect(await deliverAlert(h.deps, key)).toEqual({ kind: 'done' });
+      expect(h.sent.map((s) => s.kind)).toEqual(['post', 'update', 'post']);
+      expect(h.taken.slice(-2)).toEqual(['recovery C0ALERTS', 'post C0ALERTS']);
+    }
   });
 
   it('gives up on a channel the bot is not in, saying so in the log, instead of retrying forever', async () => {

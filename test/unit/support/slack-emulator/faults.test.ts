@@ -97,3 +97,66 @@ describe('SlackEmulator faults', () => {
     expect(emu.faults.delayFor('auth.test')).toBe(0);
   });
 });
+
+describe("SlackEmulator enforcing Slack's rate limits", () => {
+  const post = (emu: SlackEmulator, channel: string): Promise<number> =>
+    fetch(`${emu.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer xoxb-test' },
+      body: new URLSearchParams({ channel, text: 'x' }),
+    }).then((res) => res.status);
+
+  it('answers 429 to a fourth post in a channel within the second, not to another channel, and again after the pace', async () => {
+    const emu = await SlackEmulator.start({ rateLimits: true, allowWarnings: ['channel_rate'] });
+    try {
+      expect([await post(emu, 'C0OPS'), await post(emu, 'C0OPS'), await post(emu, 'C0OPS')]).toEqual([200, 200, 200]);
+      const limited = await fetch(`${emu.apiUrl}chat.postMessage`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer xoxb-test' },
+        body: new URLSearchParams({ channel: 'C0OPS', text: 'x', thread_ts: '1.1' }),
+      });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('1');
+      expect(await post(emu, 'C0ALERTS')).toBe(200);
+      emu.clock.advance(1000);
+      expect(await post(emu, 'C0OPS')).toBe(200);
+      expect(await post(emu, 'C0OPS')).toBe(429);
+      expect(emu.rateLimited).toEqual(new Map([['chat.postMessage', 2]]));
+      expect(emu.messages('C0OPS')).toHaveLength(4);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it('counts chat.update across the workspace: ten at once, then 50 a minute', async () => {
+    const emu = await SlackEmulator.start({ rateLimits: true });
+    try {
+      const ts = String((await callApi(emu.apiUrl, 'chat.postMessage', { channel: 'C0OPS', text: 'x' })).body['ts']);
+      const other = String(
+        (await callApi(emu.apiUrl, 'chat.postMessage', { channel: 'C0ALERTS', text: 'x' })).body['ts'],
+      );
+      const update = async (channel: string, at: string): Promise<number> =>
+        (await callApi(emu.apiUrl, 'chat.update', { channel, ts: at, text: 'y' })).status;
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push(await update(i % 2 ? 'C0OPS' : 'C0ALERTS', i % 2 ? ts : other));
+      expect(statuses).toEqual(Array.from({ length: 10 }, () => 200));
+      expect(await update('C0OPS', ts)).toBe(429);
+      emu.clock.advance(1200);
+      expect(await update('C0OPS', ts)).toBe(200);
+      expect(await update('C0ALERTS', other)).toBe(429);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it('limits nothing unless asked', async () => {
+    const emu = await SlackEmulator.start({ allowWarnings: ['channel_rate'] });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push(await post(emu, 'C0OPS'));
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+    } finally {
+      await emu.stop();
+    }
+  });
+});
