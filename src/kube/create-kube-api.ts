@@ -1,12 +1,13 @@
 // Composition of the KubeApi: loads credentials once and binds every
 // operation to the same clients.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { deploymentHistory } from './deployment-history.ts';
 import { findAutoscaler } from './find-autoscaler.ts';
 import { followRollout, type FollowRolloutTuning } from './follow-rollout.ts';
 import { impersonatingConfig } from './impersonation.ts';
 import type { KubeApi, KubeIdentity } from './kube-api.ts';
 import { makeKubeClients, type KubeClients } from './kube-clients.ts';
+import { PooledKubeConfig } from './pooled-kube-config.ts';
 import { listDeployments, listPods } from './list-workloads.ts';
 import { readDeployment } from './read-deployment.ts';
 import { readLogs } from './read-logs.ts';
@@ -31,7 +32,7 @@ export interface CreateKubeApiOptions {
 }
 
 function loadKubeConfig(options: CreateKubeApiOptions): k8s.KubeConfig {
-  const config = new k8s.KubeConfig();
+  const config = new PooledKubeConfig();
   if (options.kubeconfigPath === undefined) config.loadFromCluster();
   else config.loadFromFile(options.kubeconfigPath);
   return config;

@@ -3,9 +3,10 @@
 // which folds repeated headers into one comma-joined line; the API server reads
 // every Impersonate-Group line as one group, so the headers are set one level
 // lower, on the undici dispatcher, where repeated lines stay repeated (over HTTP/1.1).
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { KubeIdentity } from './kube-api.ts';
+import { PooledKubeConfig } from './pooled-kube-config.ts';
 
 type HeaderPairs = [string, string][];
 
@@ -58,11 +59,12 @@ function interceptor(identity: KubeIdentity): Dispatcher.DispatcherComposeInterc
 }
 
 /** A KubeConfig whose every request, API call or watch alike, carries the identity's impersonation headers. */
-class ImpersonatingKubeConfig extends k8s.KubeConfig {
+class ImpersonatingKubeConfig extends PooledKubeConfig {
   readonly #identity: KubeIdentity;
 
   constructor(base: k8s.KubeConfig, identity: KubeIdentity) {
-    super();
+    // The same connections as the bot's own calls: impersonation is a header, not a TLS setup.
+    super(base instanceof PooledKubeConfig ? base.dispatchers : undefined);
     this.loadFromOptions({
       clusters: base.clusters,
       contexts: base.contexts,

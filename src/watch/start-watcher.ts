@@ -23,6 +23,12 @@ export interface AlertWatcherDeps {
   readonly log: Log;
   /** How often time-driven checks run (Unschedulable, recovery, retries). Default 1000 ms. */
   readonly tickMs?: number;
+  /**
+   * A subject whose failing pods stay the same but crash again (only counts move) is written to Redis at most this
+   * often; a new alert, a pod joining or leaving and a recovery are written at once. Default 5000 ms, the least time
+   * between two edits of an alert: writing more often only makes work nobody sees.
+   */
+  readonly countsEveryMs?: number;
 }
 
 /** A running watcher. */
@@ -46,6 +52,15 @@ const listPageSize = 100;
 export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
   const alerts = deps.policy.current().alerts;
   const pending = new Map<string, SubjectState>();
+  /** Subjects written lately: when, and their failing pods then; a change of counts only waits for countsEveryMs. */
+  const written = new Map<string, { readonly at: number; readonly pods: string }>();
+  const countsEveryMs = deps.countsEveryMs ?? 5000;
+  const podsOf = (state: SubjectState): string => state.pods.map((pod) => pod.name).join(' ');
+  /** True while a change of counts only of this subject may wait. */
+  const mayWait = (state: SubjectState, now: number): boolean => {
+    const last = written.get(state.key);
+    return !state.recovered && last !== undefined && now - last.at < countsEveryMs && last.pods === podsOf(state);
+  };
   /** Firing in Redis but not failing in the first list: recovered if still so after recoverAfter. */
   const orphans = new Map<string, number>();
   let draining = false;
@@ -62,10 +77,18 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
       now: Date.now(),
       cooldownMs: ms(policyAlerts.cooldown, 600_000),
     });
+    if (state.recovered) written.delete(state.key);
+    else written.set(state.key, { at: Date.now(), pods: podsOf(state) });
     if (change === 'unchanged' || !record) return;
     countAlert(state.subject.reason, change);
     await deps.queue.enqueue(record.key, record.version, change !== 'updated');
-    deps.log('info', `alert ${change}`, { alert: record.key, version: record.version, pods: record.podCount, channel });
+    // A crash loop updates its alert at every restart: said at debug, the rest at info.
+    deps.log(change === 'updated' ? 'debug' : 'info', `alert ${change}`, {
+      alert: record.key,
+      version: record.version,
+      pods: record.podCount,
+      channel,
+    });
   };
 
   const drain = async (): Promise<void> => {
@@ -73,6 +96,7 @@ export function startAlertWatcher(deps: AlertWatcherDeps): AlertWatcher {
     draining = true;
     try {
       for (const [key, state] of pending) {
+        if (mayWait(state, Date.now())) continue; // a later tick writes it
         await applyOne(state);
         if (pending.get(key) === state) pending.delete(key);
       }
