@@ -7,7 +7,9 @@ import type { AuditEntry } from '../audit/audit-record.ts';
 
 /** The process's registry: Node's own metrics plus Coxswain's. */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'coxswain_' });
+// The event loop's delay is sampled every 100 ms, not prom-client's 10 ms: 100 wake-ups a second were most of an idle
+// process's CPU (bench:lean), and lag that matters lasts longer than that.
+collectDefaultMetrics({ register: registry, prefix: 'coxswain_', eventLoopMonitoringPrecision: 100 });
 
 const commands = new Counter({
   name: 'coxswain_commands_total',
