@@ -18,7 +18,7 @@ import { readClusterState, startCluster, stopCluster, type ClusterState } from '
 import { grantBotWrites } from '../test/support/kube-objects.ts';
 import type { SlackEmulator } from '../test/support/slack-emulator/index.ts';
 import type { RoleProcessOptions } from './role-process.ts';
-import { benchRedisUrl, shippedEnv, sleep } from './bench-kit.ts';
+import { benchRedisUrl, deleteBotKeys, shippedEnv, sleep } from './bench-kit.ts';
 
 /** The kwok node of the test cluster (test/support/cluster/bootstrap.ts). */
 export const kwokNode = bulkNodeName;
@@ -471,4 +471,15 @@ export async function watchCrashes(admin: k8s.KubeConfig, namespace: string): Pr
       current?.abort();
     },
   };
+}
+
+/** Forgets a bot the benchmark ran as cluster `name`: its watcher Lease, and its Redis keys (the alert queue's too). */
+export async function forgetBot(c: BenchCluster, name: string): Promise<void> {
+  await c.admin
+    .makeApiClient(k8s.CoordinationV1Api)
+    .deleteNamespacedLease({ name: `coxswain-watcher-${name}`, namespace: 'coxswain' })
+    .catch(() => undefined);
+  // The alert queue's keys are `coxswain:<cluster>.alerts:…`, outside `coxswain:<cluster>:*`.
+  await deleteBotKeys(benchRedisUrl, name);
+  await deleteBotKeys(benchRedisUrl, `${name}.alerts`);
 }

@@ -27,7 +27,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
 import {
@@ -35,6 +35,7 @@ import {
   benchCluster,
   countPods,
   deleteNamespaceNow,
+  forgetBot,
   ensureHealthyPods,
   ensureNamespace,
   meanPodBytes,
@@ -47,7 +48,7 @@ import {
   type BenchCluster,
   type RoleChild,
 } from './alerts-kit.ts';
-import { benchRedisUrl, deleteBotKeys, describeLatencies, quantile, sleep } from './bench-kit.ts';
+import { describeLatencies, quantile, sleep } from './bench-kit.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -160,13 +161,7 @@ async function startBot(
       const w = await watcher.stop();
       const k = await worker?.stop();
       await emu.stop();
-      await c.admin
-        .makeApiClient(k8s.CoordinationV1Api)
-        .deleteNamespacedLease({ name: `coxswain-watcher-${name}`, namespace: 'coxswain' })
-        .catch(() => undefined);
-      // The alert queue's keys are `coxswain:<cluster>.alerts:…`, outside `coxswain:<cluster>:*`.
-      await deleteBotKeys(benchRedisUrl, name);
-      await deleteBotKeys(benchRedisUrl, `${name}.alerts`);
+      await forgetBot(c, name);
       return { watcherCpuMs: Number(w?.['cpuMs'] ?? Number.NaN), workerCpuMs: Number(k?.['cpuMs'] ?? Number.NaN) };
     },
   };
@@ -432,6 +427,13 @@ function stormFigures(
   };
 }
 
+/** Stops the run's bot, adds its processes' CPU to the run's figures (when it got that far), deletes its namespace. */
+async function endRun(c: BenchCluster, bot: Bot, namespace: string, result: object | undefined): Promise<void> {
+  const cpu = await bot.stop();
+  if (result) Object.assign(result, cpu);
+  await deleteNamespaceNow(c, namespace);
+}
+
 async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> {
   const load = loadavg();
   const bot = await startBot(c, policyFile, true);
@@ -483,9 +485,7 @@ async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> 
       workerCpuMs: Number.NaN,
     };
   } finally {
-    const cpu = await bot.stop();
-    if (result) Object.assign(result, cpu);
-    await deleteNamespaceNow(c, namespace);
+    await endRun(c, bot, namespace, result);
   }
   return result;
 }
@@ -748,9 +748,7 @@ async function mixedRun(c: BenchCluster, policyFile: string, seed: number): Prom
       workerCpuMs: Number.NaN,
     };
   } finally {
-    const cpu = await bot.stop();
-    if (result) Object.assign(result, cpu);
-    await deleteNamespaceNow(c, namespace);
+    await endRun(c, bot, namespace, result);
   }
   return result;
 }

@@ -12,14 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
 import {
   benchCluster,
-  compileForBench,
   deleteNamespaceNow,
+  forgetBot,
   ensureNamespace,
   roleOptions,
   sampleRss,
@@ -28,38 +27,30 @@ import {
   writeBenchPolicy,
   type BenchCluster,
 } from './alerts-kit.ts';
-import { benchRedisUrl, deleteBotKeys, describeLatencies, quantile, sleep } from './bench-kit.ts';
+import { describeLatencies, quantile, sleep } from './bench-kit.ts';
+import { loadavg, parseBenchOptions, roleScriptFor, runSetupUsage } from './bench-run.ts';
 
-const { values: argv } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    deployments: { type: 'string', default: '10' },
-    replicas: { type: 'string', default: '1' },
-    'apart-s': { type: 'string', default: '3' },
-    'window-s': { type: 'string', default: '150' },
-    'idle-s': { type: 'string', default: '30' },
-    'cluster-dir': { type: 'string' },
-    'keep-cluster': { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' },
-    'node-flags': { type: 'string', default: '' },
-    source: { type: 'string', default: 'compiled' },
+const usage = `npm run bench:lean [-- --runs 3 --deployments 10 --replicas 1 --apart-s 3 --window-s 150 --idle-s 30 --cpu-prof DIR --node-flags "FLAGS" ${runSetupUsage}]`;
+const { num, str, flag } = parseBenchOptions(
+  usage,
+  {
+    runs: { default: 3, min: 1, integer: true },
+    deployments: { default: 10, min: 1, integer: true },
+    replicas: { default: 1, min: 1, integer: true },
+    'apart-s': { default: 3, min: 0 },
+    'window-s': { default: 150, min: 10 },
+    'idle-s': { default: 30, min: 5 },
   },
-  strict: true,
-});
-const num = (name: keyof typeof argv): number => {
-  const n = Number(argv[name]);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number ≥ 0, not ${String(argv[name])}`);
-  return n;
-};
-if (!['compiled', 'ts'].includes(argv.source ?? ''))
-  throw new Error(`--source must be compiled or ts, not ${String(argv.source)}`);
-const roleScript = argv.source === 'ts' ? undefined : compileForBench();
-const nodeArgs = (argv['node-flags'] ?? '').split(' ').filter(Boolean);
+  ['cluster-dir', 'source', 'cpu-prof', 'node-flags'],
+  ['keep-cluster'],
+);
+const roleScript = roleScriptFor(usage, str.source);
+const nodeArgs = (str['node-flags'] ?? '').split(' ').filter(Boolean);
 // The window's profile is taken inside the bot's process (role-process.ts, on SIGHUP), so start-up is not in it.
-if (argv['cpu-prof']) process.env['BENCH_PROFILE_DIR'] = argv['cpu-prof'];
+const profileDir = str['cpu-prof'];
+if (profileDir) process.env['BENCH_PROFILE_DIR'] = profileDir;
 const channel = 'C0LEAN';
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const median = (xs: readonly number[]): number => quantile(xs, 0.5);
 
 /** CPU-seconds a process has used so far, from /proc/<pid>/stat: user + system, and the two apart. */
@@ -136,7 +127,7 @@ function crashLoopDeployment(name: string): k8s.V1Deployment {
   return {
     metadata: { name, labels },
     spec: {
-      replicas: num('replicas'),
+      replicas: num.replicas,
       selector: { matchLabels: labels },
       template: {
         metadata: { labels },
@@ -171,18 +162,18 @@ async function leanRun(c: BenchCluster, policyFile: string): Promise<LeanRun> {
   );
   const rss = sampleRss(bot.pid, 500);
   const namespace = `lean-${randomBytes(3).toString('hex')}`;
-  const names = Array.from({ length: num('deployments') }, (_, i) => `crash-${i}`);
+  const names = Array.from({ length: num.deployments }, (_, i) => `crash-${i}`);
   try {
     await bot.waitFor((e) => e.event === 'watching', 300_000);
     await ensureNamespace(c.core, namespace, c.admin);
     const crashes = await watchCrashes(c.admin, namespace);
     const idleFrom = cpuSeconds(bot.pid);
-    await sleep(num('idle-s') * 1000);
+    await sleep(num['idle-s'] * 1000);
     const idleRss = settled(rss.samples, Date.now());
     const idleCpuS = cpuSeconds(bot.pid) - idleFrom;
 
     const t0 = performance.now();
-    if (argv['cpu-prof']) {
+    if (profileDir) {
       process.kill(bot.pid, 'SIGHUP');
       await bot.waitFor((e) => e.event === 'profiling', 10_000);
     }
@@ -190,14 +181,14 @@ async function leanRun(c: BenchCluster, policyFile: string): Promise<LeanRun> {
     const threads0 = threadCpu(bot.pid);
     const creating = (async () => {
       for (const [i, n] of names.entries()) {
-        await sleep(Math.max(0, t0 + i * num('apart-s') * 1000 - performance.now()));
+        await sleep(Math.max(0, t0 + i * num['apart-s'] * 1000 - performance.now()));
         await c.apps.createNamespacedDeployment({ namespace, body: crashLoopDeployment(n) });
       }
     })();
-    await sleep(num('window-s') * 1000);
+    await sleep(num['window-s'] * 1000);
     const cpuS = cpuSeconds(bot.pid) - cpu0;
     const threads = threadDelta(threads0, threadCpu(bot.pid));
-    if (argv['cpu-prof']) {
+    if (profileDir) {
       const since = bot.events.length;
       process.kill(bot.pid, 'SIGHUP');
       const written = await bot.waitFor((e) => e.event === 'profiled' && bot.events.indexOf(e) >= since, 30_000);
@@ -246,31 +237,26 @@ async function leanRun(c: BenchCluster, policyFile: string): Promise<LeanRun> {
     rss.stop();
     await bot.stop();
     await emu.stop();
-    await c.admin
-      .makeApiClient(k8s.CoordinationV1Api)
-      .deleteNamespacedLease({ name: `coxswain-watcher-${name}`, namespace: 'coxswain' })
-      .catch(() => undefined);
-    await deleteBotKeys(benchRedisUrl, name);
-    await deleteBotKeys(benchRedisUrl, `${name}.alerts`);
+    await forgetBot(c, name);
     await deleteNamespaceNow(c, namespace);
   }
 }
 
 const c = await benchCluster({
-  ...(argv['cluster-dir'] ? { dir: argv['cluster-dir'] } : {}),
-  keep: argv['keep-cluster'] ?? false,
+  ...(str['cluster-dir'] ? { dir: str['cluster-dir'] } : {}),
+  keep: flag['keep-cluster'],
 });
 try {
   console.log(
-    `lean benchmark: one process, all roles; ${num('deployments')} crash-looping Deployments × ${num('replicas')} created ${num('apart-s')} s apart, ${num('window-s')} s window, ${num('runs')} runs — node ${process.version}, ${roleScript ? 'compiled' : 'TypeScript'}, flags: ${nodeArgs.join(' ') || 'none'}${argv['cpu-prof'] ? ' (profiling the window)' : ''}, load ${loadavg()}`,
+    `lean benchmark: one process, all roles; ${num.deployments} crash-looping Deployments × ${num.replicas} created ${num['apart-s']} s apart, ${num['window-s']} s window, ${num.runs} runs — node ${process.version}, ${roleScript ? 'compiled' : 'TypeScript'}, flags: ${nodeArgs.join(' ') || 'none'}${profileDir ? ' (profiling the window)' : ''}, load ${loadavg()}`,
   );
   const policyFile = await writeBenchPolicy(c.state.dir, [{ prefix: 'lean-', channel }]);
   const done: LeanRun[] = [];
-  for (let r = 1; r <= num('runs'); r++) {
+  for (let r = 1; r <= num.runs; r++) {
     const run = await leanRun(c, policyFile);
     done.push(run);
     console.log(
-      `run ${r} (load before ${run.load}): CPU ${run.cpuS.toFixed(2)} s per ${num('window-s')} s (idle ${run.idleCpuS.toFixed(2)} s per ${num('idle-s')} s); RSS idle ${run.idleRss.toFixed(0)} → end ${run.endRss.toFixed(0)} MiB, peak ${run.peakRss.toFixed(0)} MiB`,
+      `run ${r} (load before ${run.load}): CPU ${run.cpuS.toFixed(2)} s per ${num['window-s']} s (idle ${run.idleCpuS.toFixed(2)} s per ${num['idle-s']} s); RSS idle ${run.idleRss.toFixed(0)} → end ${run.endRss.toFixed(0)} MiB, peak ${run.peakRss.toFixed(0)} MiB`,
     );
     console.log(`  CPU by thread (user+system s): ${run.threads}`);
     console.log(
@@ -281,7 +267,7 @@ try {
   const idle = median(done.map((d) => d.idleRss));
   const end = median(done.map((d) => d.endRss));
   console.log(
-    `lean: medians — CPU ${cpu.toFixed(2)} s per ${num('window-s')} s (target ≤ 3: ${cpu <= 3 ? 'met' : 'MISSED'}); RSS idle ${idle.toFixed(0)} MiB (target ≤ 150: ${idle <= 150 ? 'met' : 'MISSED'}), end ${end.toFixed(0)} MiB (target ≤ 200: ${end <= 200 ? 'met' : 'MISSED'}); first post p50 ${median(done.map((d) => median(d.firstPost))).toFixed(0)} ms, max ${Math.max(...done.flatMap((d) => d.firstPost)).toFixed(0)} ms; 429s ${done.reduce((a, d) => a + d.status429, 0)}`,
+    `lean: medians — CPU ${cpu.toFixed(2)} s per ${num['window-s']} s (target ≤ 3: ${cpu <= 3 ? 'met' : 'MISSED'}); RSS idle ${idle.toFixed(0)} MiB (target ≤ 150: ${idle <= 150 ? 'met' : 'MISSED'}), end ${end.toFixed(0)} MiB (target ≤ 200: ${end <= 200 ? 'met' : 'MISSED'}); first post p50 ${median(done.map((d) => median(d.firstPost))).toFixed(0)} ms, max ${Math.max(...done.flatMap((d) => d.firstPost)).toFixed(0)} ms; 429s ${done.reduce((a, d) => a + d.status429, 0)}`,
   );
 } finally {
   await c.close();
