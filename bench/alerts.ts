@@ -27,7 +27,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type * as k8s from '@kubernetes/client-node';
 import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
 import {
@@ -48,7 +47,7 @@ import {
   type BenchCluster,
   type RoleChild,
 } from './alerts-kit.ts';
-import { describeLatencies, quantile, sleep } from './bench-kit.ts';
+import { benchDeployment, describeLatencies, quantile, sleep } from './bench-kit.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -460,7 +459,14 @@ async function stormRun(c: BenchCluster, policyFile: string): Promise<StormRun> 
     );
     const t0 = performance.now();
     const tWall = Date.now();
-    await Promise.all(names.map((n) => c.apps.createNamespacedDeployment({ namespace, body: stormDeployment(n) })));
+    await Promise.all(
+      names.map((n) =>
+        c.apps.createNamespacedDeployment({
+          namespace,
+          body: benchDeployment(n, { replicas: num('storm-replicas'), crashLoop: true }),
+        }),
+      ),
+    );
     await alerted;
     const pods = names.length * num('storm-replicas');
     const deadline = performance.now() + 300_000;
@@ -527,25 +533,6 @@ async function dumpStorm(
     ),
   );
   console.log(`  calls written to ${file}`);
-}
-
-function stormDeployment(
-  name: string,
-  replicas = num('storm-replicas'),
-  annotations: Record<string, string> = {},
-): k8s.V1Deployment {
-  const labels = { app: name };
-  return {
-    metadata: { name, labels },
-    spec: {
-      replicas,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels, annotations },
-        spec: { containers: [{ name: 'app', image: `ghcr.io/acme/${name}:1.0-crashloop` }] },
-      },
-    },
-  };
 }
 
 async function stormPhase(c: BenchCluster, policyFile: string): Promise<void> {
@@ -683,7 +670,11 @@ async function mixedRun(c: BenchCluster, policyFile: string, seed: number): Prom
       background.map((n) =>
         c.apps.createNamespacedDeployment({
           namespace,
-          body: stormDeployment(n, 2, { 'coxswain.test/restart-interval': '5s' }),
+          body: benchDeployment(n, {
+            replicas: 2,
+            podAnnotations: { 'coxswain.test/restart-interval': '5s' },
+            crashLoop: true,
+          }),
         }),
       ),
     );
@@ -721,7 +712,10 @@ async function mixedRun(c: BenchCluster, policyFile: string, seed: number): Prom
     await Promise.all(
       burstNames.map(async (n, i) => {
         await sleep(offsets[i] ?? 0);
-        await c.apps.createNamespacedDeployment({ namespace, body: stormDeployment(n, 2) });
+        await c.apps.createNamespacedDeployment({
+          namespace,
+          body: benchDeployment(n, { replicas: 2, crashLoop: true }),
+        });
       }),
     );
     const burst: number[] = [];

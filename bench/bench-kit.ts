@@ -142,7 +142,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  */
 export function benchDeployment(
   name: string,
-  options: { replicas: number; podAnnotations?: Record<string, string> },
+  options: { replicas: number; podAnnotations?: Record<string, string>; crashLoop?: boolean },
 ): k8s.V1Deployment {
   const labels = { app: name };
   return {
@@ -152,7 +152,8 @@ export function benchDeployment(
       selector: { matchLabels: labels },
       template: {
         metadata: { labels, annotations: options.podAnnotations ?? {} },
-        spec: { containers: [{ name, image: `ghcr.io/acme/${name}:1.0` }] },
+        // kwok's stages read the tag: `-crashloop` pods crash and restart (every 1.5 s unless annotated otherwise).
+        spec: { containers: [{ name, image: `ghcr.io/acme/${name}:1.0${options.crashLoop ? '-crashloop' : ''}` }] },
       },
     },
   };

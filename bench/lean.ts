@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type * as k8s from '@kubernetes/client-node';
 import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
 import {
@@ -27,7 +26,7 @@ import {
   writeBenchPolicy,
   type BenchCluster,
 } from './alerts-kit.ts';
-import { describeLatencies, quantile, sleep } from './bench-kit.ts';
+import { benchDeployment, describeLatencies, quantile, sleep } from './bench-kit.ts';
 import { loadavg, parseBenchOptions, roleScriptFor, runSetupUsage } from './bench-run.ts';
 
 const usage = `npm run bench:lean [-- --runs 3 --deployments 10 --replicas 1 --apart-s 3 --window-s 150 --idle-s 30 --cpu-prof DIR --node-flags "FLAGS" ${runSetupUsage}]`;
@@ -122,21 +121,6 @@ interface LeanRun {
   readonly missed: number;
 }
 
-function crashLoopDeployment(name: string): k8s.V1Deployment {
-  const labels = { app: name };
-  return {
-    metadata: { name, labels },
-    spec: {
-      replicas: num.replicas,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: { containers: [{ name: 'app', image: `ghcr.io/acme/${name}:1.0-crashloop` }] },
-      },
-    },
-  };
-}
-
 const isAlertPost = (call: RecordedCall): boolean =>
   call.method === 'chat.postMessage' &&
   call.status === 200 &&
@@ -182,7 +166,10 @@ async function leanRun(c: BenchCluster, policyFile: string): Promise<LeanRun> {
     const creating = (async () => {
       for (const [i, n] of names.entries()) {
         await sleep(Math.max(0, t0 + i * num['apart-s'] * 1000 - performance.now()));
-        await c.apps.createNamespacedDeployment({ namespace, body: crashLoopDeployment(n) });
+        await c.apps.createNamespacedDeployment({
+          namespace,
+          body: benchDeployment(n, { replicas: num.replicas, crashLoop: true }),
+        });
       }
     })();
     await sleep(num['window-s'] * 1000);

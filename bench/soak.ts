@@ -189,9 +189,11 @@ function startCommandLoop(
 
 /** A crash-looping Deployment (kwok: the `crashloop` tag marker; a restart every 5 s). */
 function churnDeployment(name: string): k8s.V1Deployment {
-  const d = benchDeployment(name, { replicas: 2, podAnnotations: { 'coxswain.test/restart-interval': '5s' } });
-  d.spec!.template.spec!.containers[0]!.image = `ghcr.io/acme/${name}:1.0-crashloop`;
-  return d;
+  return benchDeployment(name, {
+    replicas: 2,
+    podAnnotations: { 'coxswain.test/restart-interval': '5s' },
+    crashLoop: true,
+  });
 }
 
 /**

@@ -60,6 +60,8 @@ const permanentSlackErrors = new Set([
 
 const logLines = 20;
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function gatherEvidence(deps: AlertDeliveryDeps, r: AlertRecord): Promise<AlertEvidence | undefined> {
   const pod = r.pods[0];
   if (!pod) return undefined;
@@ -202,8 +204,6 @@ async function sendOrGiveUp(
     return { gaveUp: true };
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Takes Slack's budget for what the record sends, reading the evidence at the right moment: a first post reads it
