@@ -1,13 +1,16 @@
 // What the pipeline benchmarks share: CLI options, percentiles, the running
 // test cluster, a fresh namespace, and cleaning one bot's Redis keys.
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { readClusterState, type ClusterState } from '../test/support/cluster/cluster.ts';
 import { imageEnv } from '../test/support/image-env.ts';
 import { grantBotWrites } from '../test/support/kube-objects.ts';
+import type { ClientOptions, ClientReport } from './ack-client.ts';
 
 /**
  * Numeric `--name value` options with their defaults, e.g.
@@ -157,4 +160,48 @@ export function benchDeployment(
       },
     },
   };
+}
+
+/** A command line for a Node script, on the given CPUs (`taskset -c`) when `cpus` is set. */
+export function pinned(cpus: string | undefined, args: readonly string[]): [string, string[]] {
+  return cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, [...args]];
+}
+
+/**
+ * Sends slash commands open-loop from a process of its own (bench/ack-client.ts), so the latencies are not the
+ * emulator's or the benchmark's event loop: only the gateway shares nothing with the client.
+ */
+export async function runAckClient(options: ClientOptions, cpus?: string): Promise<ClientReport> {
+  const [command, argv] = pinned(cpus, [
+    fileURLToPath(new URL('ack-client.ts', import.meta.url)),
+    JSON.stringify(options),
+  ]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: shippedEnv() });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the ack client exited with ${code}`);
+  return JSON.parse(out) as ClientReport;
+}
+
+let clockTicks: number | undefined;
+
+/** A process's or thread's CPU-seconds so far, from its /proc stat file: user and system apart. */
+export function cpuOf(statFile: string): { user: number; system: number } {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+  const fields = readFileSync(statFile, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return { user: Number(fields[11]) / clockTicks, system: Number(fields[12]) / clockTicks }; // fields 14, 15
+}
+
+/** CPU-seconds a process has used so far (user + system), from /proc; NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const { user, system } = cpuOf(`/proc/${pid}/stat`);
+    return user + system;
+  } catch {
+    return Number.NaN;
+  }
 }

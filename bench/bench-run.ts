@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RecordedCall, SlackEmulator } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
@@ -17,7 +18,7 @@ import {
   type BenchCluster,
   type RoleChild,
 } from './alerts-kit.ts';
-import { benchRedisUrl, deleteBotKeys } from './bench-kit.ts';
+import { benchDeployment, benchRedisUrl, deleteBotKeys, sleep } from './bench-kit.ts';
 import type { RoleProcessOptions } from './role-process.ts';
 
 /** A numeric option: its default and bounds; `integer` refuses fractions. */
@@ -208,6 +209,8 @@ export interface StartBotOptions {
   readonly script: string | undefined;
   readonly env?: Readonly<Record<string, string>>;
   readonly quiet?: string[];
+  /** The workers report every KubeApi call, timed (role-process's `timeKube`). */
+  readonly timeKube?: boolean;
 }
 
 /**
@@ -233,6 +236,7 @@ export async function startBotProcesses(teardown: Teardown, o: StartBotOptions):
         ...(o.quiet ? { quiet: o.quiet } : {}),
       }),
       ...(o.env ? { env: o.env } : {}),
+      ...(o.timeKube ? { timeKube: true } : {}),
     };
     const child = await spawnRole(options, spec.nodeFlags ?? [], o.script);
     children.set(spec.label, child);
@@ -258,6 +262,31 @@ export async function waitForAvailable(
     if (Date.now() > deadline)
       throw new Error(`only ${available} of ${want} Deployments became available within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Deployments `ld-0…` (1 healthy kwok replica each) spread over these namespaces, once all are available. */
+export async function createBenchDeployments(
+  c: BenchCluster,
+  namespaces: readonly string[],
+  count: number,
+): Promise<void> {
+  for (let j = 0; j < count; j++) {
+    const namespace = namespaces[j % namespaces.length]!;
+    await c.apps.createNamespacedDeployment({ namespace, body: benchDeployment(`ld-${j}`, { replicas: 1 }) });
+  }
+  await waitForAvailable(c, namespaces, count, 180_000);
+}
+
+/** Stops each role process and prints its CPU, peak RSS and the warnings/errors it logged. */
+export async function reportProcesses(procs: BotProcesses): Promise<void> {
+  for (const [label, child] of procs) {
+    const problems = problemsLogged(child);
+    const report = await child.stop();
+    const figure = (key: string): string => (typeof report?.[key] === 'number' ? String(report[key]) : '?');
+    console.log(
+      `  ${label}: CPU ${figure('cpuMs')} ms, peak RSS ${figure('maxRssMiB')} MiB; warnings/errors logged: ${tally(problems, 4)}`,
+    );
   }
 }
 
@@ -341,6 +370,25 @@ export async function scanKeys(redisUrl: string, pattern: string): Promise<strin
     redis.disconnect();
   }
   return found;
+}
+
+/** Waits (≤ 15 s) for a queue to have nothing waiting, active or delayed; returns its counts. */
+export async function settledQueue(name: string): Promise<Record<string, number>> {
+  const connection = new Redis(benchRedisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection, prefix: 'coxswain' });
+  try {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+      const busy =
+        (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0);
+      if (busy === 0 || Date.now() > deadline) return counts;
+      await sleep(250);
+    }
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
 }
 
 /** What BullMQ keeps of a job in its hash: when it was added, last started and finished, and its data. */

@@ -22,7 +22,9 @@ import {
   describeLatencies,
   describeMachine,
   numericOptions,
+  pinned,
   quantile,
+  runAckClient,
   runningCluster,
   shippedEnv,
   sleep,
@@ -146,10 +148,6 @@ function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
 }
 
 /** `taskset -c CPUS node …` when --pin is set, so the gateway and the client each keep a core of their own. */
-function pinned(cpus: string | undefined, args: readonly string[]): [string, string[]] {
-  return cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, [...args]];
-}
-
 async function childGateway(emu: SlackEmulator, cluster: ClusterState, cpus?: string): Promise<GatewayUnderTest> {
   const name = `bench-${randomBytes(4).toString('hex')}`;
   const args: GatewayProcessOptions = {
@@ -203,28 +201,6 @@ async function childGateway(emu: SlackEmulator, cluster: ClusterState, cpus?: st
   };
 }
 
-/**
- * Runs the load from a process of its own (bench/ack-client.ts), so only the gateway shares nothing with the client.
- */
-async function separateClient(
-  url: string,
-  secret: string,
-  load: { rate: number; seconds: number; cpus?: string | undefined; namespace?: string },
-): Promise<{ latencies: number[]; errors: number; notQueued: number; sendSeconds: number }> {
-  const { rate, seconds } = load;
-  const [command, argv] = pinned(load.cpus, [
-    fileURLToPath(new URL('ack-client.ts', import.meta.url)),
-    JSON.stringify({ url, secret, rate, seconds, namespace: load.namespace ?? 'ack-bench' }),
-  ]);
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: shippedEnv() });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await new Promise((resolve) => child.once('exit', resolve));
-  return JSON.parse(out) as { latencies: number[]; errors: number; notQueued: number; sendSeconds: number };
-}
-
 // --warmup S: with --client 1, S seconds at the full rate first, not counted (JIT, pools, heap sizing).
 // --pin 1: with --client 1, the gateway on CPU 0 and the client on CPU 1 (taskset); the emulator and Redis float.
 const options = numericOptions({ rate: 200, seconds: 60, inprocess: 0, client: 0, warmup: 0, pin: 0 });
@@ -242,23 +218,32 @@ const where = options.inprocess ? "in the driver's process" : 'in a process of i
 try {
   for (let i = 0; i < 20; i++) await sendOne(slack, -1 - i, performance.now());
   if (options.client && options.warmup > 0) {
-    const w = await separateClient(gateway.eventsUrl, emu.signingSecret, {
-      rate: options.rate,
-      seconds: options.warmup,
-      cpus: clientCpus,
-      namespace: 'ack-warmup',
-    });
+    const w = await runAckClient(
+      {
+        url: gateway.eventsUrl,
+        secret: emu.signingSecret,
+        rate: options.rate,
+        seconds: options.warmup,
+        namespace: 'ack-warmup',
+      },
+      clientCpus,
+    );
     console.log(
       `  warm-up ${options.warmup} s at ${options.rate}/s (not counted): ${describeLatencies(w.latencies)}; errors ${w.errors}`,
     );
   }
   gateway.startMeasuring();
   if (options.client) {
-    const r = await separateClient(gateway.eventsUrl, emu.signingSecret, {
-      rate: options.rate,
-      seconds: options.seconds,
-      cpus: clientCpus,
-    });
+    const r = await runAckClient(
+      {
+        url: gateway.eventsUrl,
+        secret: emu.signingSecret,
+        rate: options.rate,
+        seconds: options.seconds,
+        namespace: 'ack-bench',
+      },
+      clientCpus,
+    );
     const child = await gateway.stop();
     console.log(
       `gateway ack, client in a process of its own${options.pin ? ' (gateway pinned to CPU 0, client to CPU 1)' : ''}: ${options.rate}/s for ${options.seconds} s — ${machine}`,

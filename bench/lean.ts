@@ -9,7 +9,6 @@
 // Usage: npm run bench:lean [-- --runs 3 --deployments 10 --replicas 1 --apart-s 3 --window-s 150 --idle-s 30
 //          --cluster-dir DIR --keep-cluster --cpu-prof DIR --node-flags "FLAGS" --source compiled|ts]
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
@@ -26,7 +25,7 @@ import {
   writeBenchPolicy,
   type BenchCluster,
 } from './alerts-kit.ts';
-import { benchDeployment, describeLatencies, quantile, sleep } from './bench-kit.ts';
+import { benchDeployment, cpuOf, cpuSeconds, describeLatencies, quantile, sleep } from './bench-kit.ts';
 import { loadavg, parseBenchOptions, roleScriptFor, runSetupUsage } from './bench-run.ts';
 
 const usage = `npm run bench:lean [-- --runs 3 --deployments 10 --replicas 1 --apart-s 3 --window-s 150 --idle-s 30 --cpu-prof DIR --node-flags "FLAGS" ${runSetupUsage}]`;
@@ -49,20 +48,7 @@ const nodeArgs = (str['node-flags'] ?? '').split(' ').filter(Boolean);
 const profileDir = str['cpu-prof'];
 if (profileDir) process.env['BENCH_PROFILE_DIR'] = profileDir;
 const channel = 'C0LEAN';
-const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const median = (xs: readonly number[]): number => quantile(xs, 0.5);
-
-/** CPU-seconds a process has used so far, from /proc/<pid>/stat: user + system, and the two apart. */
-function cpuSeconds(pid: number): number {
-  const { user, system } = cpuOf(`/proc/${pid}/stat`);
-  return user + system;
-}
-
-function cpuOf(statFile: string): { user: number; system: number } {
-  // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
-  const fields = readFileSync(statFile, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond }; // fields 14, 15
-}
 
 /** CPU-seconds per thread name (main, V8 workers, libuv pool…), user and system apart, for where the time goes. */
 function threadCpu(pid: number): Map<string, { user: number; system: number }> {

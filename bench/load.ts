@@ -23,31 +23,29 @@
 // each process.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { jobIdFor } from '../src/queue/request-claims.ts';
 import { SlackEmulator, type SlackDriver } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
-import type { BenchCluster } from './alerts-kit.ts';
 import { deleteNamespaceNow, ensureNamespace } from './alerts-kit.ts';
-import { benchDeployment, benchRedisUrl, describeLatencies, sleep } from './bench-kit.ts';
+import { benchRedisUrl, describeLatencies, sleep } from './bench-kit.ts';
 import {
+  createBenchDeployments,
   loadavg,
   openCluster,
   parseBenchOptions,
   portOf,
-  problemsLogged,
   readJobTimes,
+  reportProcesses,
   roleScriptFor,
   runSetupUsage,
   scanKeys,
+  settledQueue,
   startBotProcesses,
   tally,
   Finals,
   shippedNodeFlags,
   Teardown,
   usageError,
-  waitForAvailable,
   watchDeployments,
   type BotProcesses,
   type DeploymentWatch,
@@ -147,14 +145,6 @@ function plan(namespaces: readonly string[]): Planned[][] {
     const count = Math.floor(num.commands / num.deployments) + (j < num.commands % num.deployments ? 1 : 0);
     return Array.from({ length: count }, (_, k) => commandAt(j, k, namespaces[j % namespaces.length]!));
   });
-}
-
-async function createDeployments(c: BenchCluster, namespaces: readonly string[]): Promise<void> {
-  for (let j = 0; j < num.deployments; j++) {
-    const namespace = namespaces[j % namespaces.length]!;
-    await c.apps.createNamespacedDeployment({ namespace, body: benchDeployment(`ld-${j}`, { replicas: 1 }) });
-  }
-  await waitForAvailable(c, namespaces, num.deployments, 180_000);
 }
 
 /**
@@ -290,25 +280,6 @@ function checkFinalState(sent: readonly Sent[], watch: DeploymentWatch): string[
   return problems;
 }
 
-/** Waits (≤ 15 s) for the queue to have nothing waiting, active or delayed; returns its counts. */
-async function settledQueue(name: string): Promise<Record<string, number>> {
-  const connection = new Redis(benchRedisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue(name, { connection, prefix: 'coxswain' });
-  try {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
-      const busy =
-        (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0);
-      if (busy === 0 || Date.now() > deadline) return counts;
-      await sleep(250);
-    }
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
-}
-
 interface Figures {
   readonly sent: Sent[];
   readonly jobs: Map<string, JobTimes>;
@@ -438,17 +409,6 @@ function orderDiagnosis(
   );
 }
 
-async function reportProcesses(procs: BotProcesses): Promise<void> {
-  for (const [label, child] of procs) {
-    const problems = problemsLogged(child);
-    const report = await child.stop();
-    const figure = (key: string): string => (typeof report?.[key] === 'number' ? String(report[key]) : '?');
-    console.log(
-      `  ${label}: CPU ${figure('cpuMs')} ms, peak RSS ${figure('maxRssMiB')} MiB; warnings/errors logged: ${tally(problems, 4)}`,
-    );
-  }
-}
-
 async function main(teardown: Teardown): Promise<boolean> {
   const script = roleScriptFor(usage, str.source);
   console.log(
@@ -465,7 +425,7 @@ async function main(teardown: Teardown): Promise<boolean> {
     teardown.add(`delete namespace ${namespace}`, () => deleteNamespaceNow(c, namespace));
     await ensureNamespace(c.core, namespace, c.admin);
   }
-  await createDeployments(c, namespaces);
+  await createBenchDeployments(c, namespaces, num.deployments);
   const emu = await SlackEmulator.start({
     users,
     channels: [{ id: channel, name: 'load', members: ['U0BOT', ...users.map((u) => u.id)] }],

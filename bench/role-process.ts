@@ -9,12 +9,17 @@
 // {"event":"watching"} when the process sends a pod list page / its first pod
 // watch request (seen through undici's diagnostics channel, so the product is
 // not touched: the first watch request follows onListEnd at once, i.e. "synced");
+// with `timeKube`, {"event":"kube","method":…,"target":…,"t0":…,"t1":…} for every KubeApi call a worker makes
+// (target: the Deployment or pod named, else the label selector or namespace; t0/t1 epoch ms, fractional), so a
+// benchmark can subtract Kubernetes' own time from a job's;
 // on SIGUSR2 {"event":"memory",…} (process.memoryUsage() in MiB);
 // on SIGTERM or SIGINT {"event":"stopped","cpuMs":N,"maxRssMiB":N} and exit.
 // It also stops on its own when its parent is gone (a benchmark killed with
 // SIGKILL must not leave bots running against Redis).
 import { subscribe } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
 import { loadConfig, type Role } from '../src/config/load-config.ts';
+import type { KubeApi } from '../src/kube/kube-api.ts';
 import { startRoles } from '../src/roles/start-roles.ts';
 import { allCommands } from '../commands/index.ts';
 
@@ -35,6 +40,8 @@ export interface RoleProcessOptions {
    * none.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /** Report every KubeApi call the worker makes, timed (bench:instant). Default no. */
+  readonly timeKube?: boolean;
 }
 
 const o = JSON.parse(process.argv[2] ?? '{}') as RoleProcessOptions;
@@ -73,11 +80,40 @@ const config = loadConfig({
   COXSWAIN_MAX_QUEUED_PER_USER: '10000',
   ...o.env,
 });
+/** What a KubeApi call names: a Deployment's or pod's name, else a label selector, else the namespace. */
+function targetOf(args: readonly unknown[]): string {
+  const [first, second] = args;
+  if (typeof first === 'object' && first !== null && 'name' in first) return String(first.name);
+  if (typeof second === 'string') return second;
+  return typeof first === 'string' ? first : '';
+}
+
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/** Every method of the KubeApi, timed into an `kube` event. */
+function timedKube(api: KubeApi): KubeApi {
+  return new Proxy(api, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]): Promise<unknown> => {
+        const t0 = wallNow();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          emit('kube', { method: String(property), target: targetOf(args), t0, t1: wallNow() });
+        }
+      };
+    },
+  });
+}
+
 const quiet = o.quiet ?? [];
 const running = await startRoles({
   config,
   role: o.role,
   commands: allCommands,
+  ...(o.timeKube ? { wrapKube: timedKube } : {}),
   log: (level, message, fields = {}) => {
     if (!quiet.some((q) => message.startsWith(q))) emit('log', { level, message, fields });
   },
