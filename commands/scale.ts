@@ -49,7 +49,9 @@ export const scale = defineCommand({
     const result = await ctx.kube.scale(ref, a.replicas, askedFor(ctx, `scale ${a.deployment} ${a.replicas}`));
     return reportRollout(ctx, ref, {
       action: 'scale',
-      change: `replicas: ${result.previous} → ${a.replicas}`,
+      change: result.unchanged
+        ? `replicas: already ${a.replicas}; nothing was changed`
+        : `replicas: ${result.previous} → ${a.replicas}`,
       startedAt,
     });
   },

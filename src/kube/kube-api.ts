@@ -104,12 +104,15 @@ export interface KubeApi {
     ref: DeploymentRef,
     options: ChangeOptions & { readonly image: string; readonly container?: string },
   ): Promise<{ readonly container: string; readonly previousImage: string; readonly generation: number }>;
-  /** Through the scale subresource. */
+  /**
+   * Through the scale subresource. A Deployment that already has the count is not written to (`unchanged`), unless
+   * this job's own earlier run set it.
+   */
   scale(
     ref: DeploymentRef,
     replicas: number,
     options: ChangeOptions,
-  ): Promise<{ readonly previous: number; readonly generation: number }>;
+  ): Promise<{ readonly previous: number; readonly generation: number; readonly unchanged?: boolean }>;
   /** The name of a HorizontalPodAutoscaler that targets this Deployment, if any. */
   findAutoscaler(ref: DeploymentRef): Promise<string | undefined>;
   /** kubectl rollout restart: the kubectl.kubernetes.io/restartedAt template annotation. */

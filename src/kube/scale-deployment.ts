@@ -3,7 +3,7 @@
 import { AppError } from '../errors.ts';
 import { callKube } from './call-kube.ts';
 import { describeDeployment } from './deployment-ref-text.ts';
-import { changeCauseOps } from './json-patch.ts';
+import { changeCauseOps, requestAnnotation } from './json-patch.ts';
 import type { ChangeOptions, DeploymentRef } from './kube-api.ts';
 import type { KubeClients } from './kube-clients.ts';
 import { fieldManager, patchDeployment } from './patch-deployment.ts';
@@ -14,16 +14,28 @@ import { readDeployment } from './read-deployment.ts';
  * lost between the two patches leaves a mark with no scale, which the job's next run takes for its own (and scales,
  * to the same absolute count); the other order left a scale with no mark, which an approved job run again took for
  * a change made since the approval.
+ *
+ * A Deployment that already has the count asked for is left alone (`unchanged`), as `kubectl scale` leaves it: a
+ * change-cause written for nothing would bump its generation (the API server counts annotation changes for
+ * Deployments, since the controller copies them to the ReplicaSet), make the controller write the ReplicaSet, and
+ * make the job wait until the controller had observed a change that changed nothing. A count this job itself set in
+ * an earlier run (its mark is there) is its change, not `unchanged`.
  */
 export async function scaleDeployment(
   clients: KubeClients,
   ref: DeploymentRef,
   replicas: number,
   options: ChangeOptions,
-): Promise<{ readonly previous: number; readonly generation: number }> {
+): Promise<{ readonly previous: number; readonly generation: number; readonly unchanged?: boolean }> {
   if (!Number.isInteger(replicas) || replicas < 0)
     throw new AppError('bad_input', `replicas must be a whole number ≥ 0, not ${replicas}`);
   const deployment = await readDeployment(clients, ref);
+  const previous = deployment.spec?.replicas ?? 1;
+  if (previous === replicas) {
+    const ours =
+      options.request !== undefined && deployment.metadata?.annotations?.[requestAnnotation] === options.request;
+    return { previous, generation: deployment.metadata?.generation ?? 0, ...(ours ? {} : { unchanged: true }) };
+  }
   const what = describeDeployment(ref);
   await patchDeployment(clients, ref, changeCauseOps(deployment.metadata?.annotations, options));
   await callKube(clients, what, () =>
@@ -36,5 +48,5 @@ export async function scaleDeployment(
   );
   // The Scale answer carries no generation: the rollout is followed from the Deployment's.
   const scaled = await readDeployment(clients, ref);
-  return { previous: deployment.spec?.replicas ?? 1, generation: scaled.metadata?.generation ?? 0 };
+  return { previous, generation: scaled.metadata?.generation ?? 0 };
 }

@@ -211,8 +211,10 @@ describe('history and undo', () => {
     );
     // Every write marks its job the same way; the summary shows it (an approved job run again knows its own change).
     expect((await api.readDeployment(ref)).lastRequest).toBe('slack-undo-next');
-    await api.scale(ref, 2, { ...cause('scale checkout 2'), request: 'slack-scale-mark' });
+    await api.scale(ref, 1, { ...cause('scale checkout 1'), request: 'slack-scale-mark' });
     expect((await api.readDeployment(ref)).lastRequest).toBe('slack-scale-mark');
+    await api.scale(ref, 2, { ...cause('scale checkout 2'), request: 'slack-scale-mark-2' });
+    expect((await api.readDeployment(ref)).lastRequest).toBe('slack-scale-mark-2');
   });
 });
 
@@ -265,6 +267,27 @@ describe('scale and findAutoscaler', () => {
     // The generation to follow is the scale's (the Scale answer has none; a changed annotation bumps it too).
     expect(result.generation).toBe(states.find((d) => d.spec?.replicas === 4)?.metadata?.generation);
     await waitRolledOut('checkout', result.generation);
+  });
+
+  it('leaves a Deployment that already has the count alone, unless its own earlier run set it', async () => {
+    const ref = { namespace: ns.name, name: 'checkout' };
+    const before = await ns.apps.readNamespacedDeployment(ref);
+    const count = before.spec?.replicas ?? 1;
+    // Nothing is written: no change cause, no mark, no new generation for the controller to observe.
+    expect(await api.scale(ref, count, { ...cause(`scale checkout ${count}`), request: 'slack-scale-same' })).toEqual({
+      previous: count,
+      generation: before.metadata?.generation,
+      unchanged: true,
+    });
+    const after = await ns.apps.readNamespacedDeployment(ref);
+    expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
+    // The count this job itself set in a run that was lost before it reported: its own change, done.
+    const mark = before.metadata?.annotations?.['coxswain.io/request'];
+    expect(mark).toBeDefined();
+    expect(await api.scale(ref, count, { ...cause(`scale checkout ${count}`), request: mark! })).toEqual({
+      previous: count,
+      generation: before.metadata?.generation,
+    });
   });
 
   it('refuses a negative replica count without calling the API', async () => {

@@ -62,6 +62,17 @@ describe('scale', () => {
     expect(d.metadata?.annotations?.['kubernetes.io/change-cause']).toContain('scale api 3');
   });
 
+  it('says so when the deployment already has the count, and changes nothing', async () => {
+    const before = await ns.apps.readNamespacedDeployment({ name: 'api', namespace: ns.name });
+    // Not the same text as the test before (the gateway's repeat guard would take it for a second click).
+    const { final, thread } = await run(`scale api 3 --namespace ${ns.name}`, 'scale api to 3');
+    expect(final).toMatch(/^✅/u);
+    expect(thread).toContain('replicas: already 3; nothing was changed');
+    const after = await ns.apps.readNamespacedDeployment({ name: 'api', namespace: ns.name });
+    expect(after.metadata?.generation).toBe(before.metadata?.generation);
+    expect(after.metadata?.annotations?.['kubernetes.io/change-cause']).toContain('scale api 3');
+  });
+
   it('asks for --yes before scaling to zero, and queues nothing', async () => {
     expect(await ephemeral(`scale api 0 -n ${ns.name}`)).toContain('add --yes to confirm');
   });
