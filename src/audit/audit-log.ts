@@ -8,7 +8,7 @@ import { AppError } from '../errors.ts';
 import { redact, type Log } from '../log/create-logger.ts';
 import { matchesFilter, type AuditFilter } from './audit-filter.ts';
 import type { AuditEntry, AuditRecord, StoredAuditRecord } from './audit-record.ts';
-import { appendEntry, auditKeys, readPagesAfter, readSnapshot, trimOldest, type AuditKeys } from './audit-store.ts';
+import { appendEntries, auditKeys, readPagesAfter, readSnapshot, trimOldest, type AuditKeys } from './audit-store.ts';
 import { canonicalJson } from '../text/canonical-json.ts';
 import { chainHash, genesisHash } from './chain-hash.ts';
 import { verifyChain, type ChainEntry, type ChainVerdict } from './verify-chain.ts';
@@ -88,19 +88,41 @@ function parseRecord(entry: ChainEntry): StoredAuditRecord | undefined {
   }
 }
 
-interface Appended {
-  readonly id: string;
-  readonly hash: string;
+/** A record waiting for its turn: stamped when it was asked for. */
+interface Waiting {
+  readonly entry: AuditEntry;
+  readonly time: string;
+  readonly done: () => void;
+}
+
+/** One record of a batch, linked to the one before it. */
+interface Link {
   readonly record: AuditRecord;
+  readonly json: string;
+  readonly prev: string;
+  readonly hash: string;
+}
+
+interface Appended {
+  readonly ids: readonly string[];
+  readonly links: readonly Link[];
   readonly length: number;
 }
+
+/**
+ * Most records one append carries. Records asked for while an append is in flight go together in the next one, so
+ * under load a process races the other writers once per batch, not once per record.
+ */
+const maxBatch = 100;
 
 class RedisAuditLog implements AuditLog {
   readonly #o: AuditLogOptions;
   readonly #keys: AuditKeys;
   readonly #retention: number;
   #head = '';
-  #tail: Promise<void> = Promise.resolve();
+  readonly #waiting: Waiting[] = [];
+  /** The loop that writes the waiting records, while it runs. */
+  #flushing: Promise<void> | undefined;
 
   constructor(options: AuditLogOptions) {
     this.#o = options;
@@ -109,50 +131,70 @@ class RedisAuditLog implements AuditLog {
   }
 
   record(entry: AuditEntry): Promise<void> {
-    // One at a time per process, in order; other processes are kept in line by the append script.
-    const run = this.#tail.then(() => this.#write(sanitize(entry), true));
-    this.#tail = run;
-    return run;
+    // In order per process, in batches; other processes are kept in line by the append script.
+    return new Promise((done) => {
+      this.#waiting.push({ entry: sanitize(entry), time: new Date().toISOString(), done });
+      this.#flushing ??= this.#flush();
+    });
   }
 
-  async #write(entry: AuditEntry, mayTrim: boolean): Promise<void> {
-    const time = new Date().toISOString();
+  async #flush(): Promise<void> {
+    for (;;) {
+      const batch = this.#waiting.splice(0, maxBatch);
+      if (batch.length === 0) {
+        this.#flushing = undefined; // in the same turn as the check: a record asked for next starts a new loop
+        return;
+      }
+      await this.#write(batch, true);
+    }
+  }
+
+  async #write(batch: readonly Waiting[], mayTrim: boolean): Promise<void> {
     let appended: Appended;
     try {
-      appended = await this.#append(entry, time);
+      appended = await this.#append(batch);
     } catch (error) {
-      this.#o.log('info', 'audit', { audit: { ...entry, time, cluster: this.#o.cluster }, stored: false });
+      for (const { entry, time } of batch)
+        this.#o.log('info', 'audit', { audit: { ...entry, time, cluster: this.#o.cluster }, stored: false });
       this.#o.log('warn', 'audit record not stored in Redis (it is in this log)', {
-        kind: entry.kind,
+        kind: batch.map((w) => w.entry.kind).join(', '),
         error: error instanceof Error ? error.message : String(error),
       });
+      for (const w of batch) w.done();
       return;
     }
-    this.#o.log('info', 'audit', { audit: appended.record, id: appended.id, hash: appended.hash });
+    appended.links.forEach((link, i) =>
+      this.#o.log('info', 'audit', { audit: link.record, id: appended.ids[i], hash: link.hash }),
+    );
     if (mayTrim && appended.length > this.#retention)
       await this.#trim().catch((error: unknown) => {
         this.#o.log('warn', 'audit trim failed; it is tried again after the next record', {
           error: error instanceof Error ? error.message : String(error),
         });
       });
+    for (const w of batch) w.done();
   }
 
-  async #append(entry: AuditEntry, time: string): Promise<Appended> {
+  async #append(batch: readonly Waiting[]): Promise<Appended> {
     const max = this.#o.maxAttempts ?? 50;
     for (let attempt = 1; attempt <= max; attempt++) {
-      const prev = parseHead(this.#head);
-      const record: AuditRecord = { ...entry, v: 1, seq: prev.seq + 1, time, cluster: this.#o.cluster };
-      const json = canonicalJson(record);
-      const hash = chainHash(prev.hash, json);
-      const newHead = `${record.seq} ${hash}`;
-      const result = await appendEntry(this.#o.redis, this.#keys, {
+      let prev = parseHead(this.#head);
+      const links = batch.map(({ entry, time }): Link => {
+        const record: AuditRecord = { ...entry, v: 1, seq: prev.seq + 1, time, cluster: this.#o.cluster };
+        const json = canonicalJson(record);
+        const link = { record, json, prev: prev.hash, hash: chainHash(prev.hash, json) };
+        prev = { seq: record.seq, hash: link.hash };
+        return link;
+      });
+      const newHead = `${prev.seq} ${prev.hash}`;
+      const result = await appendEntries(this.#o.redis, this.#keys, {
         expectedHead: this.#head,
         newHead,
-        entry: { record: json, prev: prev.hash, hash },
+        entries: links.map(({ json, prev: linked, hash }) => ({ record: json, prev: linked, hash })),
       });
       if (result.ok) {
         this.#head = newHead;
-        return { id: result.id, hash, record, length: result.length };
+        return { ids: result.ids, links, length: result.length };
       }
       this.#head = result.head;
       // Another writer was first: link to its record. A little jitter keeps two losers from colliding forever.
@@ -179,7 +221,8 @@ class RedisAuditLog implements AuditLog {
     if (!last) return;
     const detail = { count, firstId, lastId: last.lastId, anchorHash: last.anchorHash, retention: this.#retention };
     this.#o.log('info', 'audit records trimmed (retention)', detail);
-    await this.#write({ kind: 'audit.trimmed', detail }, false);
+    const trimmed = sanitize({ kind: 'audit.trimmed', detail });
+    await this.#write([{ entry: trimmed, time: new Date().toISOString(), done: () => undefined }], false);
   }
 
   async query(filter: AuditFilter): Promise<AuditPage> {
@@ -234,7 +277,7 @@ class RedisAuditLog implements AuditLog {
   }
 
   async close(): Promise<void> {
-    await this.#tail;
+    while (this.#flushing) await this.#flushing;
   }
 }
 

@@ -26,12 +26,17 @@ export function auditKeys(cluster: string): AuditKeys {
   return { stream, head: `${stream}:head`, anchor: `${stream}:anchor` };
 }
 
+// Appends the entries in order if the head is still ARGV[1]; ARGV[3..] are (record, prev, hash) triples, already
+// linked to one another by the writer. A batch is one round trip and one race, however many records it holds.
 const appendScript = `
 local head = redis.call('GET', KEYS[2]) or ''
 if head ~= ARGV[1] then return {0, head} end
-local id = redis.call('XADD', KEYS[1], '*', 'record', ARGV[3], 'prev', ARGV[4], 'hash', ARGV[5])
+local ids = {}
+for i = 3, #ARGV, 3 do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'record', ARGV[i], 'prev', ARGV[i + 1], 'hash', ARGV[i + 2])
+end
 redis.call('SET', KEYS[2], ARGV[2])
-return {1, id, redis.call('XLEN', KEYS[1])}
+return {1, redis.call('XLEN', KEYS[1]), ids}
 `;
 
 // Removes the oldest records beyond ARGV[1] (at most ARGV[2] of them) and keeps
@@ -53,19 +58,22 @@ return {excess, entries[1][1], last[1], anchor.hash or ''}
 
 /** What to append, and the head it must follow. */
 export interface AppendRequest {
-  /** The head the hash was computed from ('' when the trail is new). */
+  /** The head the first entry's hash was computed from ('' when the trail is new). */
   readonly expectedHead: string;
+  /** The head after the last entry. */
   readonly newHead: string;
-  readonly entry: Omit<ChainEntry, 'id'>;
+  /** Oldest first, each linked to the one before it (the first to `expectedHead`). */
+  readonly entries: readonly Omit<ChainEntry, 'id'>[];
 }
 
-/** Appended (with the stream id and length), or someone else was first (with the head they left). */
+/** Appended (with the stream ids and length), or someone else was first (with the head they left). */
 export type AppendResult =
-  { readonly ok: true; readonly id: string; readonly length: number } | { readonly ok: false; readonly head: string };
+  | { readonly ok: true; readonly ids: readonly string[]; readonly length: number }
+  | { readonly ok: false; readonly head: string };
 
-/** Appends one entry if the head is still `expectedHead`. */
-export async function appendEntry(redis: Redis, keys: AuditKeys, request: AppendRequest): Promise<AppendResult> {
-  const { record, prev, hash } = request.entry;
+/** Appends the entries if the head is still `expectedHead`. */
+export async function appendEntries(redis: Redis, keys: AuditKeys, request: AppendRequest): Promise<AppendResult> {
+  const fields = request.entries.flatMap((e) => [e.record, e.prev, e.hash]);
   const reply = (await redis.eval(
     appendScript,
     2,
@@ -73,11 +81,9 @@ export async function appendEntry(redis: Redis, keys: AuditKeys, request: Append
     keys.head,
     request.expectedHead,
     request.newHead,
-    record,
-    prev,
-    hash,
-  )) as [number, string, number?];
-  return reply[0] === 1 ? { ok: true, id: reply[1], length: Number(reply[2]) } : { ok: false, head: reply[1] };
+    ...fields,
+  )) as [0, string] | [1, number, string[]];
+  return reply[0] === 1 ? { ok: true, ids: reply[2], length: Number(reply[1]) } : { ok: false, head: reply[1] };
 }
 
 /** What one trim removed. */

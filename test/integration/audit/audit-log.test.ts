@@ -89,6 +89,35 @@ describe('the audit chain in Redis', () => {
     expect(seqs).toEqual(Array.from({ length: 180 }, (_, i) => i + 1));
   });
 
+  it("writes a burst in batches: each writer's records in the order asked, one race per batch, not per record", async () => {
+    const cluster = newCluster();
+    // Every eval the writers send (the append script), counted on their own connections.
+    let appends = 0;
+    const counted = (): Redis => {
+      const redis = connect();
+      const evaluate = redis.eval.bind(redis);
+      redis.eval = ((...args: Parameters<Redis['eval']>) => {
+        appends++;
+        return evaluate(...args);
+      }) as Redis['eval'];
+      return redis;
+    };
+    const writers = Array.from({ length: 3 }, () =>
+      createAuditLog({ redis: counted(), cluster, log: () => undefined }),
+    );
+    await Promise.all(writers.map((w, i) => fill(w, 200, `U0BURST${i}`)));
+    expect(await open(cluster).verify()).toMatchObject({ ok: true, count: 600 });
+    const records = (await connect().xrange(auditKeys(cluster).stream, '-', '+')).map(
+      ([, fields]) => JSON.parse(field(fields, 'record')) as AuditRecord & { user: string; text: string },
+    );
+    for (let i = 0; i < 3; i++)
+      expect(records.filter((r) => r.user === `U0BURST${i}`).map((r) => r.text)).toEqual(
+        Array.from({ length: 200 }, (_, n) => `scale web ${n}`),
+      );
+    // One per record would be 600 appends and more (each lost race is one more); batches need a few dozen.
+    expect(appends).toBeLessThan(100);
+  });
+
   it('finds an edited record at exactly that link, and names it from the command line', async () => {
     const cluster = newCluster();
     await fill(open(cluster), 10);
