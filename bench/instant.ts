@@ -47,7 +47,7 @@ import {
   type JobTimes,
 } from './bench-run.ts';
 
-const usage = `npm run bench:instant [-- --commands 1000 --deployments 100 --namespaces 2 --workers 4 --rate 50 --warmup-s 0 --timeout-s 120 ${runSetupUsage}]`;
+const usage = `npm run bench:instant [-- --commands 1000 --deployments 100 --namespaces 2 --workers 4 --rate 50 --warmup-s 0 --timeout-s 120 --cpu-prof DIR ${runSetupUsage}]`;
 const { num, str, flag } = parseBenchOptions(
   usage,
   {
@@ -59,9 +59,13 @@ const { num, str, flag } = parseBenchOptions(
     'warmup-s': { default: 0, min: 0 },
     'timeout-s': { default: 120, min: 10 },
   },
-  ['cluster-dir', 'source'],
+  ['cluster-dir', 'source', 'cpu-prof'],
   ['keep-cluster'],
 );
+// --cpu-prof DIR: a CPU profile of each bot process over the run only (role-process.ts starts and stops its profiler
+// on SIGHUP), for bench/profile-top.ts.
+const profileDir = str['cpu-prof'];
+if (profileDir) process.env['BENCH_PROFILE_DIR'] = profileDir;
 if (num.namespaces > num.deployments)
   usageError(usage, `--namespaces (${num.namespaces}) must not exceed --deployments (${num.deployments})`);
 
@@ -329,6 +333,18 @@ async function main(teardown: Teardown): Promise<boolean> {
     ...c.state.components.map((component) => [component.name, component.pid] as const),
     ['benchmark (emulator)', process.pid],
   ]);
+  const profile = async (event: 'profiling' | 'profiled'): Promise<void> => {
+    if (!profileDir) return;
+    await Promise.all(
+      [...procs.values()].map(async (child) => {
+        const since = child.events.length;
+        process.kill(child.pid, 'SIGHUP');
+        const e = await child.waitFor((x) => x.event === event && child.events.indexOf(x) >= since, 30_000);
+        if (event === 'profiled') console.log(`  profile: ${String(e['file'])}`);
+      }),
+    );
+  };
+  await profile('profiling');
   const cpuBefore = new Map([...pids].map(([label, pid]) => [label, cpuSeconds(pid)]));
   const runStart = Date.now();
   const report = await runAckClient({ ...client, commands: planned.map((p) => p.command) });
@@ -350,6 +366,7 @@ async function main(teardown: Teardown): Promise<boolean> {
   const jobs = await waitForFinals(emu, name, queued.map(jobIdOf), finals);
   const runSeconds = (Date.now() - runStart) / 1000;
   const cpuUsed = [...pids].map(([label, pid]) => [label, cpuSeconds(pid) - cpuBefore.get(label)!] as const);
+  await profile('profiled');
   const counts = await settledQueue(name);
   const locks = [
     ...(await scanKeys(benchRedisUrl, `coxswain:${name}:lock:*`)),
