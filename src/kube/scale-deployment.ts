@@ -1,5 +1,6 @@
 // kubectl scale: through the scale subresource (what a HorizontalPodAutoscaler
 // and `kubectl scale` use), after the change cause and the job's mark.
+import type * as k8s from '@kubernetes/client-node';
 import { AppError } from '../errors.ts';
 import { callKube } from './call-kube.ts';
 import { describeDeployment } from './deployment-ref-text.ts';
@@ -8,6 +9,20 @@ import type { ChangeOptions, DeploymentRef } from './kube-api.ts';
 import type { KubeClients } from './kube-clients.ts';
 import { fieldManager, patchDeployment } from './patch-deployment.ts';
 import { readDeployment } from './read-deployment.ts';
+
+/** The answer for a Deployment that already has the count: `unchanged`, unless this job's own mark is on it. */
+function leftAlone(
+  deployment: k8s.V1Deployment,
+  options: ChangeOptions,
+): { readonly previous: number; readonly generation: number; readonly unchanged?: boolean } {
+  const ours =
+    options.request !== undefined && deployment.metadata?.annotations?.[requestAnnotation] === options.request;
+  return {
+    previous: deployment.spec?.replicas ?? 1,
+    generation: deployment.metadata?.generation ?? 0,
+    ...(ours ? {} : { unchanged: true }),
+  };
+}
 
 /**
  * Records the change cause and the job's mark on the Deployment, then sets spec.replicas. In that order a worker
@@ -31,11 +46,7 @@ export async function scaleDeployment(
     throw new AppError('bad_input', `replicas must be a whole number ≥ 0, not ${replicas}`);
   const deployment = await readDeployment(clients, ref);
   const previous = deployment.spec?.replicas ?? 1;
-  if (previous === replicas) {
-    const ours =
-      options.request !== undefined && deployment.metadata?.annotations?.[requestAnnotation] === options.request;
-    return { previous, generation: deployment.metadata?.generation ?? 0, ...(ours ? {} : { unchanged: true }) };
-  }
+  if (previous === replicas) return leftAlone(deployment, options);
   const what = describeDeployment(ref);
   await patchDeployment(clients, ref, changeCauseOps(deployment.metadata?.annotations, options));
   await callKube(clients, what, () =>
