@@ -18,6 +18,7 @@
 // root's final ✅ edit reaching the emulator (this process's clock; one machine, one wall clock), minus the time
 // its worker spent in KubeApi calls for it (every call is timed in the worker, role-process's `timeKube`; the calls
 // naming the command's Deployment, or its label selector, within the job's span, overlaps merged).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { jobIdFor } from '../src/queue/request-claims.ts';
@@ -121,6 +122,15 @@ function plan(namespaces: readonly string[], count: number): Planned[] {
       },
     };
   });
+}
+
+/** The Redis server's process, when it runs on this machine (its CPU is part of every command). */
+function redisServerPids(): number[] {
+  try {
+    return execFileSync('pgrep', ['-x', 'redis-server'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** One KubeApi call a worker made, as role-process reports it. */
@@ -332,6 +342,7 @@ async function main(teardown: Teardown): Promise<boolean> {
     ...[...procs].map(([label, child]) => [label, child.pid] as const),
     ...c.state.components.map((component) => [component.name, component.pid] as const),
     ['benchmark (emulator)', process.pid],
+    ...redisServerPids().map((pid) => ['redis-server', pid] as const),
   ]);
   const profile = async (event: 'profiling' | 'profiled'): Promise<void> => {
     if (!profileDir) return;
