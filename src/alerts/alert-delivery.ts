@@ -9,6 +9,7 @@ import { queuePrefix } from '../queue/job-queue.ts';
 import { alertQueueName, pendingKey, type AlertJobData, type AlertQueue } from './alert-queue.ts';
 import { alertId } from './alert-record.ts';
 import { deliverAlert, type AlertDeliveryDeps } from './deliver-alert.ts';
+import { evalScript } from '../redis-script.ts';
 
 /** KEYS: lock. ARGV: token. Releases only our own lock. */
 const releaseLock = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
@@ -42,7 +43,7 @@ export function startAlertDelivery(deps: AlertDeliveryDeps, options: AlertDelive
       try {
         outcome = await deliverAlert(deps, job.data.key);
       } finally {
-        await options.redis.eval(releaseLock, 1, lock, mine);
+        await evalScript(options.redis, releaseLock, 1, lock, mine);
       }
     }
     if (outcome.kind === 'later') {

@@ -13,6 +13,7 @@ import {
   type PostedMessage,
   type RolloutThread,
 } from './alert-record.ts';
+import { evalScript } from '../redis-script.ts';
 
 export { alertId } from './alert-record.ts';
 
@@ -76,7 +77,8 @@ export function createAlertStore(redis: Redis, prefix: string): AlertStore {
       const raw = (await redis.get(recordKey(key))) ?? '';
       const { next, result } = change(raw ? parseRecord(raw) : undefined);
       if (!next || JSON.stringify(next) === raw) return result;
-      const swapped = await redis.eval(
+      const swapped = await evalScript(
+        redis,
         compareAndSet,
         2,
         recordKey(key),

@@ -8,6 +8,7 @@
 // delayed set until then, instead of racing the others for every free slot);
 // recoveries have a small budget of their own, so count edits never hold them up.
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis-script.ts';
 
 /**
  * One cell of a generic cell rate algorithm (a token bucket without a timer) on Redis' clock.
@@ -81,7 +82,7 @@ export function createSlackPace(
       const tolerance = Math.round((burst - 1) * intervalMs);
       const reservation = `${prefix}:slack-pace:ticket:${ticket}`;
       const mode = lane === 'edit' ? 'reserve' : 'take';
-      return Number(await redis.eval(cell, 2, key(lane, channel), reservation, intervalMs, tolerance, mode));
+      return Number(await evalScript(redis, cell, 2, key(lane, channel), reservation, intervalMs, tolerance, mode));
     },
   };
 }

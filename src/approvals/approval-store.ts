@@ -18,6 +18,7 @@ import {
   type ApprovalRequest,
   type VoteOutcome,
 } from './approval-request.ts';
+import { evalScript } from '../redis-script.ts';
 
 /** KEYS: request, due set. ARGV: expected JSON, new JSON, ttl ms, id to drop from the due set (or ''). */
 const compareAndSet = `
@@ -92,7 +93,8 @@ export function createApprovalStore(
       if (!raw) throw new AppError('not_found', `There is no approval request \`${id}\`.`);
       const { next, result } = change(unsealed(sealer, id, raw));
       const finished = next.state !== 'pending' && next.state !== 'planning';
-      const swapped = await redis.eval(
+      const swapped = await evalScript(
+        redis,
         compareAndSet,
         2,
         key(id),

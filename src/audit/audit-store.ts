@@ -9,6 +9,7 @@
 // writer, in any process, therefore links to the record that was really last.
 import type { Redis } from 'ioredis';
 import type { ChainEntry } from './verify-chain.ts';
+import { evalScript } from '../redis-script.ts';
 
 /** Where one cluster's trail lives. */
 export interface AuditKeys {
@@ -74,7 +75,8 @@ export type AppendResult =
 /** Appends the entries if the head is still `expectedHead`. */
 export async function appendEntries(redis: Redis, keys: AuditKeys, request: AppendRequest): Promise<AppendResult> {
   const fields = request.entries.flatMap((e) => [e.record, e.prev, e.hash]);
-  const reply = (await redis.eval(
+  const reply = (await evalScript(
+    redis,
     appendScript,
     2,
     keys.stream,
@@ -102,7 +104,7 @@ export async function trimOldest(
   keep: number,
   batch: number,
 ): Promise<TrimBatch | undefined> {
-  const reply = (await redis.eval(trimScript, 2, keys.stream, keys.anchor, String(keep), String(batch))) as
+  const reply = (await evalScript(redis, trimScript, 2, keys.stream, keys.anchor, String(keep), String(batch))) as
     [number, string, string, string] | null;
   if (!reply) return undefined;
   return { count: Number(reply[0]), firstId: reply[1], lastId: reply[2], anchorHash: reply[3] };

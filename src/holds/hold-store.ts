@@ -6,6 +6,7 @@
 // (Not to be confused with the per-deployment job lock in src/queue, which only
 // keeps two jobs from interleaving.)
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis-script.ts';
 
 /** Where a hold was announced: its message is the thread where the holder hears what happens to it. */
 export interface HoldMessage {
@@ -137,7 +138,8 @@ export function createHoldStore(redis: Redis, prefix: string, options: HoldStore
   };
   return {
     take: async (hold) => {
-      const [kind, raw, capped] = (await redis.eval(
+      const [kind, raw, capped] = (await evalScript(
+        redis,
         takeScript,
         1,
         key(hold.target),
@@ -149,16 +151,16 @@ export function createHoldStore(redis: Redis, prefix: string, options: HoldStore
       return { kind: kind === 'renewed' ? 'renewed' : 'taken', hold: parseHold(raw), capped: capped === 1 };
     },
     release: async (target, userId) => {
-      const [kind, raw] = (await redis.eval(releaseScript, 1, key(target), userId)) as [string, string?];
+      const [kind, raw] = (await evalScript(redis, releaseScript, 1, key(target), userId)) as [string, string?];
       if (kind === 'not_held' || raw === undefined) return { kind: 'not_held' };
       return { kind: kind === 'held' ? 'held' : 'released', hold: parseHold(raw) };
     },
     break: async (target) => {
-      const raw = (await redis.eval(breakScript, 1, key(target))) as string | null;
+      const raw = (await evalScript(redis, breakScript, 1, key(target))) as string | null;
       return raw ? parseHold(raw) : undefined;
     },
     setMessage: async (hold, message) => {
-      await redis.eval(setMessageScript, 1, key(hold.target), hold.userId, hold.since, JSON.stringify(message));
+      await evalScript(redis, setMessageScript, 1, key(hold.target), hold.userId, hold.since, JSON.stringify(message));
     },
     blocking: async (namespace, deployment, userId) => {
       const holds = await Promise.all([read(namespace), deployment ? read(`${namespace}/${deployment}`) : undefined]);

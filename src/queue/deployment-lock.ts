@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import { evalScript } from '../redis-script.ts';
 
 /** Who holds a lock, as shown to whoever waits for it. */
 export interface LockHolder {
@@ -172,7 +173,8 @@ export async function acquireDeploymentLock(redis: Redis, options: AcquireLockOp
   const pause = options.signal ? { signal: options.signal } : {};
   const onWait = once(options.onWait);
   for (;;) {
-    const [state, ahead, held] = (await redis.eval(
+    const [state, ahead, held] = (await evalScript(
+      redis,
       takeScript,
       3,
       line,
@@ -204,7 +206,7 @@ function holdLock(
   const { key, line, value, jobId, leaseMs } = held;
   const renew = setInterval(
     () => {
-      redis.eval(renewScript, 1, key, value, leaseMs).catch(() => undefined);
+      evalScript(redis, renewScript, 1, key, value, leaseMs).catch(() => undefined);
     },
     Math.floor(leaseMs / 3),
   );
@@ -214,7 +216,7 @@ function holdLock(
       if (released) return;
       released = true;
       clearInterval(renew);
-      await redis.eval(releaseScript, 2, key, line, value, jobId, how?.keepPlace ? '1' : '0');
+      await evalScript(redis, releaseScript, 2, key, line, value, jobId, how?.keepPlace ? '1' : '0');
     },
   };
 }

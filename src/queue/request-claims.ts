@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { lineKey, lineSeqKey, lineTtlSeconds } from './deployment-lock.ts';
+import { evalScript } from '../redis-script.ts';
 
 /** How long a request id stays claimed: longer than Slack ever retries. */
 const requestTtlSeconds = 3600;
@@ -54,7 +55,8 @@ const repeatKeyOf = (o: ClaimOptions): string =>
 /** Claims a request; 'redelivered' and 'repeated' mean it must not run again. */
 export async function claimRequest(redis: Redis, o: ClaimOptions): Promise<ClaimOutcome> {
   const line = o.line ? lineKey(o.prefix, o.line) : '';
-  return (await redis.eval(
+  return (await evalScript(
+    redis,
     claimScript,
     4,
     `${o.prefix}:request:${o.jobId}`,

@@ -3,6 +3,7 @@
 // person has queued or running. A Slack user who floods /k8s (or a script with
 // a stolen session) slows nobody else down and fills no queue.
 import type { Redis } from 'ioredis';
+import { evalScript } from '../redis-script.ts';
 
 /** A token bucket: `capacity` requests at once, refilled at `capacity` per `perMs`. */
 export interface BucketRate {
@@ -88,7 +89,8 @@ export function createRequestLimits(redis: Redis, options: RequestLimitsOptions)
   return {
     take: async (userId, channelId) => {
       if (!options.user && !options.channel) return { allowed: true };
-      const [wait = 0, which = 1] = (await redis.eval(
+      const [wait = 0, which = 1] = (await evalScript(
+        redis,
         takeScript,
         2,
         `${options.prefix}:rate:user:${userId}`,
