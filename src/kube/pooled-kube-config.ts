@@ -16,38 +16,55 @@ if (typeof original !== 'function')
     '@kubernetes/client-node no longer has KubeConfig.createDispatcher: pooled-kube-config.ts needs updating',
   );
 
+/**
+ * The same TLS setup: equal fields, Buffers (CA, certificate, key; client-node makes new ones for every call) compared
+ * by content. Cheaper than a JSON key of the base64 of every certificate, which was made per API call.
+ */
+function sameSetup(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+  if (Array.isArray(a) || Array.isArray(b)) return sameItems(a, b);
+  return isRecord(a) && isRecord(b) && sameFields(a, b);
+}
+
+function sameItems(a: unknown, b: unknown): boolean {
+  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameSetup(x, b[i]));
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
+function sameFields(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(a).filter((k) => a[k] !== undefined);
+  return (
+    keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => sameSetup(a[k], b[k]))
+  );
+}
+
 /** The Agents of the TLS setups in use, newest last; a handful at most (rotation, impersonation shares them). */
 export class DispatcherPool {
-  readonly #agents = new Map<string, Dispatcher>();
+  readonly #agents: { readonly options: k8s.DispatcherOptions; readonly agent: Dispatcher }[] = [];
 
   /** The Agent for these options, made by `make` the first time. */
   dispatcherFor(options: k8s.DispatcherOptions, make: () => Dispatcher | undefined): Dispatcher | undefined {
-    const key = JSON.stringify(options, (_name, value: unknown) =>
-      Buffer.isBuffer(value) ? value.toString('base64') : value,
-    );
-    const kept = this.#agents.get(key);
-    if (kept) return kept;
+    const kept = this.#agents.find((entry) => sameSetup(entry.options, options));
+    if (kept) return kept.agent;
     const made = make();
     if (!made) return undefined;
-    this.#agents.set(key, made);
-    for (const [old, agent] of this.#agents) {
-      if (this.#agents.size <= maxSetups) break;
-      this.#agents.delete(old);
-      void agent.close().catch(() => undefined); // requests in flight finish first
-    }
+    this.#agents.push({ options, agent: made });
+    for (const old of this.#agents.splice(0, Math.max(0, this.#agents.length - maxSetups)))
+      void old.agent.close().catch(() => undefined); // requests in flight finish first
     return made;
   }
 
   /** How many Agents are kept (for tests). */
   get size(): number {
-    return this.#agents.size;
+    return this.#agents.length;
   }
 
   /** Closes every Agent. */
   async close(): Promise<void> {
-    const agents = [...this.#agents.values()];
-    this.#agents.clear();
-    await Promise.all(agents.map((agent) => agent.close().catch(() => undefined)));
+    const agents = this.#agents.splice(0);
+    await Promise.all(agents.map(({ agent }) => agent.close().catch(() => undefined)));
   }
 }
 
