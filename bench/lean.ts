@@ -26,7 +26,7 @@ import {
   type BenchCluster,
 } from './alerts-kit.ts';
 import { benchDeployment, cpuOf, cpuSeconds, describeLatencies, quantile, sleep } from './bench-kit.ts';
-import { loadavg, parseBenchOptions, roleScriptFor, runSetupUsage } from './bench-run.ts';
+import { loadavg, parseBenchOptions, roleScriptFor, runSetupUsage, shippedNodeFlags } from './bench-run.ts';
 
 const usage = `npm run bench:lean [-- --runs 3 --deployments 10 --replicas 1 --apart-s 3 --window-s 150 --idle-s 30 --cpu-prof DIR --node-flags "FLAGS" ${runSetupUsage}]`;
 const { num, str, flag } = parseBenchOptions(
@@ -43,7 +43,10 @@ const { num, str, flag } = parseBenchOptions(
   ['keep-cluster'],
 );
 const roleScript = roleScriptFor(usage, str.source);
-const nodeArgs = (str['node-flags'] ?? '').split(' ').filter(Boolean);
+// The Node flags deploy/base ships (its Deployment's command:) unless --node-flags says otherwise (`--node-flags=` for
+// none).
+const nodeArgs =
+  str['node-flags'] === undefined ? shippedNodeFlags('all') : str['node-flags'].split(' ').filter(Boolean);
 // The window's profile is taken inside the bot's process (role-process.ts, on SIGHUP), so start-up is not in it.
 const profileDir = str['cpu-prof'];
 if (profileDir) process.env['BENCH_PROFILE_DIR'] = profileDir;

@@ -34,7 +34,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 - { component: worker }
 - { component: watcher, flag: --optimize-for-size }
 {{- else -}}
-- { component: all }
+- { component: all, flag: --optimize-for-size }
 {{- end -}}
 {{- end }}
 

@@ -285,6 +285,18 @@ describe('the default shape (kubectl apply -k deploy/)', () => {
   });
 });
 
+describe('the one-process shape (deploy/base)', () => {
+  it("runs the image's ENTRYPOINT with V8 tuned for memory (--optimize-for-size)", () => {
+    const entrypoint = JSON.parse(
+      /^ENTRYPOINT (\[.*\])$/mu.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'))?.[1] ?? '[]',
+    ) as string[];
+    expect(entrypoint).toHaveLength(2);
+    const [all] = ofKind<Workload>(shape(deployShapes[0]?.name ?? ''), 'Deployment');
+    expect(podSpec(all!).containers[0]?.command).toEqual([entrypoint[0], '--optimize-for-size', entrypoint[1]]);
+    expect(podSpec(all!).containers[0]?.args).toEqual(['start', '--role', 'all']);
+  });
+});
+
 describe('the split shape (deploy/overlays/split)', () => {
   it('replaces the all-roles Deployment with gateway, worker and watcher, two replicas and a budget each', () => {
     const r = shape('split roles');
