@@ -3,16 +3,20 @@
 // (bench/role-process.ts) on a private or reused test cluster, the benchmark's
 // own watch of Deployments, BullMQ's job times read from Redis, and a
 // least-squares slope.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { RecordedCall, SlackEmulator } from '../test/support/slack-emulator/index.ts';
+import { SlackEmulator, type RecordedCall } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
 import {
   benchCluster,
   compileForBench,
+  deleteNamespaceNow,
+  ensureNamespace,
   roleOptions,
   spawnRole,
   type BenchCluster,
@@ -288,6 +292,101 @@ export async function reportProcesses(procs: BotProcesses): Promise<void> {
       `  ${label}: CPU ${figure('cpuMs')} ms, peak RSS ${figure('maxRssMiB')} MiB; warnings/errors logged: ${tally(problems, 4)}`,
     );
   }
+}
+
+/** Options of startCommandBench. */
+export interface CommandBenchOptions extends RunSetupOptions {
+  /** Names the namespaces (`<prefix>-<id>-<i>`) and the bot's cluster (`<prefix>-<id>`). */
+  readonly prefix: string;
+  readonly namespaces: number;
+  readonly deployments: number;
+  readonly workers: number;
+  /** The one channel the commands come from, and who may send them. */
+  readonly channel: string;
+  readonly users: readonly { readonly id: string; readonly name: string }[];
+  /** The compiled role-process.js, or undefined for the TypeScript. */
+  readonly script: string | undefined;
+  readonly timeKube?: boolean;
+}
+
+/** What startCommandBench set up, all of it undone by the teardown. */
+export interface CommandBench {
+  readonly c: BenchCluster;
+  readonly namespaces: readonly string[];
+  readonly emu: SlackEmulator;
+  /** The bot's cluster name: its queue and Redis keys. */
+  readonly name: string;
+  readonly procs: BotProcesses;
+  /** The gateway's Slack endpoint. */
+  readonly url: string;
+}
+
+/**
+ * The command benchmarks' stage (bench:load, bench:instant): a private or reused test cluster, Deployments `ld-0…`
+ * spread over fresh namespaces, the Slack emulator with one channel, and the gateway and `workers` worker processes
+ * (shipped Node flags, the permissive test policy, log level info).
+ */
+export async function startCommandBench(teardown: Teardown, o: CommandBenchOptions): Promise<CommandBench> {
+  const c = await openCluster(teardown, o);
+  const id = randomBytes(3).toString('hex');
+  const namespaces = Array.from({ length: o.namespaces }, (_, i) => `${o.prefix}-${id}-${i}`);
+  for (const namespace of namespaces) {
+    teardown.add(`delete namespace ${namespace}`, () => deleteNamespaceNow(c, namespace));
+    await ensureNamespace(c.core, namespace, c.admin);
+  }
+  await createBenchDeployments(c, namespaces, o.deployments);
+  // Many commands a second into one channel is far over Slack's 1/s guidance: a capacity test, not a usage pattern.
+  const emu = await SlackEmulator.start({
+    users: [...o.users],
+    channels: [{ id: o.channel, name: o.prefix, members: ['U0BOT', ...o.users.map((u) => u.id)] }],
+    allowWarnings: ['channel_rate'],
+  });
+  teardown.add('stop the Slack emulator', () => emu.stop());
+  const name = `${o.prefix}-${id}`;
+  const procs = await startBotProcesses(teardown, {
+    c,
+    emu,
+    name,
+    policyFile: fileURLToPath(new URL('../test/support/policies/everyone-everything.yaml', import.meta.url)),
+    roles: [
+      ...Array.from({ length: o.workers }, (_, i) => ({
+        label: `worker-${i + 1}`,
+        role: 'worker' as const,
+        nodeFlags: shippedNodeFlags('worker'),
+      })),
+      { label: 'gateway', role: 'gateway' as const, nodeFlags: shippedNodeFlags('gateway') },
+    ],
+    script: o.script,
+    env: { COXSWAIN_LOG_LEVEL: 'info' },
+    ...(o.timeKube ? { timeKube: true } : {}),
+  });
+  const url = `http://127.0.0.1:${portOf(procs.get('gateway')!)}/slack/events`;
+  return { c, namespaces, emu, name, procs, url };
+}
+
+/**
+ * Runs a benchmark's main with its teardown (also on Ctrl-C), prints the verdict and exits 0 when it returned true.
+ */
+export async function runBench(
+  label: string,
+  main: (teardown: Teardown) => Promise<boolean>,
+  verdicts: { readonly ok: string; readonly failed: string } = {
+    ok: 'all checks passed',
+    failed: 'CHECKS FAILED',
+  },
+): Promise<never> {
+  const teardown = new Teardown();
+  teardown.installSignals();
+  let ok = false;
+  try {
+    ok = await main(teardown);
+  } catch (error) {
+    if (!teardown.interrupted) console.error(`${label} benchmark failed: ${(error as Error).stack ?? String(error)}`);
+  } finally {
+    await teardown.run();
+  }
+  console.log(`${label}: ${ok ? verdicts.ok : verdicts.failed}`);
+  process.exit(ok ? 0 : 1);
 }
 
 /** The port a role process reported when it started (the gateway's HTTP port). */

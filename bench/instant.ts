@@ -19,31 +19,25 @@
 // its worker spent in KubeApi calls for it (every call is timed in the worker, role-process's `timeKube`; the calls
 // naming the command's Deployment, or its label selector, within the job's span, overlaps merged).
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { jobIdFor } from '../src/queue/request-claims.ts';
-import { SlackEmulator } from '../test/support/slack-emulator/index.ts';
+import type { SlackEmulator } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
 import type { ClientCommand, ClientReport } from './ack-client.ts';
-import { deleteNamespaceNow, ensureNamespace } from './alerts-kit.ts';
 import { benchRedisUrl, cpuSeconds, describeLatencies, quantile, runAckClient, sleep } from './bench-kit.ts';
 import {
-  createBenchDeployments,
   Finals,
   loadavg,
-  openCluster,
   parseBenchOptions,
-  portOf,
   readJobTimes,
   reportProcesses,
   roleScriptFor,
   runSetupUsage,
   scanKeys,
   settledQueue,
-  shippedNodeFlags,
-  startBotProcesses,
-  Teardown,
+  runBench,
+  startCommandBench,
   usageError,
+  type Teardown,
   type BotProcesses,
   type JobTimes,
 } from './bench-run.ts';
@@ -286,45 +280,19 @@ async function main(teardown: Teardown): Promise<boolean> {
   console.log(
     `instant-command benchmark: ${num.commands} commands at ${num.rate}/s over ${num.deployments} Deployments in ${num.namespaces} namespace(s), ${num.workers} worker process(es) — ${process.version}, load before ${loadavg()}`,
   );
-  const c = await openCluster(teardown, {
+  const { c, namespaces, emu, name, procs, url } = await startCommandBench(teardown, {
     clusterDir: str['cluster-dir'],
     keepCluster: flag['keep-cluster'],
     source: str.source,
-  });
-  const id = randomBytes(3).toString('hex');
-  const namespaces = Array.from({ length: num.namespaces }, (_, i) => `instant-${id}-${i}`);
-  for (const namespace of namespaces) {
-    teardown.add(`delete namespace ${namespace}`, () => deleteNamespaceNow(c, namespace));
-    await ensureNamespace(c.core, namespace, c.admin);
-  }
-  await createBenchDeployments(c, namespaces, num.deployments);
-  // Open loop at 50/s into one channel is far over Slack's 1/s guidance: a capacity test, not a usage pattern.
-  const emu = await SlackEmulator.start({
+    prefix: 'instant',
+    namespaces: num.namespaces,
+    deployments: num.deployments,
+    workers: num.workers,
+    channel,
     users,
-    channels: [{ id: channel, name: 'instant', members: ['U0BOT', ...users.map((u) => u.id)] }],
-    allowWarnings: ['channel_rate'],
-  });
-  teardown.add('stop the Slack emulator', () => emu.stop());
-  const name = `instant-${id}`;
-  const policyFile = fileURLToPath(new URL('../test/support/policies/everyone-everything.yaml', import.meta.url));
-  const procs = await startBotProcesses(teardown, {
-    c,
-    emu,
-    name,
-    policyFile,
-    roles: [
-      ...Array.from({ length: num.workers }, (_, i) => ({
-        label: `worker-${i + 1}`,
-        role: 'worker' as const,
-        nodeFlags: shippedNodeFlags('worker'),
-      })),
-      { label: 'gateway', role: 'gateway' as const, nodeFlags: shippedNodeFlags('gateway') },
-    ],
     script,
-    env: { COXSWAIN_LOG_LEVEL: 'info' },
     timeKube: true,
   });
-  const url = `http://127.0.0.1:${portOf(procs.get('gateway')!)}/slack/events`;
   const client = { url, secret: emu.signingSecret, rate: num.rate, seconds: 0, namespace: namespaces[0]! };
   if (num['warmup-s'] > 0) {
     const warm = plan(namespaces, Math.round(num.rate * num['warmup-s']));
@@ -428,15 +396,4 @@ async function main(teardown: Teardown): Promise<boolean> {
   return allOk;
 }
 
-const teardown = new Teardown();
-teardown.installSignals();
-let ok = false;
-try {
-  ok = await main(teardown);
-} catch (error) {
-  if (!teardown.interrupted) console.error(`instant benchmark failed: ${(error as Error).stack ?? String(error)}`);
-} finally {
-  await teardown.run();
-}
-console.log(ok ? 'instant: all checks passed' : 'instant: CHECKS FAILED');
-process.exit(ok ? 0 : 1);
+await runBench('instant', main);

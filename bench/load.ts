@@ -21,31 +21,25 @@
 // final root edit); queue wait (BullMQ job `timestamp` → `processedOn`, from
 // Redis); run time in the worker; ack → result; lock waits; CPU and peak RSS of
 // each process.
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { jobIdFor } from '../src/queue/request-claims.ts';
-import { SlackEmulator, type SlackDriver } from '../test/support/slack-emulator/index.ts';
+import type { SlackDriver, SlackEmulator } from '../test/support/slack-emulator/index.ts';
 import { callText } from '../test/support/slack-flow.ts';
-import { deleteNamespaceNow, ensureNamespace } from './alerts-kit.ts';
 import { benchRedisUrl, describeLatencies, sleep } from './bench-kit.ts';
 import {
-  createBenchDeployments,
   loadavg,
-  openCluster,
   parseBenchOptions,
-  portOf,
   readJobTimes,
   reportProcesses,
   roleScriptFor,
   runSetupUsage,
   scanKeys,
   settledQueue,
-  startBotProcesses,
   tally,
   Finals,
-  shippedNodeFlags,
-  Teardown,
+  runBench,
+  startCommandBench,
   usageError,
+  type Teardown,
   watchDeployments,
   type BotProcesses,
   type DeploymentWatch,
@@ -414,46 +408,21 @@ async function main(teardown: Teardown): Promise<boolean> {
   console.log(
     `load benchmark: ${num.commands} commands over ${num.deployments} Deployments in ${num.namespaces} namespace(s), ${num.workers} worker process(es) — ${process.version}, load before ${loadavg()}`,
   );
-  const c = await openCluster(teardown, {
+  const { c, namespaces, emu, name, procs, url } = await startCommandBench(teardown, {
     clusterDir: str['cluster-dir'],
     keepCluster: flag['keep-cluster'],
     source: str.source,
-  });
-  const id = randomBytes(3).toString('hex');
-  const namespaces = Array.from({ length: num.namespaces }, (_, i) => `load-${id}-${i}`);
-  for (const namespace of namespaces) {
-    teardown.add(`delete namespace ${namespace}`, () => deleteNamespaceNow(c, namespace));
-    await ensureNamespace(c.core, namespace, c.admin);
-  }
-  await createBenchDeployments(c, namespaces, num.deployments);
-  const emu = await SlackEmulator.start({
+    prefix: 'load',
+    namespaces: num.namespaces,
+    deployments: num.deployments,
+    workers: num.workers,
+    channel,
     users,
-    channels: [{ id: channel, name: 'load', members: ['U0BOT', ...users.map((u) => u.id)] }],
-    allowWarnings: ['channel_rate'],
-  });
-  teardown.add('stop the Slack emulator', () => emu.stop());
-  const name = `load-${id}`;
-  const policyFile = fileURLToPath(new URL('../test/support/policies/everyone-everything.yaml', import.meta.url));
-  const roles = [
-    ...Array.from({ length: num.workers }, (_, i) => ({
-      label: `worker-${i + 1}`,
-      role: 'worker' as const,
-      nodeFlags: shippedNodeFlags('worker'),
-    })),
-    { label: 'gateway', role: 'gateway' as const, nodeFlags: shippedNodeFlags('gateway') },
-  ];
-  const procs = await startBotProcesses(teardown, {
-    c,
-    emu,
-    name,
-    policyFile,
-    roles,
     script,
-    env: { COXSWAIN_LOG_LEVEL: 'info' },
   });
   const watch = await watchDeployments(c.admin, namespaces);
   teardown.add('stop the Deployment watch', () => Promise.resolve(watch.stop()));
-  const slack = emu.driver(`http://127.0.0.1:${portOf(procs.get('gateway')!)}/slack/events`);
+  const slack = emu.driver(url);
 
   console.log(`cluster name ${name}; namespaces ${namespaces.join(', ')}; sending (load ${loadavg()})`);
   const sendStart = Date.now();
@@ -504,15 +473,4 @@ async function main(teardown: Teardown): Promise<boolean> {
   return allOk;
 }
 
-const teardown = new Teardown();
-teardown.installSignals();
-let ok = false;
-try {
-  ok = await main(teardown);
-} catch (error) {
-  if (!teardown.interrupted) console.error(`load benchmark failed: ${(error as Error).stack ?? String(error)}`);
-} finally {
-  await teardown.run();
-}
-console.log(ok ? 'load: all checks passed' : 'load: CHECKS FAILED');
-process.exit(ok ? 0 : 1);
+await runBench('load', main);

@@ -55,7 +55,8 @@ import {
   shippedNodeFlags,
   startBotProcesses,
   tally,
-  Teardown,
+  runBench,
+  type Teardown,
   usageError,
   waitForAvailable,
   type BotProcesses,
@@ -571,15 +572,7 @@ async function reportProcess(
   check(stopped !== undefined, `${label} ran to the end (${cpu}); warnings/errors logged: ${tally(problems, 4)}`);
 }
 
-const teardown = new Teardown();
-teardown.installSignals();
-let ok = false;
-try {
-  ok = await run(teardown);
-} catch (error) {
-  if (!teardown.interrupted) console.error(`soak benchmark failed: ${(error as Error).stack ?? String(error)}`);
-} finally {
-  await teardown.run();
-}
-console.log(ok ? 'soak: all checks passed, every target met' : 'soak: A CHECK FAILED OR A TARGET WAS MISSED');
-process.exit(ok ? 0 : 1);
+await runBench('soak', run, {
+  ok: 'all checks passed, every target met',
+  failed: 'A CHECK FAILED OR A TARGET WAS MISSED',
+});
